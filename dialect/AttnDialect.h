@@ -1,0 +1,33 @@
+//===- AttnDialect.h - The attn dialect and its ops -----------------------===//
+#ifndef ATTNC_DIALECT_ATTNDIALECT_H
+#define ATTNC_DIALECT_ATTNDIALECT_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/ControlFlowInterfaces.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "dialect/AttnDialect.h.inc"
+#include "dialect/AttnEnums.h.inc"
+
+namespace attnc::attn {
+/// How `attn.param` encodes a dimension in its `dims` array: a positive value
+/// is a fixed extent, the negative values below are symbolic extents.
+enum ParamDimCode : int64_t {
+  kDynamicDim = -1, ///< `?`: set by the tensor passed at run time
+  kBatchDim = -2,   ///< `batch`
+  kQHeadsDim = -3,  ///< `q_heads`
+  kKVHeadsDim = -4, ///< `kv_heads`
+};
+} // namespace attnc::attn
+
+#define GET_OP_CLASSES
+#include "dialect/AttnOps.h.inc"
+
+#endif // ATTNC_DIALECT_ATTNDIALECT_H

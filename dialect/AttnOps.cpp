@@ -1,0 +1,233 @@
+//===- AttnOps.cpp - Verifiers and custom syntax of the attn ops ----------===//
+#include "dialect/AttnDialect.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringSwitch.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace attnc::attn;
+
+//===----------------------------------------------------------------------===//
+// `[batch, ?, 4]` syntax of attn.param dims
+//===----------------------------------------------------------------------===//
+
+static ParseResult parseParamDims(OpAsmParser &parser,
+                                  DenseI64ArrayAttr &dims) {
+  SmallVector<int64_t> values;
+  if (succeeded(parser.parseOptionalLSquare())) {
+    auto parseOne = [&]() -> ParseResult {
+      if (succeeded(parser.parseOptionalQuestion())) {
+        values.push_back(kDynamicDim);
+        return success();
+      }
+      int64_t extent;
+      OptionalParseResult number = parser.parseOptionalInteger(extent);
+      if (number.has_value()) {
+        if (failed(*number))
+          return failure();
+        if (extent <= 0)
+          return parser.emitError(parser.getCurrentLocation(),
+                                  "a fixed extent must be positive");
+        values.push_back(extent);
+        return success();
+      }
+      StringRef keyword;
+      SMLoc loc = parser.getCurrentLocation();
+      if (parser.parseKeyword(&keyword))
+        return failure();
+      int64_t code = llvm::StringSwitch<int64_t>(keyword)
+                         .Case("batch", kBatchDim)
+                         .Case("q_heads", kQHeadsDim)
+                         .Case("kv_heads", kKVHeadsDim)
+                         .Default(0);
+      if (code == 0)
+        return parser.emitError(loc, "expected 'batch', 'q_heads', "
+                                     "'kv_heads', '?' or a positive extent");
+      values.push_back(code);
+      return success();
+    };
+    if (parser.parseCommaSeparatedList(parseOne) || parser.parseRSquare())
+      return failure();
+  }
+  dims = DenseI64ArrayAttr::get(parser.getContext(), values);
+  return success();
+}
+
+static void printParamDims(OpAsmPrinter &printer, Operation *,
+                           DenseI64ArrayAttr dims) {
+  if (dims.empty())
+    return;
+  printer << " [";
+  llvm::interleaveComma(dims.asArrayRef(), printer, [&](int64_t dim) {
+    switch (dim) {
+    case kDynamicDim:
+      printer << "?";
+      break;
+    case kBatchDim:
+      printer << "batch";
+      break;
+    case kQHeadsDim:
+      printer << "q_heads";
+      break;
+    case kKVHeadsDim:
+      printer << "kv_heads";
+      break;
+    default:
+      printer << dim;
+    }
+  });
+  printer << "]";
+}
+
+#define GET_OP_CLASSES
+#include "dialect/AttnOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// attn.kernel
+//===----------------------------------------------------------------------===//
+
+ParamOp KernelOp::lookupParam(StringRef name) {
+  return lookupSymbol<ParamOp>(name);
+}
+
+LogicalResult KernelOp::verify() {
+  Type dtype = getDtype();
+  if (!dtype.isF16() && !dtype.isBF16())
+    return emitOpError("dtype must be f16 or bf16, got ") << dtype;
+  int64_t headDim = getHeadDim();
+  if (headDim < 16 || headDim > 256 || headDim % 16 != 0)
+    return emitOpError("head_dim must be a multiple of 16 in 16..256, got ")
+           << headDim;
+  if (getQHeads() < 1 || getKvHeads() < 1)
+    return emitOpError("q_heads and kv_heads must be positive");
+  if (getQHeads() % getKvHeads() != 0)
+    return emitOpError("kv_heads (")
+           << getKvHeads() << ") must divide q_heads (" << getQHeads() << ")";
+  std::optional<int64_t> pageSize = getPageSize();
+  if (getKvCache() == KVCacheKind::paged) {
+    if (!pageSize)
+      return emitOpError("a paged KV cache needs a page_size");
+    if (*pageSize < 1 || *pageSize > 256)
+      return emitOpError("page_size must be in 1..256, got ") << *pageSize;
+  } else if (pageSize) {
+    return emitOpError("page_size is only meaningful for a paged KV cache");
+  }
+  double scale = getScale().convertToDouble();
+  if (!std::isfinite(scale) || scale <= 0)
+    return emitOpError("scale must be finite and positive, got ") << scale;
+  return success();
+}
+
+// Runs after the nested ops verified, so their own errors come first.
+LogicalResult KernelOp::verifyRegions() {
+  unsigned numComputations = 0;
+  for (Operation &op : getBody().front()) {
+    if (isa<ParamOp>(op))
+      continue;
+    if (isa<SdpaOp>(op)) {
+      ++numComputations;
+      continue;
+    }
+    // Lowered forms of attn.sdpa live in the body too; they are attn ops.
+    if (op.getDialect() != (*this)->getDialect())
+      return op.emitOpError("is not allowed in an attn.kernel body; only attn "
+                            "ops may appear there");
+    ++numComputations;
+  }
+  if (numComputations != 1)
+    return emitOpError("must hold exactly one attention computation, found ")
+           << numComputations;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// attn.param
+//===----------------------------------------------------------------------===//
+
+LogicalResult ParamOp::verify() {
+  Type type = getElementType();
+  if (!type.isF32() && !type.isSignlessInteger(32))
+    return emitOpError("element type must be f32 or i32, got ") << type;
+  for (int64_t dim : getDims())
+    if (dim <= 0 && dim != kDynamicDim && dim != kBatchDim &&
+        dim != kQHeadsDim && dim != kKVHeadsDim)
+      return emitOpError("invalid dimension code ") << dim;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// attn.param_load
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+ParamLoadOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  auto kernel = (*this)->getParentOfType<KernelOp>();
+  if (!kernel)
+    return emitOpError("must be nested in an attn.kernel");
+  auto param = symbolTable.lookupSymbolIn<ParamOp>(kernel, getParamAttr());
+  if (!param)
+    return emitOpError("references unknown parameter @") << getParam();
+  if (static_cast<int64_t>(getIndices().size()) != param.getRank())
+    return emitOpError("parameter @")
+           << getParam() << " has " << param.getRank() << " dimension(s), but "
+           << getIndices().size() << " index(es) were given";
+  if (getResult().getType() != param.getElementType())
+    return emitOpError("result type ")
+           << getResult().getType() << " does not match parameter @"
+           << getParam() << " of element type " << param.getElementType();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// attn.sdpa
+//===----------------------------------------------------------------------===//
+
+void SdpaOp::getAsmBlockArgumentNames(Region &region,
+                                      OpAsmSetValueNameFn setNameFn) {
+  static const char *const names[kNumRegionArgs] = {"score", "b", "h", "q",
+                                                    "kv"};
+  for (auto [arg, name] : llvm::zip(region.getArguments(), names))
+    setNameFn(arg, name);
+}
+
+/// Checks one region's signature and what it yields.
+static LogicalResult verifyExpressionRegion(SdpaOp op, Region &region,
+                                            StringRef what, Type yieldType) {
+  Block &block = region.front();
+  Builder b(op.getContext());
+  Type expected[SdpaOp::kNumRegionArgs] = {b.getF32Type(), b.getI32Type(),
+                                           b.getI32Type(), b.getI32Type(),
+                                           b.getI32Type()};
+  if (block.getNumArguments() != SdpaOp::kNumRegionArgs)
+    return op.emitOpError() << what << " region must take 5 arguments "
+                            << "(score: f32, b, h, q, kv: i32), found "
+                            << block.getNumArguments();
+  for (auto [arg, type] : llvm::zip(block.getArguments(), expected))
+    if (arg.getType() != type)
+      return op.emitOpError()
+             << what << " region argument #" << arg.getArgNumber()
+             << " must be " << type << ", found " << arg.getType();
+  auto yield = dyn_cast<YieldOp>(block.getTerminator());
+  if (!yield)
+    return op.emitOpError() << what << " region must end with attn.yield";
+  if (yield.getValue().getType() != yieldType)
+    return yield.emitOpError()
+           << "the " << what << " region must yield " << yieldType
+           << ", found " << yield.getValue().getType();
+  return success();
+}
+
+LogicalResult SdpaOp::verifyRegions() {
+  if (failed(verifyExpressionRegion(*this, getScoreMod(), "score",
+                                    Float32Type::get(getContext()))) ||
+      failed(verifyExpressionRegion(*this, getMask(), "mask",
+                                    IntegerType::get(getContext(), 1))))
+    return failure();
+  BlockArgument maskScore = getMask().getArgument(kScore);
+  if (!maskScore.use_empty())
+    return emitOpError("the mask must not depend on the score; put score "
+                       "changes in the score region");
+  return success();
+}

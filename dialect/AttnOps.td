@@ -1,0 +1,161 @@
+//===- AttnOps.td - Operations of the attn dialect ---------*- tablegen -*-===//
+#ifndef ATTN_OPS_TD
+#define ATTN_OPS_TD
+
+include "dialect/AttnDialect.td"
+include "mlir/IR/SymbolInterfaces.td"
+include "mlir/IR/OpAsmInterface.td"
+include "mlir/IR/RegionKindInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// attn.kernel
+//===----------------------------------------------------------------------===//
+
+def Attn_KernelOp : Attn_Op<"kernel", [
+    Symbol, SymbolTable, IsolatedFromAbove, SingleBlock, NoTerminator,
+    NoRegionArguments]> {
+  let summary = "One attention variant: its shape, KV layout, scale and parameters";
+  let description = [{
+    The body declares the runtime parameters (`attn.param`) and holds exactly
+    one attention computation (`attn.sdpa`, or its lowered forms).
+
+    ```mlir
+    attn.kernel @gemma2_local dtype(bf16) head_dim(128) heads(16, 8)
+        kv_cache(paged, page_size = 16) scale(0.088388347648318447) {
+      attn.sdpa score { ... } mask { ... }
+    }
+    ```
+
+    `heads(Hq, Hkv)`: Hkv divides Hq; query head h reads KV head
+    h / (Hq / Hkv) (MHA when equal, MQA when Hkv = 1). `scale` multiplies
+    q·k before the score modifier runs.
+  }];
+  let arguments = (ins
+    SymbolNameAttr:$sym_name,
+    TypeAttr:$dtype,
+    I64Attr:$head_dim,
+    I64Attr:$q_heads,
+    I64Attr:$kv_heads,
+    Attn_KVCacheKindAttr:$kv_cache,
+    OptionalAttr<I64Attr>:$page_size,
+    F64Attr:$scale
+  );
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $sym_name `dtype` `(` $dtype `)` `head_dim` `(` $head_dim `)`
+    `heads` `(` $q_heads `,` $kv_heads `)`
+    `kv_cache` `(` $kv_cache (`,` `page_size` `=` $page_size^)? `)`
+    `scale` `(` $scale `)` attr-dict-with-keyword $body
+  }];
+  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Query heads that share one KV head.
+    int64_t getGroupSize() { return getQHeads() / getKvHeads(); }
+    /// The parameter named `name`, or null.
+    ParamOp lookupParam(::llvm::StringRef name);
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// attn.param
+//===----------------------------------------------------------------------===//
+
+def Attn_ParamOp : Attn_Op<"param", [Symbol, HasParent<"KernelOp">]> {
+  let summary = "A runtime parameter: a scalar, or a tensor indexed in expressions";
+  let description = [{
+    `dims` lists the tensor's extents: a positive number is a fixed extent;
+    `batch`, `q_heads`, `kv_heads` take the problem's value at launch; `?` is
+    set by the tensor passed at run time. No dims: a scalar.
+
+    ```mlir
+    attn.param @slope : f32 [q_heads]
+    attn.param @doc : i32 [batch, ?]
+    attn.param @cap : f32
+    ```
+  }];
+  let arguments = (ins
+    SymbolNameAttr:$sym_name,
+    TypeAttr:$element_type,
+    DenseI64ArrayAttr:$dims
+  );
+  let assemblyFormat = [{
+    $sym_name `:` $element_type `` custom<ParamDims>($dims) attr-dict
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getRank() { return getDims().size(); }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// attn.param_load
+//===----------------------------------------------------------------------===//
+
+def Attn_ParamLoadOp : Attn_Op<"param_load", [
+    Pure, DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "Reads a runtime parameter (one element of it, for a tensor)";
+  let description = [{
+    ```mlir
+    %s = attn.param_load @slope[%h] : f32
+    %d = attn.param_load @doc[%b, %q] : i32
+    ```
+    Indices are i32, one per dimension of the parameter; the result type is
+    the parameter's element type.
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$param, Variadic<I32>:$indices);
+  let results = (outs AnyTypeOf<[I32, F32]>:$result);
+  let assemblyFormat = [{
+    $param (`[` $indices^ `]`)? attr-dict `:` type($result)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// attn.sdpa
+//===----------------------------------------------------------------------===//
+
+def Attn_SdpaOp : Attn_Op<"sdpa", [
+    HasParent<"KernelOp">,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>]> {
+  let summary = "Scaled dot-product attention over the whole problem";
+  let description = [{
+    For every sequence b, query head h, query position q and key position kv:
+
+      s      = scale * dot(Q[b, q, h], K[b, kv, h / group])
+      s'     = score_mod(s, b, h, q, kv)
+      p      = mask(s, b, h, q, kv) ? exp(s' - max) : 0
+      O[q,h] = sum_kv p * V[b, kv, h / group] / sum_kv p
+      LSE    = log(sum_kv exp(s'))           (-inf when every key is masked)
+
+    Positions are absolute and bottom-right aligned: a query block of length
+    M at the end of a KV sequence of length N has positions N-M .. N-1.
+
+    Both regions take (score: f32, b: i32, h: i32, q: i32, kv: i32). The
+    score region yields the modified f32 score; the mask region yields i1 and
+    must not read `score` (so masks can be analysed per tile before any
+    score is computed).
+  }];
+  let regions = (region SizedRegion<1>:$score_mod, SizedRegion<1>:$mask);
+  let assemblyFormat = "`score` $score_mod `mask` $mask attr-dict";
+  let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Number and types of the block arguments of both regions.
+    static constexpr unsigned kNumRegionArgs = 5;
+    enum RegionArg : unsigned { kScore = 0, kBatch, kHead, kQ, kKV };
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// attn.yield
+//===----------------------------------------------------------------------===//
+
+def Attn_YieldOp : Attn_Op<"yield", [
+    Pure, Terminator, ReturnLike, HasParent<"SdpaOp">]> {
+  let summary = "Yields the value of a score-modifier or mask region";
+  let arguments = (ins AnyType:$value);
+  let assemblyFormat = "$value attr-dict `:` type($value)";
+}
+
+#endif // ATTN_OPS_TD
