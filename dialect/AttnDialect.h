@@ -30,4 +30,17 @@ enum ParamDimCode : int64_t {
 #define GET_OP_CLASSES
 #include "dialect/AttnOps.h.inc"
 
+namespace attnc::attn {
+/// Checks that `region` is an expression region of `op`: one block taking
+/// (score: f32, b, h, q, kv: i32) and ending in an attn.yield of `yieldType`.
+/// `what` names the region in messages ("score", "mask").
+mlir::LogicalResult verifyExpressionRegion(mlir::Operation *op,
+                                           mlir::Region &region,
+                                           llvm::StringRef what,
+                                           mlir::Type yieldType);
+/// Names an expression region's arguments %score, %b, %h, %q, %kv.
+void nameExpressionRegionArgs(mlir::Region &region,
+                              mlir::OpAsmSetValueNameFn setNameFn);
+} // namespace attnc::attn
+
 #endif // ATTNC_DIALECT_ATTNDIALECT_H

@@ -38,4 +38,11 @@ def Attn_KVCacheKindAttr : I32EnumAttr<"KVCacheKind",
   let cppNamespace = "::attnc::attn";
 }
 
+def Attn_TileDimQ : I32EnumAttrCase<"q", 0>;
+def Attn_TileDimKV : I32EnumAttrCase<"kv", 1>;
+def Attn_TileDimAttr : I32EnumAttr<"TileDim",
+    "which dimension a tile index runs over", [Attn_TileDimQ, Attn_TileDimKV]> {
+  let cppNamespace = "::attnc::attn";
+}
+
 #endif // ATTN_DIALECT_TD

@@ -184,34 +184,40 @@ ParamLoadOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
 // attn.sdpa
 //===----------------------------------------------------------------------===//
 
-void SdpaOp::getAsmBlockArgumentNames(Region &region,
-                                      OpAsmSetValueNameFn setNameFn) {
-  static const char *const names[kNumRegionArgs] = {"score", "b", "h", "q",
-                                                    "kv"};
+void attnc::attn::nameExpressionRegionArgs(Region &region,
+                                            OpAsmSetValueNameFn setNameFn) {
+  static const char *const names[SdpaOp::kNumRegionArgs] = {"score", "b", "h",
+                                                            "q", "kv"};
   for (auto [arg, name] : llvm::zip(region.getArguments(), names))
     setNameFn(arg, name);
 }
 
-/// Checks one region's signature and what it yields.
-static LogicalResult verifyExpressionRegion(SdpaOp op, Region &region,
-                                            StringRef what, Type yieldType) {
+void SdpaOp::getAsmBlockArgumentNames(Region &region,
+                                      OpAsmSetValueNameFn setNameFn) {
+  nameExpressionRegionArgs(region, setNameFn);
+}
+
+LogicalResult attnc::attn::verifyExpressionRegion(Operation *op,
+                                                  Region &region,
+                                                  StringRef what,
+                                                  Type yieldType) {
   Block &block = region.front();
-  Builder b(op.getContext());
+  Builder b(op->getContext());
   Type expected[SdpaOp::kNumRegionArgs] = {b.getF32Type(), b.getI32Type(),
                                            b.getI32Type(), b.getI32Type(),
                                            b.getI32Type()};
   if (block.getNumArguments() != SdpaOp::kNumRegionArgs)
-    return op.emitOpError() << what << " region must take 5 arguments "
+    return op->emitOpError() << what << " region must take 5 arguments "
                             << "(score: f32, b, h, q, kv: i32), found "
                             << block.getNumArguments();
   for (auto [arg, type] : llvm::zip(block.getArguments(), expected))
     if (arg.getType() != type)
-      return op.emitOpError()
+      return op->emitOpError()
              << what << " region argument #" << arg.getArgNumber()
              << " must be " << type << ", found " << arg.getType();
   auto yield = dyn_cast<YieldOp>(block.getTerminator());
   if (!yield)
-    return op.emitOpError() << what << " region must end with attn.yield";
+    return op->emitOpError() << what << " region must end with attn.yield";
   if (yield.getValue().getType() != yieldType)
     return yield.emitOpError()
            << "the " << what << " region must yield " << yieldType

@@ -152,10 +152,13 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [
 //===----------------------------------------------------------------------===//
 
 def Attn_YieldOp : Attn_Op<"yield", [
-    Pure, Terminator, ReturnLike, HasParent<"SdpaOp">]> {
+    Pure, Terminator, ReturnLike,
+    ParentOneOf<["SdpaOp", "ScoreModOp", "MaskOp"]>]> {
   let summary = "Yields the value of a score-modifier or mask region";
   let arguments = (ins AnyType:$value);
   let assemblyFormat = "$value attr-dict `:` type($value)";
 }
+
+include "dialect/AttnLoweredOps.td"
 
 #endif // ATTN_OPS_TD

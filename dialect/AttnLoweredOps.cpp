@@ -1,0 +1,93 @@
+//===- AttnLoweredOps.cpp - Verifiers of the online/tile-level attn ops ---===//
+#include "dialect/AttnDialect.h"
+
+using namespace mlir;
+using namespace attnc::attn;
+
+//===----------------------------------------------------------------------===//
+// attn.program
+//===----------------------------------------------------------------------===//
+
+void ProgramOp::getAsmBlockArgumentNames(Region &region,
+                                         OpAsmSetValueNameFn setNameFn) {
+  static const char *const names[] = {"b", "h", "qt"};
+  for (auto [arg, name] : llvm::zip(region.getArguments(), names))
+    setNameFn(arg, name);
+}
+
+LogicalResult ProgramOp::verifyRegions() {
+  Block &block = getBody().front();
+  if (block.getNumArguments() != 3 ||
+      !llvm::all_of(block.getArgumentTypes(),
+                    [](Type t) { return t.isSignlessInteger(32); }))
+    return emitOpError("body must take (b, h, qt) as three i32 arguments");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// attn.load_k / attn.load_v
+//===----------------------------------------------------------------------===//
+
+/// An address region is empty (logical rows) or maps one i32 row to the
+/// i32 physical row it yields.
+static LogicalResult verifyAddressRegion(Operation *op, Region &region) {
+  if (region.empty())
+    return success();
+  Block &block = region.front();
+  if (block.getNumArguments() != 1 ||
+      !block.getArgument(0).getType().isSignlessInteger(32))
+    return op->emitOpError("addr region must take one i32 row argument");
+  if (!isa<YieldRowOp>(block.getTerminator()))
+    return op->emitOpError("addr region must end with attn.yield_row");
+  return success();
+}
+
+static void nameAddressRegionArgs(Region &region,
+                                  OpAsmSetValueNameFn setNameFn) {
+  if (!region.empty() && region.getNumArguments() == 1)
+    setNameFn(region.getArgument(0), "row");
+}
+
+LogicalResult LoadKOp::verifyRegions() {
+  return verifyAddressRegion(*this, getAddr());
+}
+LogicalResult LoadVOp::verifyRegions() {
+  return verifyAddressRegion(*this, getAddr());
+}
+void LoadKOp::getAsmBlockArgumentNames(Region &region,
+                                       OpAsmSetValueNameFn setNameFn) {
+  nameAddressRegionArgs(region, setNameFn);
+}
+void LoadVOp::getAsmBlockArgumentNames(Region &region,
+                                       OpAsmSetValueNameFn setNameFn) {
+  nameAddressRegionArgs(region, setNameFn);
+}
+
+//===----------------------------------------------------------------------===//
+// attn.score_mod / attn.mask
+//===----------------------------------------------------------------------===//
+
+LogicalResult ScoreModOp::verifyRegions() {
+  return verifyExpressionRegion(*this, getBody(),
+                                "score", Float32Type::get(getContext()));
+}
+
+LogicalResult MaskOp::verifyRegions() {
+  if (getBody().empty())
+    return success();
+  if (failed(verifyExpressionRegion(*this, getBody(), "mask",
+                                    IntegerType::get(getContext(), 1))))
+    return failure();
+  if (!getBody().getArgument(SdpaOp::kScore).use_empty())
+    return emitOpError("the mask must not depend on the score");
+  return success();
+}
+
+void ScoreModOp::getAsmBlockArgumentNames(Region &region,
+                                          OpAsmSetValueNameFn setNameFn) {
+  nameExpressionRegionArgs(region, setNameFn);
+}
+void MaskOp::getAsmBlockArgumentNames(Region &region,
+                                      OpAsmSetValueNameFn setNameFn) {
+  nameExpressionRegionArgs(region, setNameFn);
+}

@@ -1,0 +1,277 @@
+//===- AttnLoweredOps.td - Online-softmax and tile-level attn ops -*- tablegen -*-===//
+//
+// The form `attn.sdpa` is lowered to. An `attn.program` is the work of one
+// CTA: one query tile of one query head of one sequence. Inside it, values
+// are tiles (builtin ranked tensors): Q as [rows x head_dim], S and P as
+// [rows x cols], the online-softmax state as m [rows] (running max, log2
+// domain), l [rows] (running sum) and acc [rows x head_dim]. Before
+// `attn-tile`, row and column extents are dynamic (`?`): one tile spans the
+// whole sequence; after it they are the tile sizes Br and Bc.
+//
+// Positions: query row i of a sequence with q_len queries and kv_len keys
+// sits at absolute position kv_len - q_len + i (bottom-right aligned); KV
+// row j sits at position j.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_LOWERED_OPS_TD
+#define ATTN_LOWERED_OPS_TD
+
+include "dialect/AttnDialect.td"
+include "mlir/IR/BuiltinTypes.td"
+include "mlir/IR/OpAsmInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
+
+def Attn_F32Rows : RankedTensorOf<[F32], [HasAnyRankOfPred<[1]>]>;
+def Attn_F32Tile : RankedTensorOf<[F32], [HasAnyRankOfPred<[2]>]>;
+def Attn_InTile : RankedTensorOf<[F16, BF16], [HasAnyRankOfPred<[2]>]>;
+
+//===----------------------------------------------------------------------===//
+// Structure
+//===----------------------------------------------------------------------===//
+
+def Attn_ProgramOp : Attn_Op<"program", [
+    HasParent<"KernelOp">, SingleBlock, NoTerminator,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>]> {
+  let summary = "The work of one CTA: one query tile of one head of one sequence";
+  let description = [{
+    The grid runs the body once per (query tile %qt, query head %h,
+    sequence %b). `block_q` and `block_kv` are the tile sizes chosen by
+    `attn-tile` (absent before it: then one tile covers every row).
+    The kernel's score and mask live on in the tile ops that apply them.
+  }];
+  let arguments = (ins OptionalAttr<I64Attr>:$block_q,
+                       OptionalAttr<I64Attr>:$block_kv);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "attr-dict-with-keyword $body";
+  let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    enum RegionArg : unsigned { kBatch = 0, kHead, kQTile };
+    ::mlir::Value getBatch() { return getBody().getArgument(kBatch); }
+    ::mlir::Value getHead() { return getBody().getArgument(kHead); }
+    ::mlir::Value getQTile() { return getBody().getArgument(kQTile); }
+  }];
+}
+
+def Attn_NumTilesOp : Attn_Op<"num_tiles", [Pure]> {
+  let summary = "How many tiles cover %len rows of dimension q or kv";
+  let description = [{
+    ceildiv(len, tile) with the tile size that `attn-tile` chose for the
+    dimension; before tiling (no `tile`), one tile spans every row: 1, or 0
+    when len is 0.
+  }];
+  let arguments = (ins Attn_TileDimAttr:$dim, I32:$len, OptionalAttr<I64Attr>:$tile);
+  let results = (outs I32:$count);
+  let assemblyFormat = "$dim $len attr-dict";
+}
+
+def Attn_TileStartOp : Attn_Op<"tile_start", [Pure]> {
+  let summary = "First row of tile %index of dimension q or kv";
+  let description = [{
+    index * tile; before tiling (no `tile`) only tile 0 exists and starts at 0.
+  }];
+  let arguments = (ins Attn_TileDimAttr:$dim, I32:$index, OptionalAttr<I64Attr>:$tile);
+  let results = (outs I32:$row);
+  let assemblyFormat = "$dim $index attr-dict";
+}
+
+class Attn_SeqLenOp<string mnemonic, string what> : Attn_Op<mnemonic, [Pure]> {
+  let summary = "Number of " # what # " rows of sequence %b";
+  let arguments = (ins I32:$batch);
+  let results = (outs I32:$len);
+  let assemblyFormat = "$batch attr-dict";
+}
+def Attn_QLenOp : Attn_SeqLenOp<"q_len", "query">;
+def Attn_KVLenOp : Attn_SeqLenOp<"kv_len", "key/value">;
+
+def Attn_YieldRowOp : Attn_Op<"yield_row", [Pure, Terminator, ReturnLike,
+    ParentOneOf<["LoadKOp", "LoadVOp"]>]> {
+  let summary = "Yields the physical row index from an address region";
+  let arguments = (ins I32:$row);
+  let assemblyFormat = "$row attr-dict";
+}
+
+//===----------------------------------------------------------------------===//
+// Memory
+//===----------------------------------------------------------------------===//
+
+def Attn_LoadQOp : Attn_Op<"load_q", [Pure]> {
+  let summary = "Q rows [row0, row0 + rows) of sequence %b, head %h";
+  let description = [{
+    Rows at or past the sequence's q_len read as zero. The result's row
+    extent is the tile size (dynamic before tiling: then it is q_len).
+  }];
+  let arguments = (ins I32:$batch, I32:$head, I32:$row0);
+  let results = (outs Attn_InTile:$tile);
+  let assemblyFormat = "$batch `,` $head `,` $row0 attr-dict `:` type($tile)";
+}
+
+class Attn_LoadKVOp<string mnemonic, string which>
+    : Attn_Op<mnemonic, [Pure, SingleBlock,
+        DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>]> {
+  let summary = which # " rows [row0, row0 + rows) of sequence %b, KV head %hkv";
+  let description = [{
+    Logical KV row r (0 <= r < kv_len) of the sequence is read from the
+    physical row the `addr` region yields for it: an index into the
+    [rows, kv_heads, head_dim] view of the dense `k`/`v` tensors, or into the
+    [num_pages * page_size, kv_heads, head_dim] view of the paged caches.
+    An empty region means logical addressing, which `attn-block-table`
+    replaces. Rows at or past kv_len read as zero.
+  }];
+  let arguments = (ins I32:$batch, I32:$kv_head, I32:$row0);
+  let results = (outs Attn_InTile:$tile);
+  let regions = (region AnyRegion:$addr);
+  let assemblyFormat = [{
+    $batch `,` $kv_head `,` $row0 attr-dict `:` type($tile) (`addr` $addr^)?
+  }];
+  let hasRegionVerifier = 1;
+}
+def Attn_LoadKOp : Attn_LoadKVOp<"load_k", "K">;
+def Attn_LoadVOp : Attn_LoadKVOp<"load_v", "V">;
+
+def Attn_BlockTableOp : Attn_Op<"block_table", [Pure]> {
+  let summary = "block_table[%b][%index]: the physical page of a logical page";
+  let arguments = (ins I32:$batch, I32:$index);
+  let results = (outs I32:$page);
+  let assemblyFormat = "$batch `,` $index attr-dict";
+}
+
+def Attn_KVStartOp : Attn_Op<"kv_start", [Pure]> {
+  let summary = "kv_indptr[%b]: first row of sequence %b in the dense K/V";
+  let arguments = (ins I32:$batch);
+  let results = (outs I32:$row);
+  let assemblyFormat = "$batch attr-dict";
+}
+
+def Attn_StoreOp : Attn_Op<"store", []> {
+  let summary = "Writes O rows (rank 2) or LSE rows (rank 1) of a query tile";
+  let description = [{
+    Rows at or past q_len are not written. O is converted to the kernel's
+    dtype; LSE stays f32.
+  }];
+  let arguments = (ins AnyRankedTensor:$tile, I32:$batch, I32:$head,
+                       I32:$row0);
+  let assemblyFormat = [{
+    $tile `,` $batch `,` $head `,` $row0 attr-dict `:` type($tile)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Compute
+//===----------------------------------------------------------------------===//
+
+def Attn_FillOp : Attn_Op<"fill", [Pure]> {
+  let summary = "A tile whose every element is `value`";
+  let description = [{ With a dynamic extent, `rows` gives it. }];
+  let arguments = (ins F32Attr:$value, Optional<I32>:$rows);
+  let results = (outs RankedTensorOf<[F32]>:$tile);
+  let assemblyFormat = "$value (`rows` $rows^)? attr-dict `:` type($tile)";
+}
+
+def Attn_QKOp : Attn_Op<"qk", [Pure]> {
+  let summary = "S = scale * Q Kᵀ, accumulated in f32";
+  let arguments = (ins Attn_InTile:$q, Attn_InTile:$k, F64Attr:$scale);
+  let results = (outs Attn_F32Tile:$s);
+  let assemblyFormat = "$q `,` $k attr-dict `:` type($q) `,` type($k) `->` type($s)";
+}
+
+def Attn_ScoreModOp : Attn_Op<"score_mod", [Pure, IsolatedFromAbove, AllTypesMatch<["s", "result"]>,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>]> {
+  let summary = "Applies the score modifier to every element of S";
+  let description = [{
+    Element (i, j) is passed to the region as (score, b, h, q, kv) with
+    q = q_pos0 + i and kv = kv_pos0 + j.
+  }];
+  let arguments = (ins Attn_F32Tile:$s, I32:$batch, I32:$head, I32:$q_pos0,
+                       I32:$kv_pos0);
+  let results = (outs Attn_F32Tile:$result);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $s `,` $batch `,` $head `,` $q_pos0 `,` $kv_pos0 attr-dict `:` type($s)
+    $body
+  }];
+  let hasRegionVerifier = 1;
+}
+
+def Attn_MaskOp : Attn_Op<"mask", [Pure, IsolatedFromAbove, AllTypesMatch<["s", "result"]>,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>]> {
+  let summary = "Sets masked elements of S to -inf";
+  let description = [{
+    Element (i, j), at q = q_pos0 + i and kv = kv_pos0 + j, becomes -inf when
+    kv >= kv_len (past the sequence) or when the region yields false for it.
+    An empty region checks the bounds only.
+  }];
+  let arguments = (ins Attn_F32Tile:$s, I32:$batch, I32:$head, I32:$q_pos0,
+                       I32:$kv_pos0, I32:$kv_len);
+  let results = (outs Attn_F32Tile:$result);
+  let regions = (region AnyRegion:$body);
+  let assemblyFormat = [{
+    $s `,` $batch `,` $head `,` $q_pos0 `,` $kv_pos0 `,` $kv_len attr-dict
+    `:` type($s) ($body^)?
+  }];
+  let hasRegionVerifier = 1;
+}
+
+def Attn_ScaleOp : Attn_Op<"scale", [Pure, AllTypesMatch<["s", "result"]>]> {
+  let summary = "Multiplies every element by `factor` (moves S into the log2 domain)";
+  let arguments = (ins Attn_F32Tile:$s, F64Attr:$factor);
+  let results = (outs Attn_F32Tile:$result);
+  let assemblyFormat = "$s attr-dict `:` type($s)";
+}
+
+def Attn_RowMaxOp : Attn_Op<"row_max", [Pure, AllTypesMatch<["m", "m_new"]>]> {
+  let summary = "m_new[i] = max(m[i], max_j S[i, j])";
+  let arguments = (ins Attn_F32Tile:$s, Attn_F32Rows:$m);
+  let results = (outs Attn_F32Rows:$m_new);
+  let assemblyFormat = "$s `,` $m attr-dict `:` type($s) `,` type($m)";
+}
+
+def Attn_Exp2DiffOp : Attn_Op<"exp2_diff", [Pure, AllTypesMatch<["x", "result"]>]> {
+  let summary = "exp2(x - m) row-wise; 0 where m is -inf";
+  let description = [{
+    For a tile x[i, j] (P from S) or a row vector x[i] (the rescale factor
+    alpha from the old max). A row whose max is still -inf has seen only
+    masked keys: its result is 0, never exp2(-inf - -inf) = NaN.
+  }];
+  let arguments = (ins RankedTensorOf<[F32]>:$x, Attn_F32Rows:$m);
+  let results = (outs RankedTensorOf<[F32]>:$result);
+  let assemblyFormat = "$x `,` $m attr-dict `:` type($x) `,` type($m)";
+}
+
+def Attn_RowSumOp : Attn_Op<"row_sum", [Pure,
+    AllTypesMatch<["l", "alpha", "l_new"]>]> {
+  let summary = "l_new[i] = alpha[i] * l[i] + sum_j P[i, j]";
+  let arguments = (ins Attn_F32Tile:$p, Attn_F32Rows:$l, Attn_F32Rows:$alpha);
+  let results = (outs Attn_F32Rows:$l_new);
+  let assemblyFormat = "$p `,` $l `,` $alpha attr-dict `:` type($p) `,` type($l)";
+}
+
+def Attn_RescaleOp : Attn_Op<"rescale", [Pure, AllTypesMatch<["acc", "result"]>]> {
+  let summary = "acc[i, :] *= alpha[i]";
+  let arguments = (ins Attn_F32Tile:$acc, Attn_F32Rows:$alpha);
+  let results = (outs Attn_F32Tile:$result);
+  let assemblyFormat = "$acc `,` $alpha attr-dict `:` type($acc) `,` type($alpha)";
+}
+
+def Attn_PVOp : Attn_Op<"pv", [Pure, AllTypesMatch<["acc", "result"]>]> {
+  let summary = "acc + P V, with P rounded to V's element type first";
+  let description = [{
+    P is rounded to the input dtype (as the tensor-core product needs) and
+    accumulated in f32.
+  }];
+  let arguments = (ins Attn_F32Tile:$p, Attn_InTile:$v, Attn_F32Tile:$acc);
+  let results = (outs Attn_F32Tile:$result);
+  let assemblyFormat = "$p `,` $v `,` $acc attr-dict `:` type($p) `,` type($v) `,` type($acc)";
+}
+
+def Attn_FinalizeOp : Attn_Op<"finalize", [Pure,
+    AllTypesMatch<["acc", "o"]>, AllTypesMatch<["m", "l", "lse"]>]> {
+  let summary = "O = acc / l and LSE = ln2 * (m + log2 l); O = 0, LSE = -inf where l = 0";
+  let arguments = (ins Attn_F32Tile:$acc, Attn_F32Rows:$m, Attn_F32Rows:$l);
+  let results = (outs Attn_F32Tile:$o, Attn_F32Rows:$lse);
+  let assemblyFormat = [{
+    $acc `,` $m `,` $l attr-dict `:` type($acc) `,` type($m)
+  }];
+}
+
+#endif // ATTN_LOWERED_OPS_TD
