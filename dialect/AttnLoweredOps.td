@@ -31,7 +31,7 @@ def Attn_InTile : RankedTensorOf<[F16, BF16], [HasAnyRankOfPred<[2]>]>;
 //===----------------------------------------------------------------------===//
 
 def Attn_ProgramOp : Attn_Op<"program", [
-    HasParent<"KernelOp">, SingleBlock, NoTerminator,
+    HasParent<"KernelOp">, IsolatedFromAbove, SingleBlock, NoTerminator,
     DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>]> {
   let summary = "The work of one CTA: one query tile of one head of one sequence";
   let description = [{

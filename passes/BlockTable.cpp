@@ -1,0 +1,79 @@
+//===- BlockTable.cpp - Explicit K/V addressing ---------------------------===//
+//
+// Until this pass, K/V loads address logical rows of a sequence. Here each
+// load gets a region computing the physical row of logical row `row`:
+//
+//   paged:  page = block_table[b][row / P];  phys = page * P + row % P
+//   dense:  phys = kv_indptr[b] + row
+//
+// The lookup is per row, so it is right for any page size: a KV tile may
+// span many pages (P < Bc) or a page many tiles (P > Bc). The code
+// generator prints the region where it computes each row's address.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
+namespace attnc {
+#define GEN_PASS_DEF_ATTNBLOCKTABLE
+#include "passes/Passes.h.inc"
+} // namespace attnc
+
+using namespace mlir;
+using namespace attnc;
+using namespace attnc::attn;
+
+/// Fills the empty address region of a K or V load.
+static void buildAddressRegion(RewriterBase &rewriter, KernelOp kernel,
+                               Operation *load, Region &addr, Value batch) {
+  Location loc = load->getLoc();
+  Type i32 = rewriter.getI32Type();
+  OpBuilder::InsertionGuard guard(rewriter);
+  Block *block = rewriter.createBlock(&addr, {}, {i32}, {loc});
+  Value row = block->getArgument(0);
+  Value physical;
+  if (kernel.getKvCache() == KVCacheKind::paged) {
+    // createOrFold keeps page_size = 1 down to `block_table[b][row]`.
+    Value pageSize =
+        rewriter.create<arith::ConstantIntOp>(loc, *kernel.getPageSize(), 32);
+    Value logicalPage = rewriter.createOrFold<arith::DivSIOp>(loc, row, pageSize);
+    Value page = rewriter.create<BlockTableOp>(loc, i32, batch, logicalPage);
+    Value slot = rewriter.createOrFold<arith::RemSIOp>(loc, row, pageSize);
+    Value base = rewriter.createOrFold<arith::MulIOp>(loc, page, pageSize);
+    physical = rewriter.createOrFold<arith::AddIOp>(loc, base, slot);
+  } else {
+    Value start = rewriter.create<KVStartOp>(loc, i32, batch);
+    physical = rewriter.create<arith::AddIOp>(loc, start, row);
+  }
+  rewriter.create<YieldRowOp>(loc, physical);
+}
+
+LogicalResult attnc::lowerKVAddressing(RewriterBase &rewriter, KernelOp kernel,
+                                       ProgramOp program) {
+  program.walk([&](Operation *op) {
+    if (auto load = dyn_cast<LoadKOp>(op); load && load.getAddr().empty())
+      buildAddressRegion(rewriter, kernel, op, load.getAddr(), load.getBatch());
+    if (auto load = dyn_cast<LoadVOp>(op); load && load.getAddr().empty())
+      buildAddressRegion(rewriter, kernel, op, load.getAddr(), load.getBatch());
+  });
+  return success();
+}
+
+namespace {
+struct AttnBlockTablePass
+    : public attnc::impl::AttnBlockTableBase<AttnBlockTablePass> {
+  void runOnOperation() override {
+    KernelOp kernel = getOperation();
+    for (SdpaOp sdpa : kernel.getBody().front().getOps<SdpaOp>()) {
+      sdpa.emitOpError("has no K/V loads to address yet; run "
+                       "--attn-online-softmax first");
+      return signalPassFailure();
+    }
+    IRRewriter rewriter(&getContext());
+    for (ProgramOp program : kernel.getBody().front().getOps<ProgramOp>())
+      if (failed(lowerKVAddressing(rewriter, kernel, program)))
+        return signalPassFailure();
+  }
+};
+} // namespace

@@ -1,0 +1,342 @@
+//===- MaskAnalysis.cpp - Interval bounds of a mask over a tile -----------===//
+#include "passes/MaskAnalysis.h"
+#include "dialect/AttnDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace attnc;
+using namespace attnc::attn;
+
+namespace {
+
+/// What the analysis knows about one value of the mask region.
+struct Bound {
+  enum class Kind { Unknown, Exact, Range, Bool };
+  Kind kind = Kind::Unknown;
+  Value exact;     ///< Exact: the value itself, the same on the whole tile
+  Value lo, hi;    ///< Range: i32 bounds, inclusive
+  Value mayTrue;   ///< Bool: some element can be true
+  Value mayFalse;  ///< Bool: some element can be false
+
+  static Bound unknown() { return {}; }
+  static Bound ofExact(Value v) {
+    Bound b;
+    b.kind = Kind::Exact;
+    b.exact = v;
+    return b;
+  }
+  static Bound ofRange(Value lo, Value hi) {
+    Bound b;
+    b.kind = Kind::Range;
+    b.lo = lo;
+    b.hi = hi;
+    return b;
+  }
+  static Bound ofBool(Value mayTrue, Value mayFalse) {
+    Bound b;
+    b.kind = Kind::Bool;
+    b.mayTrue = mayTrue;
+    b.mayFalse = mayFalse;
+    return b;
+  }
+};
+
+class TileClassEmitter {
+public:
+  TileClassEmitter(OpBuilder &builder, Location loc)
+      : builder(builder), loc(loc) {}
+
+  TileClass run(Region &mask, const TileRect &rect) {
+    Block &block = mask.front();
+    bounds[block.getArgument(SdpaOp::kBatch)] = Bound::ofExact(rect.batch);
+    bounds[block.getArgument(SdpaOp::kHead)] = Bound::ofExact(rect.head);
+    bounds[block.getArgument(SdpaOp::kQ)] =
+        Bound::ofRange(rect.qFirst, rect.qLast);
+    bounds[block.getArgument(SdpaOp::kKV)] =
+        Bound::ofRange(rect.kvFirst, rect.kvLast);
+    for (Operation &op : block.without_terminator())
+      visit(op);
+    Value yielded = cast<YieldOp>(block.getTerminator()).getValue();
+    Bound result = asBool(lookup(yielded));
+    TileClass tileClass;
+    tileClass.unboundedReason = reason;
+    if (result.kind != Bound::Kind::Bool) {
+      tileClass.canTrue = tileClass.canFalse = constBool(true);
+      if (tileClass.unboundedReason.empty())
+        tileClass.unboundedReason = "the mask could not be bounded";
+      return tileClass;
+    }
+    tileClass.canTrue = result.mayTrue;
+    tileClass.canFalse = result.mayFalse;
+    return tileClass;
+  }
+
+private:
+  Value constBool(bool v) {
+    return builder.create<arith::ConstantIntOp>(loc, v ? 1 : 0, 1);
+  }
+  Value notOf(Value v) {
+    return builder.createOrFold<arith::XOrIOp>(loc, v, constBool(true));
+  }
+  Value andOf(Value a, Value b) {
+    return builder.createOrFold<arith::AndIOp>(loc, a, b);
+  }
+  Value orOf(Value a, Value b) {
+    return builder.createOrFold<arith::OrIOp>(loc, a, b);
+  }
+  Value cmp(arith::CmpIPredicate pred, Value a, Value b) {
+    return builder.createOrFold<arith::CmpIOp>(loc, pred, a, b);
+  }
+  Value minOf(Value a, Value b) {
+    return a == b ? a : builder.createOrFold<arith::MinSIOp>(loc, a, b);
+  }
+  Value maxOf(Value a, Value b) {
+    return a == b ? a : builder.createOrFold<arith::MaxSIOp>(loc, a, b);
+  }
+
+  Bound lookup(Value v) {
+    auto it = bounds.find(v);
+    return it == bounds.end() ? Bound::unknown() : it->second;
+  }
+
+  /// An integer bound as a range (an exact value is a one-point range).
+  Bound asRange(const Bound &b) {
+    if (b.kind == Bound::Kind::Exact && b.exact.getType().isSignlessInteger(32))
+      return Bound::ofRange(b.exact, b.exact);
+    return b.kind == Bound::Kind::Range ? b : Bound::unknown();
+  }
+  /// A boolean bound (an exact i1 x: mayTrue = x, mayFalse = !x).
+  Bound asBool(const Bound &b) {
+    if (b.kind == Bound::Kind::Exact && b.exact.getType().isInteger(1))
+      return Bound::ofBool(b.exact, notOf(b.exact));
+    return b.kind == Bound::Kind::Bool ? b : Bound::unknown();
+  }
+
+  void noteUnbounded(Operation &op, StringRef why) {
+    if (reason.empty())
+      reason = why.str();
+    (void)op;
+  }
+
+  /// Every operand exact: the op computes the same value on the whole tile,
+  /// so it is cloned and its result is exact too.
+  bool tryCloneExact(Operation &op) {
+    if (op.getNumRegions() != 0 || op.getNumResults() != 1)
+      return false;
+    IRMapping mapping;
+    for (Value operand : op.getOperands()) {
+      Bound b = lookup(operand);
+      if (b.kind != Bound::Kind::Exact)
+        return false;
+      mapping.map(operand, b.exact);
+    }
+    Operation *clone = builder.clone(op, mapping);
+    bounds[op.getResult(0)] = Bound::ofExact(clone->getResult(0));
+    return true;
+  }
+
+  void visit(Operation &op) {
+    if (tryCloneExact(op))
+      return;
+    Bound result =
+        llvm::TypeSwitch<Operation *, Bound>(&op)
+            .Case([&](arith::AddIOp o) {
+              Bound a = asRange(lookup(o.getLhs())),
+                    b = asRange(lookup(o.getRhs()));
+              if (!isRange(a, b))
+                return Bound::unknown();
+              return Bound::ofRange(add(a.lo, b.lo), add(a.hi, b.hi));
+            })
+            .Case([&](arith::SubIOp o) {
+              Bound a = asRange(lookup(o.getLhs())),
+                    b = asRange(lookup(o.getRhs()));
+              if (!isRange(a, b))
+                return Bound::unknown();
+              return Bound::ofRange(sub(a.lo, b.hi), sub(a.hi, b.lo));
+            })
+            .Case([&](arith::MulIOp o) {
+              Bound a = asRange(lookup(o.getLhs())),
+                    b = asRange(lookup(o.getRhs()));
+              if (!isRange(a, b))
+                return Bound::unknown();
+              // The extremes of a product of intervals are at the corners.
+              Value p[4] = {mul(a.lo, b.lo), mul(a.lo, b.hi), mul(a.hi, b.lo),
+                            mul(a.hi, b.hi)};
+              return Bound::ofRange(minOf(minOf(p[0], p[1]), minOf(p[2], p[3])),
+                                    maxOf(maxOf(p[0], p[1]), maxOf(p[2], p[3])));
+            })
+            .Case([&](arith::DivSIOp o) { return divide(o); })
+            .Case([&](arith::FloorDivSIOp o) { return divide(o); })
+            .Case([&](arith::CeilDivSIOp o) { return divide(o); })
+            .Case([&](arith::MinSIOp o) {
+              Bound a = asRange(lookup(o.getLhs())),
+                    b = asRange(lookup(o.getRhs()));
+              if (!isRange(a, b))
+                return Bound::unknown();
+              return Bound::ofRange(minOf(a.lo, b.lo), minOf(a.hi, b.hi));
+            })
+            .Case([&](arith::MaxSIOp o) {
+              Bound a = asRange(lookup(o.getLhs())),
+                    b = asRange(lookup(o.getRhs()));
+              if (!isRange(a, b))
+                return Bound::unknown();
+              return Bound::ofRange(maxOf(a.lo, b.lo), maxOf(a.hi, b.hi));
+            })
+            .Case([&](arith::CmpIOp o) { return compare(o); })
+            .Case([&](arith::AndIOp o) {
+              Bound a = asBool(lookup(o.getLhs())),
+                    b = asBool(lookup(o.getRhs()));
+              if (!isBool(a, b))
+                return Bound::unknown();
+              return Bound::ofBool(andOf(a.mayTrue, b.mayTrue),
+                                   orOf(a.mayFalse, b.mayFalse));
+            })
+            .Case([&](arith::OrIOp o) {
+              Bound a = asBool(lookup(o.getLhs())),
+                    b = asBool(lookup(o.getRhs()));
+              if (!isBool(a, b))
+                return Bound::unknown();
+              return Bound::ofBool(orOf(a.mayTrue, b.mayTrue),
+                                   andOf(a.mayFalse, b.mayFalse));
+            })
+            .Case([&](arith::XOrIOp o) {
+              Bound a = asBool(lookup(o.getLhs())),
+                    b = asBool(lookup(o.getRhs()));
+              if (!isBool(a, b))
+                return Bound::unknown();
+              // a ^ b is true where exactly one is; false where they agree.
+              return Bound::ofBool(
+                  orOf(andOf(a.mayTrue, b.mayFalse),
+                       andOf(a.mayFalse, b.mayTrue)),
+                  orOf(andOf(a.mayTrue, b.mayTrue),
+                       andOf(a.mayFalse, b.mayFalse)));
+            })
+            .Case([&](arith::SelectOp o) { return select(o); })
+            .Case([&](ParamLoadOp o) {
+              noteUnbounded(op, "the mask reads parameter @" +
+                                    o.getParam().str() +
+                                    " at a query or key position (tensor "
+                                    "data), so tiles cannot be bounded");
+              return Bound::unknown();
+            })
+            .Default([&](Operation *) {
+              noteUnbounded(op, "the mask uses '" +
+                                    op.getName().getStringRef().str() +
+                                    "' on query or key positions, which the "
+                                    "analysis cannot bound");
+              return Bound::unknown();
+            });
+    if (op.getNumResults() == 1)
+      bounds[op.getResult(0)] = result;
+  }
+
+  static bool isRange(const Bound &a, const Bound &b) {
+    return a.kind == Bound::Kind::Range && b.kind == Bound::Kind::Range;
+  }
+  static bool isBool(const Bound &a, const Bound &b) {
+    return a.kind == Bound::Kind::Bool && b.kind == Bound::Kind::Bool;
+  }
+  Value add(Value a, Value b) {
+    return builder.createOrFold<arith::AddIOp>(loc, a, b);
+  }
+  Value sub(Value a, Value b) {
+    return builder.createOrFold<arith::SubIOp>(loc, a, b);
+  }
+  Value mul(Value a, Value b) {
+    return builder.createOrFold<arith::MulIOp>(loc, a, b);
+  }
+
+  /// Division by a nonzero constant is monotone in the dividend
+  /// (nondecreasing for a positive divisor, nonincreasing for a negative).
+  template <typename DivOp> Bound divide(DivOp op) {
+    Bound a = asRange(lookup(op.getLhs()));
+    Bound d = lookup(op.getRhs());
+    if (a.kind != Bound::Kind::Range || d.kind != Bound::Kind::Exact)
+      return Bound::unknown();
+    APInt divisor;
+    if (!matchPattern(d.exact, m_ConstantInt(&divisor)) || divisor.isZero())
+      return Bound::unknown();
+    Value lo = builder.createOrFold<DivOp>(loc, a.lo, d.exact);
+    Value hi = builder.createOrFold<DivOp>(loc, a.hi, d.exact);
+    if (divisor.isNegative())
+      std::swap(lo, hi);
+    return Bound::ofRange(lo, hi);
+  }
+
+  Bound compare(arith::CmpIOp op) {
+    using P = arith::CmpIPredicate;
+    Bound a = asRange(lookup(op.getLhs())), b = asRange(lookup(op.getRhs()));
+    if (!isRange(a, b))
+      return Bound::unknown();
+    switch (op.getPredicate()) {
+    case P::slt: // some a < b: a.lo < b.hi;   some a >= b: a.hi >= b.lo
+      return Bound::ofBool(cmp(P::slt, a.lo, b.hi), cmp(P::sge, a.hi, b.lo));
+    case P::sle:
+      return Bound::ofBool(cmp(P::sle, a.lo, b.hi), cmp(P::sgt, a.hi, b.lo));
+    case P::sgt:
+      return Bound::ofBool(cmp(P::sgt, a.hi, b.lo), cmp(P::sle, a.lo, b.hi));
+    case P::sge:
+      return Bound::ofBool(cmp(P::sge, a.hi, b.lo), cmp(P::slt, a.lo, b.hi));
+    case P::eq:
+    case P::ne: {
+      // Equal somewhere iff the ranges overlap; unequal somewhere unless
+      // both are the same single point.
+      Value overlap =
+          andOf(cmp(P::sle, a.lo, b.hi), cmp(P::sle, b.lo, a.hi));
+      Value samePoint = andOf(andOf(cmp(P::eq, a.lo, a.hi),
+                                    cmp(P::eq, b.lo, b.hi)),
+                              cmp(P::eq, a.lo, b.lo));
+      Value differ = notOf(samePoint);
+      return op.getPredicate() == P::eq ? Bound::ofBool(overlap, differ)
+                                        : Bound::ofBool(differ, overlap);
+    }
+    default:
+      return Bound::unknown();
+    }
+  }
+
+  Bound select(arith::SelectOp op) {
+    Bound c = asBool(lookup(op.getCondition()));
+    if (c.kind != Bound::Kind::Bool)
+      return Bound::unknown();
+    if (op.getType().isInteger(1)) {
+      Bound t = asBool(lookup(op.getTrueValue())),
+            f = asBool(lookup(op.getFalseValue()));
+      if (!isBool(t, f))
+        return Bound::unknown();
+      return Bound::ofBool(
+          orOf(andOf(c.mayTrue, t.mayTrue), andOf(c.mayFalse, f.mayTrue)),
+          orOf(andOf(c.mayTrue, t.mayFalse), andOf(c.mayFalse, f.mayFalse)));
+    }
+    Bound t = asRange(lookup(op.getTrueValue())),
+          f = asRange(lookup(op.getFalseValue()));
+    if (!isRange(t, f))
+      return Bound::unknown();
+    // Only the branches the condition can take contribute.
+    auto pick = [&](Value tv, Value fv, bool low) {
+      Value both = low ? minOf(tv, fv) : maxOf(tv, fv);
+      Value onlyTrue = notOf(c.mayFalse);
+      Value onlyFalse = notOf(c.mayTrue);
+      Value v = builder.createOrFold<arith::SelectOp>(loc, onlyFalse, fv, both);
+      return builder.createOrFold<arith::SelectOp>(loc, onlyTrue, tv, v);
+    };
+    return Bound::ofRange(pick(t.lo, f.lo, true), pick(t.hi, f.hi, false));
+  }
+
+  OpBuilder &builder;
+  Location loc;
+  llvm::DenseMap<Value, Bound> bounds;
+  std::string reason;
+};
+
+} // namespace
+
+TileClass attnc::emitTileClass(OpBuilder &builder, Location loc, Region &mask,
+                               const TileRect &rect) {
+  return TileClassEmitter(builder, loc).run(mask, rect);
+}

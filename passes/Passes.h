@@ -1,0 +1,50 @@
+//===- Passes.h - attn transformation passes ------------------------------===//
+#ifndef ATTNC_PASSES_PASSES_H
+#define ATTNC_PASSES_PASSES_H
+
+#include "dialect/AttnDialect.h"
+
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Pass/Pass.h"
+
+namespace attnc {
+
+#define GEN_PASS_DECL
+#include "passes/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "passes/Passes.h.inc"
+
+/// Rewrites the `attn.sdpa` of `kernel` into an online-softmax
+/// `attn.program`; returns it.
+mlir::FailureOr<attn::ProgramOp> convertToOnlineSoftmax(mlir::RewriterBase &rewriter,
+                                                       attn::KernelOp kernel);
+
+/// Sets the tile sizes of `program` (untiled online form) to Br = blockQ and
+/// Bc = blockKV and makes its tile types static.
+mlir::LogicalResult tileProgram(mlir::RewriterBase &rewriter,
+                                attn::ProgramOp program, int64_t blockQ,
+                                int64_t blockKV);
+
+/// Gives every K/V load of `program` an explicit address region.
+mlir::LogicalResult lowerKVAddressing(mlir::RewriterBase &rewriter,
+                                      attn::KernelOp kernel,
+                                      attn::ProgramOp program);
+
+/// Options of the canonical pipeline.
+struct PipelineOptions {
+  int64_t blockQ = 64;
+  int64_t blockKV = 64;
+};
+
+/// Adds the canonical lowering pipeline (online softmax, tile, block table,
+/// mask analysis, cleanup) for kernels nested in a module.
+void buildAttnPipeline(mlir::OpPassManager &pm, const PipelineOptions &options);
+
+/// Registers the passes and the `attn-pipeline` pass pipeline.
+void registerAttnPipelines();
+
+} // namespace attnc
+
+#endif // ATTNC_PASSES_PASSES_H

@@ -1,0 +1,71 @@
+//===- Passes.td - attn transformation passes --------------*- tablegen -*-===//
+#ifndef ATTNC_PASSES_TD
+#define ATTNC_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def AttnOnlineSoftmax : Pass<"attn-online-softmax", "::attnc::attn::KernelOp"> {
+  let summary = "Rewrite attn.sdpa into the online-softmax recurrence";
+  let description = [{
+    Replaces the whole-row softmax of `attn.sdpa` with an `attn.program`
+    that carries the running max m, running sum l and accumulator acc
+    through an `scf.for` over KV blocks (one block spanning every key until
+    `attn-tile` chooses a size), so the KV dimension can be split:
+
+      m' = max(m, rowmax(S)), P = exp2(S - m'), alpha = exp2(m - m')
+      l' = alpha * l + rowsum(P),  acc' = alpha * acc + P V
+      O = acc / l, LSE = ln2 * (m + log2 l)   (O = 0, LSE = -inf if l = 0)
+
+    Scores live in the log2 domain: with no score modifier, log2(e) is folded
+    into the QKᵀ scale; with one, the modifier sees the natural score and an
+    `attn.scale` by log2(e) follows it.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def AttnTile : Pass<"attn-tile", "::attnc::attn::KernelOp"> {
+  let summary = "Split queries into CTA tiles of Br rows and KV into tiles of Bc rows";
+  let description = [{
+    Sets the tile sizes of an online-softmax `attn.program`: each program
+    instance handles Br query rows, and the KV loop steps over tiles of Bc
+    rows with m, l and acc loop-carried. Tile types become static
+    (Br x head_dim, Bc x head_dim, Br x Bc). Rejects an `attn.sdpa` that is
+    not yet in online form.
+  }];
+  let options = [
+    Option<"blockQ", "block-q", "int64_t", /*default=*/"64",
+           "Query rows per CTA (Br): a multiple of 16">,
+    Option<"blockKV", "block-kv", "int64_t", /*default=*/"64",
+           "KV rows per loop iteration (Bc): a multiple of 16">,
+  ];
+}
+
+def AttnBlockTable : Pass<"attn-block-table", "::attnc::attn::KernelOp"> {
+  let summary = "Make K/V addressing explicit: paged block-table lookups or dense offsets";
+  let description = [{
+    Gives every `attn.load_k` / `attn.load_v` an address region mapping a
+    logical KV row to a physical row. Paged (page size P):
+      page = block_table[b][row / P], physical row = page * P + row % P
+    which holds for any P in 1..256 whether a KV tile spans many pages or a
+    page spans many tiles. Dense: physical row = kv_indptr[b] + row.
+  }];
+}
+
+def AttnMaskAnalysis : Pass<"attn-mask-analysis", "::attnc::attn::KernelOp"> {
+  let summary = "Classify KV tiles per Q tile: skip, full (no mask code) or partial";
+  let description = [{
+    Evaluates the mask over a whole (Q tile x KV tile) rectangle with
+    interval arithmetic: q and kv range over the tile, everything that does
+    not depend on them (b, h, constants, parameters indexed by b or h) is
+    exact. A tile whose mask is false everywhere is skipped: the KV loop
+    bounds shrink to the first and last tile that is not. A tile whose mask
+    is true everywhere, and lies inside the sequence, runs without mask
+    code. Masks that read tensor data at q or kv (document ids) cannot be
+    bounded: every tile is treated as partial, and a remark says so.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+#endif // ATTNC_PASSES_TD

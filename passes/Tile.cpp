@@ -1,0 +1,131 @@
+//===- Tile.cpp - Choose Br x Bc tiles for an online-softmax program ------===//
+//
+// The online form is already a loop over KV blocks with m, l, acc carried;
+// tiling fixes the block sizes. Each program instance then owns Br query
+// rows (the grid grows to ceildiv(q_len, Br) instances per sequence and
+// head) and the KV loop steps Bc rows at a time. Every tile type becomes
+// static, which is what the code generator needs to lay out fragments.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+namespace attnc {
+#define GEN_PASS_DEF_ATTNTILE
+#include "passes/Passes.h.inc"
+} // namespace attnc
+
+using namespace mlir;
+using namespace attnc;
+using namespace attnc::attn;
+
+/// Rewrites the type of every tile value in `program` for Br x Bc tiles.
+/// Walks in pre-order so operands are retyped before their users.
+static void retypeTiles(ProgramOp program, int64_t blockQ, int64_t blockKV,
+                        int64_t headDim) {
+  auto withShape = [](Value value, ArrayRef<int64_t> shape) {
+    auto type = cast<RankedTensorType>(value.getType());
+    value.setType(RankedTensorType::get(shape, type.getElementType()));
+  };
+  auto sameAs = [](Value value, Value like) { value.setType(like.getType()); };
+
+  program.walk<WalkOrder::PreOrder>([&](Operation *op) {
+    if (auto load = dyn_cast<LoadQOp>(op))
+      return withShape(load, {blockQ, headDim});
+    if (isa<LoadKOp, LoadVOp>(op))
+      return withShape(op->getResult(0), {blockKV, headDim});
+    if (auto fill = dyn_cast<FillOp>(op)) {
+      fill.getRowsMutable().clear();
+      if (fill.getType().getRank() == 1)
+        return withShape(fill, {blockQ});
+      return withShape(fill, {blockQ, headDim});
+    }
+    if (auto qk = dyn_cast<QKOp>(op))
+      return withShape(qk, {blockQ, blockKV});
+    if (auto forOp = dyn_cast<scf::ForOp>(op)) {
+      for (auto [init, arg, result] :
+           llvm::zip(forOp.getInitArgs(), forOp.getRegionIterArgs(),
+                     forOp.getResults())) {
+        sameAs(arg, init);
+        sameAs(result, init);
+      }
+      return;
+    }
+    if (auto finalize = dyn_cast<FinalizeOp>(op)) {
+      sameAs(finalize.getO(), finalize.getAcc());
+      sameAs(finalize.getLse(), finalize.getM());
+      return;
+    }
+    // Element-wise and row-wise updates keep the shape of the operand they
+    // update.
+    if (auto o = dyn_cast<ScoreModOp>(op))
+      return sameAs(o, o.getS());
+    if (auto o = dyn_cast<MaskOp>(op))
+      return sameAs(o, o.getS());
+    if (auto o = dyn_cast<ScaleOp>(op))
+      return sameAs(o, o.getS());
+    if (auto o = dyn_cast<Exp2DiffOp>(op))
+      return sameAs(o, o.getX());
+    if (auto o = dyn_cast<RowMaxOp>(op))
+      return sameAs(o, o.getM());
+    if (auto o = dyn_cast<RowSumOp>(op))
+      return sameAs(o, o.getL());
+    if (auto o = dyn_cast<RescaleOp>(op))
+      return sameAs(o, o.getAcc());
+    if (auto o = dyn_cast<PVOp>(op))
+      return sameAs(o, o.getAcc());
+  });
+}
+
+LogicalResult attnc::tileProgram(RewriterBase &rewriter, ProgramOp program,
+                                 int64_t blockQ, int64_t blockKV) {
+  for (auto [name, size] : {std::pair{"block-q", blockQ}, {"block-kv", blockKV}})
+    if (size < 16 || size > 256 || size % 16 != 0)
+      return program.emitOpError("tile size ")
+             << name << " = " << size
+             << " must be a multiple of 16 in 16..256 (one mma.m16n8k16 row "
+                "block per warp)";
+  if (program.getBlockQ() || program.getBlockKv())
+    return program.emitOpError("is already tiled (block_q = ")
+           << program.getBlockQ().value_or(0)
+           << ", block_kv = " << program.getBlockKv().value_or(0) << ")";
+
+  auto kernel = program->getParentOfType<KernelOp>();
+  rewriter.modifyOpInPlace(program, [&] {
+    program.setBlockQ(blockQ);
+    program.setBlockKv(blockKV);
+  });
+  auto tileOf = [&](TileDim dim) {
+    return rewriter.getI64IntegerAttr(dim == TileDim::q ? blockQ : blockKV);
+  };
+  program.walk([&](Operation *op) {
+    if (auto start = dyn_cast<TileStartOp>(op))
+      rewriter.modifyOpInPlace(
+          start, [&] { start.setTileAttr(tileOf(start.getDim())); });
+    else if (auto count = dyn_cast<NumTilesOp>(op))
+      rewriter.modifyOpInPlace(
+          count, [&] { count.setTileAttr(tileOf(count.getDim())); });
+  });
+  retypeTiles(program, blockQ, blockKV, kernel.getHeadDim());
+  return success();
+}
+
+namespace {
+struct AttnTilePass : public attnc::impl::AttnTileBase<AttnTilePass> {
+  using AttnTileBase::AttnTileBase;
+
+  void runOnOperation() override {
+    KernelOp kernel = getOperation();
+    for (SdpaOp sdpa : kernel.getBody().front().getOps<SdpaOp>()) {
+      sdpa.emitOpError("cannot be tiled before it is in online-softmax form; "
+                       "run --attn-online-softmax first");
+      return signalPassFailure();
+    }
+    IRRewriter rewriter(&getContext());
+    for (ProgramOp program : kernel.getBody().front().getOps<ProgramOp>())
+      if (failed(tileProgram(rewriter, program, blockQ, blockKV)))
+        return signalPassFailure();
+  }
+};
+} // namespace
