@@ -158,7 +158,7 @@ static LogicalResult analyzeMask(RewriterBase &rewriter, ProgramOp program,
     if (!tileClass.unboundedReason.empty())
       mask.emitRemark() << tileClass.unboundedReason
                         << "; every KV tile is treated as partial";
-    needsMask = rewriter.create<arith::OrIOp>(loc, tileClass.canFalse, pastEnd);
+    needsMask = rewriter.createOrFold<arith::OrIOp>(loc, pastEnd, tileClass.canFalse);
     if (!isConstantTrue(tileClass.canTrue))
       narrowLoopBounds(rewriter, loop, mask, *q, blockKV);
   }

@@ -1,0 +1,43 @@
+// RUN: attnc-opt %S/Inputs/causal-gqa.mlir --attn-online-softmax --attn-block-table | FileCheck %s --check-prefix=PAGED
+// RUN: sed 's/kv_cache(paged, page_size = 16)/kv_cache(paged, page_size = 1)/' %S/Inputs/causal-gqa.mlir | attnc-opt --attn-online-softmax --attn-block-table | FileCheck %s --check-prefix=PAGE1
+// RUN: sed 's/kv_cache(paged, page_size = 16)/kv_cache(paged, page_size = 5)/' %S/Inputs/causal-gqa.mlir | attnc-opt --attn-online-softmax --attn-tile --attn-block-table | FileCheck %s --check-prefix=PAGE5
+// RUN: sed 's/kv_cache(paged, page_size = 16)/kv_cache(dense)/' %S/Inputs/causal-gqa.mlir | attnc-opt --attn-online-softmax --attn-block-table | FileCheck %s --check-prefix=DENSE
+
+// Paged, P = 16:  page = block_table[b][row / 16];  phys = page * 16 + row % 16
+// PAGED:       attn.load_k %b, %[[HKV:.*]], %[[ROW0:.*]] : tensor<?x128xbf16> addr {
+// PAGED-NEXT:  ^bb0(%row: i32):
+// PAGED-NEXT:    %[[P:.*]] = arith.constant 16 : i32
+// PAGED-NEXT:    %[[LP:.*]] = arith.divsi %row, %[[P]] : i32
+// PAGED-NEXT:    %[[PAGE:.*]] = attn.block_table %b, %[[LP]]
+// PAGED-NEXT:    %[[SLOT:.*]] = arith.remsi %row, %[[P]] : i32
+// PAGED-NEXT:    %[[BASE:.*]] = arith.muli %[[PAGE]], %[[P]] : i32
+// PAGED-NEXT:    %[[PHYS:.*]] = arith.addi %[[BASE]], %[[SLOT]] : i32
+// PAGED-NEXT:    attn.yield_row %[[PHYS]]
+// PAGED-NEXT:  }
+// PAGED:       attn.load_v %b, %[[HKV]], %[[ROW0]] : tensor<?x128xbf16> addr {
+// PAGED:         attn.block_table %b
+// PAGED:         attn.yield_row
+
+// P = 1: every row is its own page; the arithmetic folds away.
+// PAGE1:       attn.load_k {{.*}} addr {
+// PAGE1-NEXT:  ^bb0(%row: i32):
+// PAGE1-NOT:     arith.divsi
+// PAGE1:         %[[PAGE:.*]] = attn.block_table %b, %row
+// PAGE1-NOT:     arith.remsi
+// PAGE1:         attn.yield_row %[[PAGE]]
+
+// P = 5 with Bc = 64: a tile spans 13 pages; the lookup is per row, so it
+// holds whatever the ratio.
+// PAGE5:       attn.load_k {{.*}} : tensor<64x128xbf16> addr {
+// PAGE5:         arith.constant 5 : i32
+// PAGE5:         arith.divsi %row
+// PAGE5:         attn.block_table %b
+// PAGE5:         arith.remsi %row
+
+// Dense: phys = kv_indptr[b] + row
+// DENSE:       attn.load_k {{.*}} addr {
+// DENSE-NEXT:  ^bb0(%row: i32):
+// DENSE-NEXT:    %[[START:.*]] = attn.kv_start %b
+// DENSE-NEXT:    %[[PHYS:.*]] = arith.addi %[[START]], %row : i32
+// DENSE-NEXT:    attn.yield_row %[[PHYS]]
+// DENSE-NOT:   attn.block_table

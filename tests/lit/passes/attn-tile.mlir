@@ -1,0 +1,35 @@
+// RUN: attnc-opt %S/Inputs/causal-gqa.mlir --attn-online-softmax --attn-tile="block-q=64 block-kv=32" | FileCheck %s
+// RUN: attnc-opt %S/Inputs/causal-gqa.mlir --attn-online-softmax --attn-tile | FileCheck %s --check-prefix=DEFAULT
+
+// Tiling fixes Br = 64 query rows per program and Bc = 32 KV rows per loop
+// iteration; every tile type becomes static and `rows` operands disappear.
+//   grid: ceildiv(q_len, 64) programs per (sequence, head)
+//   loop: j in [0, ceildiv(kv_len, 32)),  KV rows [32 j, 32 j + 32)
+
+// CHECK-LABEL: attn.kernel @causal
+// CHECK:         attn.program attributes {block_kv = 32 : i64, block_q = 64 : i64} {
+// CHECK:           %[[QROW0:.*]] = attn.tile_start q %qt {tile = 64 : i64}
+// CHECK:           attn.load_q %b, %h, %[[QROW0]] : tensor<64x128xbf16>
+// CHECK:           attn.fill 0xFF800000 : tensor<64xf32>
+// CHECK:           attn.fill 0.000000e+00 : tensor<64xf32>
+// CHECK:           attn.fill 0.000000e+00 : tensor<64x128xf32>
+// CHECK:           %[[NKV:.*]] = attn.num_tiles kv %{{.*}} {tile = 32 : i64}
+// CHECK:           scf.for %[[J:.*]] = %{{.*}} to %[[NKV]] {{.*}} -> (tensor<64xf32>, tensor<64xf32>, tensor<64x128xf32>)
+// CHECK:             attn.tile_start kv %[[J]] {tile = 32 : i64}
+// CHECK:             attn.load_k {{.*}} : tensor<32x128xbf16>
+// CHECK:             attn.load_v {{.*}} : tensor<32x128xbf16>
+// CHECK:             attn.qk {{.*}} : tensor<64x128xbf16>, tensor<32x128xbf16> -> tensor<64x32xf32>
+// CHECK:             attn.mask {{.*}} : tensor<64x32xf32>
+// CHECK:             attn.row_max {{.*}} : tensor<64x32xf32>, tensor<64xf32>
+// CHECK:             attn.exp2_diff {{.*}} : tensor<64x32xf32>, tensor<64xf32>
+// CHECK:             attn.exp2_diff {{.*}} : tensor<64xf32>, tensor<64xf32>
+// CHECK:             attn.row_sum {{.*}} : tensor<64x32xf32>, tensor<64xf32>
+// CHECK:             attn.rescale {{.*}} : tensor<64x128xf32>, tensor<64xf32>
+// CHECK:             attn.pv {{.*}} : tensor<64x32xf32>, tensor<32x128xbf16>, tensor<64x128xf32>
+// CHECK:             scf.yield {{.*}} : tensor<64xf32>, tensor<64xf32>, tensor<64x128xf32>
+// CHECK:           attn.finalize {{.*}} : tensor<64x128xf32>, tensor<64xf32>
+// CHECK:           attn.store {{.*}} : tensor<64x128xf32>
+// CHECK:           attn.store {{.*}} : tensor<64xf32>
+
+// DEFAULT: attn.program attributes {block_kv = 64 : i64, block_q = 64 : i64}
+// DEFAULT: attn.qk {{.*}} -> tensor<64x64xf32>
