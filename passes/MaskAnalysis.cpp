@@ -65,12 +65,7 @@ public:
     Bound result = asBool(lookup(yielded));
     TileClass tileClass;
     tileClass.unboundedReason = reason;
-    if (result.kind != Bound::Kind::Bool) {
-      tileClass.canTrue = tileClass.canFalse = constBool(true);
-      if (tileClass.unboundedReason.empty())
-        tileClass.unboundedReason = "the mask could not be bounded";
-      return tileClass;
-    }
+    tileClass.unboundedLoc = reasonLoc;
     tileClass.canTrue = result.mayTrue;
     tileClass.canFalse = result.mayFalse;
     return tileClass;
@@ -83,10 +78,20 @@ private:
   Value notOf(Value v) {
     return builder.createOrFold<arith::XOrIOp>(loc, v, constBool(true));
   }
+  // Constant operands fold on either side, so a bound that is always true
+  // (an unbounded part of the mask) stays a constant the pass can test.
   Value andOf(Value a, Value b) {
+    if (matchPattern(a, m_One()) || matchPattern(b, m_Zero()))
+      return b;
+    if (matchPattern(b, m_One()) || matchPattern(a, m_Zero()))
+      return a;
     return builder.createOrFold<arith::AndIOp>(loc, a, b);
   }
   Value orOf(Value a, Value b) {
+    if (matchPattern(a, m_One()) || matchPattern(b, m_Zero()))
+      return a;
+    if (matchPattern(b, m_One()) || matchPattern(a, m_Zero()))
+      return b;
     return builder.createOrFold<arith::OrIOp>(loc, a, b);
   }
   Value cmp(arith::CmpIPredicate pred, Value a, Value b) {
@@ -110,17 +115,22 @@ private:
       return Bound::ofRange(b.exact, b.exact);
     return b.kind == Bound::Kind::Range ? b : Bound::unknown();
   }
-  /// A boolean bound (an exact i1 x: mayTrue = x, mayFalse = !x).
+  /// A boolean bound (an exact i1 x: mayTrue = x, mayFalse = !x). An
+  /// unbounded boolean may be either, which still lets `unknown && causal`
+  /// skip the tiles the causal part rules out.
   Bound asBool(const Bound &b) {
     if (b.kind == Bound::Kind::Exact && b.exact.getType().isInteger(1))
       return Bound::ofBool(b.exact, notOf(b.exact));
-    return b.kind == Bound::Kind::Bool ? b : Bound::unknown();
+    if (b.kind == Bound::Kind::Bool)
+      return b;
+    return Bound::ofBool(constBool(true), constBool(true));
   }
 
   void noteUnbounded(Operation &op, StringRef why) {
-    if (reason.empty())
-      reason = why.str();
-    (void)op;
+    if (!reason.empty())
+      return;
+    reason = why.str();
+    reasonLoc = op.getLoc();
   }
 
   /// Every operand exact: the op computes the same value on the whole tile,
@@ -221,7 +231,7 @@ private:
               noteUnbounded(op, "the mask reads parameter @" +
                                     o.getParam().str() +
                                     " at a query or key position (tensor "
-                                    "data), so tiles cannot be bounded");
+                                    "data), which cannot be bounded per tile");
               return Bound::unknown();
             })
             .Default([&](Operation *) {
@@ -241,6 +251,7 @@ private:
   static bool isBool(const Bound &a, const Bound &b) {
     return a.kind == Bound::Kind::Bool && b.kind == Bound::Kind::Bool;
   }
+  // asBool never yields Unknown, so boolean ops always produce a bound.
   Value add(Value a, Value b) {
     return builder.createOrFold<arith::AddIOp>(loc, a, b);
   }
@@ -332,6 +343,7 @@ private:
   Location loc;
   llvm::DenseMap<Value, Bound> bounds;
   std::string reason;
+  std::optional<Location> reasonLoc;
 };
 
 } // namespace

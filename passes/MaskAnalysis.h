@@ -20,6 +20,7 @@
 #include "mlir/IR/Region.h"
 #include "mlir/IR/Value.h"
 
+#include <optional>
 #include <string>
 
 namespace attnc {
@@ -38,6 +39,8 @@ struct TileClass {
   /// Why the mask could not be bounded (empty when it could): e.g. it reads
   /// a tensor parameter at q or kv.
   std::string unboundedReason;
+  /// The op of the mask region the reason is about.
+  std::optional<mlir::Location> unboundedLoc;
 };
 
 /// Emits, at the builder's insertion point, IR that bounds the mask region

@@ -155,10 +155,19 @@ static LogicalResult analyzeMask(RewriterBase &rewriter, ProgramOp program,
     TileRect rect{mask.getBatch(), mask.getHead(), q->qFirst, q->qLast,
                   kvFirst, kvLast};
     TileClass tileClass = emitTileClass(rewriter, loc, mask.getBody(), rect);
-    if (!tileClass.unboundedReason.empty())
-      mask.emitRemark() << tileClass.unboundedReason
-                        << "; every KV tile is treated as partial";
-    needsMask = rewriter.createOrFold<arith::OrIOp>(loc, pastEnd, tileClass.canFalse);
+    needsMask =
+        rewriter.createOrFold<arith::OrIOp>(loc, pastEnd, tileClass.canFalse);
+    if (!tileClass.unboundedReason.empty()) {
+      InFlightDiagnostic remark =
+          emitRemark(tileClass.unboundedLoc.value_or(mask.getLoc()))
+          << tileClass.unboundedReason << ": ";
+      if (isConstantTrue(needsMask))
+        remark << "every visited KV tile runs the mask";
+      else
+        remark << "tiles are bounded by the rest of the mask";
+      if (isConstantTrue(tileClass.canTrue))
+        remark << ", and every KV tile is visited";
+    }
     if (!isConstantTrue(tileClass.canTrue))
       narrowLoopBounds(rewriter, loop, mask, *q, blockKV);
   }

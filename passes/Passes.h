@@ -36,11 +36,19 @@ mlir::LogicalResult lowerKVAddressing(mlir::RewriterBase &rewriter,
 struct PipelineOptions {
   int64_t blockQ = 64;
   int64_t blockKV = 64;
+  /// Stop after the pass with this command-line name (empty: run all).
+  std::string stopAfter;
 };
 
+/// The command-line names of the pipeline's stages, in order.
+llvm::ArrayRef<llvm::StringRef> attnPipelineStages();
+
 /// Adds the canonical lowering pipeline (online softmax, tile, block table,
-/// mask analysis, cleanup) for kernels nested in a module.
-void buildAttnPipeline(mlir::OpPassManager &pm, const PipelineOptions &options);
+/// mask analysis, cleanup) for kernels nested in a module. Fails, naming the
+/// valid stages, if `options.stopAfter` names none of them.
+mlir::LogicalResult buildAttnPipeline(mlir::OpPassManager &pm,
+                                      const PipelineOptions &options,
+                                      std::string *error = nullptr);
 
 /// Registers the passes and the `attn-pipeline` pass pipeline.
 void registerAttnPipelines();

@@ -5,22 +5,51 @@
 #include "mlir/Pass/PassOptions.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/StringExtras.h"
 
 using namespace mlir;
 using namespace attnc;
 
-void attnc::buildAttnPipeline(OpPassManager &pm,
-                              const PipelineOptions &options) {
+ArrayRef<StringRef> attnc::attnPipelineStages() {
+  static const StringRef stages[] = {"attn-online-softmax", "attn-tile",
+                                     "attn-block-table", "attn-mask-analysis",
+                                     "cleanup"};
+  return stages;
+}
+
+LogicalResult attnc::buildAttnPipeline(OpPassManager &pm,
+                                       const PipelineOptions &options,
+                                       std::string *error) {
+  ArrayRef<StringRef> stages = attnPipelineStages();
+  if (!options.stopAfter.empty() &&
+      !llvm::is_contained(stages, StringRef(options.stopAfter))) {
+    if (error)
+      *error = "unknown pipeline stage '" + options.stopAfter +
+               "'; the stages are: " + llvm::join(stages, ", ");
+    return failure();
+  }
   OpPassManager &kernel = pm.nest<attn::KernelOp>();
-  kernel.addPass(createAttnOnlineSoftmax());
-  kernel.addPass(createAttnTile(AttnTileOptions{options.blockQ, options.blockKV}));
-  kernel.addPass(createAttnBlockTable());
-  kernel.addPass(createAttnMaskAnalysis());
+  auto addStage = [&](StringRef name, auto add) {
+    add();
+    return name == options.stopAfter;
+  };
+  if (addStage(stages[0], [&] { kernel.addPass(createAttnOnlineSoftmax()); }))
+    return success();
+  if (addStage(stages[1], [&] {
+        kernel.addPass(
+            createAttnTile(AttnTileOptions{options.blockQ, options.blockKV}));
+      }))
+    return success();
+  if (addStage(stages[2], [&] { kernel.addPass(createAttnBlockTable()); }))
+    return success();
+  if (addStage(stages[3], [&] { kernel.addPass(createAttnMaskAnalysis()); }))
+    return success();
   // Cleanup inside each program: constants hoist to the program's entry,
   // which the kernel body (attn ops only) must not receive.
   OpPassManager &program = kernel.nest<attn::ProgramOp>();
   program.addPass(createCanonicalizerPass());
   program.addPass(createCSEPass());
+  return success();
 }
 
 namespace {
@@ -43,6 +72,7 @@ void attnc::registerAttnPipelines() {
       "The canonical lowering: online softmax, tile, block table, mask "
       "analysis, cleanup",
       [](OpPassManager &pm, const PipelineCLOptions &options) {
-        buildAttnPipeline(pm, PipelineOptions{options.blockQ, options.blockKV});
+        (void)buildAttnPipeline(
+            pm, PipelineOptions{options.blockQ, options.blockKV, ""});
       });
 }

@@ -1,0 +1,195 @@
+//===- attnc.cpp - The attnc compiler driver ------------------------------===//
+//
+//   attnc SPEC.attn [--kernel NAME] [--emit=ast|attn|mlir] [-o FILE]
+//         [--block-q N] [--block-kv N] [--stop-after STAGE]
+//         [--print-ir-after-all]
+//
+// Reads an attention spec, checks it, lowers it through the canonical
+// pipeline and prints the requested stage. Errors
+// in the spec print as file:line:col with the source line and a caret, and
+// the exit code is 1.
+//
+//===----------------------------------------------------------------------===//
+#include "dialect/AttnDialect.h"
+#include "dialect/MLIRGen.h"
+#include "dsl/Frontend.h"
+#include "passes/Passes.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/SourceMgr.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OperationSupport.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <iostream>
+#include <sstream>
+
+namespace cl = llvm::cl;
+using namespace attnc;
+
+namespace {
+enum class EmitStage { AST, Attn, MLIR };
+
+cl::OptionCategory attncCategory("attnc options");
+
+cl::opt<std::string> inputFile(cl::Positional, cl::desc("<spec.attn>"),
+                               cl::Required, cl::cat(attncCategory));
+cl::opt<std::string> outputFile("o", cl::desc("Output file (default: stdout)"),
+                                cl::value_desc("file"), cl::init("-"),
+                                cl::cat(attncCategory));
+cl::opt<std::string>
+    kernelName("kernel",
+               cl::desc("Only this attention block of the file (default: all)"),
+               cl::value_desc("name"), cl::cat(attncCategory));
+cl::opt<EmitStage> emitStage(
+    "emit", cl::desc("What to print"), cl::init(EmitStage::MLIR),
+    cl::values(clEnumValN(EmitStage::AST, "ast",
+                          "the checked spec, printed back as DSL"),
+               clEnumValN(EmitStage::Attn, "attn",
+                          "the attn dialect IR built from the spec (attn.sdpa)"),
+               clEnumValN(EmitStage::MLIR, "mlir",
+                          "the IR after the lowering pipeline (tiled, "
+                          "online softmax, explicit addressing)")),
+    cl::cat(attncCategory));
+cl::opt<int64_t> blockQ("block-q", cl::desc("Query rows per CTA (Br)"),
+                        cl::init(64), cl::cat(attncCategory));
+cl::opt<int64_t> blockKV("block-kv",
+                         cl::desc("KV rows per loop iteration (Bc)"),
+                         cl::init(64), cl::cat(attncCategory));
+/// `--stop-after=STAGE`. libLLVM already registers an option of that name
+/// (for its code generator), and two options cannot share a name, so attnc
+/// adopts that one when it exists and registers its own otherwise.
+cl::opt<std::string> &stopAfterOption() {
+  static const char *desc =
+      "Stop the pipeline after this stage (attn-online-softmax, attn-tile, "
+      "attn-block-table, attn-mask-analysis, cleanup)";
+  static cl::opt<std::string> *option = [] {
+    cl::Option *existing = cl::getRegisteredOptions().lookup("stop-after");
+    // LLVM declares it as cl::opt<std::string> (TargetPassConfig.cpp).
+    auto *adopted = static_cast<cl::opt<std::string> *>(existing);
+    if (!adopted)
+      adopted = new cl::opt<std::string>("stop-after");
+    adopted->setDescription(desc);
+    adopted->setValueStr("stage");
+    adopted->setHiddenFlag(cl::NotHidden);
+    adopted->addCategory(attncCategory);
+    return adopted;
+  }();
+  return *option;
+}
+cl::opt<bool> printIRAfterAll("print-ir-after-all",
+                              cl::desc("Print the IR after every pass"),
+                              cl::cat(attncCategory));
+cl::opt<bool> debugInfo("debug-info",
+                        cl::desc("Print source locations in the IR"),
+                        cl::cat(attncCategory));
+
+/// Runs the canonical pipeline on `module` as the options ask.
+mlir::LogicalResult lowerModule(mlir::MLIRContext &context,
+                                mlir::ModuleOp module) {
+  mlir::PassManager pm(&context, mlir::ModuleOp::getOperationName());
+  std::string error;
+  if (failed(buildAttnPipeline(pm, {blockQ, blockKV, stopAfterOption().getValue()},
+                                &error))) {
+    llvm::errs() << "attnc: error: " << error << "\n";
+    return mlir::failure();
+  }
+  if (printIRAfterAll) {
+    context.disableMultithreading();
+    pm.enableIRPrinting(
+        /*shouldPrintBeforePass=*/[](mlir::Pass *, mlir::Operation *) {
+          return false;
+        },
+        /*shouldPrintAfterPass=*/
+        [](mlir::Pass *, mlir::Operation *) { return true; },
+        /*printModuleScope=*/false, /*printAfterOnlyOnChange=*/false);
+  }
+  return pm.run(module);
+}
+
+/// Keeps only the block named `name`; false if there is none.
+bool selectKernel(dsl::Module &module, const std::string &name) {
+  for (dsl::AttentionSpec &spec : module.specs) {
+    if (spec.name != name)
+      continue;
+    dsl::AttentionSpec selected = std::move(spec);
+    module.specs.clear();
+    module.specs.push_back(std::move(selected));
+    return true;
+  }
+  return false;
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
+  stopAfterOption();
+  cl::HideUnrelatedOptions(attncCategory);
+  cl::ParseCommandLineOptions(
+      argc, argv, "attnc: the attention compiler\n\n"
+                  "Compiles attention variants written in the attnc DSL.\n");
+
+  std::string error;
+  std::optional<dsl::SourceFile> source = dsl::readSourceFile(inputFile, error);
+  if (!source) {
+    llvm::errs() << "attnc: error: " << error << "\n";
+    return 1;
+  }
+  dsl::DiagnosticEngine diags(*source);
+  std::optional<dsl::Module> module = dsl::parseAndCheck(*source, diags);
+  if (!module) {
+    diags.print(std::cerr);
+    return 1;
+  }
+  if (!kernelName.empty() && !selectKernel(*module, kernelName)) {
+    llvm::errs() << "attnc: error: " << inputFile
+                 << " has no attention block named '" << kernelName << "'\n";
+    return 1;
+  }
+
+  std::unique_ptr<llvm::ToolOutputFile> output =
+      mlir::openOutputFile(outputFile, &error);
+  if (!output) {
+    llvm::errs() << "attnc: error: " << error << "\n";
+    return 1;
+  }
+
+  switch (emitStage) {
+  case EmitStage::AST:
+    output->os() << dsl::printModule(*module);
+    break;
+  case EmitStage::Attn:
+  case EmitStage::MLIR: {
+    mlir::MLIRContext context;
+    // Remarks, warnings and errors from the passes point into the spec.
+    llvm::SourceMgr sourceMgr;
+    sourceMgr.AddNewSourceBuffer(
+        llvm::MemoryBuffer::getMemBufferCopy(source->text, source->name),
+        llvm::SMLoc());
+    mlir::SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
+    context.printOpOnDiagnostic(false);
+    mlir::OwningOpRef<mlir::ModuleOp> ir = buildModule(context, *module);
+    if (!ir) {
+      llvm::errs() << "attnc: internal error: the IR built from " << inputFile
+                   << " does not verify\n";
+      return 1;
+    }
+    if (emitStage == EmitStage::MLIR &&
+        failed(lowerModule(context, *ir)))
+      return 1;
+    mlir::OpPrintingFlags flags;
+    if (debugInfo)
+      flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false);
+    ir->print(output->os(), flags);
+    break;
+  }
+  }
+  output->keep();
+  return 0;
+}
