@@ -185,7 +185,8 @@ int main(int argc, char **argv) {
       return 1;
     mlir::OpPrintingFlags flags;
     if (debugInfo)
-      flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false);
+      flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false)
+          .useLocalScope(); // locations inline, next to their ops
     ir->print(output->os(), flags);
     break;
   }
