@@ -1,0 +1,79 @@
+//===- ScalarEval.cpp - Evaluate straight-line integer arith IR -----------===//
+#include "ScalarEval.h"
+
+#include "dialect/AttnDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace attnc;
+using namespace attnc::test;
+
+/// i32 wraparound, as the kernel computes it.
+static int64_t wrap(Type type, int64_t x) {
+  if (type.isInteger(1))
+    return x & 1;
+  return static_cast<int32_t>(static_cast<uint32_t>(x));
+}
+
+static int64_t floorDiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+bool ScalarEval::run(Block &block, std::string &error) {
+  for (Operation &op : block.without_terminator()) {
+    auto in = [&](unsigned i) { return values.lookup(op.getOperand(i)); };
+    std::optional<int64_t> result =
+        llvm::TypeSwitch<Operation *, std::optional<int64_t>>(&op)
+            .Case([&](arith::ConstantOp c) -> std::optional<int64_t> {
+              if (auto attr = dyn_cast<IntegerAttr>(c.getValue()))
+                return attr.getValue().getSExtValue();
+              return std::nullopt;
+            })
+            .Case([&](arith::AddIOp) { return in(0) + in(1); })
+            .Case([&](arith::SubIOp) { return in(0) - in(1); })
+            .Case([&](arith::MulIOp) { return in(0) * in(1); })
+            .Case([&](arith::DivSIOp) { return in(0) / in(1); })
+            .Case([&](arith::RemSIOp) { return in(0) % in(1); })
+            .Case([&](arith::FloorDivSIOp) { return floorDiv(in(0), in(1)); })
+            .Case([&](arith::CeilDivSIOp) {
+              return -floorDiv(-in(0), in(1));
+            })
+            .Case([&](arith::MinSIOp) { return std::min(in(0), in(1)); })
+            .Case([&](arith::MaxSIOp) { return std::max(in(0), in(1)); })
+            .Case([&](arith::AndIOp) { return in(0) & in(1); })
+            .Case([&](arith::OrIOp) { return in(0) | in(1); })
+            .Case([&](arith::XOrIOp) { return in(0) ^ in(1); })
+            .Case([&](arith::SelectOp) { return in(0) ? in(1) : in(2); })
+            .Case([&](arith::CmpIOp c) -> std::optional<int64_t> {
+              int64_t a = in(0), b = in(1);
+              switch (c.getPredicate()) {
+              case arith::CmpIPredicate::eq: return a == b;
+              case arith::CmpIPredicate::ne: return a != b;
+              case arith::CmpIPredicate::slt: return a < b;
+              case arith::CmpIPredicate::sle: return a <= b;
+              case arith::CmpIPredicate::sgt: return a > b;
+              case arith::CmpIPredicate::sge: return a >= b;
+              default: return std::nullopt;
+              }
+            })
+            .Case([&](attn::ParamLoadOp p) {
+              std::vector<int64_t> indices;
+              for (Value index : p.getIndices())
+                indices.push_back(values.lookup(index));
+              return params(p.getParam().str(), indices);
+            })
+            .Case([&](attn::TileStartOp t) {
+              return in(0) * t.getTile().value_or(0);
+            })
+            .Default([](Operation *) { return std::nullopt; });
+    if (!result) {
+      error = "cannot evaluate " + op.getName().getStringRef().str();
+      return false;
+    }
+    values[op.getResult(0)] = wrap(op.getResult(0).getType(), *result);
+  }
+  return true;
+}
