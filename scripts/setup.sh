@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Installs what attnc needs (Debian/Ubuntu), checks the CUDA toolkit, then
+# configures and builds attnc into ./build. Safe to run again: apt skips what
+# is installed and the build is incremental.
+#
+#   bash scripts/setup.sh            # as root, or a user with sudo
+#   BUILD_DIR=out bash scripts/setup.sh
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build_dir=${BUILD_DIR:-$root/build}
+cuda_home=${CUDA_HOME:-/usr/local/cuda}
+
+packages=(build-essential cmake ninja-build python3
+          llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
+          catch2 libfmt-dev)
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null; then sudo "$@"
+  else echo "setup: need root (or sudo) to run: $*" >&2; exit 1
+  fi
+}
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+else
+  echo "setup: system packages already installed"
+fi
+
+# NVRTC compiles kernels at run time and in the tests; the CUDA driver is
+# never needed to build or test (it is loaded with dlopen when a GPU exists).
+cuda_missing=()
+[ -f "$cuda_home/include/nvrtc.h" ] || cuda_missing+=("$cuda_home/include/nvrtc.h")
+[ -f "$cuda_home/include/cuda_fp16.h" ] || cuda_missing+=("$cuda_home/include/cuda_fp16.h")
+ls "$cuda_home"/lib64/libnvrtc.so* >/dev/null 2>&1 || cuda_missing+=("$cuda_home/lib64/libnvrtc.so")
+if [ ${#cuda_missing[@]} -gt 0 ]; then
+  echo "setup: error: the CUDA toolkit (with NVRTC) was not found at $cuda_home." >&2
+  echo "setup: missing: ${cuda_missing[*]}" >&2
+  echo "setup: install CUDA Toolkit 12 or 13 there, or set CUDA_HOME to its root." >&2
+  exit 1
+fi
+echo "setup: CUDA toolkit at $cuda_home ($("$cuda_home/bin/nvcc" --version 2>/dev/null | grep -o 'release [0-9.]*' || echo 'nvcc not found'))"
+
+cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCUDAToolkit_ROOT="$cuda_home"
+cmake --build "$build_dir" -j "$(nproc)"
+echo "setup: built attnc in $build_dir"
