@@ -1,0 +1,263 @@
+//===- Sema.cpp - Checking attention blocks -------------------------------===//
+//
+// Block-level rules: each key at most once, the required keys present, every
+// number in its range, params well formed; then each expression is typed
+// (TypeCheck.cpp) and `scale` folded (ConstantFold.cpp).
+//
+//===----------------------------------------------------------------------===//
+
+#include "dsl/Sema.h"
+#include "dsl/Text.h"
+
+#include <array>
+#include <cmath>
+
+using namespace attnc::dsl;
+
+bool Sema::tooManyErrors() const {
+  return diags.diagnostics().size() >= kMaxDiagnostics;
+}
+
+std::optional<Module> Sema::checkModule(std::string fileName,
+                                        std::vector<BlockSyntax> blocks) {
+  size_t diagsBefore = diags.diagnostics().size();
+  Module module;
+  module.fileName = std::move(fileName);
+  std::map<std::string, SourceLoc, std::less<>> blockNames;
+  for (BlockSyntax &block : blocks) {
+    if (tooManyErrors()) {
+      diags.note({}, "too many errors; stopping here");
+      return std::nullopt;
+    }
+    auto [first, inserted] = blockNames.emplace(block.name, block.loc);
+    if (!inserted) {
+      diags.error(block.loc, "duplicate attention block " + quote(block.name));
+      diags.note(first->second, quote(block.name) + " was first defined here");
+    }
+    if (std::optional<AttentionSpec> spec = checkBlock(block))
+      module.specs.push_back(std::move(*spec));
+  }
+  if (diags.diagnostics().size() != diagsBefore)
+    return std::nullopt;
+  return module;
+}
+
+/// "'a'", "'a' and 'b'", "'a', 'b' and 'c'".
+static std::string listNames(const std::vector<const char *> &names) {
+  std::string result;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0)
+      result += i + 1 == names.size() ? " and " : ", ";
+    result += std::string("'") + names[i] + "'";
+  }
+  return result;
+}
+
+std::optional<AttentionSpec> Sema::checkBlock(BlockSyntax &block) {
+  size_t diagsBefore = diags.diagnostics().size();
+  AttentionSpec spec;
+  spec.name = block.name;
+  spec.loc = block.loc;
+
+  // Keys and params, in the order written.
+  std::array<EntrySyntax *, kNumEntryKeys> firstEntry{};
+  std::map<std::string, SourceLoc, std::less<>> declaredParams;
+  for (EntrySyntax &entry : block.entries) {
+    if (tooManyErrors())
+      return std::nullopt;
+    if (entry.key == EntryKey::Param) {
+      checkParam(entry, spec, declaredParams);
+      continue;
+    }
+    EntrySyntax *&first = firstEntry[static_cast<unsigned>(entry.key)];
+    if (first) {
+      std::string key = quote(spelling(entry.key));
+      diags.error(entry.keyLoc, "duplicate key " + key +
+                                    " in attention block " + quote(block.name));
+      diags.note(first->keyLoc, key + " was first set here");
+      continue;
+    }
+    first = &entry;
+    checkEntryValue(entry, spec);
+  }
+  auto entryFor = [&](EntryKey key) {
+    return firstEntry[static_cast<unsigned>(key)];
+  };
+
+  std::vector<const char *> missing;
+  for (EntryKey key : {EntryKey::DType, EntryKey::HeadDim, EntryKey::QHeads,
+                       EntryKey::KVHeads})
+    if (!entryFor(key))
+      missing.push_back(spelling(key));
+  if (!missing.empty())
+    diags.error(block.loc, "attention block " + quote(block.name) +
+                               " is missing required key" +
+                               (missing.size() == 1 ? " " : "s ") +
+                               listNames(missing));
+
+  // Grouped-query attention maps query head h to KV head h / (q / kv).
+  if (spec.qHeads > 0 && spec.kvHeads > 0 && spec.qHeads % spec.kvHeads != 0)
+    diags.error(entryFor(EntryKey::KVHeads)->valueLoc,
+                "kv_heads (" + std::to_string(spec.kvHeads) +
+                    ") must divide q_heads (" + std::to_string(spec.qHeads) +
+                    ")");
+
+  // The params vector is complete, so pointers into it stay valid.
+  ParamTable params;
+  for (const ParamDecl &param : spec.params)
+    params.emplace(param.name, &param);
+  ScaleConstants constants;
+  if (spec.headDim > 0)
+    constants.headDim = spec.headDim;
+  if (spec.qHeads > 0)
+    constants.qHeads = spec.qHeads;
+  if (spec.kvHeads > 0)
+    constants.kvHeads = spec.kvHeads;
+  for (EntryKey key : {EntryKey::Scale, EntryKey::Score, EntryKey::Mask})
+    if (EntrySyntax *entry = entryFor(key); entry && !tooManyErrors())
+      checkExprEntry(*entry, spec, params, constants);
+  // The same value `scale = 1 / sqrt(head_dim)` folds to (ConstantFold.cpp
+  // explains the long double).
+  if (!entryFor(EntryKey::Scale) && spec.headDim > 0)
+    spec.scale = static_cast<double>(
+        1.0L / std::sqrt(static_cast<long double>(spec.headDim)));
+
+  if (diags.diagnostics().size() != diagsBefore)
+    return std::nullopt;
+  return spec;
+}
+
+void Sema::checkEntryValue(EntrySyntax &entry, AttentionSpec &spec) {
+  auto outOfRange = [&](SourceLoc loc, const std::string &rule, int64_t value) {
+    diags.error(loc, rule + ", found " + std::to_string(value));
+  };
+  switch (entry.key) {
+  case EntryKey::DType:
+    spec.dtype = entry.dtype;
+    return;
+  case EntryKey::HeadDim:
+    // The mma tiles are 16 wide in the reduction dimension.
+    if (entry.intValue < 16 || entry.intValue > 256 || entry.intValue % 16)
+      outOfRange(entry.valueLoc,
+                 "head_dim must be a multiple of 16 between 16 and 256",
+                 entry.intValue);
+    else
+      spec.headDim = entry.intValue;
+    return;
+  case EntryKey::QHeads:
+  case EntryKey::KVHeads:
+    if (entry.intValue < 1) {
+      outOfRange(entry.valueLoc,
+                 std::string(spelling(entry.key)) + " must be at least 1",
+                 entry.intValue);
+      return;
+    }
+    (entry.key == EntryKey::QHeads ? spec.qHeads : spec.kvHeads) =
+        entry.intValue;
+    return;
+  case EntryKey::KVCache:
+    spec.kvCache = entry.kvCache;
+    if (entry.kvCache == KVCacheKind::Dense)
+      return;
+    if (entry.pageSize < 1 || entry.pageSize > 256)
+      outOfRange(entry.pageSizeLoc, "page_size must be between 1 and 256",
+                 entry.pageSize);
+    else
+      spec.pageSize = entry.pageSize;
+    return;
+  case EntryKey::Scale:
+  case EntryKey::Score:
+  case EntryKey::Mask:
+  case EntryKey::Param:
+    return; // Checked once all params are known.
+  }
+}
+
+void Sema::checkParam(EntrySyntax &entry, AttentionSpec &spec,
+                      std::map<std::string, SourceLoc, std::less<>> &declared) {
+  ParamDecl &param = entry.param;
+  std::string name = quote(param.name);
+  bool ok = true;
+  if (lookupBuiltinVar(param.name)) {
+    diags.error(param.loc,
+                "param " + name + " would hide the builtin variable " + name);
+    ok = false;
+  } else if (lookupBuiltinFunction(param.name)) {
+    diags.error(param.loc,
+                "param " + name + " would hide the builtin function " + name);
+    ok = false;
+  } else if (param.name == "true" || param.name == "false") {
+    diags.error(param.loc, name + " is a literal and cannot name a param");
+    ok = false;
+  }
+  auto [first, inserted] = declared.emplace(param.name, param.loc);
+  if (!inserted) {
+    diags.error(param.loc, "duplicate param " + name);
+    diags.note(first->second, name + " was first declared here");
+    ok = false;
+  }
+  for (size_t i = 0; i < param.dims.size(); ++i) {
+    const ParamDim &dim = param.dims[i];
+    if (dim.kind == ParamDim::Kind::Fixed && dim.extent < 1) {
+      diags.error(dim.loc, "dimension " + std::to_string(i + 1) + " of param " +
+                               name + " must be at least 1, found " +
+                               std::to_string(dim.extent));
+      ok = false;
+    }
+  }
+  if (ok)
+    spec.params.push_back(std::move(param));
+}
+
+void Sema::checkExprEntry(EntrySyntax &entry, AttentionSpec &spec,
+                          const ParamTable &params,
+                          const ScaleConstants &constants) {
+  ExprContext context = entry.key == EntryKey::Scale   ? ExprContext::Scale
+                        : entry.key == EntryKey::Score ? ExprContext::Score
+                                                       : ExprContext::Mask;
+  ValueType type = TypeChecker(diags, params, context).check(entry.expr);
+  if (type == ValueType::Invalid)
+    return;
+
+  switch (context) {
+  case ExprContext::Scale: {
+    if (type == ValueType::Bool) {
+      diags.error(entry.valueLoc,
+                  "scale must be a number, but this expression is a boolean");
+      return;
+    }
+    if (type == ValueType::Int)
+      convertToFloat(entry.expr);
+    std::optional<double> value = foldScale(*entry.expr, constants, diags);
+    if (!value)
+      return;
+    if (!std::isfinite(*value) || *value <= 0) {
+      diags.error(entry.valueLoc, "scale must be a finite number greater "
+                                  "than 0, but it evaluates to " +
+                                      formatDouble(*value));
+      return;
+    }
+    spec.scale = *value;
+    spec.scaleExpr = std::move(entry.expr);
+    return;
+  }
+  case ExprContext::Score:
+    if (type == ValueType::Bool) {
+      diags.error(entry.valueLoc, "score modifier must be a number, but this "
+                                  "expression is a boolean");
+      return;
+    }
+    if (type == ValueType::Int)
+      convertToFloat(entry.expr);
+    spec.score = std::move(entry.expr);
+    return;
+  case ExprContext::Mask:
+    if (type != ValueType::Bool) {
+      diags.error(entry.valueLoc, "mask must be a boolean, but this "
+                                  "expression is a number");
+      return;
+    }
+    spec.mask = std::move(entry.expr);
+    return;
+  }
+}

@@ -1,0 +1,104 @@
+//===- Sema.h - Meaning and types of the attention DSL --------------------===//
+//
+// Sema turns the parser's BlockSyntax into checked AttentionSpecs:
+//   - block level (Sema.cpp): duplicate and missing keys, value ranges, the
+//     head ratio, param declarations, duplicate block names;
+//   - expressions (TypeCheck.cpp): names resolved, every node typed, and
+//     implicit int -> float promotions made explicit Convert nodes;
+//   - `scale` (ConstantFold.cpp): folded to a double.
+// It reports every error it can find rather than stopping at the first.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTNC_DSL_SEMA_H
+#define ATTNC_DSL_SEMA_H
+
+#include "dsl/Diagnostics.h"
+#include "dsl/Syntax.h"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace attnc::dsl {
+
+/// Which entry an expression is the value of; each allows different names.
+enum class ExprContext { Scale, Score, Mask };
+
+/// Params of one block, by name.
+using ParamTable = std::map<std::string, const ParamDecl *, std::less<>>;
+
+/// Types one expression tree in place.
+class TypeChecker {
+public:
+  TypeChecker(DiagnosticEngine &diags, const ParamTable &params,
+              ExprContext context)
+      : diags(diags), params(params), context(context) {}
+
+  /// Types `expr` and everything below it and wraps int operands that must
+  /// be floats in Convert nodes. Returns the type, or Invalid after an error
+  /// (already reported; errors are not repeated for enclosing nodes).
+  ValueType check(ExprPtr &expr);
+
+private:
+  ValueType checkVar(Expr &expr);
+  ValueType checkParamRef(Expr &expr);
+  ValueType checkUnary(Expr &expr);
+  ValueType checkBinary(Expr &expr);
+  ValueType checkSelect(Expr &expr);
+  ValueType checkCall(Expr &expr);
+  /// Makes two numeric operands the same type, converting an Int to Float
+  /// when the other is Float. Returns that type.
+  static ValueType promote(ExprPtr &lhs, ExprPtr &rhs);
+
+  DiagnosticEngine &diags;
+  const ParamTable &params;
+  ExprContext context;
+};
+
+/// Wraps `expr`, an Int expression, in a Convert node of type Float.
+void convertToFloat(ExprPtr &expr);
+
+/// The numeric and named constants a `scale` expression may use; a constant
+/// that is missing or invalid is nullopt.
+struct ScaleConstants {
+  std::optional<int64_t> headDim, qHeads, kvHeads;
+};
+
+/// Folds a typed constant expression to a double (Int operations keep their
+/// i32 meaning: `/` truncates; Float ones run in extended precision and are
+/// rounded once). Reports integer overflow and
+/// division by zero at the operation. Returns nullopt after an error, or
+/// when it needs a constant that is itself invalid (already reported).
+std::optional<double> foldScale(const Expr &expr,
+                                const ScaleConstants &constants,
+                                DiagnosticEngine &diags);
+
+/// Checks every block of a file; builds the Module when nothing is wrong.
+class Sema {
+public:
+  /// Sema stops after this many diagnostics: past it they are noise.
+  static constexpr size_t kMaxDiagnostics = 100;
+
+  explicit Sema(DiagnosticEngine &diags) : diags(diags) {}
+
+  std::optional<Module> checkModule(std::string fileName,
+                                    std::vector<BlockSyntax> blocks);
+
+private:
+  std::optional<AttentionSpec> checkBlock(BlockSyntax &block);
+  void checkEntryValue(EntrySyntax &entry, AttentionSpec &spec);
+  void checkParam(EntrySyntax &entry, AttentionSpec &spec,
+                  std::map<std::string, SourceLoc, std::less<>> &declared);
+  void checkExprEntry(EntrySyntax &entry, AttentionSpec &spec,
+                      const ParamTable &params,
+                      const ScaleConstants &constants);
+  bool tooManyErrors() const;
+
+  DiagnosticEngine &diags;
+  bool reportedTooMany = false;
+};
+
+} // namespace attnc::dsl
+
+#endif // ATTNC_DSL_SEMA_H
