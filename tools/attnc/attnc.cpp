@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 #include "dialect/AttnDialect.h"
 #include "dialect/MLIRGen.h"
+#include "codegen/CudaEmitter.h"
 #include "dsl/Frontend.h"
 #include "passes/Passes.h"
 
@@ -34,7 +35,7 @@ namespace cl = llvm::cl;
 using namespace attnc;
 
 namespace {
-enum class EmitStage { AST, Attn, MLIR };
+enum class EmitStage { AST, Attn, MLIR, Cuda };
 
 cl::OptionCategory attncCategory("attnc options");
 
@@ -55,7 +56,9 @@ cl::opt<EmitStage> emitStage(
                           "the attn dialect IR built from the spec (attn.sdpa)"),
                clEnumValN(EmitStage::MLIR, "mlir",
                           "the IR after the lowering pipeline (tiled, "
-                          "online softmax, explicit addressing)")),
+                          "online softmax, explicit addressing)"),
+               clEnumValN(EmitStage::Cuda, "cuda",
+                          "the CUDA C++ kernel printed from the lowered IR")),
     cl::cat(attncCategory));
 cl::opt<int64_t> blockQ("block-q", cl::desc("Query rows per CTA (Br)"),
                         cl::init(64), cl::cat(attncCategory));
@@ -165,7 +168,8 @@ int main(int argc, char **argv) {
     output->os() << dsl::printModule(*module);
     break;
   case EmitStage::Attn:
-  case EmitStage::MLIR: {
+  case EmitStage::MLIR:
+  case EmitStage::Cuda: {
     mlir::MLIRContext context;
     // Remarks, warnings and errors from the passes point into the spec.
     llvm::SourceMgr sourceMgr;
@@ -180,9 +184,14 @@ int main(int argc, char **argv) {
                    << " does not verify\n";
       return 1;
     }
-    if (emitStage == EmitStage::MLIR &&
-        failed(lowerModule(context, *ir)))
+    if (emitStage != EmitStage::Attn && failed(lowerModule(context, *ir)))
       return 1;
+    if (emitStage == EmitStage::Cuda) {
+      std::vector<KernelInfo> infos;
+      if (failed(emitCudaModule(*ir, output->os(), infos)))
+        return 1;
+      break;
+    }
     mlir::OpPrintingFlags flags;
     if (debugInfo)
       flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false)

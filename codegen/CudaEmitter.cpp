@@ -1,0 +1,773 @@
+//===- CudaEmitter.cpp - Print lowered attn IR as CUDA C++ ----------------===//
+//
+// One pass over the ops of an attn.program, in order. Every SSA value gets a
+// C++ name (vN, or the IR's block-argument names); each op prints one
+// declaration and a statement or two. Tiles are per-warp slices (see
+// attention_tile.cuh): a tensor<Br x N x f32> is this warp's AccTile<N>,
+// a tensor<Br x f32> its RowVec, the Q tile its QTile, K/V tiles live in
+// shared memory.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/CudaEmitter.h"
+#include "dialect/AttnDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Support/IndentedOstream.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/Format.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace attnc;
+using namespace attnc::attn;
+
+namespace {
+
+/// Prints a float literal that reads back to the same f32 (and spells the
+/// infinities without the INFINITY macro, which NVRTC lacks).
+std::string floatLiteral(double value) {
+  if (std::isinf(value))
+    return value > 0 ? "attnc::dev::posInf()" : "attnc::dev::negInf()";
+  if (std::isnan(value))
+    return "__int_as_float(0x7fc00000)";
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << llvm::format("%.9g", value);
+  os.flush();
+  if (s.find_first_of(".e") == std::string::npos)
+    s += ".0";
+  return s + "f";
+}
+
+class KernelEmitter {
+public:
+  KernelEmitter(KernelOp kernel, ProgramOp program, raw_indented_ostream &os,
+                KernelInfo &info)
+      : kernel(kernel), program(program), os(os), info(info) {}
+
+  LogicalResult emit();
+
+private:
+  //===--------------------------------------------------------------------===//
+  // Names and types
+  //===--------------------------------------------------------------------===//
+
+  std::string name(Value v) {
+    auto it = names.find(v);
+    if (it != names.end())
+      return it->second;
+    std::string n = "v" + std::to_string(nextId++);
+    names[v] = n;
+    return n;
+  }
+  std::string bind(Value v, StringRef n) { return names[v] = n.str(); }
+
+  std::string elementType() const {
+    return info.bf16 ? "attnc::dev::bf16" : "attnc::dev::f16";
+  }
+
+  /// The C++ type of a value that flows through variables (scalars, f32
+  /// tiles), or failure for types only specific ops produce.
+  FailureOr<std::string> typeOf(Type type, Operation *where) {
+    if (type.isSignlessInteger(32) || type.isIndex())
+      return std::string("int");
+    if (type.isInteger(1))
+      return std::string("bool");
+    if (type.isF32())
+      return std::string("float");
+    if (auto tensor = dyn_cast<RankedTensorType>(type)) {
+      if (tensor.getElementType().isF32() && tensor.hasStaticShape()) {
+        if (tensor.getDimSize(0) != info.blockQ)
+          return where->emitOpError("tile of ")
+                 << tensor.getDimSize(0) << " rows; the program's tiles have "
+                 << info.blockQ;
+        if (tensor.getRank() == 1)
+          return std::string("attnc::dev::RowVec");
+        if (tensor.getRank() == 2)
+          return "attnc::dev::AccTile<" +
+                 std::to_string(tensor.getDimSize(1)) + ">";
+      }
+    }
+    return where->emitOpError("cannot be printed as CUDA: unsupported type ")
+           << type;
+  }
+
+  /// `type name` for a new variable holding `v`.
+  FailureOr<std::string> declare(Value v, Operation *where) {
+    FailureOr<std::string> type = typeOf(v.getType(), where);
+    if (failed(type))
+      return failure();
+    return *type + " " + name(v);
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Expressions the tensor contract defines
+  //===--------------------------------------------------------------------===//
+
+  std::string qLenOf(StringRef b) {
+    return "(args.qo_indptr[" + b.str() + " + 1] - args.qo_indptr[" + b.str() +
+           "])";
+  }
+  std::string kvLenOf(StringRef b) {
+    if (info.paged)
+      return "attnc::dev::loadGlobal(args.kv_lens + " + b.str() + ")";
+    return "(args.kv_indptr[" + b.str() + " + 1] - args.kv_indptr[" +
+           b.str() + "])";
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Ops
+  //===--------------------------------------------------------------------===//
+
+  LogicalResult emitBlock(Block &block);
+  LogicalResult emitOp(Operation &op);
+  LogicalResult emitArith(Operation &op);
+  LogicalResult emitFor(scf::ForOp op);
+  LogicalResult emitIf(scf::IfOp op);
+  LogicalResult emitParamLoad(ParamLoadOp op);
+  LogicalResult emitKVLoad(Operation *op, Value tile, Value batch, Value head,
+                           Value row0, Region &addr, bool isValue);
+  LogicalResult emitElementwise(Operation *op, Value result, Value s,
+                                Value batch, Value head, Value qPos0,
+                                Value kvPos0, Region &body, Value kvLen);
+  /// Waits for the cp.async group that loads `tile` before its first use.
+  void waitFor(Value tile);
+
+  /// A scalar statement `const T name = expr;`.
+  LogicalResult defineScalar(Operation &op, const std::string &expr) {
+    FailureOr<std::string> decl = declare(op.getResult(0), &op);
+    if (failed(decl))
+      return failure();
+    os << "const " << *decl << " = " << expr << ";\n";
+    return success();
+  }
+
+  KernelOp kernel;
+  ProgramOp program;
+  raw_indented_ostream &os;
+  KernelInfo &info;
+  llvm::DenseMap<Value, std::string> names;
+  unsigned nextId = 0;
+  /// K/V loads issued and not yet waited for, in issue order.
+  SmallVector<Value> pendingLoads;
+};
+
+} // namespace
+
+LogicalResult KernelEmitter::emit() {
+  info.specName = kernel.getSymName().str();
+  info.name = "attnc_" + info.specName;
+  info.headDim = kernel.getHeadDim();
+  info.qHeads = kernel.getQHeads();
+  info.kvHeads = kernel.getKvHeads();
+  info.bf16 = kernel.getDtype().isBF16();
+  info.paged = kernel.getKvCache() == KVCacheKind::paged;
+  info.pageSize = kernel.getPageSize().value_or(0);
+  if (!program.getBlockQ() || !program.getBlockKv())
+    return program.emitOpError("must be tiled before code generation; run the "
+                               "attn pipeline (attnc --emit=mlir) first");
+  info.blockQ = *program.getBlockQ();
+  info.blockKV = *program.getBlockKv();
+  info.threads = 32 * (info.blockQ / 16);
+  // One K and one V tile, rows padded by 8 elements (SmemTile::kStride).
+  int tileBytes = info.blockKV * (info.headDim + 8) * 2;
+  info.sharedBytes = 2 * tileBytes;
+  for (ParamOp param : kernel.getBody().front().getOps<ParamOp>())
+    info.params.push_back(param.getSymName().str());
+  if (info.params.size() > 8)
+    return kernel.emitOpError("has ") << info.params.size()
+                                      << " parameters; at most 8 are supported";
+
+  os << "// attention " << info.specName << ": " << (info.bf16 ? "bf16" : "fp16")
+     << ", head_dim " << info.headDim << ", heads " << info.qHeads << ":"
+     << info.kvHeads << ", "
+     << (info.paged ? "paged KV (page_size " + std::to_string(info.pageSize) +
+                          ")"
+                    : std::string("dense KV"))
+     << ", tiles " << info.blockQ << "x" << info.blockKV << ".\n";
+  os << "// grid (ceil(max_q_len / " << info.blockQ << "), " << info.qHeads
+     << ", batch), " << info.threads << " threads, " << info.sharedBytes
+     << " bytes of dynamic shared memory.\n";
+  os << "extern \"C\" __global__ void __launch_bounds__(" << info.threads
+     << ") " << info.name << "(const attnc::AttnKernelArgs args) {\n";
+  os.indent();
+  os << "ATTNC_DYNAMIC_SMEM(unsigned char, smem);\n";
+  Block &body = program.getBody().front();
+  os << "const int " << bind(body.getArgument(ProgramOp::kQTile), "qt")
+     << " = blockIdx.x;\n";
+  os << "const int " << bind(body.getArgument(ProgramOp::kHead), "h")
+     << " = blockIdx.y;\n";
+  os << "const int " << bind(body.getArgument(ProgramOp::kBatch), "b")
+     << " = blockIdx.z;\n";
+  os << "// This program instance exists for query tiles inside the sequence.\n";
+  os << "if (qt * " << info.blockQ << " >= " << qLenOf("b") << ")\n";
+  os << "  return;\n";
+  if (failed(emitBlock(body)))
+    return failure();
+  os.unindent();
+  os << "}\n\n";
+
+  // The sim launcher: the same kernel run by the SIMT emulator.
+  os << "#ifdef ATTNC_SIM\n";
+  os << "extern \"C\" int " << info.name
+     << "_sim_launch(const attnc::AttnKernelArgs *args, unsigned gridX, "
+        "char *error, unsigned long errorSize) {\n";
+  os.indent();
+  os << "attnc::sim::LaunchStatus status = attnc::sim::launch(\"" << info.name
+     << "\", dim3(gridX, " << info.qHeads << ", args->batch), dim3("
+     << info.threads << "), " << info.sharedBytes << ", " << info.name
+     << ", *args);\n";
+  os << "if (status.ok())\n";
+  os << "  return 0;\n";
+  os << "std::snprintf(error, errorSize, \"%s\", status.message.c_str());\n";
+  os << "return 1;\n";
+  os.unindent();
+  os << "}\n";
+  os << "#endif\n";
+  return success();
+}
+
+LogicalResult KernelEmitter::emitBlock(Block &block) {
+  for (Operation &op : block)
+    if (failed(emitOp(op)))
+      return failure();
+  return success();
+}
+
+void KernelEmitter::waitFor(Value tile) {
+  auto it = llvm::find(pendingLoads, tile);
+  if (it == pendingLoads.end())
+    return;
+  int younger = static_cast<int>(pendingLoads.end() - it) - 1;
+  os << "attnc::dev::cpAsyncWait<" << younger << ">();\n";
+  os << "__syncthreads();\n";
+  pendingLoads.erase(pendingLoads.begin(), it + 1);
+}
+
+LogicalResult KernelEmitter::emitOp(Operation &op) {
+  if (op.getDialect() && isa<arith::ArithDialect, math::MathDialect>(
+                             op.getDialect()))
+    return emitArith(op);
+
+  int64_t d = info.headDim;
+  std::string T = elementType();
+  return llvm::TypeSwitch<Operation *, LogicalResult>(&op)
+      .Case([&](scf::ForOp o) { return emitFor(o); })
+      .Case([&](scf::IfOp o) { return emitIf(o); })
+      .Case([&](scf::YieldOp) { return success(); }) // handled by the parent
+      .Case([&](QLenOp o) { return defineScalar(op, qLenOf(name(o.getBatch()))); })
+      .Case([&](KVLenOp o) {
+        return defineScalar(op, kvLenOf(name(o.getBatch())));
+      })
+      .Case([&](TileStartOp o) -> LogicalResult {
+        if (!o.getTile())
+          return o.emitOpError("has no tile size; run attn-tile first");
+        return defineScalar(op, name(o.getIndex()) + " * " +
+                                    std::to_string(*o.getTile()));
+      })
+      .Case([&](NumTilesOp o) -> LogicalResult {
+        if (!o.getTile())
+          return o.emitOpError("has no tile size; run attn-tile first");
+        std::string t = std::to_string(*o.getTile());
+        return defineScalar(op, "(" + name(o.getLen()) + " + " + t + " - 1) / " +
+                                    t);
+      })
+      .Case([&](KVStartOp o) {
+        return defineScalar(op, "args.kv_indptr[" + name(o.getBatch()) + "]");
+      })
+      .Case([&](BlockTableOp o) {
+        return defineScalar(op, "attnc::dev::loadGlobal(args.block_table + "
+                                "static_cast<long long>(" +
+                                    name(o.getBatch()) +
+                                    ") * args.max_pages + " +
+                                    name(o.getIndex()) + ")");
+      })
+      .Case([&](ParamLoadOp o) { return emitParamLoad(o); })
+      .Case([&](LoadQOp o) -> LogicalResult {
+        std::string b = name(o.getBatch()), row0 = name(o.getRow0());
+        os << "attnc::dev::QTile<" << T << ", " << d << "> " << name(o)
+           << ";\n";
+        os << "attnc::dev::loadQ(" << name(o) << ", static_cast<const " << T
+           << " *>(args.q) + (static_cast<long long>(args.qo_indptr[" << b
+           << "] + " << row0 << ") * " << info.qHeads << " + "
+           << name(o.getHead()) << ") * " << d << ", "
+           << static_cast<long long>(info.qHeads) * d << "LL, " << qLenOf(b)
+           << " - " << row0 << ");\n";
+        return success();
+      })
+      .Case([&](LoadKOp o) {
+        return emitKVLoad(&op, o, o.getBatch(), o.getKvHead(), o.getRow0(),
+                          o.getAddr(), /*isValue=*/false);
+      })
+      .Case([&](LoadVOp o) {
+        return emitKVLoad(&op, o, o.getBatch(), o.getKvHead(), o.getRow0(),
+                          o.getAddr(), /*isValue=*/true);
+      })
+      .Case([&](FillOp o) -> LogicalResult {
+        if (o.getRows())
+          return o.emitOpError("has a dynamic extent; run attn-tile first");
+        FailureOr<std::string> decl = declare(o, &op);
+        if (failed(decl))
+          return failure();
+        os << *decl << ";\n";
+        os << "attnc::dev::fill(" << name(o) << ", "
+           << floatLiteral(o.getValue().convertToDouble()) << ");\n";
+        return success();
+      })
+      .Case([&](QKOp o) -> LogicalResult {
+        waitFor(o.getK());
+        FailureOr<std::string> decl = declare(o, &op);
+        if (failed(decl))
+          return failure();
+        os << *decl << ";\n";
+        os << "attnc::dev::qk(" << name(o) << ", " << name(o.getQ()) << ", "
+           << name(o.getK()) << ", "
+           << floatLiteral(o.getScale().convertToDouble()) << ");\n";
+        return success();
+      })
+      .Case([&](ScoreModOp o) {
+        return emitElementwise(&op, o, o.getS(), o.getBatch(), o.getHead(),
+                               o.getQPos0(), o.getKvPos0(), o.getBody(),
+                               Value());
+      })
+      .Case([&](MaskOp o) {
+        return emitElementwise(&op, o, o.getS(), o.getBatch(), o.getHead(),
+                               o.getQPos0(), o.getKvPos0(), o.getBody(),
+                               o.getKvLen());
+      })
+      .Case([&](ScaleOp o) -> LogicalResult {
+        FailureOr<std::string> decl = declare(o, &op);
+        if (failed(decl))
+          return failure();
+        os << *decl << ";\n";
+        os << "attnc::dev::scale(" << name(o) << ", " << name(o.getS()) << ", "
+           << floatLiteral(o.getFactor().convertToDouble()) << ");\n";
+        return success();
+      })
+      .Case([&](RowMaxOp o) -> LogicalResult {
+        FailureOr<std::string> decl = declare(o, &op);
+        if (failed(decl))
+          return failure();
+        os << *decl << ";\n";
+        os << "attnc::dev::rowMax(" << name(o) << ", " << name(o.getS()) << ", "
+           << name(o.getM()) << ");\n";
+        return success();
+      })
+      .Case([&](Exp2DiffOp o) -> LogicalResult {
+        FailureOr<std::string> decl = declare(o, &op);
+        if (failed(decl))
+          return failure();
+        os << *decl << ";\n";
+        os << "attnc::dev::exp2Diff(" << name(o) << ", " << name(o.getX())
+           << ", " << name(o.getM()) << ");\n";
+        return success();
+      })
+      .Case([&](RowSumOp o) -> LogicalResult {
+        FailureOr<std::string> decl = declare(o, &op);
+        if (failed(decl))
+          return failure();
+        os << *decl << ";\n";
+        os << "attnc::dev::rowSum(" << name(o) << ", " << name(o.getP()) << ", "
+           << name(o.getL()) << ", " << name(o.getAlpha()) << ");\n";
+        return success();
+      })
+      .Case([&](RescaleOp o) -> LogicalResult {
+        FailureOr<std::string> decl = declare(o, &op);
+        if (failed(decl))
+          return failure();
+        os << *decl << ";\n";
+        os << "attnc::dev::rescale(" << name(o) << ", " << name(o.getAcc())
+           << ", " << name(o.getAlpha()) << ");\n";
+        return success();
+      })
+      .Case([&](PVOp o) -> LogicalResult {
+        waitFor(o.getV());
+        FailureOr<std::string> decl = declare(o, &op);
+        if (failed(decl))
+          return failure();
+        os << *decl << ";\n";
+        os << "attnc::dev::pv(" << name(o) << ", " << name(o.getP()) << ", "
+           << name(o.getV()) << ", " << name(o.getAcc()) << ");\n";
+        return success();
+      })
+      .Case([&](FinalizeOp o) -> LogicalResult {
+        FailureOr<std::string> o1 = declare(o.getO(), &op);
+        FailureOr<std::string> o2 = declare(o.getLse(), &op);
+        if (failed(o1) || failed(o2))
+          return failure();
+        os << *o1 << ";\n" << *o2 << ";\n";
+        os << "attnc::dev::finalize(" << name(o.getO()) << ", "
+           << name(o.getLse()) << ", " << name(o.getAcc()) << ", "
+           << name(o.getM()) << ", " << name(o.getL()) << ");\n";
+        return success();
+      })
+      .Case([&](StoreOp o) -> LogicalResult {
+        auto type = cast<RankedTensorType>(o.getTile().getType());
+        std::string b = name(o.getBatch()), row0 = name(o.getRow0());
+        std::string rows = qLenOf(b) + " - " + row0;
+        std::string firstRow = "static_cast<long long>(args.qo_indptr[" + b +
+                               "] + " + row0 + ")";
+        if (type.getRank() == 2) {
+          os << "attnc::dev::storeO(static_cast<" << T << " *>(args.o) + ("
+             << firstRow << " * " << info.qHeads << " + " << name(o.getHead())
+             << ") * " << d << ", " << static_cast<long long>(info.qHeads) * d
+             << "LL, " << rows << ", " << name(o.getTile()) << ");\n";
+        } else {
+          os << "attnc::dev::storeLse(args.lse + " << firstRow << " * "
+             << info.qHeads << " + " << name(o.getHead()) << ", "
+             << info.qHeads << "LL, " << rows << ", " << name(o.getTile())
+             << ");\n";
+        }
+        return success();
+      })
+      .Default([&](Operation *) {
+        return op.emitOpError("has no CUDA form; is the IR fully lowered?");
+      });
+}
+
+LogicalResult KernelEmitter::emitArith(Operation &op) {
+  auto in = [&](unsigned i) { return name(op.getOperand(i)); };
+  auto bin = [&](StringRef sym) {
+    return defineScalar(op, "(" + in(0) + " " + sym.str() + " " + in(1) + ")");
+  };
+  auto call = [&](StringRef fn) {
+    std::string args;
+    for (unsigned i = 0; i < op.getNumOperands(); ++i)
+      args += (i ? ", " : "") + in(i);
+    return defineScalar(op, fn.str() + "(" + args + ")");
+  };
+  return llvm::TypeSwitch<Operation *, LogicalResult>(&op)
+      .Case([&](arith::ConstantOp c) -> LogicalResult {
+        Attribute value = c.getValue();
+        if (auto f = dyn_cast<FloatAttr>(value))
+          return defineScalar(op, floatLiteral(f.getValueAsDouble()));
+        if (auto i = dyn_cast<IntegerAttr>(value)) {
+          if (i.getType().isInteger(1))
+            return defineScalar(op, i.getValue().isZero() ? "false" : "true");
+          return defineScalar(op, std::to_string(i.getValue().getSExtValue()));
+        }
+        return c.emitOpError("has no CUDA form for this constant");
+      })
+      .Case([&](arith::AddIOp) { return bin("+"); })
+      .Case([&](arith::SubIOp) { return bin("-"); })
+      .Case([&](arith::MulIOp) { return bin("*"); })
+      .Case([&](arith::DivSIOp) { return bin("/"); })
+      .Case([&](arith::RemSIOp) { return bin("%"); })
+      .Case([&](arith::CeilDivSIOp) { return call("attnc::dev::ceilDivS"); })
+      .Case([&](arith::FloorDivSIOp) { return call("attnc::dev::floorDivS"); })
+      .Case([&](arith::MinSIOp) {
+        return defineScalar(op, "(" + in(0) + " < " + in(1) + " ? " + in(0) +
+                                    " : " + in(1) + ")");
+      })
+      .Case([&](arith::MaxSIOp) {
+        return defineScalar(op, "(" + in(0) + " > " + in(1) + " ? " + in(0) +
+                                    " : " + in(1) + ")");
+      })
+      .Case([&](arith::AndIOp) {
+        return bin(op.getResult(0).getType().isInteger(1) ? "&&" : "&");
+      })
+      .Case([&](arith::OrIOp) {
+        return bin(op.getResult(0).getType().isInteger(1) ? "||" : "|");
+      })
+      .Case([&](arith::XOrIOp) {
+        return bin(op.getResult(0).getType().isInteger(1) ? "!=" : "^");
+      })
+      .Case([&](arith::SelectOp) {
+        return defineScalar(op, "(" + in(0) + " ? " + in(1) + " : " + in(2) +
+                                    ")");
+      })
+      .Case([&](arith::CmpIOp c) -> LogicalResult {
+        using P = arith::CmpIPredicate;
+        switch (c.getPredicate()) {
+        case P::eq: return bin("==");
+        case P::ne: return bin("!=");
+        case P::slt: return bin("<");
+        case P::sle: return bin("<=");
+        case P::sgt: return bin(">");
+        case P::sge: return bin(">=");
+        default:
+          return c.emitOpError("unsigned comparisons have no CUDA form here");
+        }
+      })
+      .Case([&](arith::CmpFOp c) -> LogicalResult {
+        // C's float comparisons are ordered, except != which is unordered.
+        using P = arith::CmpFPredicate;
+        switch (c.getPredicate()) {
+        case P::OEQ: return bin("==");
+        case P::UNE: return bin("!=");
+        case P::OLT: return bin("<");
+        case P::OLE: return bin("<=");
+        case P::OGT: return bin(">");
+        case P::OGE: return bin(">=");
+        default:
+          return c.emitOpError("this float predicate has no CUDA form here");
+        }
+      })
+      .Case([&](arith::SIToFPOp) {
+        return defineScalar(op, "static_cast<float>(" + in(0) + ")");
+      })
+      .Case([&](arith::AddFOp) { return bin("+"); })
+      .Case([&](arith::SubFOp) { return bin("-"); })
+      .Case([&](arith::MulFOp) { return bin("*"); })
+      .Case([&](arith::DivFOp) { return bin("/"); })
+      .Case([&](arith::NegFOp) { return defineScalar(op, "(-" + in(0) + ")"); })
+      .Case([&](arith::MinimumFOp) { return call("fminf"); })
+      .Case([&](arith::MaximumFOp) { return call("fmaxf"); })
+      .Case([&](math::ExpOp) { return call("expf"); })
+      .Case([&](math::Exp2Op) { return call("exp2f"); })
+      .Case([&](math::LogOp) { return call("logf"); })
+      .Case([&](math::Log2Op) { return call("log2f"); })
+      .Case([&](math::TanhOp) { return call("tanhf"); })
+      .Case([&](math::SqrtOp) { return call("sqrtf"); })
+      .Case([&](math::AbsFOp) { return call("fabsf"); })
+      .Case([&](math::AbsIOp) { return call("abs"); })
+      .Default([&](Operation *) {
+        return op.emitOpError("has no CUDA form");
+      });
+}
+
+LogicalResult KernelEmitter::emitParamLoad(ParamLoadOp op) {
+  ParamOp param = kernel.lookupParam(op.getParam());
+  if (!param)
+    return op.emitOpError("references an unknown parameter");
+  int index = static_cast<int>(
+      llvm::find(info.params, param.getSymName().str()) - info.params.begin());
+  std::string ctype = param.getElementType().isF32() ? "float" : "int";
+  std::string base = "args.params[" + std::to_string(index) + "]";
+  if (param.getRank() == 0)
+    return defineScalar(*op, "attnc::dev::loadParam<" + ctype + ">(" + base +
+                                 ", 0, 1)");
+  // Row-major linear index and the tensor's size.
+  std::string linear = "0", size = "1";
+  for (auto [d, dim] : llvm::enumerate(param.getDims())) {
+    std::string extent;
+    switch (dim) {
+    case kBatchDim:
+      extent = "args.batch";
+      break;
+    case kQHeadsDim:
+      extent = std::to_string(info.qHeads);
+      break;
+    case kKVHeadsDim:
+      extent = std::to_string(info.kvHeads);
+      break;
+    case kDynamicDim:
+      extent = "args.param_dims[" + std::to_string(index) + "][" +
+               std::to_string(d) + "]";
+      break;
+    default:
+      extent = std::to_string(dim);
+    }
+    std::string idx = "static_cast<long long>(" +
+                      name(op.getIndices()[d]) + ")";
+    // An index outside its own dimension reads 0: it pushes the linear
+    // index far below 0, where loadParam returns 0.
+    linear = "(" + linear + ") * " + extent + " + (" + idx + " < 0 || " + idx +
+             " >= " + extent + " ? -1LL << 40 : " + idx + ")";
+    size = size + " * " + extent;
+  }
+  return defineScalar(*op, "attnc::dev::loadParam<" + ctype + ">(" + base +
+                              ", " + linear + ", static_cast<long long>(" +
+                              size + "))");
+}
+
+LogicalResult KernelEmitter::emitKVLoad(Operation *op, Value tile, Value batch,
+                                        Value head, Value row0, Region &addr,
+                                        bool isValue) {
+  if (addr.empty())
+    return op->emitOpError("has no address region; run attn-block-table first");
+  auto type = cast<RankedTensorType>(tile.getType());
+  if (!type.hasStaticShape() || type.getDimSize(0) != info.blockKV)
+    return op->emitOpError("must load a static tile of ")
+           << info.blockKV << " rows";
+  std::string T = elementType();
+  int64_t d = info.headDim;
+  int offset = isValue ? info.sharedBytes / 2 : 0;
+  std::string b = name(batch);
+  os << "// " << (isValue ? "V" : "K") << " rows [" << name(row0) << ", "
+     << name(row0) << " + " << info.blockKV << ") -> shared memory\n";
+  os << "const attnc::dev::SmemTile<" << T << ", " << info.blockKV << ", "
+     << d << "> " << name(tile) << "{reinterpret_cast<" << T << " *>(smem + "
+     << offset << ")};\n";
+  // Every warp must be done with the tile this buffer held before.
+  os << "__syncthreads();\n";
+  Block &block = addr.front();
+  std::string rowArg = "row_" + name(tile);
+  bind(block.getArgument(0), rowArg);
+  os << "attnc::dev::loadKVAsync<" << info.threads << ">(" << name(tile)
+     << ", static_cast<const " << T << " *>(args."
+     << (info.paged ? (isValue ? "v_cache" : "k_cache") : (isValue ? "v" : "k"))
+     << "), " << static_cast<long long>(info.kvHeads) * d << "LL, "
+     << name(head) << " * " << d << ", " << name(row0) << ", " << kvLenOf(b)
+     << " - " << name(row0) << ", [&](int " << rowArg << ") -> long long {\n";
+  os.indent();
+  for (Operation &inner : block.without_terminator())
+    if (failed(emitOp(inner)))
+      return failure();
+  os << "return " << name(cast<YieldRowOp>(block.getTerminator()).getRow())
+     << ";\n";
+  os.unindent();
+  os << "});\n";
+  os << "attnc::dev::cpAsyncCommit();\n";
+  pendingLoads.push_back(tile);
+  return success();
+}
+
+LogicalResult KernelEmitter::emitElementwise(Operation *op, Value result,
+                                             Value s, Value batch, Value head,
+                                             Value qPos0, Value kvPos0,
+                                             Region &body, Value kvLen) {
+  FailureOr<std::string> decl = declare(result, op);
+  if (failed(decl))
+    return failure();
+  auto type = cast<RankedTensorType>(s.getType());
+  std::string tileType = "attnc::dev::AccTile<" +
+                         std::to_string(type.getDimSize(1)) + ">";
+  std::string r = name(result), src = name(s);
+  bool isMask = static_cast<bool>(kvLen);
+  os << *decl << ";\n";
+  os << "for (int i = 0; i < " << tileType << "::kElems; ++i) {\n";
+  os.indent();
+  std::string q = "q_" + r, kv = "kv_" + r, score = "score_" + r;
+  os << "const int " << q << " = " << name(qPos0)
+     << " + attnc::dev::tileRow(i);\n";
+  os << "const int " << kv << " = " << name(kvPos0)
+     << " + attnc::dev::tileCol(i);\n";
+  os << "const float " << score << " = " << src << ".at(i);\n";
+  std::string value;
+  if (!body.empty()) {
+    Block &block = body.front();
+    bind(block.getArgument(SdpaOp::kScore), score);
+    bind(block.getArgument(SdpaOp::kBatch), name(batch));
+    bind(block.getArgument(SdpaOp::kHead), name(head));
+    bind(block.getArgument(SdpaOp::kQ), q);
+    bind(block.getArgument(SdpaOp::kKV), kv);
+    if (isMask) {
+      // The mask reads positions only inside the sequence (rows past q_len
+      // sit at q >= kv_len), so a parameter indexed by q or kv stays in
+      // bounds; everything else is masked without evaluating it.
+      os << "bool keep_" << r << " = " << kv << " < " << name(kvLen) << " && "
+         << q << " < " << name(kvLen) << ";\n";
+      os << "if (keep_" << r << ") {\n";
+      os.indent();
+    }
+    for (Operation &inner : block.without_terminator())
+      if (failed(emitOp(inner)))
+        return failure();
+    value = name(cast<YieldOp>(block.getTerminator()).getValue());
+    if (isMask) {
+      os << "keep_" << r << " = " << value << ";\n";
+      os.unindent();
+      os << "}\n";
+      os << r << ".at(i) = keep_" << r << " ? " << score
+         << " : attnc::dev::negInf();\n";
+    } else {
+      os << r << ".at(i) = " << value << ";\n";
+    }
+  } else {
+    // Bounds only: keys past the sequence.
+    os << r << ".at(i) = " << kv << " < " << name(kvLen) << " ? " << score
+       << " : attnc::dev::negInf();\n";
+  }
+  os.unindent();
+  os << "}\n";
+  return success();
+}
+
+LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
+  // Loop-carried values are variables assigned at the end of each
+  // iteration; the results are those variables after the loop.
+  SmallVector<std::string> carried;
+  for (auto [init, arg, result] :
+       llvm::zip(op.getInitArgs(), op.getRegionIterArgs(), op.getResults())) {
+    FailureOr<std::string> type = typeOf(arg.getType(), op);
+    if (failed(type))
+      return failure();
+    std::string var = name(arg);
+    os << *type << " " << var << " = " << name(init) << ";\n";
+    bind(result, var);
+    carried.push_back(*type);
+  }
+  std::string iv = name(op.getInductionVar());
+  os << "for (int " << iv << " = " << name(op.getLowerBound()) << "; " << iv
+     << " < " << name(op.getUpperBound()) << "; " << iv
+     << " += " << name(op.getStep()) << ") {\n";
+  os.indent();
+  if (failed(emitBlock(*op.getBody())))
+    return failure();
+  auto yield = cast<scf::YieldOp>(op.getBody()->getTerminator());
+  // Through temporaries: a yield may permute the carried values.
+  for (auto [i, value] : llvm::enumerate(yield.getOperands()))
+    os << carried[i] << " next" << i << "_" << iv << " = " << name(value)
+       << ";\n";
+  for (auto [i, arg] : llvm::enumerate(op.getRegionIterArgs()))
+    os << name(arg) << " = next" << i << "_" << iv << ";\n";
+  os.unindent();
+  os << "}\n";
+  // Loads still pending at the end of an iteration were waited for inside.
+  pendingLoads.clear();
+  return success();
+}
+
+LogicalResult KernelEmitter::emitIf(scf::IfOp op) {
+  for (Value result : op.getResults()) {
+    FailureOr<std::string> decl = declare(result, op);
+    if (failed(decl))
+      return failure();
+    os << *decl << ";\n";
+  }
+  auto emitBranch = [&](Block *block) -> LogicalResult {
+    os.indent();
+    if (failed(emitBlock(*block)))
+      return failure();
+    auto yield = cast<scf::YieldOp>(block->getTerminator());
+    for (auto [result, value] : llvm::zip(op.getResults(), yield.getOperands()))
+      os << name(result) << " = " << name(value) << ";\n";
+    os.unindent();
+    return success();
+  };
+  os << "if (" << name(op.getCondition()) << ") {\n";
+  if (failed(emitBranch(op.thenBlock())))
+    return failure();
+  bool hasElse = op.getNumResults() != 0 ||
+                 (op.elseBlock() && !op.elseBlock()->without_terminator().empty());
+  if (hasElse) {
+    os << "} else {\n";
+    if (failed(emitBranch(op.elseBlock())))
+      return failure();
+  }
+  os << "}\n";
+  return success();
+}
+
+LogicalResult attnc::emitKernel(KernelOp kernel, llvm::raw_ostream &out,
+                                KernelInfo &info) {
+  auto programs = kernel.getBody().front().getOps<ProgramOp>();
+  if (programs.empty())
+    return kernel.emitOpError("has no attn.program; run the attn pipeline "
+                              "(attnc --emit=mlir) before code generation");
+  raw_indented_ostream os(out);
+  return KernelEmitter(kernel, *programs.begin(), os, info).emit();
+}
+
+LogicalResult attnc::emitCudaModule(ModuleOp module, llvm::raw_ostream &os,
+                                    std::vector<KernelInfo> &infos) {
+  os << "// Generated by attnc. Compiles with NVRTC (include path: "
+        "runtime/device)\n"
+     << "// and, with -DATTNC_SIM, with a host C++ compiler for the sim "
+        "backend.\n";
+  os << "#include \"attention_tile.cuh\"\n";
+  os << "#ifdef ATTNC_SIM\n#include \"../sim/Launch.h\"\n#include <cstdio>\n#endif\n\n";
+  for (KernelOp kernel : module.getOps<KernelOp>()) {
+    KernelInfo info;
+    if (failed(emitKernel(kernel, os, info)))
+      return failure();
+    infos.push_back(std::move(info));
+    os << "\n";
+  }
+  return success();
+}

@@ -1,0 +1,44 @@
+//===- kernel_args.h - The argument block of every generated kernel -------===//
+//
+// One plain struct, the same for every attnc kernel, so the runtime fills
+// arguments without knowing a kernel's source: the kernel reads only the
+// fields its spec uses. Shared by the host runtime and device code (no
+// includes; NVRTC compiles it as it is). Layout per DESIGN's tensor
+// contract:
+//   q, o: [total_q, q_heads, head_dim]; lse: [total_q, q_heads] (f32)
+//   dense: k, v: [total_kv, kv_heads, head_dim]
+//   paged: k_cache, v_cache: [num_pages, page_size, kv_heads, head_dim],
+//          block_table: [batch, max_pages], kv_lens: [batch]
+//   params[i]: the i-th `param` of the spec, row-major; param_dims[i][d] is
+//          the extent of its dimension d.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTNC_DEVICE_KERNEL_ARGS_H
+#define ATTNC_DEVICE_KERNEL_ARGS_H
+
+namespace attnc {
+
+struct AttnKernelArgs {
+  static constexpr int kMaxParams = 8;
+  static constexpr int kMaxParamRank = 4;
+
+  const void *q;
+  void *o;
+  float *lse;
+  const int *qo_indptr;
+  const void *k;
+  const void *v;
+  const int *kv_indptr;
+  const void *k_cache;
+  const void *v_cache;
+  const int *block_table;
+  const int *kv_lens;
+  int max_pages;
+  int batch;
+  const void *params[kMaxParams];
+  int param_dims[kMaxParams][kMaxParamRank];
+};
+
+} // namespace attnc
+
+#endif // ATTNC_DEVICE_KERNEL_ARGS_H

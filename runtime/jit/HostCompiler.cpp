@@ -1,0 +1,122 @@
+//===- HostCompiler.cpp - Build generated CUDA for the sim backend --------===//
+#include "runtime/jit/HostCompiler.h"
+
+#include <dlfcn.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+using namespace attnc::jit;
+
+unsigned long long attnc::jit::hashText(const std::string &text,
+                                        unsigned long long seed) {
+  unsigned long long h = seed;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+SimModule::~SimModule() {
+  if (handle)
+    dlclose(handle);
+}
+
+SimModule::LaunchFn SimModule::launcher(const std::string &kernelName) const {
+  return reinterpret_cast<LaunchFn>(
+      dlsym(handle, (kernelName + "_sim_launch").c_str()));
+}
+
+static std::string defaultCacheDir() {
+  if (const char *dir = std::getenv("ATTNC_CACHE_DIR"))
+    return dir;
+  return "/tmp/attnc-" + std::to_string(getuid());
+}
+
+/// Runs `command`, returning its exit status and combined output.
+static int run(const std::string &command, std::string &output) {
+  FILE *pipe = popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) {
+    output = "cannot run: " + command;
+    return -1;
+  }
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0)
+    output.append(buffer, n);
+  return pclose(pipe);
+}
+
+static std::string quote(const std::string &s) {
+  std::string q = "'";
+  for (char c : s)
+    q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+std::unique_ptr<SimModule>
+attnc::jit::compileForSim(const std::string &source,
+                          const HostCompileOptions &options,
+                          std::string &error) {
+  std::string compiler =
+      options.compiler.empty() ? std::string(ATTNC_HOST_CXX) : options.compiler;
+  std::vector<std::string> includes = options.includeDirs;
+  if (includes.empty()) {
+    const char *device = std::getenv("ATTNC_DEVICE_DIR");
+    includes.push_back(device ? device : ATTNC_DEVICE_DIR);
+  }
+  std::string flags = "-std=c++17 -fPIC -shared -DATTNC_SIM " +
+                      options.optLevel + (options.debugInfo ? " -g" : "");
+  for (const std::string &dir : includes)
+    flags += " -I" + quote(dir);
+
+  std::string dir = options.cacheDir.empty() ? defaultCacheDir()
+                                             : options.cacheDir;
+  mkdir(dir.c_str(), 0700);
+  std::string sim = dir + "/sim";
+  mkdir(sim.c_str(), 0700);
+  char key[32];
+  std::snprintf(key, sizeof key, "%016llx",
+                hashText(source, hashText(compiler + "\n" + flags)));
+  std::string object = sim + "/" + key + ".so";
+
+  struct stat st;
+  if (stat(object.c_str(), &st) != 0) {
+    std::string stem =
+        sim + "/" + key + ".tmp" + std::to_string(getpid());
+    {
+      std::ofstream out(stem + ".cu");
+      out << source;
+      if (!out) {
+        error = "cannot write " + stem + ".cu";
+        return nullptr;
+      }
+    }
+    std::string output;
+    int status = run(quote(compiler) + " " + flags + " -x c++ " +
+                         quote(stem + ".cu") + " -o " + quote(stem + ".so"),
+                     output);
+    std::remove((stem + ".cu").c_str());
+    if (status != 0) {
+      std::remove((stem + ".so").c_str());
+      error = "the host compiler could not build the kernel for sim:\n" + output;
+      return nullptr;
+    }
+    // Publish atomically: a reader sees no object or a whole one.
+    if (std::rename((stem + ".so").c_str(), object.c_str()) != 0) {
+      error = "cannot move the compiled kernel to " + object;
+      return nullptr;
+    }
+  }
+  void *handle = dlopen(object.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle) {
+    error = std::string("cannot load ") + object + ": " + dlerror();
+    return nullptr;
+  }
+  return std::unique_ptr<SimModule>(new SimModule(handle, object));
+}
