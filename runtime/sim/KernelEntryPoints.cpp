@@ -1,0 +1,60 @@
+//===- KernelEntryPoints.cpp - The sim functions kernel code calls --------===//
+//
+// Definitions of ThreadContext.h's interface that forward to the calling
+// host thread's BlockRunner.
+//
+//===----------------------------------------------------------------------===//
+
+#include "BlockRunner.h"
+
+namespace attnc::sim {
+
+bool debugIs(unsigned bx, unsigned by, unsigned bz, unsigned tx, unsigned ty,
+             unsigned tz) {
+  // Called from gdb while a fiber runs; outside a block there is none.
+  if (!inFiber())
+    return false;
+  const uint3 &b = runner().blockIdx;
+  const uint3 &t = runner().current().id.threadIdx;
+  return b.x == bx && b.y == by && b.z == bz && t.x == tx && t.y == ty &&
+         t.z == tz;
+}
+
+namespace detail {
+
+__thread const ThreadIdentity *currentThread = nullptr;
+
+void syncThreads() { runner().syncThreads(); }
+int syncThreadsReduce(int pred, int op) {
+  return runner().syncThreadsReduce(pred, op);
+}
+
+namespace {
+void syncWarpFn(WarpExchange &, unsigned, const void *) {}
+} // namespace
+
+void syncWarp(unsigned mask) {
+  runner().warpCollective("__syncwarp", mask, &syncWarpFn, nullptr, nullptr, 0,
+                          nullptr, 0);
+}
+
+unsigned activeMask() { return runner().activeMask(); }
+
+void warpCollective(const char *op, unsigned mask, CollectiveFn fn,
+                    const void *arg, const uint32_t *in, unsigned numIn,
+                    uint32_t *out, unsigned numOut) {
+  runner().warpCollective(op, mask, fn, arg, in, numIn, out, numOut);
+}
+
+void *dynamicSmem() { return runner().smem; }
+size_t dynamicSmemBytes() { return runner().smemBytes; }
+
+void trap(const char *why) { runner().fail(LaunchError::Trap, why); }
+
+void failThread(LaunchError kind, const std::string &what) {
+  runner().fail(kind, what);
+}
+
+} // namespace detail
+
+} // namespace attnc::sim
