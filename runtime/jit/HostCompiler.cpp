@@ -1,9 +1,14 @@
 //===- HostCompiler.cpp - Build generated CUDA for the sim backend --------===//
 #include "runtime/jit/HostCompiler.h"
 
+#include <dirent.h>
 #include <dlfcn.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
 
 #include <cstdio>
 #include <cstdlib>
@@ -30,6 +35,43 @@ SimModule::~SimModule() {
 SimModule::LaunchFn SimModule::launcher(const std::string &kernelName) const {
   return reinterpret_cast<LaunchFn>(
       dlsym(handle, (kernelName + "_sim_launch").c_str()));
+}
+
+/// A hash of every header the kernel can include: the include dirs and the
+/// sim headers beside them, so a changed device library never reuses a
+/// stale object. Computed once per set of directories.
+static unsigned long long headerFingerprint(const std::vector<std::string> &dirs) {
+  static std::mutex mutex;
+  static std::map<std::vector<std::string>, unsigned long long> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = cache.find(dirs);
+  if (it != cache.end())
+    return it->second;
+  unsigned long long h = hashText("headers");
+  for (const std::string &dir : dirs) {
+    for (const std::string &d : {dir, dir + "/../sim"}) {
+      std::vector<std::string> files;
+      if (DIR *handle = opendir(d.c_str())) {
+        while (dirent *entry = readdir(handle)) {
+          std::string name = entry->d_name;
+          if (name.size() > 2 && (name.substr(name.size() - 2) == ".h" ||
+                                  (name.size() > 4 &&
+                                   name.substr(name.size() - 4) == ".cuh")))
+            files.push_back(name);
+        }
+        closedir(handle);
+      }
+      std::sort(files.begin(), files.end());
+      for (const std::string &name : files) {
+        std::ifstream in(d + "/" + name);
+        std::stringstream text;
+        text << in.rdbuf();
+        h = hashText(name + "\n" + text.str(), h);
+      }
+    }
+  }
+  cache[dirs] = h;
+  return h;
 }
 
 static std::string defaultCacheDir() {
@@ -82,7 +124,8 @@ attnc::jit::compileForSim(const std::string &source,
   mkdir(sim.c_str(), 0700);
   char key[32];
   std::snprintf(key, sizeof key, "%016llx",
-                hashText(source, hashText(compiler + "\n" + flags)));
+                hashText(source, hashText(compiler + "\n" + flags,
+                                          headerFingerprint(includes))));
   std::string object = sim + "/" + key + ".so";
 
   struct stat st;

@@ -1,0 +1,72 @@
+//===- InterpProgram.cpp - attn.program run as a grid of CTAs -------------===//
+//
+// The body runs once per (sequence, query head, query tile), in order; CTAs
+// share nothing but the outputs, so the order does not matter. Outputs start
+// as NaN and every (query row, head) must be stored by some CTA, so a tiling
+// that leaves rows uncovered is an error rather than a silent hole.
+//
+//===----------------------------------------------------------------------===//
+#include "dialect/InterpInternal.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace attnc;
+using namespace attnc::interp;
+
+FailureOr<AttentionOutputs> interp::interpretProgram(attn::ProgramOp program,
+                                                     const Problem &p,
+                                                     std::string &error) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  AttentionOutputs out;
+  out.o.assign(p.totalQ * p.qHeads * p.headDim, nan);
+  out.lse.assign(p.totalQ * p.qHeads, nan);
+  OutputSink sink;
+  sink.outputs = &out;
+  sink.oWritten.assign(p.totalQ * p.qHeads, 0);
+  sink.lseWritten.assign(p.totalQ * p.qHeads, 0);
+
+  Evaluator ev(p, error);
+  ev.sink = &sink;
+  if (std::optional<uint64_t> blockQ = program.getBlockQ()) {
+    if (*blockQ == 0 || *blockQ > uint64_t(std::numeric_limits<int32_t>::max()))
+      return ev.fail(program, "block_q must be positive");
+    ev.blockQ = static_cast<int64_t>(*blockQ);
+  }
+
+  Block &body = program.getBody().front();
+  SmallVector<RtValue, 1> yielded;
+  for (int64_t b = 0; b < p.batch; ++b) {
+    int64_t qLen = p.qLen(b);
+    int64_t numQTiles =
+        ev.blockQ ? (qLen + *ev.blockQ - 1) / *ev.blockQ : (qLen > 0 ? 1 : 0);
+    for (int64_t h = 0; h < p.qHeads; ++h)
+      for (int64_t qt = 0; qt < numQTiles; ++qt) {
+        ev.clear();
+        ev.bind(program.getBatch(), RtValue::ofInt(b, 32));
+        ev.bind(program.getHead(), RtValue::ofInt(h, 32));
+        ev.bind(program.getQTile(), RtValue::ofInt(qt, 32));
+        if (failed(ev.runBlock(body, yielded))) {
+          error += " [program b=" + std::to_string(b) +
+                   ", h=" + std::to_string(h) + ", qt=" + std::to_string(qt) +
+                   "]";
+          return failure();
+        }
+      }
+  }
+
+  for (int64_t b = 0; b < p.batch; ++b)
+    for (int64_t i = 0; i < p.qLen(b); ++i)
+      for (int64_t h = 0; h < p.qHeads; ++h) {
+        int64_t slot = (p.qStart(b) + i) * p.qHeads + h;
+        const char *missing = !sink.oWritten[slot]     ? "O"
+                              : !sink.lseWritten[slot] ? "LSE"
+                                                       : nullptr;
+        if (missing)
+          return ev.fail(program, std::string(missing) + " of query row " +
+                                      std::to_string(i) + " of sequence " +
+                                      std::to_string(b) + ", head " +
+                                      std::to_string(h) + " was never stored");
+      }
+  return out;
+}

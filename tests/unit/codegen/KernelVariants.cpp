@@ -1,0 +1,128 @@
+//===- KernelVariants.cpp - The kernel matrix the codegen tests run -------===//
+#include "KernelVariants.h"
+
+#include "dialect/MLIRGen.h"
+#include "dsl/Frontend.h"
+#include "passes/Passes.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+
+#include <catch2/catch.hpp>
+
+#include <sstream>
+
+using namespace mlir;
+using namespace attnc;
+using namespace attnc::test;
+
+std::string KernelVariant::specText() const {
+  std::ostringstream os;
+  os << "attention " << name << " {\n"
+     << "  dtype = " << dtype << "; head_dim = " << headDim
+     << "; q_heads = " << qHeads << "; kv_heads = " << kvHeads << "\n"
+     << "  kv_cache = "
+     << (pageSize ? "paged(page_size = " + std::to_string(pageSize) + ")"
+                  : std::string("dense"))
+     << "\n"
+     << params;
+  if (!score.empty())
+    os << "  score = " << score << "\n";
+  if (!mask.empty())
+    os << "  mask = " << mask << "\n";
+  os << "}\n";
+  return os.str();
+}
+
+const std::vector<KernelVariant> &attnc::test::kernelVariants() {
+  static const std::vector<KernelVariant> variants = [] {
+    std::vector<KernelVariant> v;
+    auto add = [&](KernelVariant k) { v.push_back(std::move(k)); };
+    const std::string causal = "kv <= q";
+    // Masks and score modifiers.
+    add({"causal_mha_dense", "fp16", 64, 4, 4, 0, "", "", causal, 64, 64,
+         {1, 7, 65}, {1, 63, 333}});
+    add({"causal_gqa4_paged16", "bf16", 128, 8, 2, 16, "", "", causal, 64, 64,
+         {65, 7, 1}, {65, 239, 333}});
+    add({"none_gqa8_paged1", "fp16", 128, 8, 1, 1, "", "", "", 64, 64,
+         {63, 2}, {63, 256}});
+    add({"sliding_window", "bf16", 64, 4, 2, 0, "", "",
+         "kv <= q && q - kv < 37", 64, 32, {113, 1}, {257, 64}});
+    add({"softcap_causal_paged8", "bf16", 128, 8, 2, 8, "",
+         "30.0 * tanh(score / 30.0)", causal, 64, 64, {65, 1}, {65, 255}});
+    add({"alibi_causal", "fp16", 64, 4, 4, 0, "  param slope : f32[q_heads]\n",
+         "score - slope[h] * (q - kv)", causal, 64, 64, {63, 9}, {63, 200}});
+    add({"prefix_lm_paged32", "bf16", 64, 8, 1, 32,
+         "  param prefix : i32[batch]\n", "", "kv <= q || kv < prefix[b]", 64,
+         64, {65, 33}, {65, 100}});
+    add({"document_mask", "fp16", 64, 4, 2, 0,
+         "  param doc : i32[batch, ?]\n", "", "doc[b, q] == doc[b, kv] && kv <= q",
+         64, 64, {120, 5}, {120, 77}});
+    // q longer than kv: the first rows see no key (o = 0, lse = -inf).
+    add({"q_longer_than_kv", "fp16", 64, 2, 2, 0, "", "", causal, 64, 64,
+         {65, 7}, {7, 2}});
+    // Empty sequences in a ragged batch: q_len 0, kv_len 0.
+    add({"empty_sequences_paged5", "fp16", 64, 2, 1, 5, "", "", causal, 64, 64,
+         {0, 5, 3}, {4, 0, 11}});
+    // Head dims beyond powers of two, and the largest.
+    add({"head_dim_48", "fp16", 48, 2, 1, 0, "", "", causal, 64, 64, {33}, {70}});
+    add({"head_dim_80", "bf16", 80, 2, 2, 0, "", "", causal, 64, 64, {17}, {90}});
+    add({"head_dim_96", "fp16", 96, 2, 1, 16, "", "", "", 64, 64, {40}, {40}});
+    add({"head_dim_112", "bf16", 112, 2, 2, 0, "", "", causal, 64, 64, {70}, {70}});
+    add({"head_dim_256", "bf16", 256, 2, 1, 0, "", "", causal, 64, 32, {66}, {100}});
+    // Tile sizes: one warp, two warps, eight warps; KV tiles of 16 and 128.
+    add({"tiles_16x16", "fp16", 64, 2, 2, 0, "", "", causal, 16, 16, {33}, {47}});
+    add({"tiles_32x128_paged128", "bf16", 64, 2, 1, 128, "", "", causal, 32,
+         128, {40, 3}, {300, 129}});
+    add({"tiles_128x32", "fp16", 64, 2, 2, 0, "", "", causal, 128, 32, {150},
+         {150}});
+    // A KV length exactly at and one off a page boundary.
+    add({"page_boundaries", "fp16", 64, 2, 2, 16, "", "", causal, 64, 64,
+         {16, 17, 15}, {32, 33, 31}});
+    return v;
+  }();
+  return variants;
+}
+
+attn::KernelOp attnc::test::onlyKernel(ModuleOp module) {
+  return *module.getOps<attn::KernelOp>().begin();
+}
+
+BuiltVariant attnc::test::buildVariant(MLIRContext &context,
+                                       const KernelVariant &variant) {
+  BuiltVariant built;
+  dsl::SourceFile file{variant.name + ".attn", variant.specText()};
+  dsl::DiagnosticEngine diags(file);
+  std::optional<dsl::Module> module = dsl::parseAndCheck(file, diags);
+  if (!module) {
+    std::ostringstream os;
+    diags.print(os);
+    FAIL("spec does not parse:\n" << file.text << os.str());
+  }
+  built.reference = buildModule(context, *module);
+  built.lowered = buildModule(context, *module);
+  REQUIRE(built.reference);
+  REQUIRE(built.lowered);
+
+  std::string diagnostics;
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
+    if (diag.getSeverity() == DiagnosticSeverity::Error)
+      diagnostics += diag.str() + "\n";
+    return success();
+  });
+  PassManager pm(&context, ModuleOp::getOperationName());
+  PipelineOptions options;
+  options.blockQ = variant.blockQ;
+  options.blockKV = variant.blockKV;
+  REQUIRE(succeeded(buildAttnPipeline(pm, options)));
+  if (failed(pm.run(*built.lowered)))
+    FAIL("pipeline failed: " << diagnostics);
+  std::vector<KernelInfo> infos;
+  llvm::raw_string_ostream os(built.cuda);
+  if (failed(emitCudaModule(*built.lowered, os, infos)))
+    FAIL("emitter failed: " << diagnostics);
+  os.flush();
+  REQUIRE(infos.size() == 1);
+  built.info = infos.front();
+  return built;
+}

@@ -1,0 +1,54 @@
+//===- KernelVariants.h - The kernel matrix the codegen tests run ---------===//
+#ifndef ATTNC_TESTS_KERNELVARIANTS_H
+#define ATTNC_TESTS_KERNELVARIANTS_H
+
+#include "codegen/CudaEmitter.h"
+#include "dialect/AttnDialect.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace attnc::test {
+
+/// One spec, one tiling and one batch of sequence lengths.
+struct KernelVariant {
+  std::string name;
+  std::string dtype = "fp16";
+  int headDim = 64;
+  int qHeads = 4, kvHeads = 4;
+  int pageSize = 0; ///< 0: dense
+  std::string params; ///< `param ...` lines
+  std::string score;  ///< empty: identity
+  std::string mask;   ///< empty: none
+  int blockQ = 64, blockKV = 64;
+  std::vector<int64_t> qLens, kvLens;
+
+  std::string specText() const;
+};
+
+/// The matrix: masks, score modifiers, GQA ratios, dense and paged caches,
+/// head dims, tile sizes, odd and empty lengths, fully masked rows.
+const std::vector<KernelVariant> &kernelVariants();
+
+/// A variant built to both stages.
+struct BuiltVariant {
+  mlir::OwningOpRef<mlir::ModuleOp> reference; ///< attn.sdpa form
+  mlir::OwningOpRef<mlir::ModuleOp> lowered;   ///< after the pipeline
+  std::string cuda;
+  KernelInfo info;
+};
+
+/// Parses, lowers and emits `variant`; FAILs the test with the reason.
+BuiltVariant buildVariant(mlir::MLIRContext &context,
+                          const KernelVariant &variant);
+
+attn::KernelOp onlyKernel(mlir::ModuleOp module);
+
+} // namespace attnc::test
+
+#endif // ATTNC_TESTS_KERNELVARIANTS_H
