@@ -1,6 +1,7 @@
 //===- attnc.cpp - The attnc compiler driver ------------------------------===//
 //
-//   attnc SPEC.attn [--kernel NAME] [--emit=ast|attn|mlir] [-o FILE]
+//   attnc SPEC.attn [--kernel NAME] [--emit=ast|attn|mlir|cuda|ptx|cubin]
+//         [--arch sm_XX] [-o FILE]
 //         [--block-q N] [--block-kv N] [--stop-after STAGE]
 //         [--print-ir-after-all]
 //
@@ -15,6 +16,7 @@
 #include "codegen/CudaEmitter.h"
 #include "dsl/Frontend.h"
 #include "passes/Passes.h"
+#include "runtime/jit/Nvrtc.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
@@ -33,9 +35,10 @@
 
 namespace cl = llvm::cl;
 using namespace attnc;
+namespace jit = attnc::jit;
 
 namespace {
-enum class EmitStage { AST, Attn, MLIR, Cuda };
+enum class EmitStage { AST, Attn, MLIR, Cuda, PTX, Cubin };
 
 cl::OptionCategory attncCategory("attnc options");
 
@@ -58,7 +61,12 @@ cl::opt<EmitStage> emitStage(
                           "the IR after the lowering pipeline (tiled, "
                           "online softmax, explicit addressing)"),
                clEnumValN(EmitStage::Cuda, "cuda",
-                          "the CUDA C++ kernel printed from the lowered IR")),
+                          "the CUDA C++ kernel printed from the lowered IR"),
+               clEnumValN(EmitStage::PTX, "ptx",
+                          "PTX for --arch, compiled with NVRTC"),
+               clEnumValN(EmitStage::Cubin, "cubin",
+                          "a cubin for --arch, compiled with NVRTC (binary); "
+                          "ptxas' resource report goes to stderr")),
     cl::cat(attncCategory));
 cl::opt<int64_t> blockQ("block-q", cl::desc("Query rows per CTA (Br)"),
                         cl::init(64), cl::cat(attncCategory));
@@ -89,6 +97,10 @@ cl::opt<std::string> &stopAfterOption() {
 cl::opt<bool> printIRAfterAll("print-ir-after-all",
                               cl::desc("Print the IR after every pass"),
                               cl::cat(attncCategory));
+cl::opt<std::string> arch("arch",
+                         cl::desc("GPU architecture for --emit=ptx|cubin"),
+                         cl::value_desc("sm_XX"), cl::init("sm_80"),
+                         cl::cat(attncCategory));
 cl::opt<bool> debugInfo("debug-info",
                         cl::desc("Print source locations in the IR"),
                         cl::cat(attncCategory));
@@ -114,6 +126,33 @@ mlir::LogicalResult lowerModule(mlir::MLIRContext &context,
         /*printModuleScope=*/false, /*printAfterOnlyOnChange=*/false);
   }
   return pm.run(module);
+}
+
+/// Compiles generated CUDA with NVRTC for --arch and writes PTX or a cubin.
+mlir::LogicalResult compileCuda(const std::string &cuda, bool cubin,
+                                llvm::raw_ostream &out) {
+  jit::NvrtcOptions options;
+  options.arch = arch;
+  options.cubin = cubin;
+  options.includeDirs = jit::defaultIncludeDirs();
+  jit::NvrtcResult result =
+      jit::compileWithNvrtc(cuda, inputFile + ".cu", options);
+  if (!result.ok) {
+    llvm::errs() << "attnc: error: " << result.error << "\n";
+    return mlir::failure();
+  }
+  if (cubin) {
+    out.write(result.cubin.data(), result.cubin.size());
+    for (const jit::KernelResources &k : result.resources)
+      llvm::errs() << k.kernel << " (" << arch << "): " << k.registers
+                   << " registers, " << k.spillStoreBytes
+                   << " bytes spill stores, " << k.spillLoadBytes
+                   << " bytes spill loads, " << k.stackBytes
+                   << " bytes stack\n";
+  } else {
+    out << result.ptx;
+  }
+  return mlir::success();
 }
 
 /// Keeps only the block named `name`; false if there is none.
@@ -169,7 +208,9 @@ int main(int argc, char **argv) {
     break;
   case EmitStage::Attn:
   case EmitStage::MLIR:
-  case EmitStage::Cuda: {
+  case EmitStage::Cuda:
+  case EmitStage::PTX:
+  case EmitStage::Cubin: {
     mlir::MLIRContext context;
     // Remarks, warnings and errors from the passes point into the spec.
     llvm::SourceMgr sourceMgr;
@@ -186,9 +227,20 @@ int main(int argc, char **argv) {
     }
     if (emitStage != EmitStage::Attn && failed(lowerModule(context, *ir)))
       return 1;
-    if (emitStage == EmitStage::Cuda) {
+    if (emitStage == EmitStage::Cuda || emitStage == EmitStage::PTX ||
+        emitStage == EmitStage::Cubin) {
       std::vector<KernelInfo> infos;
-      if (failed(emitCudaModule(*ir, output->os(), infos)))
+      std::string cuda;
+      llvm::raw_string_ostream cudaStream(cuda);
+      if (failed(emitCudaModule(*ir, cudaStream, infos)))
+        return 1;
+      cudaStream.flush();
+      if (emitStage == EmitStage::Cuda) {
+        output->os() << cuda;
+        break;
+      }
+      if (failed(compileCuda(cuda, emitStage == EmitStage::Cubin,
+                             output->os())))
         return 1;
       break;
     }
