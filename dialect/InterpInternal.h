@@ -137,6 +137,14 @@ public:
   /// Records `message` about `op` as the error, and returns failure().
   mlir::LogicalResult fail(mlir::Operation *op, const llvm::Twine &message);
 
+  // Typed reads of bound values; each records an error and returns null or
+  // nullopt when the value is unbound or of another kind.
+  const RtValue *valueOf(mlir::Operation *op, mlir::Value value);
+  std::optional<int64_t> intOf(mlir::Operation *op, mlir::Value value);
+  std::optional<float> floatOf(mlir::Operation *op, mlir::Value value);
+  const Tile *tileOf(mlir::Operation *op, mlir::Value value, unsigned rank);
+
+  const Problem &problem;
   /// Set when running an `attn.program`: its block_q (checked against the
   /// q tile size of tile_start/num_tiles) and where stores go.
   std::optional<int64_t> blockQ;
@@ -161,17 +169,6 @@ private:
                                            mlir::Region &body);
   mlir::LogicalResult runStore(attn::StoreOp op);
 
-public:
-  // Typed reads of bound values; each records an error and returns null or
-  // nullopt when the value is unbound or of another kind.
-  const RtValue *valueOf(mlir::Operation *op, mlir::Value value);
-  std::optional<int64_t> intOf(mlir::Operation *op, mlir::Value value);
-  std::optional<float> floatOf(mlir::Operation *op, mlir::Value value);
-  const Tile *tileOf(mlir::Operation *op, mlir::Value value, unsigned rank);
-
-  const Problem &problem;
-
-private:
   std::string &error;
   llvm::DenseMap<mlir::Value, RtValue> env;
 };

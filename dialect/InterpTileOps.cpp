@@ -364,7 +364,7 @@ static LogicalResult runExp2Diff(Evaluator &ev, attn::Exp2DiffOp op) {
     for (int64_t j = 0; j < x->cols(); ++j) {
       float &v = out->data[i * x->cols() + j];
       // A row whose max is still -inf has seen only masked keys.
-      v = std::exp2(v - m->data[i]);
+      v = m->data[i] == kNegInf ? 0.0f : std::exp2(v - m->data[i]);
     }
   ev.bind(op.getResult(), RtValue::ofTile(std::move(out)));
   return success();

@@ -58,6 +58,10 @@ const std::vector<KernelVariant> &attnc::test::kernelVariants() {
     add({"document_mask", "fp16", 64, 4, 2, 0,
          "  param doc : i32[batch, ?]\n", "", "doc[b, q] == doc[b, kv] && kv <= q",
          64, 64, {120, 5}, {120, 77}});
+    // Negative query positions index doc[b, q] outside the tensor: reads 0.
+    add({"document_mask_q_longer", "bf16", 64, 2, 1, 0,
+         "  param doc : i32[batch, ?]\n", "", "doc[b, q] == doc[b, kv] && kv <= q",
+         16, 16, {9, 40}, {5, 40}});
     // q longer than kv: the first rows see no key (o = 0, lse = -inf).
     add({"q_longer_than_kv", "fp16", 64, 2, 2, 0, "", "", causal, 64, 64,
          {65, 7}, {7, 2}});
