@@ -25,6 +25,12 @@ using namespace mlir;
 using namespace attnc;
 using namespace attnc::attn;
 
+static_assert(KernelInfo::Param::kDynamic == kDynamicDim &&
+                  KernelInfo::Param::kBatch == kBatchDim &&
+                  KernelInfo::Param::kQHeads == kQHeadsDim &&
+                  KernelInfo::Param::kKVHeads == kKVHeadsDim,
+              "KernelInfo encodes parameter dimensions as attn.param does");
+
 namespace {
 
 /// Prints a float literal that reads back to the same f32 (and spells the
@@ -176,8 +182,15 @@ LogicalResult KernelEmitter::emit() {
   // One K and one V tile, rows padded by 8 elements (SmemTile::kStride).
   int tileBytes = info.blockKV * (info.headDim + 8) * 2;
   info.sharedBytes = 2 * tileBytes;
-  for (ParamOp param : kernel.getBody().front().getOps<ParamOp>())
-    info.params.push_back(param.getSymName().str());
+  for (ParamOp param : kernel.getBody().front().getOps<ParamOp>()) {
+    KernelInfo::Param p;
+    p.name = param.getSymName().str();
+    p.isFloat = param.getElementType().isF32();
+    // attn.param's dimension codes are KernelInfo::Param's.
+    for (int64_t dim : param.getDims())
+      p.dims.push_back(dim);
+    info.params.push_back(std::move(p));
+  }
   if (info.params.size() > 8)
     return kernel.emitOpError("has ") << info.params.size()
                                       << " parameters; at most 8 are supported";
@@ -535,7 +548,11 @@ LogicalResult KernelEmitter::emitParamLoad(ParamLoadOp op) {
   if (!param)
     return op.emitOpError("references an unknown parameter");
   int index = static_cast<int>(
-      llvm::find(info.params, param.getSymName().str()) - info.params.begin());
+      llvm::find_if(info.params,
+                    [&](const KernelInfo::Param &p) {
+                      return p.name == param.getSymName();
+                    }) -
+      info.params.begin());
   std::string ctype = param.getElementType().isF32() ? "float" : "int";
   std::string base = "args.params[" + std::to_string(index) + "]";
   if (param.getRank() == 0)

@@ -12,6 +12,8 @@
 #ifndef ATTNC_CODEGEN_CUDAEMITTER_H
 #define ATTNC_CODEGEN_CUDAEMITTER_H
 
+#include "runtime/core/KernelInfo.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -23,22 +25,6 @@ namespace attnc {
 namespace attn {
 class KernelOp;
 } // namespace attn
-
-/// What a launcher needs to know about one emitted kernel.
-struct KernelInfo {
-  std::string name;       ///< the __global__ function, e.g. attnc_llama
-  std::string specName;   ///< the attention block's name
-  int threads = 0;        ///< per block: 32 per 16 query rows
-  int sharedBytes = 0;    ///< dynamic shared memory per block
-  int blockQ = 0;         ///< query rows per block (grid.x = ceil(max_q_len / blockQ))
-  int blockKV = 0;        ///< KV rows per loop iteration
-  int qHeads = 0, kvHeads = 0, headDim = 0; ///< grid.y = qHeads, grid.z = batch
-  bool bf16 = false;      ///< element type: bf16, else fp16
-  bool paged = false;
-  int pageSize = 0;
-  /// Parameter names in AttnKernelArgs::params order.
-  std::vector<std::string> params;
-};
 
 /// Prints one lowered kernel (after the attn pipeline) as a CUDA source
 /// fragment: the __global__ function and its sim launcher. Fails with a

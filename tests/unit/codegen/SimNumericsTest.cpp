@@ -131,7 +131,7 @@ TEST_CASE("generated kernels under sim match the float64 reference",
     dev.floatParams.resize(built.info.params.size());
     dev.intParams.resize(built.info.params.size());
     for (size_t i = 0; i < built.info.params.size(); ++i) {
-      const HostTensor &t = inputs->params.at(built.info.params[i]);
+      const HostTensor &t = inputs->params.at(built.info.params[i].name);
       if (t.isInt) {
         dev.intParams[i] = t.i;
         args.params[i] = dev.intParams[i].data();

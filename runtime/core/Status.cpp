@@ -1,8 +1,8 @@
 //===- Status.cpp - Errors as values for the runtime ----------------------===//
 
-#include "runtime/kvcache/Status.h"
+#include "runtime/core/Status.h"
 
-namespace attnc::kvcache {
+namespace attnc {
 
 const char *errorCodeName(ErrorCode code) {
   switch (code) {
@@ -20,6 +20,18 @@ const char *errorCodeName(ErrorCode code) {
     return "backend error";
   case ErrorCode::InternalError:
     return "internal error";
+  case ErrorCode::InvalidInput:
+    return "invalid input";
+  case ErrorCode::NotFound:
+    return "not found";
+  case ErrorCode::CompileError:
+    return "compile error";
+  case ErrorCode::LaunchError:
+    return "launch error";
+  case ErrorCode::Unavailable:
+    return "unavailable";
+  case ErrorCode::IOError:
+    return "I/O error";
   }
   return "unknown error";
 }
@@ -30,4 +42,4 @@ std::string Status::toString() const {
   return std::string(errorCodeName(errorCode)) + ": " + text;
 }
 
-} // namespace attnc::kvcache
+} // namespace attnc

@@ -1,0 +1,42 @@
+//===- KernelInfo.h - What a launcher needs to know about a kernel --------===//
+//
+// Produced by the code generator next to the CUDA source, consumed by the
+// runtime (which never links the compiler): grid and block shape, shared
+// memory, the tensor contract the kernel was specialised for.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTNC_RUNTIME_CORE_KERNELINFO_H
+#define ATTNC_RUNTIME_CORE_KERNELINFO_H
+
+#include <string>
+#include <vector>
+
+namespace attnc {
+
+struct KernelInfo {
+  std::string name;     ///< the __global__ function, e.g. attnc_llama
+  std::string specName; ///< the attention block's name
+  int threads = 0;      ///< per block: 32 per 16 query rows
+  int sharedBytes = 0;  ///< dynamic shared memory per block
+  int blockQ = 0;  ///< query rows per block (grid.x = ceil(max_q_len / blockQ))
+  int blockKV = 0; ///< KV rows per loop iteration
+  int qHeads = 0, kvHeads = 0, headDim = 0; ///< grid.y = qHeads, grid.z = batch
+  bool bf16 = false; ///< element type: bf16, else fp16
+  bool paged = false;
+  int pageSize = 0;
+  /// A runtime parameter: its name, element type and dimensions, encoded as
+  /// in attn.param: a positive extent, or kDynamic / kBatch / kQHeads /
+  /// kKVHeads.
+  struct Param {
+    enum : long long { kDynamic = -1, kBatch = -2, kQHeads = -3, kKVHeads = -4 };
+    std::string name;
+    bool isFloat = true; ///< f32, else i32
+    std::vector<long long> dims;
+  };
+  /// In AttnKernelArgs::params order.
+  std::vector<Param> params;
+};
+
+} // namespace attnc
+
+#endif // ATTNC_RUNTIME_CORE_KERNELINFO_H
