@@ -86,6 +86,13 @@ private:
     if (type.isF32())
       return std::string("float");
     if (auto tensor = dyn_cast<RankedTensorType>(type)) {
+      // A K/V tile carried by a loop (prefetched): its shared-memory view.
+      if ((tensor.getElementType().isF16() || tensor.getElementType().isBF16()) &&
+          tensor.getRank() == 2 && tensor.getDimSize(0) == info.blockKV &&
+          tensor.getDimSize(1) == info.headDim)
+        return "attnc::dev::SmemTile<" + elementType() + ", " +
+               std::to_string(info.blockKV) + ", " +
+               std::to_string(info.headDim) + ">";
       if (tensor.getElementType().isF32() && tensor.hasStaticShape()) {
         if (tensor.getDimSize(0) != info.blockQ)
           return where->emitOpError("tile of ")
@@ -699,6 +706,7 @@ LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
   // Loop-carried values are variables assigned at the end of each
   // iteration; the results are those variables after the loop.
   SmallVector<std::string> carried;
+  bool carriesLoads = false;
   for (auto [init, arg, result] :
        llvm::zip(op.getInitArgs(), op.getRegionIterArgs(), op.getResults())) {
     FailureOr<std::string> type = typeOf(arg.getType(), op);
@@ -708,6 +716,13 @@ LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
     os << *type << " " << var << " = " << name(init) << ";\n";
     bind(result, var);
     carried.push_back(*type);
+    // A tile loaded before the loop (or by the previous iteration) is still
+    // in flight when an iteration starts: its uses wait for it.
+    auto pending = llvm::find(pendingLoads, init);
+    if (pending != pendingLoads.end()) {
+      *pending = arg;
+      carriesLoads = true;
+    }
   }
   std::string iv = name(op.getInductionVar());
   os << "for (int " << iv << " = " << name(op.getLowerBound()) << "; " << iv
@@ -725,7 +740,10 @@ LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
     os << name(arg) << " = next" << i << "_" << iv << ";\n";
   os.unindent();
   os << "}\n";
-  // Loads still pending at the end of an iteration were waited for inside.
+  // The last iteration's prefetch (or a first load the loop never ran) may
+  // still be in flight; nothing may outlive the loop's shared memory use.
+  if (carriesLoads || !pendingLoads.empty())
+    os << "attnc::dev::cpAsyncWait<0>();\n";
   pendingLoads.clear();
   return success();
 }

@@ -32,6 +32,11 @@ mlir::LogicalResult lowerKVAddressing(mlir::RewriterBase &rewriter,
                                       attn::KernelOp kernel,
                                       attn::ProgramOp program);
 
+/// Loads the K tile of iteration j + 1 of `loop` (a KV loop) during
+/// iteration j, carrying it as a loop value.
+mlir::LogicalResult prefetchKTiles(mlir::RewriterBase &rewriter,
+                                   mlir::scf::ForOp loop);
+
 /// Options of the canonical pipeline.
 struct PipelineOptions {
   int64_t blockQ = 64;

@@ -68,4 +68,17 @@ def AttnMaskAnalysis : Pass<"attn-mask-analysis", "::attnc::attn::KernelOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def AttnPrefetchKV : Pass<"attn-prefetch-kv", "::attnc::attn::KernelOp"> {
+  let summary = "Load the next K tile while the current one is used";
+  let description = [{
+    Software-pipelines the KV loop: the K tile of the first iteration is
+    loaded before the loop, and each iteration, right after its QKᵀ, starts
+    loading the K tile of the next one, carried to it as a loop value. The
+    copy then overlaps the softmax and P·V (V's copy already overlaps QKᵀ),
+    so the kernel's K and V buffers are double-buffered across the two
+    halves of an iteration. The last iteration's prefetch reads rows at or
+    past the loop's end; rows past kv_len are zero-filled, never addressed.
+  }];
+}
+
 #endif // ATTNC_PASSES_TD

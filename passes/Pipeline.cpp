@@ -13,7 +13,7 @@ using namespace attnc;
 ArrayRef<StringRef> attnc::attnPipelineStages() {
   static const StringRef stages[] = {"attn-online-softmax", "attn-tile",
                                      "attn-block-table", "attn-mask-analysis",
-                                     "cleanup"};
+                                     "attn-prefetch-kv", "cleanup"};
   return stages;
 }
 
@@ -44,6 +44,8 @@ LogicalResult attnc::buildAttnPipeline(OpPassManager &pm,
     return success();
   if (addStage(stages[3], [&] { kernel.addPass(createAttnMaskAnalysis()); }))
     return success();
+  if (addStage(stages[4], [&] { kernel.addPass(createAttnPrefetchKV()); }))
+    return success();
   // Cleanup inside each program: constants hoist to the program's entry,
   // which the kernel body (attn ops only) must not receive.
   OpPassManager &program = kernel.nest<attn::ProgramOp>();
@@ -67,6 +69,7 @@ void attnc::registerAttnPipelines() {
   registerAttnTile();
   registerAttnBlockTable();
   registerAttnMaskAnalysis();
+  registerAttnPrefetchKV();
   PassPipelineRegistration<PipelineCLOptions>(
       "attn-pipeline",
       "The canonical lowering: online softmax, tile, block table, mask "

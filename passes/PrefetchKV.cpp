@@ -1,0 +1,135 @@
+//===- PrefetchKV.cpp - Load the next K tile during the current one -------===//
+//
+//   scf.for %j = %lo to %hi iter_args(%m, %l, %acc) {        before
+//     %k = attn.load_k ..., (tile_start kv %j)
+//     %s = attn.qk %q, %k
+//     ...
+//
+//   %k0 = attn.load_k ..., (tile_start kv %lo)               after
+//   scf.for %j = %lo to %hi iter_args(%m, %l, %acc, %k = %k0) {
+//     %s = attn.qk %q, %k
+//     %kn = attn.load_k ..., (tile_start kv (%j + 1))
+//     ...
+//     scf.yield ..., %kn
+//
+// The loads stay attn.load_k ops with their address regions; only where
+// they sit and which tile they fetch changes.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/IRMapping.h"
+
+namespace attnc {
+#define GEN_PASS_DEF_ATTNPREFETCHKV
+#include "passes/Passes.h.inc"
+} // namespace attnc
+
+using namespace mlir;
+using namespace attnc;
+using namespace attnc::attn;
+
+/// Clones `load` with its K rows starting at tile `index`, before `point`.
+static LoadKOp cloneLoadForTile(RewriterBase &rewriter, LoadKOp load,
+                                TileStartOp start, Value index) {
+  IRMapping mapping;
+  auto newStart = cast<TileStartOp>(rewriter.clone(*start));
+  newStart.getIndexMutable().assign(index);
+  mapping.map(start.getResult(), newStart.getResult());
+  return cast<LoadKOp>(rewriter.clone(*load, mapping));
+}
+
+LogicalResult attnc::prefetchKTiles(RewriterBase &rewriter,
+                                    scf::ForOp loop) {
+  // The K load of the loop: its rows start at tile_start kv %j.
+  LoadKOp load;
+  for (LoadKOp candidate : loop.getBody()->getOps<LoadKOp>())
+    load = candidate;
+  if (!load)
+    return success(); // nothing to pipeline
+  auto start = load.getRow0().getDefiningOp<TileStartOp>();
+  if (!start || start.getIndex() != loop.getInductionVar() ||
+      start->getBlock() != loop.getBody())
+    return load.emitOpError("does not load the tile of the loop's induction "
+                            "variable; cannot prefetch it");
+  // Everything the load uses (besides its row) must come from outside the
+  // loop so it can be cloned before it.
+  for (Value operand : {load.getBatch(), load.getKvHead()})
+    if (!loop.isDefinedOutsideOfLoop(operand))
+      return load.emitOpError("depends on values computed in the loop");
+  Operation *lastUse = nullptr;
+  for (Operation *user : load->getUsers()) {
+    if (user->getBlock() != loop.getBody())
+      return load.emitOpError("is used outside the loop body");
+    if (!lastUse || lastUse->isBeforeInBlock(user))
+      lastUse = user;
+  }
+
+  // The first tile, before the loop.
+  rewriter.setInsertionPoint(loop);
+  LoadKOp first =
+      cloneLoadForTile(rewriter, load, start, loop.getLowerBound());
+
+  // The loop carries the tile; the next one is loaded after the last use of
+  // the current one.
+  auto newLoop = cast<scf::ForOp>(*loop.replaceWithAdditionalYields(
+      rewriter, first.getResult(), /*replaceInitOperandUsesInLoop=*/false,
+      [&](OpBuilder &, Location, ArrayRef<BlockArgument> newArgs) {
+        // Yields the carried tile for now; the prefetch replaces it below.
+        return SmallVector<Value>{newArgs.front()};
+      }));
+  Block *body = newLoop.getBody();
+  BlockArgument carried = body->getArguments().back();
+  rewriter.replaceAllUsesWith(load.getResult(), carried);
+  rewriter.setInsertionPointAfter(lastUse ? lastUse : load.getOperation());
+  Location loc = load.getLoc();
+  Value one = rewriter.create<arith::ConstantIntOp>(
+      loc, 1, newLoop.getInductionVar().getType());
+  Value next =
+      rewriter.create<arith::AddIOp>(loc, newLoop.getInductionVar(), one);
+  LoadKOp prefetch = cloneLoadForTile(rewriter, load, start, next);
+  auto yield = cast<scf::YieldOp>(body->getTerminator());
+  rewriter.modifyOpInPlace(yield, [&] {
+    yield->setOperand(yield->getNumOperands() - 1, prefetch.getResult());
+  });
+  rewriter.eraseOp(load);
+  return success();
+}
+
+namespace {
+struct AttnPrefetchKVPass
+    : public attnc::impl::AttnPrefetchKVBase<AttnPrefetchKVPass> {
+  void runOnOperation() override {
+    KernelOp kernel = getOperation();
+    IRRewriter rewriter(&getContext());
+    for (ProgramOp program : kernel.getBody().front().getOps<ProgramOp>()) {
+      if (!program.getBlockKv()) {
+        program.emitOpError("must be tiled before its K loads are pipelined; "
+                            "run --attn-tile first");
+        return signalPassFailure();
+      }
+      SmallVector<scf::ForOp> loops;
+      for (scf::ForOp loop : program.getBody().front().getOps<scf::ForOp>())
+        // Only the KV loop (it carries the online-softmax state) loads K;
+        // a loop whose K load already is a carried value is done.
+        if (!loop.getBody()->getOps<LoadKOp>().empty() &&
+            !llvm::any_of(loop.getRegionIterArgs(), [](BlockArgument arg) {
+              return isa<RankedTensorType>(arg.getType()) &&
+                     !cast<RankedTensorType>(arg.getType())
+                          .getElementType()
+                          .isF32();
+            }))
+          loops.push_back(loop);
+      for (scf::ForOp loop : loops)
+        if (failed(prefetchKTiles(rewriter, loop)))
+          return signalPassFailure();
+    }
+    for (SdpaOp sdpa : kernel.getBody().front().getOps<SdpaOp>()) {
+      sdpa.emitOpError("must be lowered and tiled before K loads are "
+                       "pipelined; run --attn-online-softmax --attn-tile first");
+      return signalPassFailure();
+    }
+  }
+};
+} // namespace

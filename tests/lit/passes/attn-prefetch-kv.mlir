@@ -1,0 +1,27 @@
+// RUN: attnc-opt %S/Inputs/causal-gqa.mlir --attn-online-softmax --attn-tile --attn-block-table --attn-mask-analysis --attn-prefetch-kv | FileCheck %s
+// RUN: attnc-opt %S/Inputs/causal-gqa.mlir --attn-online-softmax --attn-tile --attn-block-table --attn-prefetch-kv --attn-prefetch-kv | FileCheck %s --check-prefix=TWICE
+
+// The K tile of iteration j + 1 is loaded during iteration j, right after
+// QKᵀ(j) consumed tile j; the first one before the loop:
+//   K(lo); for j in [lo, hi): { V(j); S = Q K(j)ᵀ; K(j+1); ...; O += P V(j) }
+
+// CHECK-LABEL: attn.kernel @causal
+// CHECK:         %[[RANGE:.*]]:2 = scf.for
+// CHECK:         %[[ROW0:.*]] = attn.tile_start kv %[[RANGE]]#0 {tile = 64 : i64}
+// CHECK:         %[[K0:.*]] = attn.load_k %b, %{{.*}}, %[[ROW0]] : tensor<64x128xbf16> addr {
+// CHECK:           attn.block_table %b
+// CHECK:         }
+// CHECK:         %[[R:.*]]:4 = scf.for %[[J:.*]] = %[[RANGE]]#0 to %[[RANGE]]#1 step %{{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %[[K:.*]] = %[[K0]]) -> ({{.*}}, tensor<64x128xbf16>)
+// CHECK:           %[[V:.*]] = attn.load_v
+// CHECK:           %[[S:.*]] = attn.qk %{{.*}}, %[[K]]
+// CHECK-NEXT:      %[[ONE:.*]] = arith.constant 1 : i32
+// CHECK-NEXT:      %[[NEXT:.*]] = arith.addi %[[J]], %[[ONE]] : i32
+// CHECK-NEXT:      %[[NROW0:.*]] = attn.tile_start kv %[[NEXT]] {tile = 64 : i64}
+// CHECK-NEXT:      %[[KN:.*]] = attn.load_k %b, %{{.*}}, %[[NROW0]] : tensor<64x128xbf16> addr {
+// CHECK:           attn.pv %{{.*}}, %[[V]],
+// CHECK:           scf.yield %{{.*}}, %{{.*}}, %{{.*}}, %[[KN]]
+// CHECK-NOT:     attn.load_k
+
+// Idempotent: a loop that already carries its K tile is left alone.
+// TWICE-COUNT-2: attn.load_k
+// TWICE-NOT:     attn.load_k
