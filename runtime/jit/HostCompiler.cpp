@@ -1,5 +1,6 @@
 //===- HostCompiler.cpp - Build generated CUDA for the sim backend --------===//
 #include "runtime/jit/HostCompiler.h"
+#include "runtime/jit/DiskCache.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -74,11 +75,6 @@ static unsigned long long headerFingerprint(const std::vector<std::string> &dirs
   return h;
 }
 
-static std::string defaultCacheDir() {
-  if (const char *dir = std::getenv("ATTNC_CACHE_DIR"))
-    return dir;
-  return "/tmp/attnc-" + std::to_string(getuid());
-}
 
 /// Runs `command`, returning its exit status and combined output.
 static int run(const std::string &command, std::string &output) {
@@ -101,10 +97,20 @@ static std::string quote(const std::string &s) {
   return q + "'";
 }
 
+static std::unique_ptr<SimModule>
+compileForSimImpl(const std::string &source, const HostCompileOptions &options,
+                  std::string &error, bool rebuilt);
+
 std::unique_ptr<SimModule>
 attnc::jit::compileForSim(const std::string &source,
                           const HostCompileOptions &options,
                           std::string &error) {
+  return compileForSimImpl(source, options, error, /*rebuilt=*/false);
+}
+
+static std::unique_ptr<SimModule>
+compileForSimImpl(const std::string &source, const HostCompileOptions &options,
+                  std::string &error, bool rebuilt) {
   std::string compiler =
       options.compiler.empty() ? std::string(ATTNC_HOST_CXX) : options.compiler;
   std::vector<std::string> includes = options.includeDirs;
@@ -119,9 +125,11 @@ attnc::jit::compileForSim(const std::string &source,
 
   std::string dir = options.cacheDir.empty() ? defaultCacheDir()
                                              : options.cacheDir;
-  mkdir(dir.c_str(), 0700);
   std::string sim = dir + "/sim";
-  mkdir(sim.c_str(), 0700);
+  if (!makeDirectories(sim)) {
+    error = "cannot create the kernel cache directory " + sim;
+    return nullptr;
+  }
   char key[32];
   std::snprintf(key, sizeof key, "%016llx",
                 hashText(source, hashText(compiler + "\n" + flags,
@@ -157,9 +165,14 @@ attnc::jit::compileForSim(const std::string &source,
     }
   }
   void *handle = dlopen(object.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle && !rebuilt) {
+    // A damaged cached object (e.g. a disk that filled up): rebuild it once.
+    std::remove(object.c_str());
+    return compileForSimImpl(source, options, error, /*rebuilt=*/true);
+  }
   if (!handle) {
     error = std::string("cannot load ") + object + ": " + dlerror();
     return nullptr;
   }
-  return std::unique_ptr<SimModule>(new SimModule(handle, object));
+  return SimModule::adopt(handle, object);
 }

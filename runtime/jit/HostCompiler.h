@@ -25,7 +25,7 @@ struct HostCompileOptions {
   std::string optLevel = "-O2";
   bool debugInfo = false; ///< -g, to step through a kernel in gdb
   std::vector<std::string> includeDirs; ///< default: the device headers
-  std::string cacheDir;   ///< default: $ATTNC_CACHE_DIR or /tmp/attnc-<uid>
+  std::string cacheDir;   ///< default: jit::defaultCacheDir()
 };
 
 /// A loaded sim module.
@@ -43,9 +43,12 @@ public:
   LaunchFn launcher(const std::string &kernelName) const;
   const std::string &path() const { return objectPath; }
 
+  /// Takes ownership of a dlopen handle.
+  static std::unique_ptr<SimModule> adopt(void *handle, std::string path) {
+    return std::unique_ptr<SimModule>(new SimModule(handle, std::move(path)));
+  }
+
 private:
-  friend std::unique_ptr<SimModule>
-  compileForSim(const std::string &, const HostCompileOptions &, std::string &);
   SimModule(void *handle, std::string path)
       : handle(handle), objectPath(std::move(path)) {}
   void *handle;

@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 #include "dialect/AttnDialect.h"
 #include "dialect/MLIRGen.h"
+#include "RunCommand.h"
 #include "codegen/CudaEmitter.h"
 #include "dsl/Frontend.h"
 #include "passes/Passes.h"
@@ -41,6 +42,47 @@ namespace {
 enum class EmitStage { AST, Attn, MLIR, Cuda, PTX, Cubin };
 
 cl::OptionCategory attncCategory("attnc options");
+
+// attnc run SPEC ...
+cl::SubCommand runSub("run", "Compile a spec's kernel, run it on inputs (.npy "
+                             "files or random) and write or check O and LSE");
+cl::opt<std::string> runSpec(cl::Positional, cl::desc("<spec.attn>"),
+                             cl::Required, cl::sub(runSub));
+cl::opt<std::string> runKernel("kernel", cl::desc("The attention block to run"),
+                               cl::value_desc("name"), cl::sub(runSub));
+cl::opt<std::string> runInputs(
+    "inputs", cl::desc("Directory of .npy inputs named after the tensor "
+                       "contract (q, k, v, qo_indptr, kv_indptr | k_cache, "
+                       "v_cache, block_table, kv_lens; one per param)"),
+    cl::value_desc("dir"), cl::sub(runSub));
+cl::opt<std::string> runOut("out",
+                            cl::desc("Write o.npy and lse.npy (float32) here"),
+                            cl::value_desc("dir"), cl::sub(runSub));
+cl::opt<std::string> runSaveInputs(
+    "save-inputs",
+    cl::desc("Write the inputs used (e.g. --random ones) as .npy files that "
+             "--inputs reads back"),
+    cl::value_desc("dir"), cl::sub(runSub));
+cl::opt<std::string> runBackend("backend", cl::desc("auto | cuda | sim"),
+                                cl::init("auto"), cl::sub(runSub));
+cl::opt<bool> runRandom("random", cl::desc("Random inputs instead of --inputs"),
+                        cl::sub(runSub));
+cl::opt<int64_t> runBatch("batch", cl::desc("Sequences (--random)"),
+                          cl::init(1), cl::sub(runSub));
+cl::opt<int64_t> runQLen("q-len", cl::desc("Queries per sequence (--random)"),
+                         cl::init(1), cl::sub(runSub));
+cl::opt<int64_t> runKVLen("kv-len", cl::desc("Keys per sequence (--random)"),
+                          cl::init(1), cl::sub(runSub));
+cl::opt<uint64_t> runSeed("seed", cl::desc("Random seed"), cl::init(0),
+                          cl::sub(runSub));
+cl::opt<bool> runCheck(
+    "check", cl::desc("Compare with the float64 reference; print the error "
+                      "norms and PASS/FAIL (exit code 1 on FAIL)"),
+    cl::sub(runSub));
+cl::opt<int64_t> runBlockQ("block-q", cl::desc("Query rows per CTA"),
+                           cl::init(64), cl::sub(runSub));
+cl::opt<int64_t> runBlockKV("block-kv", cl::desc("KV rows per loop iteration"),
+                            cl::init(64), cl::sub(runSub));
 
 cl::opt<std::string> inputFile(cl::Positional, cl::desc("<spec.attn>"),
                                cl::Required, cl::cat(attncCategory));
@@ -175,7 +217,28 @@ int main(int argc, char **argv) {
   cl::HideUnrelatedOptions(attncCategory);
   cl::ParseCommandLineOptions(
       argc, argv, "attnc: the attention compiler\n\n"
-                  "Compiles attention variants written in the attnc DSL.\n");
+                  "Compiles attention variants written in the attnc DSL.\n"
+                  "  attnc SPEC.attn [options]       print a stage\n"
+                  "  attnc run SPEC.attn [options]   run a kernel "
+                  "(attnc run --help)\n");
+  if (runSub) {
+    RunOptions options;
+    options.spec = runSpec;
+    options.kernel = runKernel;
+    options.inputsDir = runInputs;
+    options.outDir = runOut;
+    options.saveInputsDir = runSaveInputs;
+    options.backend = runBackend;
+    options.random = runRandom;
+    options.batch = runBatch;
+    options.qLen = runQLen;
+    options.kvLen = runKVLen;
+    options.seed = runSeed;
+    options.check = runCheck;
+    options.blockQ = runBlockQ;
+    options.blockKV = runBlockKV;
+    return runCommand(options);
+  }
 
   std::string error;
   std::optional<dsl::SourceFile> source = dsl::readSourceFile(inputFile, error);

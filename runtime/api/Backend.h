@@ -1,0 +1,66 @@
+//===- Backend.h - Where kernels run: the GPU or the sim emulator ---------===//
+//
+// A backend turns generated CUDA source into something launchable, owns the
+// memory tensors live in, and launches. `cuda` compiles with NVRTC for the
+// device and loads the cubin through the driver (libcuda is opened with
+// dlopen); `sim` builds the same source with the host compiler and runs it
+// on the SIMT emulator in host memory.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTNC_RUNTIME_API_BACKEND_H
+#define ATTNC_RUNTIME_API_BACKEND_H
+
+#include "runtime/core/KernelInfo.h"
+#include "runtime/core/Status.h"
+#include "runtime/core/Tensor.h"
+#include "runtime/device/kernel_args.h"
+
+#include <memory>
+#include <string>
+
+namespace attnc {
+
+/// A kernel loaded on a backend.
+class LoadedKernel {
+public:
+  virtual ~LoadedKernel() = default;
+  /// Runs `args` over grid (gridX, q_heads, batch).
+  virtual Status launch(const AttnKernelArgs &args, unsigned gridX,
+                        void *stream) = 0;
+};
+
+class Backend {
+public:
+  virtual ~Backend() = default;
+  /// "sim", "cuda".
+  virtual const char *name() const = 0;
+  /// A sentence for people: what runs kernels here.
+  virtual std::string describe() const = 0;
+  /// Where tensors passed to launch() must live.
+  virtual MemoryKind memoryKind() const = 0;
+  /// What the compiled code depends on besides the source (architecture,
+  /// compiler version): part of every cache key.
+  virtual std::string cacheTag() const = 0;
+  /// Compiles (or finds in the cache) and loads `source`'s kernel `info`.
+  virtual Expected<std::unique_ptr<LoadedKernel>>
+  load(const std::string &source, const KernelInfo &info) = 0;
+
+  // Memory in the backend's kind, for tensors the caller stages.
+  virtual Expected<void *> allocate(size_t bytes) = 0;
+  virtual void release(void *ptr) = 0;
+  virtual Status copyIn(void *dst, const void *hostSrc, size_t bytes) = 0;
+  virtual Status copyOut(void *hostDst, const void *src, size_t bytes) = 0;
+  virtual Status synchronize(void *stream) = 0;
+};
+
+/// The sim backend; `cacheDir` empty means the default cache directory.
+Expected<std::unique_ptr<Backend>> createSimBackend(const std::string &cacheDir);
+
+/// The cuda backend on device `device`: Unavailable (with the reason) when
+/// there is no driver or no such device.
+Expected<std::unique_ptr<Backend>> createCudaBackend(int device,
+                                                     const std::string &cacheDir);
+
+} // namespace attnc
+
+#endif // ATTNC_RUNTIME_API_BACKEND_H

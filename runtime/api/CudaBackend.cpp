@@ -1,0 +1,122 @@
+//===- CudaBackend.cpp - Kernels on a GPU through the CUDA driver ---------===//
+//
+// NVRTC compiles the source for the device's architecture; the image is kept
+// in the on-disk cache keyed by source, architecture, NVRTC version and
+// kernel, so a later process loads it without compiling.
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/api/Backend.h"
+#include "runtime/cuda/CudaDevice.h"
+#include "runtime/cuda/CudaDriver.h"
+#include "runtime/cuda/CudaMemory.h"
+#include "runtime/cuda/CudaModule.h"
+#include "runtime/jit/DiskCache.h"
+#include "runtime/jit/HostCompiler.h"
+#include "runtime/jit/Nvrtc.h"
+
+#include <map>
+#include <mutex>
+
+using namespace attnc;
+using namespace attnc::cuda;
+
+namespace {
+
+class CudaKernel : public LoadedKernel {
+public:
+  CudaKernel(CudaModule module, unsigned qHeads)
+      : module(std::move(module)), qHeads(qHeads) {}
+  Status launch(const AttnKernelArgs &args, unsigned gridX,
+                void *stream) override {
+    return module.launch(args, gridX, qHeads, static_cast<unsigned>(args.batch),
+                         static_cast<CUstream>(stream));
+  }
+
+private:
+  CudaModule module;
+  unsigned qHeads;
+};
+
+class CudaBackend : public Backend {
+public:
+  CudaBackend(std::unique_ptr<CudaDevice> device, std::string cacheDir)
+      : device(std::move(device)), cache(std::move(cacheDir) + "/cuda") {}
+
+  const char *name() const override { return "cuda"; }
+  std::string describe() const override {
+    const DeviceProperties &p = device->properties();
+    return "cuda: " + p.name + " (" + p.arch() + ", " +
+           std::to_string(p.smCount) + " SMs)";
+  }
+  MemoryKind memoryKind() const override { return MemoryKind::Device; }
+  std::string cacheTag() const override {
+    return "cuda " + device->properties().arch() + " nvrtc " +
+           jit::nvrtcVersion();
+  }
+
+  Expected<std::unique_ptr<LoadedKernel>>
+  load(const std::string &source, const KernelInfo &info) override {
+    char key[40];
+    std::snprintf(key, sizeof key, "%016llx",
+                  jit::hashText(source, jit::hashText(cacheTag() + "\n" +
+                                                      info.name)));
+    if (std::optional<std::vector<char>> image = cache.get(key)) {
+      Expected<CudaModule> module = CudaModule::load(*device, *image, info);
+      if (module)
+        return std::unique_ptr<LoadedKernel>(
+            new CudaKernel(module.takeValue(), info.qHeads));
+      // An image the driver rejects is rebuilt below.
+    }
+    Expected<CudaModule> module = CudaModule::compile(*device, source, info);
+    if (!module)
+      return module.takeStatus();
+    // A cache that cannot be written costs a recompile next time, no more.
+    (void)cache.put(key, module->image());
+    return std::unique_ptr<LoadedKernel>(
+        new CudaKernel(module.takeValue(), info.qHeads));
+  }
+
+  Expected<void *> allocate(size_t bytes) override {
+    Expected<DeviceBuffer> buffer = DeviceBuffer::allocate(*device, bytes);
+    if (!buffer)
+      return buffer.takeStatus();
+    void *ptr = buffer->data();
+    std::lock_guard<std::mutex> lock(mutex);
+    buffers.emplace(ptr, buffer.takeValue());
+    return ptr;
+  }
+  void release(void *ptr) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    buffers.erase(ptr);
+  }
+  Status copyIn(void *dst, const void *src, size_t bytes) override {
+    return copyHostToDevice(*device, reinterpret_cast<CUdeviceptr>(dst), src,
+                            bytes);
+  }
+  Status copyOut(void *dst, const void *src, size_t bytes) override {
+    return copyDeviceToHost(*device, dst, reinterpret_cast<CUdeviceptr>(src),
+                            bytes);
+  }
+  Status synchronize(void *stream) override {
+    return device->check(device->driver().api().streamSynchronize(
+                             static_cast<CUstream>(stream)),
+                         "cuStreamSynchronize");
+  }
+
+private:
+  std::unique_ptr<CudaDevice> device;
+  jit::DiskCache cache;
+  std::mutex mutex;
+  std::map<void *, DeviceBuffer> buffers;
+};
+
+} // namespace
+
+Expected<std::unique_ptr<Backend>>
+attnc::createCudaBackend(int deviceIndex, const std::string &cacheDir) {
+  Expected<std::unique_ptr<CudaDevice>> device = CudaDevice::open(deviceIndex);
+  if (!device)
+    return device.takeStatus();
+  return std::unique_ptr<Backend>(
+      new CudaBackend(device.takeValue(), cacheDir));
+}

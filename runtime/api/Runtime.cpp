@@ -1,0 +1,161 @@
+//===- Runtime.cpp - Load generated kernels and launch them ---------------===//
+#include "runtime/api/Runtime.h"
+#include "runtime/core/Validate.h"
+#include "runtime/jit/DiskCache.h"
+#include "runtime/jit/HostCompiler.h"
+
+#include <algorithm>
+
+using namespace attnc;
+
+Expected<std::unique_ptr<Runtime>>
+Runtime::create(const RuntimeOptions &options) {
+  std::string cacheDir =
+      options.cacheDir.empty() ? jit::defaultCacheDir() : options.cacheDir;
+  if (options.backend == "sim") {
+    Expected<std::unique_ptr<Backend>> sim = createSimBackend(cacheDir);
+    if (!sim)
+      return sim.takeStatus();
+    return std::unique_ptr<Runtime>(
+        new Runtime(sim.takeValue(), "sim (requested)"));
+  }
+  if (options.backend != "cuda" && options.backend != "auto")
+    return Status::error(ErrorCode::InvalidArgument,
+                         "unknown backend '" + options.backend +
+                             "'; use auto, cuda or sim");
+  Expected<std::unique_ptr<Backend>> cuda =
+      createCudaBackend(options.device, cacheDir);
+  if (cuda)
+    return std::unique_ptr<Runtime>(new Runtime(
+        cuda.takeValue(), options.backend == "auto"
+                              ? "auto: a CUDA device is present; using cuda"
+                              : "cuda (requested)"));
+  if (options.backend == "cuda")
+    return cuda.takeStatus();
+  Expected<std::unique_ptr<Backend>> sim = createSimBackend(cacheDir);
+  if (!sim)
+    return sim.takeStatus();
+  return std::unique_ptr<Runtime>(
+      new Runtime(sim.takeValue(), "auto: " + cuda.status().message() +
+                                       "; using sim"));
+}
+
+Expected<Kernel> Runtime::load(const std::string &source,
+                               const KernelInfo &info) {
+  char key[40];
+  std::snprintf(key, sizeof key, "%016llx",
+                jit::hashText(source, jit::hashText(backendImpl->cacheTag() +
+                                                    "\n" + info.name)));
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = loaded.find(key);
+  if (it == loaded.end()) {
+    Expected<std::unique_ptr<LoadedKernel>> kernel =
+        backendImpl->load(source, info);
+    if (!kernel)
+      return kernel.takeStatus();
+    it = loaded.emplace(key, std::shared_ptr<LoadedKernel>(kernel.takeValue()))
+             .first;
+  }
+  return Kernel{info, it->second};
+}
+
+namespace {
+/// Host copies of the index tensors the checks and the grid need.
+class HostIndices {
+public:
+  explicit HostIndices(Backend &backend) : backend(backend) {}
+
+  /// A host-readable view of an i32 tensor (copied when on the device).
+  Status add(const TensorRef &t, std::vector<int32_t> &storage,
+             HostI32 &view) {
+    const int32_t *&data = view.data;
+    int64_t &count = view.count;
+    data = nullptr;
+    count = 0;
+    if (t.absent() || t.dtype != DType::I32)
+      return Status::success(); // validation names the problem
+    count = t.numElements();
+    if (t.memory == MemoryKind::Host) {
+      data = static_cast<const int32_t *>(t.data);
+      return Status::success();
+    }
+    storage.resize(count);
+    Status s = backend.copyOut(storage.data(), t.data, count * sizeof(int32_t));
+    data = storage.data();
+    return s;
+  }
+
+private:
+  Backend &backend;
+};
+} // namespace
+
+Status Runtime::run(const Kernel &kernel, const AttentionTensors &tensors,
+                    void *stream) {
+  const KernelInfo &info = kernel.info;
+  HostIndices indices(*backendImpl);
+  HostIndexData host;
+  std::vector<int32_t> qo, kvIndptr, table, lens;
+  std::map<std::string, std::vector<int32_t>> paramStorage;
+  for (Status s : {indices.add(tensors.qoIndptr, qo, host.qoIndptr),
+                   indices.add(tensors.kvIndptr, kvIndptr, host.kvIndptr),
+                   indices.add(tensors.blockTable, table, host.blockTable),
+                   indices.add(tensors.kvLens, lens, host.kvLens)})
+    if (!s.ok())
+      return s;
+  for (const KernelInfo::Param &param : info.params) {
+    auto it = tensors.params.find(param.name);
+    if (it == tensors.params.end() || param.isFloat)
+      continue;
+    HostI32 view;
+    Status s = indices.add(it->second, paramStorage[param.name], view);
+    if (!s.ok())
+      return s;
+    host.params[param.name] = view;
+  }
+  Status valid = validateAttentionInputs(info, tensors, host);
+  if (!valid.ok())
+    return valid;
+  for (const TensorRef *t : {&tensors.q, &tensors.o, &tensors.lse})
+    if (t->memory != backendImpl->memoryKind())
+      return Status::error(
+          ErrorCode::InvalidInput,
+          std::string("tensors must be in ") +
+              (backendImpl->memoryKind() == MemoryKind::Host ? "host"
+                                                             : "device") +
+              " memory for the " + backendImpl->name() + " backend");
+
+  AttnKernelArgs args = {};
+  args.q = tensors.q.data;
+  args.o = tensors.o.data;
+  args.lse = static_cast<float *>(tensors.lse.data);
+  args.qo_indptr = static_cast<const int *>(tensors.qoIndptr.data);
+  args.batch = static_cast<int>(host.qoIndptr.count - 1);
+  if (info.paged) {
+    args.k_cache = tensors.kCache.data;
+    args.v_cache = tensors.vCache.data;
+    args.block_table = static_cast<const int *>(tensors.blockTable.data);
+    args.kv_lens = static_cast<const int *>(tensors.kvLens.data);
+    args.max_pages = static_cast<int>(tensors.blockTable.shape[1]);
+  } else {
+    args.k = tensors.k.data;
+    args.v = tensors.v.data;
+    args.kv_indptr = static_cast<const int *>(tensors.kvIndptr.data);
+  }
+  for (size_t i = 0; i < info.params.size(); ++i) {
+    const TensorRef &t = tensors.params.at(info.params[i].name);
+    args.params[i] = t.data;
+    for (size_t d = 0; d < t.shape.size() && d < AttnKernelArgs::kMaxParamRank;
+         ++d)
+      args.param_dims[i][d] = static_cast<int>(t.shape[d]);
+  }
+
+  int64_t maxQ = 0;
+  for (int64_t b = 0; b + 1 < host.qoIndptr.count; ++b)
+    maxQ = std::max<int64_t>(maxQ,
+                             host.qoIndptr.data[b + 1] - host.qoIndptr.data[b]);
+  if (args.batch == 0 || maxQ == 0)
+    return Status::success(); // no query rows: nothing to compute
+  unsigned gridX = static_cast<unsigned>((maxQ + info.blockQ - 1) / info.blockQ);
+  return kernel.loaded->launch(args, gridX, stream);
+}

@@ -1,0 +1,71 @@
+//===- Runtime.h - Load generated kernels and launch them -----------------===//
+//
+//   auto rt = attnc::Runtime::create({.backend = "auto"});
+//   auto kernel = (*rt)->load(cudaSource, info);        // compiled once, cached
+//   Status s = (*rt)->run(**kernel, tensors, stream);     // validated, launched
+//
+// The runtime does not depend on MLIR: it takes the CUDA source and the
+// KernelInfo the code generator printed (JIT through attnc's compiler
+// library, or ahead of time). Every tensor is checked against the kernel
+// before anything is launched; a bad input is an error naming the tensor,
+// and nothing is written.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTNC_RUNTIME_API_RUNTIME_H
+#define ATTNC_RUNTIME_API_RUNTIME_H
+
+#include "runtime/api/Backend.h"
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace attnc {
+
+struct RuntimeOptions {
+  /// "auto" (cuda when a device is present, else sim), "cuda" or "sim".
+  std::string backend = "auto";
+  /// Kernel cache directory; empty: $ATTNC_CACHE_DIR, $XDG_CACHE_HOME/attnc
+  /// or ~/.cache/attnc.
+  std::string cacheDir;
+  /// CUDA device ordinal.
+  int device = 0;
+};
+
+/// A kernel ready to run: what it is and where it is loaded.
+struct Kernel {
+  KernelInfo info;
+  std::shared_ptr<LoadedKernel> loaded;
+};
+
+class Runtime {
+public:
+  static Expected<std::unique_ptr<Runtime>> create(const RuntimeOptions &options);
+
+  Backend &backend() { return *backendImpl; }
+  /// How the backend was chosen, e.g. "auto: no CUDA device (...); using sim".
+  const std::string &selection() const { return selectionNote; }
+
+  /// Compiles and loads `source`'s kernel; the same source and kernel are
+  /// loaded once per runtime (and compiled once per cache directory).
+  Expected<Kernel> load(const std::string &source, const KernelInfo &info);
+
+  /// Checks `tensors` against the kernel, then launches it. Tensors must be
+  /// in the backend's memory (host memory for sim).
+  Status run(const Kernel &kernel, const AttentionTensors &tensors,
+             void *stream = nullptr);
+
+private:
+  Runtime(std::unique_ptr<Backend> backend, std::string note)
+      : backendImpl(std::move(backend)), selectionNote(std::move(note)) {}
+
+  std::unique_ptr<Backend> backendImpl;
+  std::string selectionNote;
+  std::mutex mutex;
+  std::map<std::string, std::shared_ptr<LoadedKernel>> loaded;
+};
+
+} // namespace attnc
+
+#endif // ATTNC_RUNTIME_API_RUNTIME_H

@@ -1,0 +1,85 @@
+//===- SimBackend.cpp - Kernels on the CPU under the SIMT emulator --------===//
+#include "runtime/api/Backend.h"
+#include "runtime/jit/HostCompiler.h"
+
+#include <cstdlib>
+#include <cstring>
+
+using namespace attnc;
+
+namespace {
+
+class SimKernel : public LoadedKernel {
+public:
+  SimKernel(std::shared_ptr<jit::SimModule> module,
+            jit::SimModule::LaunchFn fn)
+      : module(std::move(module)), fn(fn) {}
+
+  Status launch(const AttnKernelArgs &args, unsigned gridX, void *) override {
+    char message[4096] = {};
+    if (fn(&args, gridX, message, sizeof message) != 0)
+      return Status::error(ErrorCode::LaunchError, message);
+    return Status::success();
+  }
+
+private:
+  std::shared_ptr<jit::SimModule> module;
+  jit::SimModule::LaunchFn fn;
+};
+
+class SimBackend : public Backend {
+public:
+  explicit SimBackend(std::string cacheDir) : cacheDir(std::move(cacheDir)) {}
+
+  const char *name() const override { return "sim"; }
+  std::string describe() const override {
+    return "sim: the SIMT emulator on the host CPU (no GPU is used)";
+  }
+  MemoryKind memoryKind() const override { return MemoryKind::Host; }
+  std::string cacheTag() const override { return "sim"; }
+
+  Expected<std::unique_ptr<LoadedKernel>>
+  load(const std::string &source, const KernelInfo &info) override {
+    jit::HostCompileOptions options;
+    options.cacheDir = cacheDir;
+    std::string error;
+    std::shared_ptr<jit::SimModule> module =
+        jit::compileForSim(source, options, error);
+    if (!module)
+      return Status::error(ErrorCode::CompileError, error);
+    jit::SimModule::LaunchFn fn = module->launcher(info.name);
+    if (!fn)
+      return Status::error(ErrorCode::NotFound,
+                           "the sim module has no launcher for " + info.name);
+    return std::unique_ptr<LoadedKernel>(new SimKernel(module, fn));
+  }
+
+  Expected<void *> allocate(size_t bytes) override {
+    void *p = std::aligned_alloc(256, (bytes + 255) / 256 * 256 + 256);
+    if (!p)
+      return Status::error(ErrorCode::OutOfMemory,
+                           "cannot allocate " + std::to_string(bytes) +
+                               " bytes of host memory");
+    return p;
+  }
+  void release(void *ptr) override { std::free(ptr); }
+  Status copyIn(void *dst, const void *src, size_t bytes) override {
+    std::memcpy(dst, src, bytes);
+    return Status::success();
+  }
+  Status copyOut(void *dst, const void *src, size_t bytes) override {
+    std::memcpy(dst, src, bytes);
+    return Status::success();
+  }
+  Status synchronize(void *) override { return Status::success(); }
+
+private:
+  std::string cacheDir;
+};
+
+} // namespace
+
+Expected<std::unique_ptr<Backend>>
+attnc::createSimBackend(const std::string &cacheDir) {
+  return std::unique_ptr<Backend>(new SimBackend(cacheDir));
+}

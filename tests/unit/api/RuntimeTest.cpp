@@ -1,0 +1,190 @@
+//===- RuntimeTest.cpp - Loading, validating and launching kernels ---------===//
+#include "codegen/CudaEmitter.h"
+#include "dialect/MLIRGen.h"
+#include "dsl/Frontend.h"
+#include "passes/Passes.h"
+#include "runtime/api/Runtime.h"
+#include "runtime/sim/HalfTypes.h"
+
+#include "mlir/Pass/PassManager.h"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <random>
+
+using namespace attnc;
+
+namespace {
+
+/// A paged causal GQA kernel, small enough to run quickly under sim.
+struct Compiled {
+  std::string cuda;
+  KernelInfo info;
+};
+
+Compiled compilePaged() {
+  static Compiled compiled = [] {
+    mlir::MLIRContext context;
+    dsl::SourceFile file{"t.attn", "attention paged_t {\n"
+                                   "  dtype = fp16; head_dim = 32\n"
+                                   "  q_heads = 2; kv_heads = 1\n"
+                                   "  kv_cache = paged(page_size = 4)\n"
+                                   "  mask = kv <= q\n}\n"};
+    dsl::DiagnosticEngine diags(file);
+    auto module = dsl::parseAndCheck(file, diags);
+    REQUIRE(module);
+    auto ir = buildModule(context, *module);
+    mlir::PassManager pm(&context, mlir::ModuleOp::getOperationName());
+    PipelineOptions options;
+    options.blockQ = 16;
+    options.blockKV = 16;
+    REQUIRE(succeeded(buildAttnPipeline(pm, options)));
+    REQUIRE(succeeded(pm.run(*ir)));
+    Compiled c;
+    std::vector<KernelInfo> infos;
+    llvm::raw_string_ostream os(c.cuda);
+    REQUIRE(succeeded(emitCudaModule(*ir, os, infos)));
+    os.flush();
+    c.info = infos.front();
+    return c;
+  }();
+  return compiled;
+}
+
+/// Host tensors for one sequence of 5 queries over 11 keys in 3 pages.
+struct Problem {
+  std::vector<uint16_t> q, kCache, vCache, o;
+  std::vector<float> lse;
+  std::vector<int32_t> qo = {0, 5}, table = {2, 0, 3}, lens = {11};
+  AttentionTensors tensors;
+
+  Problem() {
+    std::mt19937 rng(3);
+    std::uniform_real_distribution<float> u(-1, 1);
+    auto fill = [&](std::vector<uint16_t> &v, size_t n) {
+      for (size_t i = 0; i < n; ++i)
+        v.push_back(sim::floatToHalfBits(u(rng)));
+    };
+    fill(q, 5 * 2 * 32);
+    fill(kCache, 4 * 4 * 1 * 32);
+    fill(vCache, 4 * 4 * 1 * 32);
+    o.assign(5 * 2 * 32, 0x7e00);
+    lse.assign(5 * 2, NAN);
+    auto ref = [](void *p, DType t, std::vector<int64_t> shape) {
+      TensorRef r;
+      r.data = p;
+      r.dtype = t;
+      r.shape = std::move(shape);
+      return r;
+    };
+    tensors.q = ref(q.data(), DType::F16, {5, 2, 32});
+    tensors.o = ref(o.data(), DType::F16, {5, 2, 32});
+    tensors.lse = ref(lse.data(), DType::F32, {5, 2});
+    tensors.qoIndptr = ref(qo.data(), DType::I32, {2});
+    tensors.kCache = ref(kCache.data(), DType::F16, {4, 4, 1, 32});
+    tensors.vCache = ref(vCache.data(), DType::F16, {4, 4, 1, 32});
+    tensors.blockTable = ref(table.data(), DType::I32, {1, 3});
+    tensors.kvLens = ref(lens.data(), DType::I32, {1});
+  }
+  bool outputsUntouched() const {
+    for (uint16_t b : o)
+      if (b != 0x7e00)
+        return false;
+    for (float x : lse)
+      if (!std::isnan(x))
+        return false;
+    return true;
+  }
+};
+
+} // namespace
+
+TEST_CASE("runtime: backend selection", "[api][runtime]") {
+  RuntimeOptions options;
+  options.backend = "sim";
+  auto sim = Runtime::create(options);
+  REQUIRE(sim);
+  CHECK(std::string((*sim)->backend().name()) == "sim");
+
+  options.backend = "tpu";
+  auto bad = Runtime::create(options);
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.status().message(), Catch::Contains("unknown backend 'tpu'"));
+
+  options.backend = "auto";
+  auto autoRt = Runtime::create(options);
+  REQUIRE(autoRt);
+  // Whichever it picked, it says which and why.
+  CHECK_THAT((*autoRt)->selection(), Catch::StartsWith("auto: "));
+  if (std::string((*autoRt)->backend().name()) == "sim") {
+    options.backend = "cuda";
+    auto cuda = Runtime::create(options);
+    REQUIRE_FALSE(cuda);
+    CHECK(cuda.status().code() == ErrorCode::Unavailable);
+    WARN("no CUDA device here: " << cuda.status().message());
+  }
+}
+
+TEST_CASE("runtime: load caches, run validates, sim computes",
+          "[api][runtime]") {
+  Compiled compiled = compilePaged();
+  RuntimeOptions options;
+  options.backend = "sim";
+  auto runtime = Runtime::create(options);
+  REQUIRE(runtime);
+  auto k1 = (*runtime)->load(compiled.cuda, compiled.info);
+  REQUIRE(k1);
+  auto k2 = (*runtime)->load(compiled.cuda, compiled.info);
+  REQUIRE(k2);
+  CHECK(k1->loaded == k2->loaded); // in-memory hit
+
+  SECTION("valid inputs: every output written") {
+    Problem p;
+    Status s = (*runtime)->run(*k1, p.tensors);
+    INFO(s.toString());
+    REQUIRE(s.ok());
+    for (uint16_t b : p.o)
+      CHECK(std::isfinite(sim::halfBitsToFloat(b)));
+    for (float x : p.lse)
+      CHECK(std::isfinite(x));
+  }
+  SECTION("a block table entry past the pool: error, nothing written") {
+    Problem p;
+    p.table[1] = 9;
+    Status s = (*runtime)->run(*k1, p.tensors);
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.code() == ErrorCode::InvalidInput);
+    CHECK_THAT(s.message(), Catch::Contains("block_table"));
+    CHECK(p.outputsUntouched());
+  }
+  SECTION("a wrong dtype: error, nothing written") {
+    Problem p;
+    p.tensors.q.dtype = DType::BF16;
+    Status s = (*runtime)->run(*k1, p.tensors);
+    REQUIRE_FALSE(s.ok());
+    CHECK_THAT(s.message(), Catch::Contains("q"));
+    CHECK(p.outputsUntouched());
+  }
+  SECTION("kv_lens beyond the table's capacity: error") {
+    Problem p;
+    p.lens[0] = 13;
+    Status s = (*runtime)->run(*k1, p.tensors);
+    REQUIRE_FALSE(s.ok());
+    CHECK_THAT(s.message(), Catch::Contains("kv_lens"));
+    CHECK(p.outputsUntouched());
+  }
+  SECTION("an empty batch launches nothing") {
+    Problem p;
+    p.qo = {0};
+    p.tensors.qoIndptr.shape = {1};
+    p.tensors.q.shape = {0, 2, 32};
+    p.tensors.o.shape = {0, 2, 32};
+    p.tensors.lse.shape = {0, 2};
+    p.tensors.blockTable.shape = {0, 3};
+    p.tensors.kvLens.shape = {0};
+    Status s = (*runtime)->run(*k1, p.tensors);
+    INFO(s.toString());
+    CHECK(s.ok());
+  }
+}

@@ -1,0 +1,457 @@
+//===- RunCommand.cpp - attnc run: compile a spec, run it, check it -------===//
+//
+//   attnc run SPEC.attn [--kernel NAME] --inputs DIR --out DIR [--backend B]
+//   attnc run SPEC.attn --random --batch B --q-len L --kv-len N [--seed S]
+//             [--check] [--out DIR]
+//
+// Inputs are .npy files named after the tensor contract (q, k, v,
+// qo_indptr, kv_indptr; k_cache, v_cache, block_table, kv_lens; one per
+// param). Floating inputs are float32 (rounded to the spec's dtype on
+// load), integer inputs int32 or int64. o.npy and lse.npy (float32) are
+// written only after the kernel succeeded.
+//
+//===----------------------------------------------------------------------===//
+#include "RunCommand.h"
+
+#include "codegen/CudaEmitter.h"
+#include "dialect/Interpreter.h"
+#include "dialect/MLIRGen.h"
+#include "dsl/Frontend.h"
+#include "passes/Passes.h"
+#include "runtime/api/Runtime.h"
+#include "runtime/npy/Npy.h"
+#include "runtime/sim/HalfTypes.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+#include <iostream>
+#include <limits>
+#include <sys/stat.h>
+
+using namespace attnc;
+
+namespace {
+
+int fail(const std::string &message) {
+  llvm::errs() << "attnc run: error: " << message << "\n";
+  return 1;
+}
+
+/// The spec's kernel in both forms: attn.sdpa (the float64 reference) and
+/// printed as CUDA.
+struct CompiledSpec {
+  mlir::OwningOpRef<mlir::ModuleOp> reference;
+  std::string cuda;
+  KernelInfo info;
+};
+
+std::optional<CompiledSpec> compileSpec(mlir::MLIRContext &context,
+                                        const RunOptions &options) {
+  std::string error;
+  std::optional<dsl::SourceFile> source =
+      dsl::readSourceFile(options.spec, error);
+  if (!source) {
+    fail(error);
+    return std::nullopt;
+  }
+  dsl::DiagnosticEngine diags(*source);
+  std::optional<dsl::Module> module = dsl::parseAndCheck(*source, diags);
+  if (!module) {
+    diags.print(std::cerr);
+    return std::nullopt;
+  }
+  if (module->specs.size() > 1 && options.kernel.empty()) {
+    std::string names;
+    for (const dsl::AttentionSpec &spec : module->specs)
+      names += (names.empty() ? "" : ", ") + spec.name;
+    fail(options.spec + " holds several attention blocks (" + names +
+         "); pick one with --kernel");
+    return std::nullopt;
+  }
+  if (!options.kernel.empty()) {
+    auto it = std::find_if(
+        module->specs.begin(), module->specs.end(),
+        [&](const dsl::AttentionSpec &s) { return s.name == options.kernel; });
+    if (it == module->specs.end()) {
+      fail(options.spec + " has no attention block named '" + options.kernel +
+           "'");
+      return std::nullopt;
+    }
+    dsl::AttentionSpec selected = std::move(*it);
+    module->specs.clear();
+    module->specs.push_back(std::move(selected));
+  }
+
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(
+      llvm::MemoryBuffer::getMemBufferCopy(source->text, source->name),
+      llvm::SMLoc());
+  mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+  context.printOpOnDiagnostic(false);
+
+  CompiledSpec compiled;
+  compiled.reference = buildModule(context, *module);
+  mlir::OwningOpRef<mlir::ModuleOp> lowered = buildModule(context, *module);
+  if (!compiled.reference || !lowered) {
+    fail("internal error: the IR built from " + options.spec +
+         " does not verify");
+    return std::nullopt;
+  }
+  mlir::PassManager pm(&context, mlir::ModuleOp::getOperationName());
+  PipelineOptions pipeline;
+  pipeline.blockQ = options.blockQ;
+  pipeline.blockKV = options.blockKV;
+  if (failed(buildAttnPipeline(pm, pipeline, &error))) {
+    fail(error);
+    return std::nullopt;
+  }
+  if (failed(pm.run(*lowered)))
+    return std::nullopt;
+  std::vector<KernelInfo> infos;
+  llvm::raw_string_ostream os(compiled.cuda);
+  if (failed(emitCudaModule(*lowered, os, infos)))
+    return std::nullopt;
+  os.flush();
+  compiled.info = infos.front();
+  return compiled;
+}
+
+/// Reads the .npy inputs of `kernel` from `dir` as the interpreter's
+/// AttentionInputs (floats rounded to the kernel's dtype).
+mlir::FailureOr<AttentionInputs> readInputs(const std::string &dir,
+                                            const KernelInfo &info,
+                                            std::string &error) {
+  AttentionInputs inputs;
+  auto load = [&](const std::string &name, bool required,
+                  std::optional<NpyArray> &out) -> bool {
+    std::string path = dir + "/" + name + ".npy";
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0) {
+      if (required)
+        error = "missing input " + path;
+      return !required;
+    }
+    Expected<NpyArray> array = readNpy(path);
+    if (!array) {
+      error = array.status().message();
+      return false;
+    }
+    out = array.takeValue();
+    return true;
+  };
+  auto floats = [&](const NpyArray &a, HostTensor &t) -> bool {
+    Expected<std::vector<float>> values = a.toFloat32();
+    if (!values) {
+      error = values.status().message();
+      return false;
+    }
+    t.shape = a.shape;
+    for (float v : *values)
+      t.f.push_back(info.bf16 ? roundToBF16(v) : roundToF16(v));
+    return true;
+  };
+  auto ints = [&](const NpyArray &a, std::vector<int32_t> &out) -> bool {
+    Expected<std::vector<int32_t>> values = a.toInt32();
+    if (!values) {
+      error = values.status().message();
+      return false;
+    }
+    out = values.takeValue();
+    return true;
+  };
+
+  std::optional<NpyArray> q, qo, k, v, kvIndptr, kCache, vCache, table, lens;
+  if (!load("q", true, q) || !load("qo_indptr", true, qo) || !floats(*q, inputs.q) ||
+      !ints(*qo, inputs.qoIndptr))
+    return mlir::failure();
+  if (info.paged) {
+    if (!load("k_cache", true, kCache) || !load("v_cache", true, vCache) ||
+        !load("block_table", true, table) || !load("kv_lens", true, lens) ||
+        !floats(*kCache, inputs.kCache) || !floats(*vCache, inputs.vCache) ||
+        !ints(*table, inputs.blockTable) || !ints(*lens, inputs.kvLens))
+      return mlir::failure();
+    if (table->shape.size() != 2) {
+      error = "block_table must be [batch, max_pages], got " +
+              table->describe();
+      return mlir::failure();
+    }
+    inputs.maxPages = table->shape[1];
+  } else {
+    if (!load("k", true, k) || !load("v", true, v) ||
+        !load("kv_indptr", true, kvIndptr) || !floats(*k, inputs.k) ||
+        !floats(*v, inputs.v) || !ints(*kvIndptr, inputs.kvIndptr))
+      return mlir::failure();
+  }
+  for (const KernelInfo::Param &param : info.params) {
+    std::optional<NpyArray> array;
+    if (!load(param.name, true, array))
+      return mlir::failure();
+    HostTensor t;
+    t.shape = array->shape;
+    if (param.isFloat) {
+      Expected<std::vector<float>> values = array->toFloat32();
+      if (!values) {
+        error = values.status().message();
+        return mlir::failure();
+      }
+      t.f.assign(values->begin(), values->end());
+    } else {
+      t.isInt = true;
+      if (!ints(*array, t.i))
+        return mlir::failure();
+    }
+    inputs.params[param.name] = std::move(t);
+  }
+  return inputs;
+}
+
+/// Writes `inputs` as the .npy files --inputs reads back.
+Status saveInputs(const std::string &dir, const AttentionInputs &in,
+                  const KernelInfo &info) {
+  mkdir(dir.c_str(), 0755);
+  auto floats = [&](const char *name, const HostTensor &t) {
+    std::vector<float> f(t.f.begin(), t.f.end());
+    return writeNpy(dir + "/" + name + ".npy", f.data(), t.shape);
+  };
+  auto ints = [&](const std::string &name, const std::vector<int32_t> &v,
+                  std::vector<int64_t> shape) {
+    return writeNpy(dir + "/" + name + ".npy", v.data(), shape);
+  };
+  int64_t batch = in.batch();
+  std::vector<Status> written = {
+      floats("q", in.q),
+      ints("qo_indptr", in.qoIndptr, {static_cast<int64_t>(in.qoIndptr.size())})};
+  if (info.paged) {
+    written.push_back(floats("k_cache", in.kCache));
+    written.push_back(floats("v_cache", in.vCache));
+    written.push_back(ints("block_table", in.blockTable, {batch, in.maxPages}));
+    written.push_back(
+        ints("kv_lens", in.kvLens, {static_cast<int64_t>(in.kvLens.size())}));
+  } else {
+    written.push_back(floats("k", in.k));
+    written.push_back(floats("v", in.v));
+    written.push_back(ints("kv_indptr", in.kvIndptr,
+                           {static_cast<int64_t>(in.kvIndptr.size())}));
+  }
+  for (auto &[name, t] : in.params)
+    written.push_back(t.isInt ? ints(name, t.i, t.shape)
+                              : floats(name.c_str(), t));
+  for (Status &s : written)
+    if (!s.ok())
+      return s;
+  return Status::success();
+}
+
+/// Tensors staged in the backend's memory, freed at the end.
+class StagedTensors {
+public:
+  StagedTensors(Backend &backend, const KernelInfo &info)
+      : backend(backend), info(info) {}
+  ~StagedTensors() {
+    for (void *p : allocations)
+      backend.release(p);
+  }
+
+  Status stage(const AttentionInputs &in, AttentionTensors &out) {
+    MemoryKind kind = backend.memoryKind();
+    DType elem = info.bf16 ? DType::BF16 : DType::F16;
+    auto halfs = [&](const HostTensor &t, TensorRef &ref) -> Status {
+      std::vector<uint16_t> bits;
+      bits.reserve(t.f.size());
+      for (double x : t.f)
+        bits.push_back(info.bf16 ? sim::floatToBf16Bits(static_cast<float>(x))
+                                 : sim::floatToHalfBits(static_cast<float>(x)));
+      return put(bits.data(), bits.size() * 2, elem, t.shape, kind, ref);
+    };
+    auto ints = [&](const std::vector<int32_t> &v,
+                    std::vector<int64_t> shape, TensorRef &ref) -> Status {
+      return put(v.data(), v.size() * 4, DType::I32, std::move(shape), kind,
+                 ref);
+    };
+    int64_t batch = in.batch();
+    Status s = halfs(in.q, out.q);
+    if (s.ok())
+      s = ints(in.qoIndptr, {static_cast<int64_t>(in.qoIndptr.size())},
+               out.qoIndptr);
+    if (s.ok() && info.paged) {
+      s = halfs(in.kCache, out.kCache);
+      if (s.ok())
+        s = halfs(in.vCache, out.vCache);
+      if (s.ok())
+        s = ints(in.blockTable, {batch, in.maxPages}, out.blockTable);
+      if (s.ok())
+        s = ints(in.kvLens, {static_cast<int64_t>(in.kvLens.size())},
+                 out.kvLens);
+    } else if (s.ok()) {
+      s = halfs(in.k, out.k);
+      if (s.ok())
+        s = halfs(in.v, out.v);
+      if (s.ok())
+        s = ints(in.kvIndptr, {static_cast<int64_t>(in.kvIndptr.size())},
+                 out.kvIndptr);
+    }
+    for (auto &[name, t] : in.params) {
+      if (!s.ok())
+        break;
+      TensorRef &ref = out.params[name];
+      if (t.isInt) {
+        s = ints(t.i, t.shape, ref);
+      } else {
+        std::vector<float> f(t.f.begin(), t.f.end());
+        s = put(f.data(), f.size() * 4, DType::F32, t.shape, kind, ref);
+      }
+    }
+    if (!s.ok())
+      return s;
+    // Outputs start as NaN: any element the kernel fails to write shows.
+    int64_t totalQ = in.q.shape.empty() ? 0 : in.q.shape[0];
+    std::vector<uint16_t> oInit(totalQ * info.qHeads * info.headDim,
+                                info.bf16 ? 0x7fc0 : 0x7e00);
+    std::vector<float> lseInit(totalQ * info.qHeads,
+                               std::numeric_limits<float>::quiet_NaN());
+    s = put(oInit.data(), oInit.size() * 2, elem,
+            {totalQ, info.qHeads, info.headDim}, kind, out.o);
+    if (s.ok())
+      s = put(lseInit.data(), lseInit.size() * 4, DType::F32,
+              {totalQ, info.qHeads}, kind, out.lse);
+    return s;
+  }
+
+  /// O (as f32) and LSE copied back to the host.
+  Status fetch(const AttentionTensors &t, std::vector<float> &o,
+               std::vector<float> &lse) {
+    std::vector<uint16_t> bits(t.o.numElements());
+    lse.resize(t.lse.numElements());
+    Status s = backend.copyOut(bits.data(), t.o.data, bits.size() * 2);
+    if (s.ok())
+      s = backend.copyOut(lse.data(), t.lse.data, lse.size() * 4);
+    o.clear();
+    for (uint16_t b : bits)
+      o.push_back(info.bf16 ? sim::bf16BitsToFloat(b)
+                            : sim::halfBitsToFloat(b));
+    return s;
+  }
+
+private:
+  Status put(const void *data, size_t bytes, DType dtype,
+             std::vector<int64_t> shape, MemoryKind kind, TensorRef &ref) {
+    Expected<void *> p = backend.allocate(bytes ? bytes : 1);
+    if (!p)
+      return p.takeStatus();
+    allocations.push_back(*p);
+    if (bytes) {
+      Status s = backend.copyIn(*p, data, bytes);
+      if (!s.ok())
+        return s;
+    }
+    ref.data = *p;
+    ref.dtype = dtype;
+    ref.shape = std::move(shape);
+    ref.memory = kind;
+    return Status::success();
+  }
+
+  Backend &backend;
+  const KernelInfo &info;
+  std::vector<void *> allocations;
+};
+
+} // namespace
+
+int attnc::runCommand(const RunOptions &options) {
+  if (options.random == !options.inputsDir.empty())
+    return fail("give exactly one of --inputs DIR and --random");
+  if (!options.random && options.outDir.empty() && !options.check)
+    return fail("--inputs needs --out DIR (or --check)");
+
+  mlir::MLIRContext context;
+  std::optional<CompiledSpec> compiled = compileSpec(context, options);
+  if (!compiled)
+    return 1;
+  const KernelInfo &info = compiled->info;
+  attn::KernelOp reference =
+      *compiled->reference->getOps<attn::KernelOp>().begin();
+
+  RuntimeOptions runtimeOptions;
+  runtimeOptions.backend = options.backend;
+  Expected<std::unique_ptr<Runtime>> runtime = Runtime::create(runtimeOptions);
+  if (!runtime)
+    return fail(runtime.status().message());
+  llvm::errs() << "attnc run: backend " << (*runtime)->backend().name()
+               << " (" << (*runtime)->selection() << ")\n";
+
+  std::string error;
+  mlir::FailureOr<AttentionInputs> inputs;
+  if (options.random) {
+    if (options.batch < 0 || options.qLen < 0 || options.kvLen < 0)
+      return fail("--batch, --q-len and --kv-len must not be negative");
+    RandomInputSpec spec;
+    spec.qLens.assign(options.batch, options.qLen);
+    spec.kvLens.assign(options.batch, options.kvLen);
+    spec.seed = options.seed;
+    inputs = makeRandomInputs(reference, spec, error);
+  } else {
+    inputs = readInputs(options.inputsDir, info, error);
+  }
+  if (failed(inputs))
+    return fail(error);
+  if (!options.saveInputsDir.empty()) {
+    Status saved = saveInputs(options.saveInputsDir, *inputs, info);
+    if (!saved.ok())
+      return fail(saved.toString());
+  }
+
+  Expected<Kernel> kernel = (*runtime)->load(compiled->cuda, info);
+  if (!kernel)
+    return fail(kernel.status().toString());
+  StagedTensors staged((*runtime)->backend(), info);
+  AttentionTensors tensors;
+  Status s = staged.stage(*inputs, tensors);
+  if (s.ok())
+    s = (*runtime)->run(*kernel, tensors);
+  if (s.ok())
+    s = (*runtime)->backend().synchronize(nullptr);
+  if (!s.ok())
+    return fail(s.toString());
+  std::vector<float> o, lse;
+  s = staged.fetch(tensors, o, lse);
+  if (!s.ok())
+    return fail(s.toString());
+
+  if (!options.outDir.empty()) {
+    mkdir(options.outDir.c_str(), 0755);
+    s = writeNpy(options.outDir + "/o.npy", o.data(), tensors.o.shape);
+    if (s.ok())
+      s = writeNpy(options.outDir + "/lse.npy", lse.data(), tensors.lse.shape);
+    if (!s.ok())
+      return fail(s.toString());
+    llvm::errs() << "attnc run: wrote " << options.outDir
+                 << "/o.npy and lse.npy (float32)\n";
+  }
+  if (!options.check)
+    return 0;
+
+  mlir::FailureOr<AttentionOutputs> expected =
+      interpretKernel(reference, *inputs, error);
+  if (failed(expected))
+    return fail("the float64 reference failed: " + error);
+  AttentionOutputs actual;
+  actual.o.assign(o.begin(), o.end());
+  actual.lse.assign(lse.begin(), lse.end());
+  OutputDiff diff = compareOutputs(actual, *expected);
+  double oTol = info.bf16 ? 1e-2 : 2e-3, lseTol = 1e-3;
+  bool pass = diff.within(oTol, lseTol);
+  llvm::outs() << info.specName << " on " << (*runtime)->backend().name()
+               << ": |o - ref| / |ref| = " << diff.oRelErr << " (tolerance "
+               << oTol << "), max |lse - ref| = " << diff.lseMaxAbsDiff
+               << " (tolerance " << lseTol << ")";
+  if (diff.nonFiniteMismatches)
+    llvm::outs() << ", " << diff.nonFiniteMismatches
+                 << " non-finite mismatches (" << diff.firstMismatch << ")";
+  llvm::outs() << ": " << (pass ? "PASS" : "FAIL") << "\n";
+  return pass ? 0 : 1;
+}

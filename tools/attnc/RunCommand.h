@@ -1,0 +1,29 @@
+//===- RunCommand.h - attnc run -------------------------------------------===//
+#ifndef ATTNC_TOOLS_ATTNC_RUNCOMMAND_H
+#define ATTNC_TOOLS_ATTNC_RUNCOMMAND_H
+
+#include <cstdint>
+#include <string>
+
+namespace attnc {
+
+struct RunOptions {
+  std::string spec;
+  std::string kernel;
+  std::string inputsDir, outDir;
+  std::string saveInputsDir; ///< write the inputs used as .npy files here
+  std::string backend = "auto";
+  bool random = false;
+  int64_t batch = 1, qLen = 1, kvLen = 1;
+  uint64_t seed = 0;
+  bool check = false;
+  int64_t blockQ = 64, blockKV = 64;
+};
+
+/// Compiles the spec, runs it on the inputs, writes/checks the outputs.
+/// Returns the process exit code.
+int runCommand(const RunOptions &options);
+
+} // namespace attnc
+
+#endif // ATTNC_TOOLS_ATTNC_RUNCOMMAND_H
