@@ -36,8 +36,8 @@ double medianMs(int repeat, const std::function<void()> &fn) {
   for (int i = 0; i < repeat; ++i) {
     auto t0 = Clock::now();
     fn();
-    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0)
-                     .count());
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
   }
   std::sort(ms.begin(), ms.end());
   return ms[ms.size() / 2];
@@ -60,9 +60,8 @@ bool generate(const std::string &path, Generated &out) {
   if (!module)
     return false;
   mlir::MLIRContext context;
-  mlir::ScopedDiagnosticHandler quiet(&context, [](mlir::Diagnostic &) {
-    return mlir::success();
-  });
+  mlir::ScopedDiagnosticHandler quiet(
+      &context, [](mlir::Diagnostic &) { return mlir::success(); });
   auto ir = buildModule(context, *module);
   mlir::PassManager pm(&context, mlir::ModuleOp::getOperationName());
   if (failed(buildAttnPipeline(pm, PipelineOptions{})) || failed(pm.run(*ir)))
@@ -141,9 +140,8 @@ int main(int argc, char **argv) {
     });
     auto rt = Runtime::create(warm);
     (void)(*rt)->load(cuda, gen.infos.front());
-    double memHit = medianMs(repeat * 20, [&] {
-      (void)(*rt)->load(cuda, gen.infos.front());
-    });
+    double memHit = medianMs(
+        repeat * 20, [&] { (void)(*rt)->load(cuda, gen.infos.front()); });
     std::string name = spec.substr(spec.find_last_of('/') + 1);
     std::printf("%-26s %10.1f %12.1f %12.1f %12.1f %12.3f %12.4f\n",
                 name.c_str(), dslMs, nvrtc[0], nvrtc[1], simCold, diskHit,

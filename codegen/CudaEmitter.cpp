@@ -87,7 +87,8 @@ private:
       return std::string("float");
     if (auto tensor = dyn_cast<RankedTensorType>(type)) {
       // A K/V tile carried by a loop (prefetched): its shared-memory view.
-      if ((tensor.getElementType().isF16() || tensor.getElementType().isBF16()) &&
+      if ((tensor.getElementType().isF16() ||
+           tensor.getElementType().isBF16()) &&
           tensor.getRank() == 2 && tensor.getDimSize(0) == info.blockKV &&
           tensor.getDimSize(1) == info.headDim)
         return "attnc::dev::SmemTile<" + elementType() + ", " +
@@ -101,8 +102,8 @@ private:
         if (tensor.getRank() == 1)
           return std::string("attnc::dev::RowVec");
         if (tensor.getRank() == 2)
-          return "attnc::dev::AccTile<" +
-                 std::to_string(tensor.getDimSize(1)) + ">";
+          return "attnc::dev::AccTile<" + std::to_string(tensor.getDimSize(1)) +
+                 ">";
       }
     }
     return where->emitOpError("cannot be printed as CUDA: unsupported type ")
@@ -128,8 +129,8 @@ private:
   std::string kvLenOf(StringRef b) {
     if (info.paged)
       return "attnc::dev::loadGlobal(args.kv_lens + " + b.str() + ")";
-    return "(args.kv_indptr[" + b.str() + " + 1] - args.kv_indptr[" +
-           b.str() + "])";
+    return "(args.kv_indptr[" + b.str() + " + 1] - args.kv_indptr[" + b.str() +
+           "])";
   }
 
   //===--------------------------------------------------------------------===//
@@ -199,15 +200,15 @@ LogicalResult KernelEmitter::emit() {
     info.params.push_back(std::move(p));
   }
   if (info.params.size() > 8)
-    return kernel.emitOpError("has ") << info.params.size()
-                                      << " parameters; at most 8 are supported";
+    return kernel.emitOpError("has ")
+           << info.params.size() << " parameters; at most 8 are supported";
 
-  os << "// attention " << info.specName << ": " << (info.bf16 ? "bf16" : "fp16")
-     << ", head_dim " << info.headDim << ", heads " << info.qHeads << ":"
-     << info.kvHeads << ", "
-     << (info.paged ? "paged KV (page_size " + std::to_string(info.pageSize) +
-                          ")"
-                    : std::string("dense KV"))
+  os << "// attention " << info.specName << ": "
+     << (info.bf16 ? "bf16" : "fp16") << ", head_dim " << info.headDim
+     << ", heads " << info.qHeads << ":" << info.kvHeads << ", "
+     << (info.paged
+             ? "paged KV (page_size " + std::to_string(info.pageSize) + ")"
+             : std::string("dense KV"))
      << ", tiles " << info.blockQ << "x" << info.blockKV << ".\n";
   os << "// grid (ceil(max_q_len / " << info.blockQ << "), " << info.qHeads
      << ", batch), " << info.threads << " threads, " << info.sharedBytes
@@ -223,7 +224,8 @@ LogicalResult KernelEmitter::emit() {
      << " = blockIdx.y;\n";
   os << "const int " << bind(body.getArgument(ProgramOp::kBatch), "b")
      << " = blockIdx.z;\n";
-  os << "// This program instance exists for query tiles inside the sequence.\n";
+  os << "// This program instance exists for query tiles inside the "
+        "sequence.\n";
   os << "if (qt * " << info.blockQ << " >= " << qLenOf("b") << ")\n";
   os << "  return;\n";
   if (failed(emitBlock(body)))
@@ -269,8 +271,8 @@ void KernelEmitter::waitFor(Value tile) {
 }
 
 LogicalResult KernelEmitter::emitOp(Operation &op) {
-  if (op.getDialect() && isa<arith::ArithDialect, math::MathDialect>(
-                             op.getDialect()))
+  if (op.getDialect() &&
+      isa<arith::ArithDialect, math::MathDialect>(op.getDialect()))
     return emitArith(op);
 
   int64_t d = info.headDim;
@@ -279,7 +281,9 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
       .Case([&](scf::ForOp o) { return emitFor(o); })
       .Case([&](scf::IfOp o) { return emitIf(o); })
       .Case([&](scf::YieldOp) { return success(); }) // handled by the parent
-      .Case([&](QLenOp o) { return defineScalar(op, qLenOf(name(o.getBatch()))); })
+      .Case([&](QLenOp o) {
+        return defineScalar(op, qLenOf(name(o.getBatch())));
+      })
       .Case([&](KVLenOp o) {
         return defineScalar(op, kvLenOf(name(o.getBatch())));
       })
@@ -293,8 +297,8 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
         if (!o.getTile())
           return o.emitOpError("has no tile size; run attn-tile first");
         std::string t = std::to_string(*o.getTile());
-        return defineScalar(op, "(" + name(o.getLen()) + " + " + t + " - 1) / " +
-                                    t);
+        return defineScalar(op, "(" + name(o.getLen()) + " + " + t +
+                                    " - 1) / " + t);
       })
       .Case([&](KVStartOp o) {
         return defineScalar(op, "args.kv_indptr[" + name(o.getBatch()) + "]");
@@ -429,8 +433,8 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
         auto type = cast<RankedTensorType>(o.getTile().getType());
         std::string b = name(o.getBatch()), row0 = name(o.getRow0());
         std::string rows = qLenOf(b) + " - " + row0;
-        std::string firstRow = "static_cast<long long>(args.qo_indptr[" + b +
-                               "] + " + row0 + ")";
+        std::string firstRow =
+            "static_cast<long long>(args.qo_indptr[" + b + "] + " + row0 + ")";
         if (type.getRank() == 2) {
           os << "attnc::dev::storeO(static_cast<" << T << " *>(args.o) + ("
              << firstRow << " * " << info.qHeads << " + " << name(o.getHead())
@@ -438,9 +442,8 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
              << "LL, " << rows << ", " << name(o.getTile()) << ");\n";
         } else {
           os << "attnc::dev::storeLse(args.lse + " << firstRow << " * "
-             << info.qHeads << " + " << name(o.getHead()) << ", "
-             << info.qHeads << "LL, " << rows << ", " << name(o.getTile())
-             << ");\n";
+             << info.qHeads << " + " << name(o.getHead()) << ", " << info.qHeads
+             << "LL, " << rows << ", " << name(o.getTile()) << ");\n";
         }
         return success();
       })
@@ -497,18 +500,24 @@ LogicalResult KernelEmitter::emitArith(Operation &op) {
         return bin(op.getResult(0).getType().isInteger(1) ? "!=" : "^");
       })
       .Case([&](arith::SelectOp) {
-        return defineScalar(op, "(" + in(0) + " ? " + in(1) + " : " + in(2) +
-                                    ")");
+        return defineScalar(op,
+                            "(" + in(0) + " ? " + in(1) + " : " + in(2) + ")");
       })
       .Case([&](arith::CmpIOp c) -> LogicalResult {
         using P = arith::CmpIPredicate;
         switch (c.getPredicate()) {
-        case P::eq: return bin("==");
-        case P::ne: return bin("!=");
-        case P::slt: return bin("<");
-        case P::sle: return bin("<=");
-        case P::sgt: return bin(">");
-        case P::sge: return bin(">=");
+        case P::eq:
+          return bin("==");
+        case P::ne:
+          return bin("!=");
+        case P::slt:
+          return bin("<");
+        case P::sle:
+          return bin("<=");
+        case P::sgt:
+          return bin(">");
+        case P::sge:
+          return bin(">=");
         default:
           return c.emitOpError("unsigned comparisons have no CUDA form here");
         }
@@ -517,12 +526,18 @@ LogicalResult KernelEmitter::emitArith(Operation &op) {
         // C's float comparisons are ordered, except != which is unordered.
         using P = arith::CmpFPredicate;
         switch (c.getPredicate()) {
-        case P::OEQ: return bin("==");
-        case P::UNE: return bin("!=");
-        case P::OLT: return bin("<");
-        case P::OLE: return bin("<=");
-        case P::OGT: return bin(">");
-        case P::OGE: return bin(">=");
+        case P::OEQ:
+          return bin("==");
+        case P::UNE:
+          return bin("!=");
+        case P::OLT:
+          return bin("<");
+        case P::OLE:
+          return bin("<=");
+        case P::OGT:
+          return bin(">");
+        case P::OGE:
+          return bin(">=");
         default:
           return c.emitOpError("this float predicate has no CUDA form here");
         }
@@ -545,21 +560,19 @@ LogicalResult KernelEmitter::emitArith(Operation &op) {
       .Case([&](math::SqrtOp) { return call("sqrtf"); })
       .Case([&](math::AbsFOp) { return call("fabsf"); })
       .Case([&](math::AbsIOp) { return call("abs"); })
-      .Default([&](Operation *) {
-        return op.emitOpError("has no CUDA form");
-      });
+      .Default([&](Operation *) { return op.emitOpError("has no CUDA form"); });
 }
 
 LogicalResult KernelEmitter::emitParamLoad(ParamLoadOp op) {
   ParamOp param = kernel.lookupParam(op.getParam());
   if (!param)
     return op.emitOpError("references an unknown parameter");
-  int index = static_cast<int>(
-      llvm::find_if(info.params,
-                    [&](const KernelInfo::Param &p) {
-                      return p.name == param.getSymName();
-                    }) -
-      info.params.begin());
+  int index =
+      static_cast<int>(llvm::find_if(info.params,
+                                     [&](const KernelInfo::Param &p) {
+                                       return p.name == param.getSymName();
+                                     }) -
+                       info.params.begin());
   std::string ctype = param.getElementType().isF32() ? "float" : "int";
   std::string base = "args.params[" + std::to_string(index) + "]";
   if (param.getRank() == 0)
@@ -586,8 +599,8 @@ LogicalResult KernelEmitter::emitParamLoad(ParamLoadOp op) {
     default:
       extent = std::to_string(dim);
     }
-    std::string idx = "static_cast<long long>(" +
-                      name(op.getIndices()[d]) + ")";
+    std::string idx =
+        "static_cast<long long>(" + name(op.getIndices()[d]) + ")";
     // An index outside its own dimension reads 0: it pushes the linear
     // index far below 0, where loadParam returns 0.
     linear = "(" + linear + ") * " + extent + " + (" + idx + " < 0 || " + idx +
@@ -595,8 +608,8 @@ LogicalResult KernelEmitter::emitParamLoad(ParamLoadOp op) {
     size = size + " * " + extent;
   }
   return defineScalar(*op, "attnc::dev::loadParam<" + ctype + ">(" + base +
-                              ", " + linear + ", static_cast<long long>(" +
-                              size + "))");
+                               ", " + linear + ", static_cast<long long>(" +
+                               size + "))");
 }
 
 LogicalResult KernelEmitter::emitKVLoad(Operation *op, Value tile, Value batch,
@@ -614,8 +627,8 @@ LogicalResult KernelEmitter::emitKVLoad(Operation *op, Value tile, Value batch,
   std::string b = name(batch);
   os << "// " << (isValue ? "V" : "K") << " rows [" << name(row0) << ", "
      << name(row0) << " + " << info.blockKV << ") -> shared memory\n";
-  os << "const attnc::dev::SmemTile<" << T << ", " << info.blockKV << ", "
-     << d << "> " << name(tile) << "{reinterpret_cast<" << T << " *>(smem + "
+  os << "const attnc::dev::SmemTile<" << T << ", " << info.blockKV << ", " << d
+     << "> " << name(tile) << "{reinterpret_cast<" << T << " *>(smem + "
      << offset << ")};\n";
   // Every warp must be done with the tile this buffer held before.
   os << "__syncthreads();\n";
@@ -649,8 +662,8 @@ LogicalResult KernelEmitter::emitElementwise(Operation *op, Value result,
   if (failed(decl))
     return failure();
   auto type = cast<RankedTensorType>(s.getType());
-  std::string tileType = "attnc::dev::AccTile<" +
-                         std::to_string(type.getDimSize(1)) + ">";
+  std::string tileType =
+      "attnc::dev::AccTile<" + std::to_string(type.getDimSize(1)) + ">";
   std::string r = name(result), src = name(s);
   bool isMask = static_cast<bool>(kvLen);
   os << *decl << ";\n";
@@ -768,8 +781,9 @@ LogicalResult KernelEmitter::emitIf(scf::IfOp op) {
   os << "if (" << name(op.getCondition()) << ") {\n";
   if (failed(emitBranch(op.thenBlock())))
     return failure();
-  bool hasElse = op.getNumResults() != 0 ||
-                 (op.elseBlock() && !op.elseBlock()->without_terminator().empty());
+  bool hasElse =
+      op.getNumResults() != 0 ||
+      (op.elseBlock() && !op.elseBlock()->without_terminator().empty());
   if (hasElse) {
     os << "} else {\n";
     if (failed(emitBranch(op.elseBlock())))
@@ -796,7 +810,8 @@ LogicalResult attnc::emitCudaModule(ModuleOp module, llvm::raw_ostream &os,
      << "// and, with -DATTNC_SIM, with a host C++ compiler for the sim "
         "backend.\n";
   os << "#include \"attention_tile.cuh\"\n";
-  os << "#ifdef ATTNC_SIM\n#include \"../sim/Launch.h\"\n#include <cstdio>\n#endif\n\n";
+  os << "#ifdef ATTNC_SIM\n#include \"../sim/Launch.h\"\n#include "
+        "<cstdio>\n#endif\n\n";
   for (KernelOp kernel : module.getOps<KernelOp>()) {
     KernelInfo info;
     if (failed(emitKernel(kernel, os, info)))

@@ -68,8 +68,8 @@ void LoadVOp::getAsmBlockArgumentNames(Region &region,
 //===----------------------------------------------------------------------===//
 
 LogicalResult ScoreModOp::verifyRegions() {
-  return verifyExpressionRegion(*this, getBody(),
-                                "score", Float32Type::get(getContext()));
+  return verifyExpressionRegion(*this, getBody(), "score",
+                                Float32Type::get(getContext()));
 }
 
 LogicalResult MaskOp::verifyRegions() {

@@ -185,7 +185,7 @@ ParamLoadOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
 //===----------------------------------------------------------------------===//
 
 void attnc::attn::nameExpressionRegionArgs(Region &region,
-                                            OpAsmSetValueNameFn setNameFn) {
+                                           OpAsmSetValueNameFn setNameFn) {
   static const char *const names[SdpaOp::kNumRegionArgs] = {"score", "b", "h",
                                                             "q", "kv"};
   for (auto [arg, name] : llvm::zip(region.getArguments(), names))
@@ -197,8 +197,7 @@ void SdpaOp::getAsmBlockArgumentNames(Region &region,
   nameExpressionRegionArgs(region, setNameFn);
 }
 
-LogicalResult attnc::attn::verifyExpressionRegion(Operation *op,
-                                                  Region &region,
+LogicalResult attnc::attn::verifyExpressionRegion(Operation *op, Region &region,
                                                   StringRef what,
                                                   Type yieldType) {
   Block &block = region.front();
@@ -208,8 +207,8 @@ LogicalResult attnc::attn::verifyExpressionRegion(Operation *op,
                                            b.getI32Type()};
   if (block.getNumArguments() != SdpaOp::kNumRegionArgs)
     return op->emitOpError() << what << " region must take 5 arguments "
-                            << "(score: f32, b, h, q, kv: i32), found "
-                            << block.getNumArguments();
+                             << "(score: f32, b, h, q, kv: i32), found "
+                             << block.getNumArguments();
   for (auto [arg, type] : llvm::zip(block.getArguments(), expected))
     if (arg.getType() != type)
       return op->emitOpError()
@@ -220,8 +219,8 @@ LogicalResult attnc::attn::verifyExpressionRegion(Operation *op,
     return op->emitOpError() << what << " region must end with attn.yield";
   if (yield.getValue().getType() != yieldType)
     return yield.emitOpError()
-           << "the " << what << " region must yield " << yieldType
-           << ", found " << yield.getValue().getType();
+           << "the " << what << " region must yield " << yieldType << ", found "
+           << yield.getValue().getType();
   return success();
 }
 

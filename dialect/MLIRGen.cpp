@@ -55,8 +55,9 @@ private:
   void buildKernel(const AttentionSpec &spec) {
     Type dtype = spec.dtype == DType::F16 ? Type(builder.getF16Type())
                                           : Type(builder.getBF16Type());
-    auto kvCache = spec.kvCache == KVCacheKind::Paged ? attn::KVCacheKind::paged
-                                                      : attn::KVCacheKind::dense;
+    auto kvCache = spec.kvCache == KVCacheKind::Paged
+                       ? attn::KVCacheKind::paged
+                       : attn::KVCacheKind::dense;
     IntegerAttr pageSize;
     if (spec.kvCache == KVCacheKind::Paged)
       pageSize = builder.getI64IntegerAttr(spec.pageSize);
@@ -113,10 +114,10 @@ private:
         break;
       }
     }
-    builder.create<attn::ParamOp>(
-        loc(param.loc), builder.getStringAttr(param.name),
-        TypeAttr::get(typeOf(param.elementType)),
-        builder.getDenseI64ArrayAttr(dims));
+    builder.create<attn::ParamOp>(loc(param.loc),
+                                  builder.getStringAttr(param.name),
+                                  TypeAttr::get(typeOf(param.elementType)),
+                                  builder.getDenseI64ArrayAttr(dims));
   }
 
   Block &createRegionBlock(Region &region, SourceLoc at) {
@@ -129,8 +130,8 @@ private:
   }
 
   Value constantInt(Location l, int64_t value) {
-    return builder.create<arith::ConstantOp>(l, builder.getI32IntegerAttr(
-                                                    static_cast<int32_t>(value)));
+    return builder.create<arith::ConstantOp>(
+        l, builder.getI32IntegerAttr(static_cast<int32_t>(value)));
   }
 
   Value buildVar(const Expr &expr, Block &block) {
@@ -195,23 +196,47 @@ private:
       // Ordered predicates: a NaN score compares false, except for `!=`.
       arith::CmpFPredicate pred;
       switch (op) {
-      case BinaryOp::Lt: pred = arith::CmpFPredicate::OLT; break;
-      case BinaryOp::Le: pred = arith::CmpFPredicate::OLE; break;
-      case BinaryOp::Gt: pred = arith::CmpFPredicate::OGT; break;
-      case BinaryOp::Ge: pred = arith::CmpFPredicate::OGE; break;
-      case BinaryOp::Eq: pred = arith::CmpFPredicate::OEQ; break;
-      default: pred = arith::CmpFPredicate::UNE; break;
+      case BinaryOp::Lt:
+        pred = arith::CmpFPredicate::OLT;
+        break;
+      case BinaryOp::Le:
+        pred = arith::CmpFPredicate::OLE;
+        break;
+      case BinaryOp::Gt:
+        pred = arith::CmpFPredicate::OGT;
+        break;
+      case BinaryOp::Ge:
+        pred = arith::CmpFPredicate::OGE;
+        break;
+      case BinaryOp::Eq:
+        pred = arith::CmpFPredicate::OEQ;
+        break;
+      default:
+        pred = arith::CmpFPredicate::UNE;
+        break;
       }
       return builder.create<arith::CmpFOp>(l, pred, lhs, rhs);
     }
     arith::CmpIPredicate pred;
     switch (op) {
-    case BinaryOp::Lt: pred = arith::CmpIPredicate::slt; break;
-    case BinaryOp::Le: pred = arith::CmpIPredicate::sle; break;
-    case BinaryOp::Gt: pred = arith::CmpIPredicate::sgt; break;
-    case BinaryOp::Ge: pred = arith::CmpIPredicate::sge; break;
-    case BinaryOp::Eq: pred = arith::CmpIPredicate::eq; break;
-    default: pred = arith::CmpIPredicate::ne; break;
+    case BinaryOp::Lt:
+      pred = arith::CmpIPredicate::slt;
+      break;
+    case BinaryOp::Le:
+      pred = arith::CmpIPredicate::sle;
+      break;
+    case BinaryOp::Gt:
+      pred = arith::CmpIPredicate::sgt;
+      break;
+    case BinaryOp::Ge:
+      pred = arith::CmpIPredicate::sge;
+      break;
+    case BinaryOp::Eq:
+      pred = arith::CmpIPredicate::eq;
+      break;
+    default:
+      pred = arith::CmpIPredicate::ne;
+      break;
     }
     return builder.create<arith::CmpIOp>(l, pred, lhs, rhs);
   }
@@ -232,17 +257,15 @@ private:
       return isFloat ? builder.create<math::AbsFOp>(l, args[0]).getResult()
                      : builder.create<math::AbsIOp>(l, args[0]).getResult();
     case Builtin::Min:
-      return isFloat
-                 ? builder.create<arith::MinimumFOp>(l, args[0], args[1])
-                       .getResult()
-                 : builder.create<arith::MinSIOp>(l, args[0], args[1])
-                       .getResult();
+      return isFloat ? builder.create<arith::MinimumFOp>(l, args[0], args[1])
+                           .getResult()
+                     : builder.create<arith::MinSIOp>(l, args[0], args[1])
+                           .getResult();
     case Builtin::Max:
-      return isFloat
-                 ? builder.create<arith::MaximumFOp>(l, args[0], args[1])
-                       .getResult()
-                 : builder.create<arith::MaxSIOp>(l, args[0], args[1])
-                       .getResult();
+      return isFloat ? builder.create<arith::MaximumFOp>(l, args[0], args[1])
+                           .getResult()
+                     : builder.create<arith::MaxSIOp>(l, args[0], args[1])
+                           .getResult();
     }
     llvm_unreachable("unknown builtin function");
   }
@@ -267,9 +290,8 @@ private:
       return buildVar(expr, block);
     case ExprKind::ParamRef:
       return builder.create<attn::ParamLoadOp>(
-          l, typeOf(expr.type), SymbolRefAttr::get(builder.getContext(),
-                                                   expr.name),
-          operands);
+          l, typeOf(expr.type),
+          SymbolRefAttr::get(builder.getContext(), expr.name), operands);
     case ExprKind::Unary:
       if (expr.unaryOp == UnaryOp::Not)
         return builder.create<arith::XOrIOp>(

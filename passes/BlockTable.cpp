@@ -37,7 +37,8 @@ static void buildAddressRegion(RewriterBase &rewriter, KernelOp kernel,
     // createOrFold keeps page_size = 1 down to `block_table[b][row]`.
     Value pageSize =
         rewriter.create<arith::ConstantIntOp>(loc, *kernel.getPageSize(), 32);
-    Value logicalPage = rewriter.createOrFold<arith::DivSIOp>(loc, row, pageSize);
+    Value logicalPage =
+        rewriter.createOrFold<arith::DivSIOp>(loc, row, pageSize);
     Value page = rewriter.create<BlockTableOp>(loc, i32, batch, logicalPage);
     Value slot = rewriter.createOrFold<arith::RemSIOp>(loc, row, pageSize);
     Value base = rewriter.createOrFold<arith::MulIOp>(loc, page, pageSize);

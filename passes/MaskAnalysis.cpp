@@ -18,10 +18,10 @@ namespace {
 struct Bound {
   enum class Kind { Unknown, Exact, Range, Bool };
   Kind kind = Kind::Unknown;
-  Value exact;     ///< Exact: the value itself, the same on the whole tile
-  Value lo, hi;    ///< Range: i32 bounds, inclusive
-  Value mayTrue;   ///< Bool: some element can be true
-  Value mayFalse;  ///< Bool: some element can be false
+  Value exact;    ///< Exact: the value itself, the same on the whole tile
+  Value lo, hi;   ///< Range: i32 bounds, inclusive
+  Value mayTrue;  ///< Bool: some element can be true
+  Value mayFalse; ///< Bool: some element can be false
 
   static Bound unknown() { return {}; }
   static Bound ofExact(Value v) {
@@ -177,8 +177,9 @@ private:
               // The extremes of a product of intervals are at the corners.
               Value p[4] = {mul(a.lo, b.lo), mul(a.lo, b.hi), mul(a.hi, b.lo),
                             mul(a.hi, b.hi)};
-              return Bound::ofRange(minOf(minOf(p[0], p[1]), minOf(p[2], p[3])),
-                                    maxOf(maxOf(p[0], p[1]), maxOf(p[2], p[3])));
+              return Bound::ofRange(
+                  minOf(minOf(p[0], p[1]), minOf(p[2], p[3])),
+                  maxOf(maxOf(p[0], p[1]), maxOf(p[2], p[3])));
             })
             .Case([&](arith::DivSIOp o) { return divide(o); })
             .Case([&](arith::FloorDivSIOp o) { return divide(o); })
@@ -220,11 +221,10 @@ private:
               if (!isBool(a, b))
                 return Bound::unknown();
               // a ^ b is true where exactly one is; false where they agree.
-              return Bound::ofBool(
-                  orOf(andOf(a.mayTrue, b.mayFalse),
-                       andOf(a.mayFalse, b.mayTrue)),
-                  orOf(andOf(a.mayTrue, b.mayTrue),
-                       andOf(a.mayFalse, b.mayFalse)));
+              return Bound::ofBool(orOf(andOf(a.mayTrue, b.mayFalse),
+                                        andOf(a.mayFalse, b.mayTrue)),
+                                   orOf(andOf(a.mayTrue, b.mayTrue),
+                                        andOf(a.mayFalse, b.mayFalse)));
             })
             .Case([&](arith::SelectOp o) { return select(o); })
             .Case([&](ParamLoadOp o) {
@@ -297,11 +297,10 @@ private:
     case P::ne: {
       // Equal somewhere iff the ranges overlap; unequal somewhere unless
       // both are the same single point.
-      Value overlap =
-          andOf(cmp(P::sle, a.lo, b.hi), cmp(P::sle, b.lo, a.hi));
-      Value samePoint = andOf(andOf(cmp(P::eq, a.lo, a.hi),
-                                    cmp(P::eq, b.lo, b.hi)),
-                              cmp(P::eq, a.lo, b.lo));
+      Value overlap = andOf(cmp(P::sle, a.lo, b.hi), cmp(P::sle, b.lo, a.hi));
+      Value samePoint =
+          andOf(andOf(cmp(P::eq, a.lo, a.hi), cmp(P::eq, b.lo, b.hi)),
+                cmp(P::eq, a.lo, b.lo));
       Value differ = notOf(samePoint);
       return op.getPredicate() == P::eq ? Bound::ofBool(overlap, differ)
                                         : Bound::ofBool(differ, overlap);

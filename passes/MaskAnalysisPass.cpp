@@ -53,7 +53,8 @@ static FailureOr<QTileBounds> buildQTileBounds(OpBuilder &builder,
     return program.emitOpError("has no attn.q_len / attn.tile_start q to "
                                "bound its query tile");
   Location loc = mask.getLoc();
-  Value blockQ = builder.create<arith::ConstantIntOp>(loc, *program.getBlockQ(), 32);
+  Value blockQ =
+      builder.create<arith::ConstantIntOp>(loc, *program.getBlockQ(), 32);
   Value rowsLeft = builder.create<arith::SubIOp>(loc, qLen, qRow0);
   Value rows = builder.create<arith::MinSIOp>(loc, rowsLeft, blockQ);
   Value one = builder.create<arith::ConstantIntOp>(loc, 1, 32);
@@ -92,18 +93,20 @@ static void narrowLoopBounds(RewriterBase &rewriter, scf::ForOp loop,
     rewriter.setInsertionPointToStart(scan.getBody());
     Value j = scan.getInductionVar();
     Value lo = scan.getRegionIterArg(0), hi = scan.getRegionIterArg(1);
-    Value kvFirst = rewriter.create<TileStartOp>(
-        loc, rewriter.getI32Type(), TileDim::kv, j,
-        rewriter.getI64IntegerAttr(blockKV));
-    Value kvLast = buildKVLast(rewriter, loc, kvFirst, mask.getKvLen(), blockKV);
-    TileRect rect{mask.getBatch(), mask.getHead(), q.qFirst, q.qLast, kvFirst,
-                  kvLast};
-    TileClass tileClass =
-        emitTileClass(rewriter, loc, mask.getBody(), rect);
+    Value kvFirst =
+        rewriter.create<TileStartOp>(loc, rewriter.getI32Type(), TileDim::kv, j,
+                                     rewriter.getI64IntegerAttr(blockKV));
+    Value kvLast =
+        buildKVLast(rewriter, loc, kvFirst, mask.getKvLen(), blockKV);
+    TileRect rect{mask.getBatch(), mask.getHead(), q.qFirst,
+                  q.qLast,         kvFirst,        kvLast};
+    TileClass tileClass = emitTileClass(rewriter, loc, mask.getBody(), rect);
     Value newLo = rewriter.create<arith::SelectOp>(
-        loc, tileClass.canTrue, rewriter.create<arith::MinSIOp>(loc, lo, j), lo);
+        loc, tileClass.canTrue, rewriter.create<arith::MinSIOp>(loc, lo, j),
+        lo);
     Value newHi = rewriter.create<arith::SelectOp>(
-        loc, tileClass.canTrue, rewriter.create<arith::AddIOp>(loc, j, one), hi);
+        loc, tileClass.canTrue, rewriter.create<arith::AddIOp>(loc, j, one),
+        hi);
     rewriter.create<scf::YieldOp>(loc, ValueRange{newLo, newHi});
   }
   rewriter.modifyOpInPlace(loop, [&] {
@@ -143,8 +146,7 @@ static LogicalResult analyzeMask(RewriterBase &rewriter, ProgramOp program,
   // Per-tile classification, at the top of the loop body.
   rewriter.setInsertionPoint(mask);
   Value kvFirst = mask.getKvPos0();
-  Value kvLast =
-      buildKVLast(rewriter, loc, kvFirst, mask.getKvLen(), blockKV);
+  Value kvLast = buildKVLast(rewriter, loc, kvFirst, mask.getKvLen(), blockKV);
   Value blockKVValue = rewriter.create<arith::ConstantIntOp>(loc, blockKV, 32);
   Value pastEnd = rewriter.create<arith::CmpIOp>(
       loc, arith::CmpIPredicate::sgt,
@@ -152,8 +154,8 @@ static LogicalResult analyzeMask(RewriterBase &rewriter, ProgramOp program,
       mask.getKvLen());
   Value needsMask = pastEnd;
   if (!mask.getBody().empty()) {
-    TileRect rect{mask.getBatch(), mask.getHead(), q->qFirst, q->qLast,
-                  kvFirst, kvLast};
+    TileRect rect{mask.getBatch(), mask.getHead(), q->qFirst,
+                  q->qLast,        kvFirst,        kvLast};
     TileClass tileClass = emitTileClass(rewriter, loc, mask.getBody(), rect);
     needsMask =
         rewriter.createOrFold<arith::OrIOp>(loc, pastEnd, tileClass.canFalse);

@@ -89,9 +89,10 @@ FailureOr<ProgramOp> attnc::convertToOnlineSoftmax(RewriterBase &rewriter,
 
   Value q = rewriter.create<LoadQOp>(loc, inTile, b, h, qRow0);
   float negInf = -std::numeric_limits<float>::infinity();
-  Value m0 =
-      rewriter.create<FillOp>(loc, rows, rewriter.getF32FloatAttr(negInf), qLen);
-  Value l0 = rewriter.create<FillOp>(loc, rows, rewriter.getF32FloatAttr(0), qLen);
+  Value m0 = rewriter.create<FillOp>(loc, rows,
+                                     rewriter.getF32FloatAttr(negInf), qLen);
+  Value l0 =
+      rewriter.create<FillOp>(loc, rows, rewriter.getF32FloatAttr(0), qLen);
   Value acc0 =
       rewriter.create<FillOp>(loc, accTile, rewriter.getF32FloatAttr(0), qLen);
   Value numKVTiles =
@@ -146,9 +147,9 @@ FailureOr<ProgramOp> attnc::convertToOnlineSoftmax(RewriterBase &rewriter,
     rewriter.create<scf::YieldOp>(loc, ValueRange{mNew, lNew, accNew});
   }
 
-  auto finalize = rewriter.create<FinalizeOp>(
-      loc, accTile, rows, loop.getResult(2), loop.getResult(0),
-      loop.getResult(1));
+  auto finalize =
+      rewriter.create<FinalizeOp>(loc, accTile, rows, loop.getResult(2),
+                                  loop.getResult(0), loop.getResult(1));
   rewriter.create<StoreOp>(loc, finalize.getO(), b, h, qRow0);
   rewriter.create<StoreOp>(loc, finalize.getLse(), b, h, qRow0);
   rewriter.eraseOp(sdpa);

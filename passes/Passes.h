@@ -18,8 +18,8 @@ namespace attnc {
 
 /// Rewrites the `attn.sdpa` of `kernel` into an online-softmax
 /// `attn.program`; returns it.
-mlir::FailureOr<attn::ProgramOp> convertToOnlineSoftmax(mlir::RewriterBase &rewriter,
-                                                       attn::KernelOp kernel);
+mlir::FailureOr<attn::ProgramOp>
+convertToOnlineSoftmax(mlir::RewriterBase &rewriter, attn::KernelOp kernel);
 
 /// Sets the tile sizes of `program` (untiled online form) to Br = blockQ and
 /// Bc = blockKV and makes its tile types static.

@@ -11,9 +11,9 @@ using namespace mlir;
 using namespace attnc;
 
 ArrayRef<StringRef> attnc::attnPipelineStages() {
-  static const StringRef stages[] = {"attn-online-softmax", "attn-tile",
-                                     "attn-block-table", "attn-mask-analysis",
-                                     "attn-prefetch-kv", "cleanup"};
+  static const StringRef stages[] = {
+      "attn-online-softmax", "attn-tile",        "attn-block-table",
+      "attn-mask-analysis",  "attn-prefetch-kv", "cleanup"};
   return stages;
 }
 

@@ -40,8 +40,7 @@ static LoadKOp cloneLoadForTile(RewriterBase &rewriter, LoadKOp load,
   return cast<LoadKOp>(rewriter.clone(*load, mapping));
 }
 
-LogicalResult attnc::prefetchKTiles(RewriterBase &rewriter,
-                                    scf::ForOp loop) {
+LogicalResult attnc::prefetchKTiles(RewriterBase &rewriter, scf::ForOp loop) {
   // The K load of the loop: its rows start at tile_start kv %j.
   LoadKOp load;
   for (LoadKOp candidate : loop.getBody()->getOps<LoadKOp>())
@@ -68,8 +67,7 @@ LogicalResult attnc::prefetchKTiles(RewriterBase &rewriter,
 
   // The first tile, before the loop.
   rewriter.setInsertionPoint(loop);
-  LoadKOp first =
-      cloneLoadForTile(rewriter, load, start, loop.getLowerBound());
+  LoadKOp first = cloneLoadForTile(rewriter, load, start, loop.getLowerBound());
 
   // The loop carries the tile; the next one is loaded after the last use of
   // the current one.
@@ -126,8 +124,9 @@ struct AttnPrefetchKVPass
           return signalPassFailure();
     }
     for (SdpaOp sdpa : kernel.getBody().front().getOps<SdpaOp>()) {
-      sdpa.emitOpError("must be lowered and tiled before K loads are "
-                       "pipelined; run --attn-online-softmax --attn-tile first");
+      sdpa.emitOpError(
+          "must be lowered and tiled before K loads are "
+          "pipelined; run --attn-online-softmax --attn-tile first");
       return signalPassFailure();
     }
   }

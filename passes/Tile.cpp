@@ -80,7 +80,8 @@ static void retypeTiles(ProgramOp program, int64_t blockQ, int64_t blockKV,
 
 LogicalResult attnc::tileProgram(RewriterBase &rewriter, ProgramOp program,
                                  int64_t blockQ, int64_t blockKV) {
-  for (auto [name, size] : {std::pair{"block-q", blockQ}, {"block-kv", blockKV}})
+  for (auto [name, size] :
+       {std::pair{"block-q", blockQ}, {"block-kv", blockKV}})
     if (size < 16 || size > 256 || size % 16 != 0)
       return program.emitOpError("tile size ")
              << name << " = " << size

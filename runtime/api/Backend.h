@@ -54,12 +54,13 @@ public:
 };
 
 /// The sim backend; `cacheDir` empty means the default cache directory.
-Expected<std::unique_ptr<Backend>> createSimBackend(const std::string &cacheDir);
+Expected<std::unique_ptr<Backend>>
+createSimBackend(const std::string &cacheDir);
 
 /// The cuda backend on device `device`: Unavailable (with the reason) when
 /// there is no driver or no such device.
-Expected<std::unique_ptr<Backend>> createCudaBackend(int device,
-                                                     const std::string &cacheDir);
+Expected<std::unique_ptr<Backend>>
+createCudaBackend(int device, const std::string &cacheDir);
 
 } // namespace attnc
 

@@ -57,9 +57,9 @@ public:
   Expected<std::unique_ptr<LoadedKernel>>
   load(const std::string &source, const KernelInfo &info) override {
     char key[40];
-    std::snprintf(key, sizeof key, "%016llx",
-                  jit::hashText(source, jit::hashText(cacheTag() + "\n" +
-                                                      info.name)));
+    std::snprintf(
+        key, sizeof key, "%016llx",
+        jit::hashText(source, jit::hashText(cacheTag() + "\n" + info.name)));
     if (std::optional<std::vector<char>> image = cache.get(key)) {
       Expected<CudaModule> module = CudaModule::load(*device, *image, info);
       if (module)
@@ -98,9 +98,9 @@ public:
                             bytes);
   }
   Status synchronize(void *stream) override {
-    return device->check(device->driver().api().streamSynchronize(
-                             static_cast<CUstream>(stream)),
-                         "cuStreamSynchronize");
+    return device->check(
+        device->driver().api().streamSynchronize(static_cast<CUstream>(stream)),
+        "cuStreamSynchronize");
   }
 
 private:

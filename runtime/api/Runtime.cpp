@@ -35,9 +35,8 @@ Runtime::create(const RuntimeOptions &options) {
   Expected<std::unique_ptr<Backend>> sim = createSimBackend(cacheDir);
   if (!sim)
     return sim.takeStatus();
-  return std::unique_ptr<Runtime>(
-      new Runtime(sim.takeValue(), "auto: " + cuda.status().message() +
-                                       "; using sim"));
+  return std::unique_ptr<Runtime>(new Runtime(
+      sim.takeValue(), "auto: " + cuda.status().message() + "; using sim"));
 }
 
 Expected<Kernel> Runtime::load(const std::string &source,
@@ -66,8 +65,7 @@ public:
   explicit HostIndices(Backend &backend) : backend(backend) {}
 
   /// A host-readable view of an i32 tensor (copied when on the device).
-  Status add(const TensorRef &t, std::vector<int32_t> &storage,
-             HostI32 &view) {
+  Status add(const TensorRef &t, std::vector<int32_t> &storage, HostI32 &view) {
     const int32_t *&data = view.data;
     int64_t &count = view.count;
     data = nullptr;
@@ -156,6 +154,7 @@ Status Runtime::run(const Kernel &kernel, const AttentionTensors &tensors,
                              host.qoIndptr.data[b + 1] - host.qoIndptr.data[b]);
   if (args.batch == 0 || maxQ == 0)
     return Status::success(); // no query rows: nothing to compute
-  unsigned gridX = static_cast<unsigned>((maxQ + info.blockQ - 1) / info.blockQ);
+  unsigned gridX =
+      static_cast<unsigned>((maxQ + info.blockQ - 1) / info.blockQ);
   return kernel.loaded->launch(args, gridX, stream);
 }

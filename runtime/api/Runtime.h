@@ -1,8 +1,9 @@
 //===- Runtime.h - Load generated kernels and launch them -----------------===//
 //
 //   auto rt = attnc::Runtime::create({.backend = "auto"});
-//   auto kernel = (*rt)->load(cudaSource, info);        // compiled once, cached
-//   Status s = (*rt)->run(**kernel, tensors, stream);     // validated, launched
+//   auto kernel = (*rt)->load(cudaSource, info);        // compiled once,
+//   cached Status s = (*rt)->run(**kernel, tensors, stream);     // validated,
+//   launched
 //
 // The runtime does not depend on MLIR: it takes the CUDA source and the
 // KernelInfo the code generator printed (JIT through attnc's compiler
@@ -41,7 +42,8 @@ struct Kernel {
 
 class Runtime {
 public:
-  static Expected<std::unique_ptr<Runtime>> create(const RuntimeOptions &options);
+  static Expected<std::unique_ptr<Runtime>>
+  create(const RuntimeOptions &options);
 
   Backend &backend() { return *backendImpl; }
   /// How the backend was chosen, e.g. "auto: no CUDA device (...); using sim".

@@ -11,8 +11,7 @@ namespace {
 
 class SimKernel : public LoadedKernel {
 public:
-  SimKernel(std::shared_ptr<jit::SimModule> module,
-            jit::SimModule::LaunchFn fn)
+  SimKernel(std::shared_ptr<jit::SimModule> module, jit::SimModule::LaunchFn fn)
       : module(std::move(module)), fn(fn) {}
 
   Status launch(const AttnKernelArgs &args, unsigned gridX, void *) override {
@@ -57,9 +56,9 @@ public:
   Expected<void *> allocate(size_t bytes) override {
     void *p = std::aligned_alloc(256, (bytes + 255) / 256 * 256 + 256);
     if (!p)
-      return Status::error(ErrorCode::OutOfMemory,
-                           "cannot allocate " + std::to_string(bytes) +
-                               " bytes of host memory");
+      return Status::error(ErrorCode::OutOfMemory, "cannot allocate " +
+                                                       std::to_string(bytes) +
+                                                       " bytes of host memory");
     return p;
   }
   void release(void *ptr) override { std::free(ptr); }

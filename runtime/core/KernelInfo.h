@@ -21,14 +21,19 @@ struct KernelInfo {
   int blockQ = 0;  ///< query rows per block (grid.x = ceil(max_q_len / blockQ))
   int blockKV = 0; ///< KV rows per loop iteration
   int qHeads = 0, kvHeads = 0, headDim = 0; ///< grid.y = qHeads, grid.z = batch
-  bool bf16 = false; ///< element type: bf16, else fp16
+  bool bf16 = false;                        ///< element type: bf16, else fp16
   bool paged = false;
   int pageSize = 0;
   /// A runtime parameter: its name, element type and dimensions, encoded as
   /// in attn.param: a positive extent, or kDynamic / kBatch / kQHeads /
   /// kKVHeads.
   struct Param {
-    enum : long long { kDynamic = -1, kBatch = -2, kQHeads = -3, kKVHeads = -4 };
+    enum : long long {
+      kDynamic = -1,
+      kBatch = -2,
+      kQHeads = -3,
+      kKVHeads = -4
+    };
     std::string name;
     bool isFloat = true; ///< f32, else i32
     std::vector<long long> dims;

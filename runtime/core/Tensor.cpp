@@ -1,4 +1,5 @@
-//===- Tensor.cpp - Tensors a kernel launch takes --------------------------===//
+//===- Tensor.cpp - Tensors a kernel launch takes
+//--------------------------===//
 #include "runtime/core/Tensor.h"
 
 using namespace attnc;

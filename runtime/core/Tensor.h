@@ -1,4 +1,5 @@
-//===- Tensor.h - Tensors a kernel launch takes ----------------------------===//
+//===- Tensor.h - Tensors a kernel launch takes
+//----------------------------===//
 //
 // The runtime does not own tensors: a TensorRef points at memory the caller
 // owns (host memory, or device memory on the cuda backend) and says what it
@@ -34,7 +35,9 @@ struct TensorRef {
   /// True when no tensor was given (null data and no shape).
   bool absent() const { return data == nullptr && shape.empty(); }
   int64_t numElements() const;
-  size_t bytes() const { return static_cast<size_t>(numElements()) * dtypeSize(dtype); }
+  size_t bytes() const {
+    return static_cast<size_t>(numElements()) * dtypeSize(dtype);
+  }
   /// "[3, 8, 128] bf16".
   std::string describe() const;
 };

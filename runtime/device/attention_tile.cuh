@@ -27,7 +27,8 @@
 namespace attnc::dev {
 
 template <int N> struct AccTile {
-  static_assert(N % 8 == 0, "an accumulator tile is a whole number of n8 tiles");
+  static_assert(N % 8 == 0,
+                "an accumulator tile is a whole number of n8 tiles");
   static constexpr int kFrags = N / 8;
   static constexpr int kElems = N / 2; // per lane
   FragC f[kFrags];
@@ -76,7 +77,9 @@ ATTNC_DEVICE int tileRow(int i) {
   return warpId() * 16 + accRow(laneId(), i & 3);
 }
 /// Column of element i of an AccTile.
-ATTNC_DEVICE int tileCol(int i) { return ((i >> 2) << 3) + accCol(laneId(), i & 3); }
+ATTNC_DEVICE int tileCol(int i) {
+  return ((i >> 2) << 3) + accCol(laneId(), i & 3);
+}
 /// Which RowVec entry element i of an AccTile belongs to.
 ATTNC_DEVICE int rowHalf(int i) { return (i >> 1) & 1; }
 
@@ -150,15 +153,16 @@ ATTNC_DEVICE void loadKVAsync(SmemTile<T, Rows, D> dst, const T *base,
 
 /// S = scale * Q K^T for the warp's 16 rows and the Bc keys of `k`.
 template <typename T, int Bc, int D>
-ATTNC_DEVICE void qk(AccTile<Bc> &s, const QTile<T, D> &q,
-                     SmemTile<T, Bc, D> k, float scale) {
+ATTNC_DEVICE void qk(AccTile<Bc> &s, const QTile<T, D> &q, SmemTile<T, Bc, D> k,
+                     float scale) {
   const int lane = laneId();
   for (int nt = 0; nt < Bc / 8; ++nt) {
     FragC acc;
     zero(acc);
     for (int ks = 0; ks < D / 16; ++ks) {
       FragB<T> b;
-      ldmatrixB(b, k.row(nt * 8 + (lane & 7)) + ks * 16 + ((lane >> 3) & 1) * 8);
+      ldmatrixB(b,
+                k.row(nt * 8 + (lane & 7)) + ks * 16 + ((lane >> 3) & 1) * 8);
       mmaM16N8K16(acc, q.f[ks], b, acc);
     }
     for (int r = 0; r < 4; ++r)

@@ -1,4 +1,5 @@
-//===- DiskCache.cpp - Compiled kernels on disk, safe to share -------------===//
+//===- DiskCache.cpp - Compiled kernels on disk, safe to share
+//-------------===//
 #include "runtime/jit/DiskCache.h"
 #include "runtime/jit/HostCompiler.h"
 

@@ -41,7 +41,8 @@ SimModule::LaunchFn SimModule::launcher(const std::string &kernelName) const {
 /// A hash of every header the kernel can include: the include dirs and the
 /// sim headers beside them, so a changed device library never reuses a
 /// stale object. Computed once per set of directories.
-static unsigned long long headerFingerprint(const std::vector<std::string> &dirs) {
+static unsigned long long
+headerFingerprint(const std::vector<std::string> &dirs) {
   static std::mutex mutex;
   static std::map<std::vector<std::string>, unsigned long long> cache;
   std::lock_guard<std::mutex> lock(mutex);
@@ -55,9 +56,9 @@ static unsigned long long headerFingerprint(const std::vector<std::string> &dirs
       if (DIR *handle = opendir(d.c_str())) {
         while (dirent *entry = readdir(handle)) {
           std::string name = entry->d_name;
-          if (name.size() > 2 && (name.substr(name.size() - 2) == ".h" ||
-                                  (name.size() > 4 &&
-                                   name.substr(name.size() - 4) == ".cuh")))
+          if (name.size() > 2 &&
+              (name.substr(name.size() - 2) == ".h" ||
+               (name.size() > 4 && name.substr(name.size() - 4) == ".cuh")))
             files.push_back(name);
         }
         closedir(handle);
@@ -74,7 +75,6 @@ static unsigned long long headerFingerprint(const std::vector<std::string> &dirs
   cache[dirs] = h;
   return h;
 }
-
 
 /// Runs `command`, returning its exit status and combined output.
 static int run(const std::string &command, std::string &output) {
@@ -123,8 +123,8 @@ compileForSimImpl(const std::string &source, const HostCompileOptions &options,
   for (const std::string &dir : includes)
     flags += " -I" + quote(dir);
 
-  std::string dir = options.cacheDir.empty() ? defaultCacheDir()
-                                             : options.cacheDir;
+  std::string dir =
+      options.cacheDir.empty() ? defaultCacheDir() : options.cacheDir;
   std::string sim = dir + "/sim";
   if (!makeDirectories(sim)) {
     error = "cannot create the kernel cache directory " + sim;
@@ -138,8 +138,7 @@ compileForSimImpl(const std::string &source, const HostCompileOptions &options,
 
   struct stat st;
   if (stat(object.c_str(), &st) != 0) {
-    std::string stem =
-        sim + "/" + key + ".tmp" + std::to_string(getpid());
+    std::string stem = sim + "/" + key + ".tmp" + std::to_string(getpid());
     {
       std::ofstream out(stem + ".cu");
       out << source;
@@ -155,7 +154,8 @@ compileForSimImpl(const std::string &source, const HostCompileOptions &options,
     std::remove((stem + ".cu").c_str());
     if (status != 0) {
       std::remove((stem + ".so").c_str());
-      error = "the host compiler could not build the kernel for sim:\n" + output;
+      error =
+          "the host compiler could not build the kernel for sim:\n" + output;
       return nullptr;
     }
     // Publish atomically: a reader sees no object or a whole one.

@@ -21,11 +21,11 @@
 namespace attnc::jit {
 
 struct HostCompileOptions {
-  std::string compiler;   ///< default: the compiler attnc was built with
+  std::string compiler; ///< default: the compiler attnc was built with
   std::string optLevel = "-O2";
-  bool debugInfo = false; ///< -g, to step through a kernel in gdb
+  bool debugInfo = false;               ///< -g, to step through a kernel in gdb
   std::vector<std::string> includeDirs; ///< default: the device headers
-  std::string cacheDir;   ///< default: jit::defaultCacheDir()
+  std::string cacheDir;                 ///< default: jit::defaultCacheDir()
 };
 
 /// A loaded sim module.

@@ -57,7 +57,8 @@ std::vector<std::string> attnc::jit::defaultIncludeDirs() {
   const char *device = std::getenv("ATTNC_DEVICE_DIR");
   dirs.push_back(device ? device : ATTNC_DEVICE_DIR);
   const char *cuda = std::getenv("CUDA_HOME");
-  dirs.push_back(cuda ? std::string(cuda) + "/include" : ATTNC_CUDA_INCLUDE_DIR);
+  dirs.push_back(cuda ? std::string(cuda) + "/include"
+                      : ATTNC_CUDA_INCLUDE_DIR);
   return dirs;
 }
 
@@ -69,8 +70,8 @@ NvrtcResult attnc::jit::compileWithNvrtc(const std::string &source,
   nvrtcResult status = nvrtcCreateProgram(&program, source.c_str(),
                                           name.c_str(), 0, nullptr, nullptr);
   if (status != NVRTC_SUCCESS) {
-    result.error = std::string("nvrtcCreateProgram: ") +
-                   nvrtcGetErrorString(status);
+    result.error =
+        std::string("nvrtcCreateProgram: ") + nvrtcGetErrorString(status);
     return result;
   }
   std::vector<std::string> args = {
@@ -84,8 +85,8 @@ NvrtcResult attnc::jit::compileWithNvrtc(const std::string &source,
   std::vector<const char *> argv;
   for (const std::string &a : args)
     argv.push_back(a.c_str());
-  status = nvrtcCompileProgram(program, static_cast<int>(argv.size()),
-                               argv.data());
+  status =
+      nvrtcCompileProgram(program, static_cast<int>(argv.size()), argv.data());
   size_t logSize = 0;
   nvrtcGetProgramLogSize(program, &logSize);
   result.log.resize(logSize);

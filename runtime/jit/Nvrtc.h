@@ -32,9 +32,9 @@ struct NvrtcOptions {
 
 struct NvrtcResult {
   bool ok = false;
-  std::string error;      ///< what failed, with the compiler's log
-  std::string log;        ///< the full program log
-  std::string ptx;        ///< when !cubin
+  std::string error; ///< what failed, with the compiler's log
+  std::string log;   ///< the full program log
+  std::string ptx;   ///< when !cubin
   std::vector<char> cubin;
   std::vector<KernelResources> resources;
 };

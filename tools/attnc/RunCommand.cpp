@@ -122,9 +122,8 @@ std::optional<CompiledSpec> compileSpec(mlir::MLIRContext &context,
 
 /// Reads the .npy inputs of `kernel` from `dir` as the interpreter's
 /// AttentionInputs (floats rounded to the kernel's dtype).
-mlir::FailureOr<AttentionInputs> readInputs(const std::string &dir,
-                                            const KernelInfo &info,
-                                            std::string &error) {
+mlir::FailureOr<AttentionInputs>
+readInputs(const std::string &dir, const KernelInfo &info, std::string &error) {
   AttentionInputs inputs;
   auto load = [&](const std::string &name, bool required,
                   std::optional<NpyArray> &out) -> bool {
@@ -165,8 +164,8 @@ mlir::FailureOr<AttentionInputs> readInputs(const std::string &dir,
   };
 
   std::optional<NpyArray> q, qo, k, v, kvIndptr, kCache, vCache, table, lens;
-  if (!load("q", true, q) || !load("qo_indptr", true, qo) || !floats(*q, inputs.q) ||
-      !ints(*qo, inputs.qoIndptr))
+  if (!load("q", true, q) || !load("qo_indptr", true, qo) ||
+      !floats(*q, inputs.q) || !ints(*qo, inputs.qoIndptr))
     return mlir::failure();
   if (info.paged) {
     if (!load("k_cache", true, kCache) || !load("v_cache", true, vCache) ||
@@ -175,8 +174,8 @@ mlir::FailureOr<AttentionInputs> readInputs(const std::string &dir,
         !ints(*table, inputs.blockTable) || !ints(*lens, inputs.kvLens))
       return mlir::failure();
     if (table->shape.size() != 2) {
-      error = "block_table must be [batch, max_pages], got " +
-              table->describe();
+      error =
+          "block_table must be [batch, max_pages], got " + table->describe();
       return mlir::failure();
     }
     inputs.maxPages = table->shape[1];
@@ -223,8 +222,8 @@ Status saveInputs(const std::string &dir, const AttentionInputs &in,
   };
   int64_t batch = in.batch();
   std::vector<Status> written = {
-      floats("q", in.q),
-      ints("qo_indptr", in.qoIndptr, {static_cast<int64_t>(in.qoIndptr.size())})};
+      floats("q", in.q), ints("qo_indptr", in.qoIndptr,
+                              {static_cast<int64_t>(in.qoIndptr.size())})};
   if (info.paged) {
     written.push_back(floats("k_cache", in.kCache));
     written.push_back(floats("v_cache", in.vCache));
@@ -267,8 +266,8 @@ public:
                                  : sim::floatToHalfBits(static_cast<float>(x)));
       return put(bits.data(), bits.size() * 2, elem, t.shape, kind, ref);
     };
-    auto ints = [&](const std::vector<int32_t> &v,
-                    std::vector<int64_t> shape, TensorRef &ref) -> Status {
+    auto ints = [&](const std::vector<int32_t> &v, std::vector<int64_t> shape,
+                    TensorRef &ref) -> Status {
       return put(v.data(), v.size() * 4, DType::I32, std::move(shape), kind,
                  ref);
     };
@@ -381,8 +380,8 @@ int attnc::runCommand(const RunOptions &options) {
   Expected<std::unique_ptr<Runtime>> runtime = Runtime::create(runtimeOptions);
   if (!runtime)
     return fail(runtime.status().message());
-  llvm::errs() << "attnc run: backend " << (*runtime)->backend().name()
-               << " (" << (*runtime)->selection() << ")\n";
+  llvm::errs() << "attnc run: backend " << (*runtime)->backend().name() << " ("
+               << (*runtime)->selection() << ")\n";
 
   std::string error;
   mlir::FailureOr<AttentionInputs> inputs;

@@ -11,10 +11,10 @@
 // the exit code is 1.
 //
 //===----------------------------------------------------------------------===//
-#include "dialect/AttnDialect.h"
-#include "dialect/MLIRGen.h"
 #include "RunCommand.h"
 #include "codegen/CudaEmitter.h"
+#include "dialect/AttnDialect.h"
+#include "dialect/MLIRGen.h"
 #include "dsl/Frontend.h"
 #include "passes/Passes.h"
 #include "runtime/jit/Nvrtc.h"
@@ -50,11 +50,12 @@ cl::opt<std::string> runSpec(cl::Positional, cl::desc("<spec.attn>"),
                              cl::Required, cl::sub(runSub));
 cl::opt<std::string> runKernel("kernel", cl::desc("The attention block to run"),
                                cl::value_desc("name"), cl::sub(runSub));
-cl::opt<std::string> runInputs(
-    "inputs", cl::desc("Directory of .npy inputs named after the tensor "
+cl::opt<std::string>
+    runInputs("inputs",
+              cl::desc("Directory of .npy inputs named after the tensor "
                        "contract (q, k, v, qo_indptr, kv_indptr | k_cache, "
                        "v_cache, block_table, kv_lens; one per param)"),
-    cl::value_desc("dir"), cl::sub(runSub));
+              cl::value_desc("dir"), cl::sub(runSub));
 cl::opt<std::string> runOut("out",
                             cl::desc("Write o.npy and lse.npy (float32) here"),
                             cl::value_desc("dir"), cl::sub(runSub));
@@ -75,10 +76,11 @@ cl::opt<int64_t> runKVLen("kv-len", cl::desc("Keys per sequence (--random)"),
                           cl::init(1), cl::sub(runSub));
 cl::opt<uint64_t> runSeed("seed", cl::desc("Random seed"), cl::init(0),
                           cl::sub(runSub));
-cl::opt<bool> runCheck(
-    "check", cl::desc("Compare with the float64 reference; print the error "
+cl::opt<bool>
+    runCheck("check",
+             cl::desc("Compare with the float64 reference; print the error "
                       "norms and PASS/FAIL (exit code 1 on FAIL)"),
-    cl::sub(runSub));
+             cl::sub(runSub));
 cl::opt<int64_t> runBlockQ("block-q", cl::desc("Query rows per CTA"),
                            cl::init(64), cl::sub(runSub));
 cl::opt<int64_t> runBlockKV("block-kv", cl::desc("KV rows per loop iteration"),
@@ -95,20 +97,21 @@ cl::opt<std::string>
                cl::value_desc("name"), cl::cat(attncCategory));
 cl::opt<EmitStage> emitStage(
     "emit", cl::desc("What to print"), cl::init(EmitStage::MLIR),
-    cl::values(clEnumValN(EmitStage::AST, "ast",
-                          "the checked spec, printed back as DSL"),
-               clEnumValN(EmitStage::Attn, "attn",
-                          "the attn dialect IR built from the spec (attn.sdpa)"),
-               clEnumValN(EmitStage::MLIR, "mlir",
-                          "the IR after the lowering pipeline (tiled, "
-                          "online softmax, explicit addressing)"),
-               clEnumValN(EmitStage::Cuda, "cuda",
-                          "the CUDA C++ kernel printed from the lowered IR"),
-               clEnumValN(EmitStage::PTX, "ptx",
-                          "PTX for --arch, compiled with NVRTC"),
-               clEnumValN(EmitStage::Cubin, "cubin",
-                          "a cubin for --arch, compiled with NVRTC (binary); "
-                          "ptxas' resource report goes to stderr")),
+    cl::values(
+        clEnumValN(EmitStage::AST, "ast",
+                   "the checked spec, printed back as DSL"),
+        clEnumValN(EmitStage::Attn, "attn",
+                   "the attn dialect IR built from the spec (attn.sdpa)"),
+        clEnumValN(EmitStage::MLIR, "mlir",
+                   "the IR after the lowering pipeline (tiled, "
+                   "online softmax, explicit addressing)"),
+        clEnumValN(EmitStage::Cuda, "cuda",
+                   "the CUDA C++ kernel printed from the lowered IR"),
+        clEnumValN(EmitStage::PTX, "ptx",
+                   "PTX for --arch, compiled with NVRTC"),
+        clEnumValN(EmitStage::Cubin, "cubin",
+                   "a cubin for --arch, compiled with NVRTC (binary); "
+                   "ptxas' resource report goes to stderr")),
     cl::cat(attncCategory));
 cl::opt<int64_t> blockQ("block-q", cl::desc("Query rows per CTA (Br)"),
                         cl::init(64), cl::cat(attncCategory));
@@ -140,9 +143,9 @@ cl::opt<bool> printIRAfterAll("print-ir-after-all",
                               cl::desc("Print the IR after every pass"),
                               cl::cat(attncCategory));
 cl::opt<std::string> arch("arch",
-                         cl::desc("GPU architecture for --emit=ptx|cubin"),
-                         cl::value_desc("sm_XX"), cl::init("sm_80"),
-                         cl::cat(attncCategory));
+                          cl::desc("GPU architecture for --emit=ptx|cubin"),
+                          cl::value_desc("sm_XX"), cl::init("sm_80"),
+                          cl::cat(attncCategory));
 cl::opt<bool> debugInfo("debug-info",
                         cl::desc("Print source locations in the IR"),
                         cl::cat(attncCategory));
@@ -152,17 +155,16 @@ mlir::LogicalResult lowerModule(mlir::MLIRContext &context,
                                 mlir::ModuleOp module) {
   mlir::PassManager pm(&context, mlir::ModuleOp::getOperationName());
   std::string error;
-  if (failed(buildAttnPipeline(pm, {blockQ, blockKV, stopAfterOption().getValue()},
-                                &error))) {
+  if (failed(buildAttnPipeline(
+          pm, {blockQ, blockKV, stopAfterOption().getValue()}, &error))) {
     llvm::errs() << "attnc: error: " << error << "\n";
     return mlir::failure();
   }
   if (printIRAfterAll) {
     context.disableMultithreading();
     pm.enableIRPrinting(
-        /*shouldPrintBeforePass=*/[](mlir::Pass *, mlir::Operation *) {
-          return false;
-        },
+        /*shouldPrintBeforePass=*/[](mlir::Pass *,
+                                     mlir::Operation *) { return false; },
         /*shouldPrintAfterPass=*/
         [](mlir::Pass *, mlir::Operation *) { return true; },
         /*printModuleScope=*/false, /*printAfterOnlyOnChange=*/false);
@@ -216,11 +218,12 @@ int main(int argc, char **argv) {
   stopAfterOption();
   cl::HideUnrelatedOptions(attncCategory);
   cl::ParseCommandLineOptions(
-      argc, argv, "attnc: the attention compiler\n\n"
-                  "Compiles attention variants written in the attnc DSL.\n"
-                  "  attnc SPEC.attn [options]       print a stage\n"
-                  "  attnc run SPEC.attn [options]   run a kernel "
-                  "(attnc run --help)\n");
+      argc, argv,
+      "attnc: the attention compiler\n\n"
+      "Compiles attention variants written in the attnc DSL.\n"
+      "  attnc SPEC.attn [options]       print a stage\n"
+      "  attnc run SPEC.attn [options]   run a kernel "
+      "(attnc run --help)\n");
   if (runSub) {
     RunOptions options;
     options.spec = runSpec;
@@ -302,8 +305,8 @@ int main(int argc, char **argv) {
         output->os() << cuda;
         break;
       }
-      if (failed(compileCuda(cuda, emitStage == EmitStage::Cubin,
-                             output->os())))
+      if (failed(
+              compileCuda(cuda, emitStage == EmitStage::Cubin, output->os())))
         return 1;
       break;
     }

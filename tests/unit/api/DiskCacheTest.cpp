@@ -1,4 +1,5 @@
-//===- DiskCacheTest.cpp - Kernel cache entries on disk --------------------===//
+//===- DiskCacheTest.cpp - Kernel cache entries on disk
+//--------------------===//
 #include "runtime/jit/DiskCache.h"
 
 #include <catch2/catch.hpp>
@@ -16,12 +17,14 @@ using namespace attnc::jit;
 
 namespace {
 std::string freshDir(const std::string &name) {
-  std::string dir = "/tmp/attnc-diskcache-test-" + std::to_string(getpid()) +
-                    "-" + name;
+  std::string dir =
+      "/tmp/attnc-diskcache-test-" + std::to_string(getpid()) + "-" + name;
   std::system(("rm -rf '" + dir + "'").c_str());
   return dir;
 }
-std::vector<char> payload(char fill, size_t n) { return std::vector<char>(n, fill); }
+std::vector<char> payload(char fill, size_t n) {
+  return std::vector<char>(n, fill);
+}
 bool exists(const std::string &path) { return std::ifstream(path).good(); }
 } // namespace
 

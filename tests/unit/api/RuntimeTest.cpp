@@ -1,9 +1,10 @@
-//===- RuntimeTest.cpp - Loading, validating and launching kernels ---------===//
+//===- RuntimeTest.cpp - Loading, validating and launching kernels
+//---------===//
+#include "runtime/api/Runtime.h"
 #include "codegen/CudaEmitter.h"
 #include "dialect/MLIRGen.h"
 #include "dsl/Frontend.h"
 #include "passes/Passes.h"
-#include "runtime/api/Runtime.h"
 #include "runtime/sim/HalfTypes.h"
 
 #include "mlir/Pass/PassManager.h"

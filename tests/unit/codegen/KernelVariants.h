@@ -21,7 +21,7 @@ struct KernelVariant {
   std::string dtype = "fp16";
   int headDim = 64;
   int qHeads = 4, kvHeads = 4;
-  int pageSize = 0; ///< 0: dense
+  int pageSize = 0;   ///< 0: dense
   std::string params; ///< `param ...` lines
   std::string score;  ///< empty: identity
   std::string mask;   ///< empty: none

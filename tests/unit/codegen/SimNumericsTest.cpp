@@ -51,8 +51,8 @@ struct DeviceBuffers {
       out.push_back(bits(x));
     return out;
   }
-  template <typename T> void registerAll(const std::vector<T> &buf,
-                                         const char *name) {
+  template <typename T>
+  void registerAll(const std::vector<T> &buf, const char *name) {
     if (!buf.empty())
       registered.push_back(std::make_unique<sim::ScopedBuffer>(
           buf.data(), buf.size() * sizeof(T), name));
@@ -159,8 +159,8 @@ TEST_CASE("generated kernels under sim match the float64 reference",
     int64_t maxQ = 0;
     for (int64_t len : variant.qLens)
       maxQ = std::max(maxQ, len);
-    unsigned gridX =
-        static_cast<unsigned>((maxQ + built.info.blockQ - 1) / built.info.blockQ);
+    unsigned gridX = static_cast<unsigned>((maxQ + built.info.blockQ - 1) /
+                                           built.info.blockQ);
     if (gridX > 0 && args.batch > 0) {
       char message[4096] = {};
       int rc = launch(&args, gridX, message, sizeof message);
@@ -176,10 +176,9 @@ TEST_CASE("generated kernels under sim match the float64 reference",
       actual.lse.push_back(x);
     OutputDiff diff = compareOutputs(actual, *expected);
     double oTol = dev.bf16 ? 1e-2 : 2e-3;
-    INFO("o rel err " << diff.oRelErr << ", lse max diff "
-                      << diff.lseMaxAbsDiff << ", non-finite mismatches "
-                      << diff.nonFiniteMismatches << " "
-                      << diff.firstMismatch);
+    INFO("o rel err " << diff.oRelErr << ", lse max diff " << diff.lseMaxAbsDiff
+                      << ", non-finite mismatches " << diff.nonFiniteMismatches
+                      << " " << diff.firstMismatch);
     CHECK(diff.within(oTol, 1e-3));
     // Every O element written (no NaN left), fully masked rows exactly 0.
     for (size_t i = 0; i < actual.o.size(); ++i)

@@ -69,31 +69,29 @@ std::vector<MaskCase> maskCases() {
                    readFile(sourceDir() + "/examples/document_mask.attn"),
                    false});
   cases.push_back({"chunked", specWithMask("q / 48 == kv / 48", ""), true});
+  cases.push_back({"chunked causal",
+                   specWithMask("q / 32 == kv / 32 && kv <= q", ""), true});
   cases.push_back(
-      {"chunked causal", specWithMask("q / 32 == kv / 32 && kv <= q", ""),
-       true});
-  cases.push_back({"window of 37", specWithMask("q - kv < 37 && kv <= q", ""),
-                   true});
+      {"window of 37", specWithMask("q - kv < 37 && kv <= q", ""), true});
   cases.push_back({"sink + window",
                    specWithMask("kv < 4 || (q - kv < 40 && kv <= q)", ""),
                    false});
   cases.push_back({"not causal", specWithMask("!(kv > q)", ""), true});
-  cases.push_back({"select", specWithMask("h < 4 ? kv <= q : kv < 50", ""),
-                   true});
-  cases.push_back({"scaled diagonal", specWithMask("2 * kv <= q + 7", ""),
-                   true});
+  cases.push_back(
+      {"select", specWithMask("h < 4 ? kv <= q : kv < 50", ""), true});
+  cases.push_back(
+      {"scaled diagonal", specWithMask("2 * kv <= q + 7", ""), true});
   // Two conjuncts over the same kv: intervals lose that they must hold at
   // once, so the bounds are sound but not exact.
-  cases.push_back(
-      {"min/max",
-       specWithMask("kv >= max(q - 20, 0) && kv <= min(q, 90)", ""), false});
-  cases.push_back(
-      {"per-head window",
-       specWithMask("kv <= q && q - kv < win[h]",
-                    "  param win : i32[q_heads]\n"),
-       true});
-  cases.push_back({"modulo (unbounded)", specWithMask("kv % 3 == 0", ""),
+  cases.push_back({"min/max",
+                   specWithMask("kv >= max(q - 20, 0) && kv <= min(q, 90)", ""),
                    false});
+  cases.push_back({"per-head window",
+                   specWithMask("kv <= q && q - kv < win[h]",
+                                "  param win : i32[q_heads]\n"),
+                   true});
+  cases.push_back(
+      {"modulo (unbounded)", specWithMask("kv % 3 == 0", ""), false});
   return cases;
 }
 
@@ -143,11 +141,11 @@ TEST_CASE("mask analysis classifies tiles soundly (and exactly where it can)",
         rect.addArgument(i32, loc);
       OpBuilder builder(&context);
       builder.setInsertionPointToStart(&rect);
-      TileClass tileClass = emitTileClass(
-          builder, loc, mask,
-          TileRect{rect.getArgument(0), rect.getArgument(1),
-                   rect.getArgument(2), rect.getArgument(3),
-                   rect.getArgument(4), rect.getArgument(5)});
+      TileClass tileClass =
+          emitTileClass(builder, loc, mask,
+                        TileRect{rect.getArgument(0), rect.getArgument(1),
+                                 rect.getArgument(2), rect.getArgument(3),
+                                 rect.getArgument(4), rect.getArgument(5)});
       // A terminator so that ScalarEval's run() visits every op.
       builder.create<attn::YieldOp>(loc, tileClass.canTrue);
 
@@ -159,8 +157,7 @@ TEST_CASE("mask analysis classifies tiles soundly (and exactly where it can)",
         int64_t blockQ = tileSizes[rng() % 4], blockKV = tileSizes[rng() % 4];
         int64_t b = rng() % 3, h = rng() % 8;
         Params params;
-        params.prefix =
-            std::uniform_int_distribution<int64_t>(0, kvLen)(rng);
+        params.prefix = std::uniform_int_distribution<int64_t>(0, kvLen)(rng);
         int64_t doc = 0;
         for (int64_t i = 0; i < kvLen; ++i) {
           if (rng() % 23 == 0)
@@ -214,9 +211,8 @@ TEST_CASE("mask analysis classifies tiles soundly (and exactly where it can)",
                 anyFalse |= !visible;
               }
             }
-            INFO("q in [" << qFirst << ", " << qLast << "], kv in ["
-                          << kvFirst << ", " << kvLast << "], b " << b
-                          << ", h " << h);
+            INFO("q in [" << qFirst << ", " << qLast << "], kv in [" << kvFirst
+                          << ", " << kvLast << "], b " << b << ", h " << h);
             // Soundness: a skipped tile has no visible element, a full tile
             // no masked one.
             REQUIRE((canTrue || !anyTrue));

@@ -48,7 +48,8 @@ TEST_CASE("every pipeline stage computes the attention of attn.sdpa",
           "[passes][interp]") {
   MLIRContext context;
   // Remarks (document masks) are expected; errors fail the test below.
-  ScopedDiagnosticHandler quiet(&context, [](Diagnostic &) { return success(); });
+  ScopedDiagnosticHandler quiet(&context,
+                                [](Diagnostic &) { return success(); });
   std::vector<std::pair<std::string, std::string>> sources;
   for (const char *example :
        {"llama3_gqa_causal.attn", "mistral_sliding_window.attn",
@@ -71,8 +72,7 @@ TEST_CASE("every pipeline stage computes the attention of attn.sdpa",
       spec.kvLens = {37, 100, 5, 50}; // the last: q longer than kv
       spec.seed = ++seed;
       std::string error;
-      FailureOr<AttentionInputs> inputs =
-          makeRandomInputs(kernel, spec, error);
+      FailureOr<AttentionInputs> inputs = makeRandomInputs(kernel, spec, error);
       if (failed(inputs))
         FAIL(error);
       FailureOr<AttentionOutputs> expected =
@@ -101,8 +101,8 @@ TEST_CASE("every pipeline stage computes the attention of attn.sdpa",
         if (failed(actual))
           FAIL(error);
         OutputDiff diff = compareOutputs(*actual, *expected);
-        INFO("o rel err " << diff.oRelErr << ", lse diff "
-                          << diff.lseMaxAbsDiff << ", " << diff.firstMismatch);
+        INFO("o rel err " << diff.oRelErr << ", lse diff " << diff.lseMaxAbsDiff
+                          << ", " << diff.firstMismatch);
         CHECK(diff.within(oTol, 1e-3));
       }
     }

@@ -38,9 +38,7 @@ bool ScalarEval::run(Block &block, std::string &error) {
             .Case([&](arith::DivSIOp) { return in(0) / in(1); })
             .Case([&](arith::RemSIOp) { return in(0) % in(1); })
             .Case([&](arith::FloorDivSIOp) { return floorDiv(in(0), in(1)); })
-            .Case([&](arith::CeilDivSIOp) {
-              return -floorDiv(-in(0), in(1));
-            })
+            .Case([&](arith::CeilDivSIOp) { return -floorDiv(-in(0), in(1)); })
             .Case([&](arith::MinSIOp) { return std::min(in(0), in(1)); })
             .Case([&](arith::MaxSIOp) { return std::max(in(0), in(1)); })
             .Case([&](arith::AndIOp) { return in(0) & in(1); })
@@ -50,13 +48,20 @@ bool ScalarEval::run(Block &block, std::string &error) {
             .Case([&](arith::CmpIOp c) -> std::optional<int64_t> {
               int64_t a = in(0), b = in(1);
               switch (c.getPredicate()) {
-              case arith::CmpIPredicate::eq: return a == b;
-              case arith::CmpIPredicate::ne: return a != b;
-              case arith::CmpIPredicate::slt: return a < b;
-              case arith::CmpIPredicate::sle: return a <= b;
-              case arith::CmpIPredicate::sgt: return a > b;
-              case arith::CmpIPredicate::sge: return a >= b;
-              default: return std::nullopt;
+              case arith::CmpIPredicate::eq:
+                return a == b;
+              case arith::CmpIPredicate::ne:
+                return a != b;
+              case arith::CmpIPredicate::slt:
+                return a < b;
+              case arith::CmpIPredicate::sle:
+                return a <= b;
+              case arith::CmpIPredicate::sgt:
+                return a > b;
+              case arith::CmpIPredicate::sge:
+                return a >= b;
+              default:
+                return std::nullopt;
               }
             })
             .Case([&](attn::ParamLoadOp p) {

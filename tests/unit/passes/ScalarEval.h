@@ -18,9 +18,8 @@
 namespace attnc::test {
 
 /// Reads parameter `name` at `indices` (empty for a scalar).
-using ParamReader =
-    std::function<int64_t(const std::string &name,
-                          const std::vector<int64_t> &indices)>;
+using ParamReader = std::function<int64_t(const std::string &name,
+                                          const std::vector<int64_t> &indices)>;
 
 /// Integer/boolean values of SSA values, evaluated in order.
 class ScalarEval {
