@@ -21,8 +21,12 @@ namespace attnc {
 mlir::FailureOr<attn::ProgramOp>
 convertToOnlineSoftmax(mlir::RewriterBase &rewriter, attn::KernelOp kernel);
 
+/// Fills tile sizes left at 0 with the defaults for `headDim`.
+void defaultTileSizes(int64_t headDim, int64_t &blockQ, int64_t &blockKV);
+
 /// Sets the tile sizes of `program` (untiled online form) to Br = blockQ and
-/// Bc = blockKV and makes its tile types static.
+/// Bc = blockKV (0: the default for its head_dim) and makes its tile types
+/// static.
 mlir::LogicalResult tileProgram(mlir::RewriterBase &rewriter,
                                 attn::ProgramOp program, int64_t blockQ,
                                 int64_t blockKV);
@@ -39,8 +43,9 @@ mlir::LogicalResult prefetchKTiles(mlir::RewriterBase &rewriter,
 
 /// Options of the canonical pipeline.
 struct PipelineOptions {
-  int64_t blockQ = 64;
-  int64_t blockKV = 64;
+  /// 0: chosen from the kernel's head_dim (defaultTileSizes).
+  int64_t blockQ = 0;
+  int64_t blockKV = 0;
   /// Stop after the pass with this command-line name (empty: run all).
   std::string stopAfter;
 };

@@ -31,13 +31,17 @@ def AttnTile : Pass<"attn-tile", "::attnc::attn::KernelOp"> {
     instance handles Br query rows, and the KV loop steps over tiles of Bc
     rows with m, l and acc loop-carried. Tile types become static
     (Br x head_dim, Bc x head_dim, Br x Bc). Rejects an `attn.sdpa` that is
-    not yet in online form.
+    not yet in online form. Unset sizes default to Br = 64 and Bc = 64 for
+    head_dim <= 128, Bc = 32 above (64 x 64 tiles of d = 256 spill
+    registers and need more than 48 KiB of shared memory).
   }];
   let options = [
-    Option<"blockQ", "block-q", "int64_t", /*default=*/"64",
-           "Query rows per CTA (Br): a multiple of 16">,
-    Option<"blockKV", "block-kv", "int64_t", /*default=*/"64",
-           "KV rows per loop iteration (Bc): a multiple of 16">,
+    Option<"blockQ", "block-q", "int64_t", /*default=*/"0",
+           "Query rows per CTA (Br): a multiple of 16; 0 chooses from "
+           "head_dim">,
+    Option<"blockKV", "block-kv", "int64_t", /*default=*/"0",
+           "KV rows per loop iteration (Bc): a multiple of 16; 0 chooses "
+           "from head_dim">,
   ];
 }
 

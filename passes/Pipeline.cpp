@@ -56,11 +56,13 @@ LogicalResult attnc::buildAttnPipeline(OpPassManager &pm,
 
 namespace {
 struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
-  Option<int64_t> blockQ{*this, "block-q", llvm::cl::desc("Query rows per CTA"),
-                         llvm::cl::init(64)};
-  Option<int64_t> blockKV{*this, "block-kv",
-                          llvm::cl::desc("KV rows per loop iteration"),
-                          llvm::cl::init(64)};
+  Option<int64_t> blockQ{*this, "block-q",
+                         llvm::cl::desc("Query rows per CTA (0: by head_dim)"),
+                         llvm::cl::init(0)};
+  Option<int64_t> blockKV{
+      *this, "block-kv",
+      llvm::cl::desc("KV rows per loop iteration (0: by head_dim)"),
+      llvm::cl::init(0)};
 };
 } // namespace
 

@@ -78,8 +78,21 @@ static void retypeTiles(ProgramOp program, int64_t blockQ, int64_t blockKV,
   });
 }
 
+void attnc::defaultTileSizes(int64_t headDim, int64_t &blockQ,
+                             int64_t &blockKV) {
+  if (blockQ == 0)
+    blockQ = 64;
+  // Per thread, the O accumulator holds 16 x d / 32 floats and S / P
+  // 16 x Bc / 32: at d = 256, Bc = 64 leaves ptxas no room (it spills), and
+  // two 64-row K/V tiles take 66 KiB of shared memory.
+  if (blockKV == 0)
+    blockKV = headDim <= 128 ? 64 : 32;
+}
+
 LogicalResult attnc::tileProgram(RewriterBase &rewriter, ProgramOp program,
                                  int64_t blockQ, int64_t blockKV) {
+  defaultTileSizes(program->getParentOfType<KernelOp>().getHeadDim(), blockQ,
+                   blockKV);
   for (auto [name, size] :
        {std::pair{"block-q", blockQ}, {"block-kv", blockKV}})
     if (size < 16 || size > 256 || size % 16 != 0)

@@ -24,7 +24,7 @@ echo
 echo "== attn dialect IR (attnc --emit=attn)"
 "$attnc" "$spec" "${pick[@]}" --emit=attn
 echo
-echo "== lowered IR: online softmax, 64x64 tiles, paged addressing, mask analysis, K prefetch"
+echo "== lowered IR: online softmax, tiles, paged addressing, mask analysis, K prefetch"
 "$attnc" "$spec" "${pick[@]}" --emit=mlir
 "$attnc" "$spec" "${pick[@]}" --emit=mlir | "$opt" > /dev/null
 echo

@@ -17,7 +17,7 @@ struct RunOptions {
   int64_t batch = 1, qLen = 1, kvLen = 1;
   uint64_t seed = 0;
   bool check = false;
-  int64_t blockQ = 64, blockKV = 64;
+  int64_t blockQ = 0, blockKV = 0; ///< 0: chosen from head_dim
 };
 
 /// Compiles the spec, runs it on the inputs, writes/checks the outputs.

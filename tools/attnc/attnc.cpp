@@ -81,10 +81,13 @@ cl::opt<bool>
              cl::desc("Compare with the float64 reference; print the error "
                       "norms and PASS/FAIL (exit code 1 on FAIL)"),
              cl::sub(runSub));
-cl::opt<int64_t> runBlockQ("block-q", cl::desc("Query rows per CTA"),
-                           cl::init(64), cl::sub(runSub));
-cl::opt<int64_t> runBlockKV("block-kv", cl::desc("KV rows per loop iteration"),
-                            cl::init(64), cl::sub(runSub));
+cl::opt<int64_t> runBlockQ("block-q",
+                           cl::desc("Query rows per CTA (0: by head_dim)"),
+                           cl::init(0), cl::sub(runSub));
+cl::opt<int64_t> runBlockKV("block-kv",
+                            cl::desc("KV rows per loop iteration (0: by "
+                                     "head_dim)"),
+                            cl::init(0), cl::sub(runSub));
 
 cl::opt<std::string> inputFile(cl::Positional, cl::desc("<spec.attn>"),
                                cl::Required, cl::cat(attncCategory));
@@ -113,11 +116,14 @@ cl::opt<EmitStage> emitStage(
                    "a cubin for --arch, compiled with NVRTC (binary); "
                    "ptxas' resource report goes to stderr")),
     cl::cat(attncCategory));
-cl::opt<int64_t> blockQ("block-q", cl::desc("Query rows per CTA (Br)"),
-                        cl::init(64), cl::cat(attncCategory));
+cl::opt<int64_t> blockQ("block-q",
+                        cl::desc("Query rows per CTA (Br); 0 chooses from "
+                                 "head_dim"),
+                        cl::init(0), cl::cat(attncCategory));
 cl::opt<int64_t> blockKV("block-kv",
-                         cl::desc("KV rows per loop iteration (Bc)"),
-                         cl::init(64), cl::cat(attncCategory));
+                         cl::desc("KV rows per loop iteration (Bc); 0 chooses "
+                                  "from head_dim (64, or 32 above 128)"),
+                         cl::init(0), cl::cat(attncCategory));
 /// `--stop-after=STAGE`. libLLVM already registers an option of that name
 /// (for its code generator), and two options cannot share a name, so attnc
 /// adopts that one when it exists and registers its own otherwise.
