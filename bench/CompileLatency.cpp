@@ -8,15 +8,12 @@
 //   attnc-bench-compile [--repeat N] [SPEC.attn ...]
 //
 //===----------------------------------------------------------------------===//
-#include "codegen/CudaEmitter.h"
-#include "dialect/MLIRGen.h"
+#include "codegen/Compile.h"
 #include "dsl/Frontend.h"
-#include "passes/Passes.h"
 #include "runtime/api/Runtime.h"
 #include "runtime/jit/Nvrtc.h"
 
 #include "mlir/IR/Diagnostics.h"
-#include "mlir/Pass/PassManager.h"
 
 #include <algorithm>
 #include <chrono>
@@ -55,24 +52,17 @@ bool generate(const std::string &path, Generated &out) {
     std::fprintf(stderr, "%s\n", error.c_str());
     return false;
   }
-  dsl::DiagnosticEngine diags(*file);
-  auto module = dsl::parseAndCheck(*file, diags);
-  if (!module)
-    return false;
   mlir::MLIRContext context;
   mlir::ScopedDiagnosticHandler quiet(
       &context, [](mlir::Diagnostic &) { return mlir::success(); });
-  auto ir = buildModule(context, *module);
-  mlir::PassManager pm(&context, mlir::ModuleOp::getOperationName());
-  if (failed(buildAttnPipeline(pm, PipelineOptions{})) || failed(pm.run(*ir)))
+  auto module = compileSpecText(context, file->name, file->text,
+                                PipelineOptions{}, error);
+  if (failed(module)) {
+    std::fprintf(stderr, "%s\n", error.c_str());
     return false;
-  std::string cuda;
-  llvm::raw_string_ostream os(cuda);
-  out.infos.clear();
-  if (failed(emitCudaModule(*ir, os, out.infos)))
-    return false;
-  os.flush();
-  out.sources.assign(1, cuda);
+  }
+  out.sources.assign(1, module->cuda);
+  out.infos = module->kernels;
   return true;
 }
 } // namespace

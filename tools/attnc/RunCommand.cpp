@@ -13,17 +13,15 @@
 //===----------------------------------------------------------------------===//
 #include "RunCommand.h"
 
-#include "codegen/CudaEmitter.h"
+#include "codegen/Compile.h"
 #include "dialect/Interpreter.h"
 #include "dialect/MLIRGen.h"
 #include "dsl/Frontend.h"
-#include "passes/Passes.h"
 #include "runtime/api/Runtime.h"
 #include "runtime/npy/Npy.h"
 #include "runtime/sim/HalfTypes.h"
 
 #include "mlir/IR/Diagnostics.h"
-#include "mlir/Pass/PassManager.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -101,22 +99,17 @@ std::optional<CompiledSpec> compileSpec(mlir::MLIRContext &context,
          " does not verify");
     return std::nullopt;
   }
-  mlir::PassManager pm(&context, mlir::ModuleOp::getOperationName());
   PipelineOptions pipeline;
   pipeline.blockQ = options.blockQ;
   pipeline.blockKV = options.blockKV;
-  if (failed(buildAttnPipeline(pm, pipeline, &error))) {
+  mlir::FailureOr<CompiledModule> cuda =
+      lowerAndEmit(*lowered, pipeline, error);
+  if (mlir::failed(cuda)) {
     fail(error);
     return std::nullopt;
   }
-  if (failed(pm.run(*lowered)))
-    return std::nullopt;
-  std::vector<KernelInfo> infos;
-  llvm::raw_string_ostream os(compiled.cuda);
-  if (failed(emitCudaModule(*lowered, os, infos)))
-    return std::nullopt;
-  os.flush();
-  compiled.info = infos.front();
+  compiled.cuda = cuda->cuda;
+  compiled.info = cuda->kernels.front();
   return compiled;
 }
 

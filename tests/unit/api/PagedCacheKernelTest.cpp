@@ -7,16 +7,11 @@
 // same spec. Same tiles, same arithmetic: O and LSE must be identical.
 //
 //===----------------------------------------------------------------------===//
-#include "codegen/CudaEmitter.h"
-#include "dialect/MLIRGen.h"
-#include "dsl/Frontend.h"
-#include "passes/Passes.h"
+#include "codegen/Compile.h"
 #include "runtime/api/Runtime.h"
 #include "runtime/kvcache/HostPageStorage.h"
 #include "runtime/kvcache/KVCache.h"
 #include "runtime/sim/HalfTypes.h"
-
-#include "mlir/Pass/PassManager.h"
 
 #include <catch2/catch.hpp>
 
@@ -36,26 +31,19 @@ struct Compiled {
 
 Compiled compile(const std::string &kvCache) {
   mlir::MLIRContext context;
-  dsl::SourceFile file{"t.attn", "attention t {\n  dtype = fp16; head_dim = 32"
-                                 "; q_heads = 2; kv_heads = 1\n  kv_cache = " +
-                                     kvCache + "\n  mask = kv <= q\n}\n"};
-  dsl::DiagnosticEngine diags(file);
-  auto module = dsl::parseAndCheck(file, diags);
-  REQUIRE(module);
-  auto ir = buildModule(context, *module);
-  mlir::PassManager pm(&context, mlir::ModuleOp::getOperationName());
   PipelineOptions options;
   options.blockQ = 16;
   options.blockKV = 16;
-  REQUIRE(succeeded(buildAttnPipeline(pm, options)));
-  REQUIRE(succeeded(pm.run(*ir)));
-  Compiled c;
-  std::vector<KernelInfo> infos;
-  llvm::raw_string_ostream os(c.cuda);
-  REQUIRE(succeeded(emitCudaModule(*ir, os, infos)));
-  os.flush();
-  c.info = infos.front();
-  return c;
+  std::string error;
+  auto module = compileSpecText(
+      context, "t.attn",
+      "attention t {\n  dtype = fp16; head_dim = 32; q_heads = 2; "
+      "kv_heads = 1\n  kv_cache = " +
+          kvCache + "\n  mask = kv <= q\n}\n",
+      options, error);
+  INFO(error);
+  REQUIRE(mlir::succeeded(module));
+  return Compiled{module->cuda, module->kernels.front()};
 }
 
 /// The K (or V) row of `token` at `position`: what a model would have
@@ -100,8 +88,8 @@ TEST_CASE("attention over a managed paged cache equals attention over the "
   auto write = [&](const std::vector<Slot> &slots,
                    const std::vector<int32_t> &tokens, int firstPosition) {
     for (size_t i = 0; i < slots.size(); ++i) {
-      int64_t row = static_cast<int64_t>(slots[i].page) * kPageSize +
-                    slots[i].offset;
+      int64_t row =
+          static_cast<int64_t>(slots[i].page) * kPageSize + slots[i].offset;
       auto k = kvRow(tokens[i], firstPosition + static_cast<int>(i), false);
       auto v = kvRow(tokens[i], firstPosition + static_cast<int>(i), true);
       std::copy(k.begin(), k.end(), kPool + row * kHeadDim);
@@ -177,8 +165,10 @@ TEST_CASE("attention over a managed paged cache equals attention over the "
 
   // Paged: the manager's pool and tables.
   AttentionTensors paged;
-  paged.kCache = ref(kPool, DType::F16, {shape.numPages, kPageSize, 1, kHeadDim});
-  paged.vCache = ref(vPool, DType::F16, {shape.numPages, kPageSize, 1, kHeadDim});
+  paged.kCache =
+      ref(kPool, DType::F16, {shape.numPages, kPageSize, 1, kHeadDim});
+  paged.vCache =
+      ref(vPool, DType::F16, {shape.numPages, kPageSize, 1, kHeadDim});
   paged.blockTable =
       ref(tables->blockTable.data(), DType::I32, {batch, tables->maxPages});
   paged.kvLens = ref(tables->kvLens.data(), DType::I32, {batch});

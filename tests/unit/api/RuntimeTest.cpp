@@ -1,13 +1,9 @@
 //===- RuntimeTest.cpp - Loading, validating and launching kernels
 //---------===//
 #include "runtime/api/Runtime.h"
-#include "codegen/CudaEmitter.h"
-#include "dialect/MLIRGen.h"
-#include "dsl/Frontend.h"
-#include "passes/Passes.h"
+#include "codegen/Compile.h"
 #include "runtime/sim/HalfTypes.h"
 
-#include "mlir/Pass/PassManager.h"
 
 #include <catch2/catch.hpp>
 
@@ -27,28 +23,20 @@ struct Compiled {
 Compiled compilePaged() {
   static Compiled compiled = [] {
     mlir::MLIRContext context;
-    dsl::SourceFile file{"t.attn", "attention paged_t {\n"
-                                   "  dtype = fp16; head_dim = 32\n"
-                                   "  q_heads = 2; kv_heads = 1\n"
-                                   "  kv_cache = paged(page_size = 4)\n"
-                                   "  mask = kv <= q\n}\n"};
-    dsl::DiagnosticEngine diags(file);
-    auto module = dsl::parseAndCheck(file, diags);
-    REQUIRE(module);
-    auto ir = buildModule(context, *module);
-    mlir::PassManager pm(&context, mlir::ModuleOp::getOperationName());
     PipelineOptions options;
     options.blockQ = 16;
     options.blockKV = 16;
-    REQUIRE(succeeded(buildAttnPipeline(pm, options)));
-    REQUIRE(succeeded(pm.run(*ir)));
-    Compiled c;
-    std::vector<KernelInfo> infos;
-    llvm::raw_string_ostream os(c.cuda);
-    REQUIRE(succeeded(emitCudaModule(*ir, os, infos)));
-    os.flush();
-    c.info = infos.front();
-    return c;
+    std::string error;
+    auto module = compileSpecText(context, "t.attn",
+                                  "attention paged_t {\n"
+                                  "  dtype = fp16; head_dim = 32\n"
+                                  "  q_heads = 2; kv_heads = 1\n"
+                                  "  kv_cache = paged(page_size = 4)\n"
+                                  "  mask = kv <= q\n}\n",
+                                  options, error);
+    INFO(error);
+    REQUIRE(mlir::succeeded(module));
+    return Compiled{module->cuda, module->kernels.front()};
   }();
   return compiled;
 }

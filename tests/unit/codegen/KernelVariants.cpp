@@ -1,12 +1,11 @@
 //===- KernelVariants.cpp - The kernel matrix the codegen tests run -------===//
 #include "KernelVariants.h"
 
+#include "codegen/Compile.h"
 #include "dialect/MLIRGen.h"
 #include "dsl/Frontend.h"
-#include "passes/Passes.h"
 
 #include "mlir/IR/Diagnostics.h"
-#include "mlir/Pass/PassManager.h"
 
 #include <catch2/catch.hpp>
 
@@ -325,19 +324,16 @@ BuiltVariant attnc::test::buildVariant(MLIRContext &context,
       diagnostics += diag.str() + "\n";
     return success();
   });
-  PassManager pm(&context, ModuleOp::getOperationName());
   PipelineOptions options;
   options.blockQ = variant.blockQ;
   options.blockKV = variant.blockKV;
-  REQUIRE(succeeded(buildAttnPipeline(pm, options)));
-  if (failed(pm.run(*built.lowered)))
-    FAIL("pipeline failed: " << diagnostics);
-  std::vector<KernelInfo> infos;
-  llvm::raw_string_ostream os(built.cuda);
-  if (failed(emitCudaModule(*built.lowered, os, infos)))
-    FAIL("emitter failed: " << diagnostics);
-  os.flush();
-  REQUIRE(infos.size() == 1);
-  built.info = infos.front();
+  std::string error;
+  FailureOr<CompiledModule> compiled =
+      lowerAndEmit(*built.lowered, options, error);
+  if (failed(compiled))
+    FAIL(error << "\n" << diagnostics);
+  REQUIRE(compiled->kernels.size() == 1);
+  built.cuda = compiled->cuda;
+  built.info = compiled->kernels.front();
   return built;
 }

@@ -1,0 +1,54 @@
+//===- Compile.cpp - Spec text to CUDA source in one call -----------------===//
+#include "codegen/Compile.h"
+#include "codegen/CudaEmitter.h"
+#include "dialect/MLIRGen.h"
+#include "dsl/Frontend.h"
+
+#include "mlir/Pass/PassManager.h"
+
+#include <sstream>
+
+using namespace mlir;
+using namespace attnc;
+
+FailureOr<CompiledModule> attnc::lowerAndEmit(ModuleOp module,
+                                              const PipelineOptions &options,
+                                              std::string &error) {
+  PassManager pm(module.getContext(), ModuleOp::getOperationName());
+  if (failed(buildAttnPipeline(pm, options, &error)))
+    return failure();
+  if (failed(pm.run(module))) {
+    error = "the attn pipeline failed (see the diagnostics above)";
+    return failure();
+  }
+  CompiledModule compiled;
+  llvm::raw_string_ostream os(compiled.cuda);
+  if (failed(emitCudaModule(module, os, compiled.kernels))) {
+    error = "the IR could not be printed as CUDA (see the diagnostics above)";
+    return failure();
+  }
+  os.flush();
+  return compiled;
+}
+
+FailureOr<CompiledModule> attnc::compileSpecText(MLIRContext &context,
+                                                 const std::string &name,
+                                                 const std::string &text,
+                                                 const PipelineOptions &options,
+                                                 std::string &error) {
+  dsl::SourceFile file{name, text};
+  dsl::DiagnosticEngine diags(file);
+  std::optional<dsl::Module> module = dsl::parseAndCheck(file, diags);
+  if (!module) {
+    std::ostringstream os;
+    diags.print(os);
+    error = os.str();
+    return failure();
+  }
+  OwningOpRef<ModuleOp> ir = buildModule(context, *module);
+  if (!ir) {
+    error = "internal error: the IR built from " + name + " does not verify";
+    return failure();
+  }
+  return lowerAndEmit(*ir, options, error);
+}
