@@ -293,6 +293,79 @@ const std::vector<KernelVariant> &attnc::test::kernelVariants() {
          64,
          {16, 17, 15},
          {32, 33, 31}});
+    // Lopsided head ratios; one query against a long context.
+    add({"heads_6_2_q1_kv239",
+         "fp16",
+         32,
+         6,
+         2,
+         0,
+         "",
+         "",
+         causal,
+         64,
+         64,
+         {1},
+         {239}});
+    add({"heads_6_1_paged8",
+         "bf16",
+         32,
+         6,
+         1,
+         8,
+         "",
+         "",
+         "",
+         64,
+         64,
+         {17, 3},
+         {40, 9}});
+    add({"heads_28_4",
+         "fp16",
+         32,
+         28,
+         4,
+         0,
+         "",
+         "",
+         causal,
+         64,
+         64,
+         {9},
+         {33}});
+    add({"heads_48_2_paged16",
+         "bf16",
+         32,
+         48,
+         2,
+         16,
+         "",
+         "",
+         causal,
+         64,
+         64,
+         {3},
+         {70}});
+    // Exact fixture: each row sees exactly one key, so O is that key's V.
+    KernelVariant oneKey{
+        "one_key_per_row", "fp16", 64, 2,       1,       0, "", "",
+        "kv == q",         64,     64, {20, 7}, {20, 30}};
+    oneKey.exact = true;
+    add(oneKey);
+    // Huge logits (|s| in the thousands): no inf or NaN.
+    add({"huge_logits",
+         "bf16",
+         64,
+         2,
+         2,
+         0,
+         "  scale = 300.0\n",
+         "",
+         causal,
+         64,
+         64,
+         {40},
+         {90}});
     return v;
   }();
   return variants;

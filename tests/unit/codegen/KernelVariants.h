@@ -27,6 +27,9 @@ struct KernelVariant {
   std::string mask;   ///< empty: none
   int blockQ = 64, blockKV = 64;
   std::vector<int64_t> qLens, kvLens;
+  /// O must equal the reference exactly (each row sees one key: O is that
+  /// key's V row).
+  bool exact = false;
 
   std::string specText() const;
 };
