@@ -13,9 +13,9 @@
 #include "KernelVariants.h"
 
 #include "dialect/Interpreter.h"
-#include "runtime/jit/HostCompiler.h"
-#include "runtime/sim/HalfTypes.h"
+#include "runtime/api/Runtime.h"
 #include "runtime/sim/Launch.h"
+#include "tools/support/StagedTensors.h"
 
 #include <catch2/catch.hpp>
 
@@ -26,39 +26,31 @@ using namespace attnc;
 using namespace attnc::test;
 
 namespace {
-
-/// Device-layout copies of the inputs and the output buffers.
-struct DeviceBuffers {
-  bool bf16 = false;
-  std::vector<uint16_t> q, k, v, kCache, vCache, o;
-  std::vector<float> lse;
-  std::vector<int32_t> qoIndptr, kvIndptr, blockTable, kvLens;
-  std::vector<std::vector<float>> floatParams;
-  std::vector<std::vector<int32_t>> intParams;
+/// Registers every tensor of a launch with the sim's checked mode, so an
+/// access outside them fails the launch.
+std::vector<std::unique_ptr<sim::ScopedBuffer>>
+registerTensors(const AttentionTensors &t) {
   std::vector<std::unique_ptr<sim::ScopedBuffer>> registered;
-
-  uint16_t bits(double value) const {
-    float f = static_cast<float>(value);
-    return bf16 ? sim::floatToBf16Bits(f) : sim::floatToHalfBits(f);
-  }
-  double value(uint16_t b) const {
-    return bf16 ? sim::bf16BitsToFloat(b) : sim::halfBitsToFloat(b);
-  }
-  std::vector<uint16_t> toBits(const HostTensor &t) const {
-    std::vector<uint16_t> out;
-    out.reserve(t.f.size());
-    for (double x : t.f)
-      out.push_back(bits(x));
-    return out;
-  }
-  template <typename T>
-  void registerAll(const std::vector<T> &buf, const char *name) {
-    if (!buf.empty())
-      registered.push_back(std::make_unique<sim::ScopedBuffer>(
-          buf.data(), buf.size() * sizeof(T), name));
-  }
-};
-
+  auto add = [&](const TensorRef &ref, const std::string &name) {
+    if (!ref.absent())
+      registered.push_back(
+          std::make_unique<sim::ScopedBuffer>(ref.data, ref.bytes(), name));
+  };
+  add(t.q, "q");
+  add(t.o, "o");
+  add(t.lse, "lse");
+  add(t.qoIndptr, "qo_indptr");
+  add(t.k, "k");
+  add(t.v, "v");
+  add(t.kvIndptr, "kv_indptr");
+  add(t.kCache, "k_cache");
+  add(t.vCache, "v_cache");
+  add(t.blockTable, "block_table");
+  add(t.kvLens, "kv_lens");
+  for (auto &[name, ref] : t.params)
+    add(ref, name);
+  return registered;
+}
 } // namespace
 
 TEST_CASE("generated kernels under sim match the float64 reference",
@@ -68,18 +60,21 @@ TEST_CASE("generated kernels under sim match the float64 reference",
   simOptions.checked = true;
   sim::ScopedOptions scoped(simOptions);
 
+  RuntimeOptions runtimeOptions;
+  runtimeOptions.backend = "sim";
+  Expected<std::unique_ptr<Runtime>> created = Runtime::create(runtimeOptions);
+  REQUIRE(created);
+  Runtime *runtime = created->get();
+
   uint64_t seed = 7;
   for (const KernelVariant &variant : kernelVariants()) {
     INFO("variant " << variant.name << "\n" << variant.specText());
     BuiltVariant built = buildVariant(context, variant);
 
     std::string error;
-    std::unique_ptr<jit::SimModule> module =
-        jit::compileForSim(built.cuda, jit::HostCompileOptions{}, error);
-    if (!module)
-      FAIL(error);
-    jit::SimModule::LaunchFn launch = module->launcher(built.info.name);
-    REQUIRE(launch);
+    Expected<Kernel> kernel = runtime->load(built.cuda, built.info);
+    if (!kernel)
+      FAIL(kernel.status().toString());
 
     attn::KernelOp reference = onlyKernel(*built.reference);
     RandomInputSpec spec;
@@ -95,87 +90,24 @@ TEST_CASE("generated kernels under sim match the float64 reference",
     if (failed(expected))
       FAIL(error);
 
-    DeviceBuffers dev;
-    dev.bf16 = built.info.bf16;
-    dev.q = dev.toBits(inputs->q);
-    dev.qoIndptr = inputs->qoIndptr;
-    int64_t totalQ = inputs->q.shape.empty() ? 0 : inputs->q.shape[0];
-    dev.o.assign(totalQ * built.info.qHeads * built.info.headDim,
-                 dev.bf16 ? 0x7fc0 : 0x7e00); // NaN: every element is written
-    dev.lse.assign(totalQ * built.info.qHeads,
-                   std::numeric_limits<float>::quiet_NaN());
-    AttnKernelArgs args = {};
-    args.q = dev.q.data();
-    args.o = dev.o.data();
-    args.lse = dev.lse.data();
-    args.qo_indptr = dev.qoIndptr.data();
-    args.batch = static_cast<int>(inputs->batch());
-    if (built.info.paged) {
-      dev.kCache = dev.toBits(inputs->kCache);
-      dev.vCache = dev.toBits(inputs->vCache);
-      dev.blockTable = inputs->blockTable;
-      dev.kvLens = inputs->kvLens;
-      args.k_cache = dev.kCache.data();
-      args.v_cache = dev.vCache.data();
-      args.block_table = dev.blockTable.data();
-      args.kv_lens = dev.kvLens.data();
-      args.max_pages = static_cast<int>(inputs->maxPages);
-    } else {
-      dev.k = dev.toBits(inputs->k);
-      dev.v = dev.toBits(inputs->v);
-      dev.kvIndptr = inputs->kvIndptr;
-      args.k = dev.k.data();
-      args.v = dev.v.data();
-      args.kv_indptr = dev.kvIndptr.data();
-    }
-    dev.floatParams.resize(built.info.params.size());
-    dev.intParams.resize(built.info.params.size());
-    for (size_t i = 0; i < built.info.params.size(); ++i) {
-      const HostTensor &t = inputs->params.at(built.info.params[i].name);
-      if (t.isInt) {
-        dev.intParams[i] = t.i;
-        args.params[i] = dev.intParams[i].data();
-        dev.registerAll(dev.intParams[i], "param");
-      } else {
-        dev.floatParams[i].assign(t.f.begin(), t.f.end());
-        args.params[i] = dev.floatParams[i].data();
-        dev.registerAll(dev.floatParams[i], "param");
-      }
-      for (size_t d = 0; d < t.shape.size(); ++d)
-        args.param_dims[i][d] = static_cast<int>(t.shape[d]);
-    }
-    dev.registerAll(dev.q, "q");
-    dev.registerAll(dev.o, "o");
-    dev.registerAll(dev.lse, "lse");
-    dev.registerAll(dev.qoIndptr, "qo_indptr");
-    dev.registerAll(dev.k, "k");
-    dev.registerAll(dev.v, "v");
-    dev.registerAll(dev.kvIndptr, "kv_indptr");
-    dev.registerAll(dev.kCache, "k_cache");
-    dev.registerAll(dev.vCache, "v_cache");
-    dev.registerAll(dev.blockTable, "block_table");
-    dev.registerAll(dev.kvLens, "kv_lens");
-
-    int64_t maxQ = 0;
-    for (int64_t len : variant.qLens)
-      maxQ = std::max(maxQ, len);
-    unsigned gridX = static_cast<unsigned>((maxQ + built.info.blockQ - 1) /
-                                           built.info.blockQ);
-    if (gridX > 0 && args.batch > 0) {
-      char message[4096] = {};
-      int rc = launch(&args, gridX, message, sizeof message);
-      if (rc != 0)
-        FAIL("the sim launch failed: " << message << "\n--- kernel ---\n"
-                                       << built.cuda);
-    }
-
+    // Through the runtime: validation, then the launch.
+    StagedTensors staged(runtime->backend(), built.info);
+    AttentionTensors tensors;
+    Status s = staged.stage(*inputs, tensors);
+    if (!s.ok())
+      FAIL(s.toString());
+    auto registered = registerTensors(tensors);
+    s = runtime->run(*kernel, tensors);
+    if (!s.ok())
+      FAIL("the sim launch failed: " << s.toString() << "\n--- kernel ---\n"
+                                     << built.cuda);
+    std::vector<float> o, lse;
+    REQUIRE(staged.fetch(tensors, o, lse).ok());
     AttentionOutputs actual;
-    for (uint16_t b : dev.o)
-      actual.o.push_back(dev.value(b));
-    for (float x : dev.lse)
-      actual.lse.push_back(x);
+    actual.o.assign(o.begin(), o.end());
+    actual.lse.assign(lse.begin(), lse.end());
     OutputDiff diff = compareOutputs(actual, *expected);
-    double oTol = dev.bf16 ? 1e-2 : 2e-3;
+    double oTol = built.info.bf16 ? 1e-2 : 2e-3;
     INFO("o rel err " << diff.oRelErr << ", lse max diff " << diff.lseMaxAbsDiff
                       << ", non-finite mismatches " << diff.nonFiniteMismatches
                       << " " << diff.firstMismatch);
