@@ -133,6 +133,29 @@ private:
            "])";
   }
 
+  /// Offset of (the tile's first query row, its head) in a [total_q,
+  /// q_heads, width] tensor; with packed heads, of head 0 (each row's head
+  /// is added by the device function, see headArgs).
+  std::string firstElement(const std::string &b, const std::string &row0,
+                           Value head, int64_t width) {
+    std::string row = "static_cast<long long>(args.qo_indptr[" + b + "] + " +
+                      row0 + ") * " + std::to_string(info.qHeads);
+    if (info.gqaPack == 1)
+      row = "(" + row + " + " + name(head) + ")";
+    return width == 1 ? row : row + " * " + std::to_string(width);
+  }
+  /// `<G>` for the packed forms of loadQ/storeO/storeLse.
+  std::string packArgs() {
+    return info.gqaPack > 1 ? "<" + std::to_string(info.gqaPack) + ">" : "";
+  }
+  /// The first query head of the tile's rows and the distance between heads.
+  std::string headArgs(Value head, int64_t width) {
+    if (info.gqaPack == 1)
+      return "";
+    return ", " + name(head) + " * " + std::to_string(info.gqaPack) + ", " +
+           std::to_string(width);
+  }
+
   //===--------------------------------------------------------------------===//
   // Ops
   //===--------------------------------------------------------------------===//
@@ -186,6 +209,7 @@ LogicalResult KernelEmitter::emit() {
                                "attn pipeline (attnc --emit=mlir) first");
   info.blockQ = *program.getBlockQ();
   info.blockKV = *program.getBlockKv();
+  info.gqaPack = static_cast<int>(program.getPackFactor());
   info.threads = 32 * (info.blockQ / 16);
   // One K and one V tile, rows padded by 8 elements (SmemTile::kStride).
   int tileBytes = info.blockKV * (info.headDim + 8) * 2;
@@ -210,9 +234,15 @@ LogicalResult KernelEmitter::emit() {
              ? "paged KV (page_size " + std::to_string(info.pageSize) + ")"
              : std::string("dense KV"))
      << ", tiles " << info.blockQ << "x" << info.blockKV << ".\n";
-  os << "// grid (ceil(max_q_len / " << info.blockQ << "), " << info.qHeads
-     << ", batch), " << info.threads << " threads, " << info.sharedBytes
-     << " bytes of dynamic shared memory.\n";
+  if (info.gqaPack > 1)
+    os << "// The " << info.gqaPack
+       << " query heads of each KV head share the tile rows: row r is query "
+          "row r / "
+       << info.gqaPack << ", head h * " << info.gqaPack << " + r % "
+       << info.gqaPack << ".\n";
+  os << "// grid (ceil(max_q_len / " << info.queryRowsPerBlock() << "), "
+     << info.gridHeads() << ", batch), " << info.threads << " threads, "
+     << info.sharedBytes << " bytes of dynamic shared memory.\n";
   os << "extern \"C\" __global__ void __launch_bounds__(" << info.threads
      << ") " << info.name << "(const attnc::AttnKernelArgs args) {\n";
   os.indent();
@@ -226,7 +256,8 @@ LogicalResult KernelEmitter::emit() {
      << " = blockIdx.z;\n";
   os << "// This program instance exists for query tiles inside the "
         "sequence.\n";
-  os << "if (qt * " << info.blockQ << " >= " << qLenOf("b") << ")\n";
+  os << "if (qt * " << info.queryRowsPerBlock() << " >= " << qLenOf("b")
+     << ")\n";
   os << "  return;\n";
   if (failed(emitBlock(body)))
     return failure();
@@ -240,7 +271,7 @@ LogicalResult KernelEmitter::emit() {
         "char *error, unsigned long errorSize) {\n";
   os.indent();
   os << "attnc::sim::LaunchStatus status = attnc::sim::launch(\"" << info.name
-     << "\", dim3(gridX, " << info.qHeads << ", args->batch), dim3("
+     << "\", dim3(gridX, " << info.gridHeads() << ", args->batch), dim3("
      << info.threads << "), " << info.sharedBytes << ", " << info.name
      << ", *args);\n";
   os << "if (status.ok())\n";
@@ -315,12 +346,11 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
         std::string b = name(o.getBatch()), row0 = name(o.getRow0());
         os << "attnc::dev::QTile<" << T << ", " << d << "> " << name(o)
            << ";\n";
-        os << "attnc::dev::loadQ(" << name(o) << ", static_cast<const " << T
-           << " *>(args.q) + (static_cast<long long>(args.qo_indptr[" << b
-           << "] + " << row0 << ") * " << info.qHeads << " + "
-           << name(o.getHead()) << ") * " << d << ", "
+        os << "attnc::dev::loadQ" << packArgs() << "(" << name(o)
+           << ", static_cast<const " << T << " *>(args.q) + "
+           << firstElement(b, row0, o.getHead(), d) << ", "
            << static_cast<long long>(info.qHeads) * d << "LL, " << qLenOf(b)
-           << " - " << row0 << ");\n";
+           << " - " << row0 << headArgs(o.getHead(), d) << ");\n";
         return success();
       })
       .Case([&](LoadKOp o) {
@@ -433,17 +463,17 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
         auto type = cast<RankedTensorType>(o.getTile().getType());
         std::string b = name(o.getBatch()), row0 = name(o.getRow0());
         std::string rows = qLenOf(b) + " - " + row0;
-        std::string firstRow =
-            "static_cast<long long>(args.qo_indptr[" + b + "] + " + row0 + ")";
         if (type.getRank() == 2) {
-          os << "attnc::dev::storeO(static_cast<" << T << " *>(args.o) + ("
-             << firstRow << " * " << info.qHeads << " + " << name(o.getHead())
-             << ") * " << d << ", " << static_cast<long long>(info.qHeads) * d
-             << "LL, " << rows << ", " << name(o.getTile()) << ");\n";
+          os << "attnc::dev::storeO" << packArgs() << "(static_cast<" << T
+             << " *>(args.o) + " << firstElement(b, row0, o.getHead(), d)
+             << ", " << static_cast<long long>(info.qHeads) * d << "LL, "
+             << rows << ", " << name(o.getTile()) << headArgs(o.getHead(), d)
+             << ");\n";
         } else {
-          os << "attnc::dev::storeLse(args.lse + " << firstRow << " * "
-             << info.qHeads << " + " << name(o.getHead()) << ", " << info.qHeads
-             << "LL, " << rows << ", " << name(o.getTile()) << ");\n";
+          os << "attnc::dev::storeLse" << packArgs() << "(args.lse + "
+             << firstElement(b, row0, o.getHead(), 1) << ", " << info.qHeads
+             << "LL, " << rows << ", " << name(o.getTile())
+             << headArgs(o.getHead(), 1) << ");\n";
         }
         return success();
       })
@@ -670,8 +700,19 @@ LogicalResult KernelEmitter::emitElementwise(Operation *op, Value result,
   os << "for (int i = 0; i < " << tileType << "::kElems; ++i) {\n";
   os.indent();
   std::string q = "q_" + r, kv = "kv_" + r, score = "score_" + r;
-  os << "const int " << q << " = " << name(qPos0)
-     << " + attnc::dev::tileRow(i);\n";
+  std::string hElem = name(head);
+  if (info.gqaPack > 1) {
+    // Packed rows: query row tileRow(i) / G of query head h * G + row % G.
+    std::string g = std::to_string(info.gqaPack);
+    hElem = "h_" + r;
+    os << "const int " << q << " = " << name(qPos0)
+       << " + attnc::dev::tileRow(i) / " << g << ";\n";
+    os << "const int " << hElem << " = " << name(head) << " * " << g
+       << " + attnc::dev::tileRow(i) % " << g << ";\n";
+  } else {
+    os << "const int " << q << " = " << name(qPos0)
+       << " + attnc::dev::tileRow(i);\n";
+  }
   os << "const int " << kv << " = " << name(kvPos0)
      << " + attnc::dev::tileCol(i);\n";
   os << "const float " << score << " = " << src << ".at(i);\n";
@@ -680,7 +721,7 @@ LogicalResult KernelEmitter::emitElementwise(Operation *op, Value result,
     Block &block = body.front();
     bind(block.getArgument(SdpaOp::kScore), score);
     bind(block.getArgument(SdpaOp::kBatch), name(batch));
-    bind(block.getArgument(SdpaOp::kHead), name(head));
+    bind(block.getArgument(SdpaOp::kHead), hElem);
     bind(block.getArgument(SdpaOp::kQ), q);
     bind(block.getArgument(SdpaOp::kKV), kv);
     if (isMask) {

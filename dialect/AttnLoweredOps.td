@@ -39,9 +39,17 @@ def Attn_ProgramOp : Attn_Op<"program", [
     sequence %b). `block_q` and `block_kv` are the tile sizes chosen by
     `attn-tile` (absent before it: then one tile covers every row).
     The kernel's score and mask live on in the tile ops that apply them.
+
+    With `gqa_pack = G` (`attn-pack-gqa`), %h is a KV head and the G query
+    heads sharing it are packed into the rows of every tile: row r stands
+    for query row r / G of the tile and query head %h * G + r % G. Q loads,
+    stores, and the positions and heads the score and mask regions see
+    follow that mapping; `attn.tile_start q` then counts query rows (block_q
+    / G per tile). Each K/V tile is read once for all G heads.
   }];
   let arguments = (ins OptionalAttr<I64Attr>:$block_q,
-                       OptionalAttr<I64Attr>:$block_kv);
+                       OptionalAttr<I64Attr>:$block_kv,
+                       OptionalAttr<I64Attr>:$gqa_pack);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = "attr-dict-with-keyword $body";
   let hasRegionVerifier = 1;
@@ -50,6 +58,8 @@ def Attn_ProgramOp : Attn_Op<"program", [
     ::mlir::Value getBatch() { return getBody().getArgument(kBatch); }
     ::mlir::Value getHead() { return getBody().getArgument(kHead); }
     ::mlir::Value getQTile() { return getBody().getArgument(kQTile); }
+    /// Query heads packed into the rows of each tile (1: none).
+    int64_t getPackFactor() { return getGqaPack().value_or(1); }
   }];
 }
 

@@ -148,6 +148,9 @@ public:
   /// Set when running an `attn.program`: its block_q (checked against the
   /// q tile size of tile_start/num_tiles) and where stores go.
   std::optional<int64_t> blockQ;
+  /// Query heads packed into each tile's rows (gqa_pack; 1: none): row r is
+  /// query row r / pack of the tile, query head h * pack + r % pack.
+  int64_t pack = 1;
   OutputSink *sink = nullptr;
 
 private:

@@ -34,13 +34,21 @@ FailureOr<AttentionOutputs> interp::interpretProgram(attn::ProgramOp program,
     ev.blockQ = static_cast<int64_t>(*blockQ);
   }
 
+  ev.pack = program.getPackFactor();
+  // With packed heads a program covers a KV head, and a tile of block_q rows
+  // holds block_q / pack query rows.
+  int64_t heads = ev.pack > 1 ? p.kvHeads : p.qHeads;
+  std::optional<int64_t> queryRowsPerTile;
+  if (ev.blockQ)
+    queryRowsPerTile = *ev.blockQ / ev.pack;
   Block &body = program.getBody().front();
   SmallVector<RtValue, 1> yielded;
   for (int64_t b = 0; b < p.batch; ++b) {
     int64_t qLen = p.qLen(b);
-    int64_t numQTiles =
-        ev.blockQ ? (qLen + *ev.blockQ - 1) / *ev.blockQ : (qLen > 0 ? 1 : 0);
-    for (int64_t h = 0; h < p.qHeads; ++h)
+    int64_t numQTiles = queryRowsPerTile
+                            ? (qLen + *queryRowsPerTile - 1) / *queryRowsPerTile
+                            : (qLen > 0 ? 1 : 0);
+    for (int64_t h = 0; h < heads; ++h)
       for (int64_t qt = 0; qt < numQTiles; ++qt) {
         ev.clear();
         ev.bind(program.getBatch(), RtValue::ofInt(b, 32));

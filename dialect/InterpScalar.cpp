@@ -660,8 +660,8 @@ LogicalResult Evaluator::runParamLoad(attn::ParamLoadOp op) {
   // doc[b, q] at the negative positions of queries that precede every key,
   // which `&&` does not short-circuit away); the kernels do the same.
   if (!inRange) {
-    bind(op.getResult(), t.isInt ? RtValue::ofInt(0, 32)
-                                 : RtValue::ofFloat(0.0f));
+    bind(op.getResult(),
+         t.isInt ? RtValue::ofInt(0, 32) : RtValue::ofFloat(0.0f));
     return success();
   }
   if (t.isInt)

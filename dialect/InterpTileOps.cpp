@@ -82,13 +82,17 @@ tileSizeOf(Evaluator &ev, Operation *op, attn::TileDim dim,
     size = static_cast<int64_t>(*tile);
   if (size && *size <= 0)
     return ev.fail(op, "tile size must be positive");
-  if (dim == attn::TileDim::q && ev.sink && size != ev.blockQ) {
+  std::optional<int64_t> queryRows = ev.blockQ;
+  if (queryRows)
+    *queryRows /= ev.pack;
+  if (dim == attn::TileDim::q && ev.sink && size != queryRows) {
     auto show = [](std::optional<int64_t> v) {
       return v ? std::to_string(*v) : std::string("none");
     };
     return ev.fail(op, "q tile size (" + show(size) +
-                           ") differs from the program's block_q (" +
-                           show(ev.blockQ) + ")");
+                           ") differs from the program's query rows per "
+                           "tile (" +
+                           show(queryRows) + ")");
   }
   return size;
 }
@@ -101,7 +105,9 @@ static LogicalResult runLoadQ(Evaluator &ev, attn::LoadQOp op) {
   const Problem &p = ev.problem;
   std::optional<int64_t> b = batchOf(ev, op, op.getBatch());
   std::optional<int64_t> h =
-      b ? headOf(ev, op, op.getHead(), p.qHeads, "query head") : std::nullopt;
+      b ? headOf(ev, op, op.getHead(), ev.pack > 1 ? p.kvHeads : p.qHeads,
+                 ev.pack > 1 ? "KV head" : "query head")
+        : std::nullopt;
   std::optional<int64_t> row0 = h ? ev.intOf(op, op.getRow0()) : std::nullopt;
   if (!row0)
     return failure();
@@ -109,15 +115,16 @@ static LogicalResult runLoadQ(Evaluator &ev, attn::LoadQOp op) {
     return ev.fail(op, "first row " + std::to_string(*row0) + " is negative");
   auto type = cast<RankedTensorType>(op.getType());
   int64_t qLen = p.qLen(*b);
-  int64_t rows = extentOf(type, 0, qLen);
+  int64_t rows = extentOf(type, 0, qLen * ev.pack);
   int64_t cols = extentOf(type, 1, p.headDim);
   if (cols != p.headDim)
     return ev.fail(op, "tile has " + std::to_string(cols) +
                            " columns, the kernel's head_dim is " +
                            std::to_string(p.headDim));
   auto tile = makeTile({rows, cols}, type.getElementType());
-  for (int64_t r = 0; r < rows && *row0 + r < qLen; ++r) {
-    const double *src = p.qRow(*b, *row0 + r, *h);
+  for (int64_t r = 0; r < rows && *row0 + r / ev.pack < qLen; ++r) {
+    const double *src = p.qRow(*b, *row0 + r / ev.pack,
+                               ev.pack > 1 ? *h * ev.pack + r % ev.pack : *h);
     for (int64_t d = 0; d < cols; ++d)
       tile->data[r * cols + d] = roundToType(src[d], tile->elementType);
   }
@@ -189,7 +196,8 @@ LogicalResult Evaluator::runStore(attn::StoreOp op) {
   std::optional<int64_t> b =
       t ? batchOf(*this, op, op.getBatch()) : std::nullopt;
   std::optional<int64_t> h =
-      b ? headOf(*this, op, op.getHead(), p.qHeads, "query head")
+      b ? headOf(*this, op, op.getHead(), pack > 1 ? p.kvHeads : p.qHeads,
+                 pack > 1 ? "KV head" : "query head")
         : std::nullopt;
   std::optional<int64_t> row0 = h ? intOf(op, op.getRow0()) : std::nullopt;
   if (!row0)
@@ -202,8 +210,9 @@ LogicalResult Evaluator::runStore(attn::StoreOp op) {
                         " columns, the kernel's head_dim is " +
                         std::to_string(p.headDim));
   int64_t qLen = p.qLen(*b);
-  for (int64_t r = 0; r < t->rows() && *row0 + r < qLen; ++r) {
-    int64_t slot = (p.qStart(*b) + *row0 + r) * p.qHeads + *h;
+  for (int64_t r = 0; r < t->rows() && *row0 + r / pack < qLen; ++r) {
+    int64_t head = pack > 1 ? *h * pack + r % pack : *h;
+    int64_t slot = (p.qStart(*b) + *row0 + r / pack) * p.qHeads + head;
     if (isO) {
       for (int64_t d = 0; d < p.headDim; ++d)
         sink->outputs->o[slot * p.headDim + d] =
@@ -242,7 +251,8 @@ LogicalResult Evaluator::runElementwiseRegion(Operation *op, bool isMask,
   int64_t seqEnd = problem.kvLen(*b);
   auto out = std::make_shared<Tile>(*s);
   for (int64_t i = 0; i < s->rows(); ++i) {
-    int64_t q = *q0 + i;
+    int64_t q = *q0 + i / pack;
+    int64_t head = pack > 1 ? *h * pack + i % pack : *h;
     for (int64_t j = 0; j < s->cols(); ++j) {
       int64_t kv = *kv0 + j;
       float &value = out->data[i * s->cols() + j];
@@ -253,9 +263,9 @@ LogicalResult Evaluator::runElementwiseRegion(Operation *op, bool isMask,
       }
       if (!inSequence || body.empty())
         continue;
-      FailureOr<RtValue> r = runExpression(body, value, *b, *h, q, kv);
+      FailureOr<RtValue> r = runExpression(body, value, *b, head, q, kv);
       if (failed(r)) {
-        error += " (b=" + std::to_string(*b) + ", h=" + std::to_string(*h) +
+        error += " (b=" + std::to_string(*b) + ", h=" + std::to_string(head) +
                  ", q=" + std::to_string(q) + ", kv=" + std::to_string(kv) +
                  ")";
         return failure();

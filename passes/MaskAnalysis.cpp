@@ -54,7 +54,10 @@ public:
   TileClass run(Region &mask, const TileRect &rect) {
     Block &block = mask.front();
     bounds[block.getArgument(SdpaOp::kBatch)] = Bound::ofExact(rect.batch);
-    bounds[block.getArgument(SdpaOp::kHead)] = Bound::ofExact(rect.head);
+    bounds[block.getArgument(SdpaOp::kHead)] =
+        rect.headFirst == rect.headLast
+            ? Bound::ofExact(rect.headFirst)
+            : Bound::ofRange(rect.headFirst, rect.headLast);
     bounds[block.getArgument(SdpaOp::kQ)] =
         Bound::ofRange(rect.qFirst, rect.qLast);
     bounds[block.getArgument(SdpaOp::kKV)] =

@@ -27,7 +27,9 @@ namespace attnc {
 
 /// The rectangle a mask is bounded over; all i32 values, bounds inclusive.
 struct TileRect {
-  mlir::Value batch, head;
+  mlir::Value batch;
+  /// Query heads of the rows (the same value when there is one).
+  mlir::Value headFirst, headLast;
   mlir::Value qFirst, qLast;
   mlir::Value kvFirst, kvLast;
 };

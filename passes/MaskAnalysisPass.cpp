@@ -33,6 +33,8 @@ namespace {
 /// What the rewrite needs to know about the Q side of the program.
 struct QTileBounds {
   Value qFirst, qLast;
+  /// Query heads of the tile's rows: one, or the G packed heads.
+  Value headFirst, headLast;
 };
 } // namespace
 
@@ -53,15 +55,24 @@ static FailureOr<QTileBounds> buildQTileBounds(OpBuilder &builder,
     return program.emitOpError("has no attn.q_len / attn.tile_start q to "
                                "bound its query tile");
   Location loc = mask.getLoc();
-  Value blockQ =
-      builder.create<arith::ConstantIntOp>(loc, *program.getBlockQ(), 32);
+  // Query rows of the tile: Br / G of them when G heads are packed.
+  int64_t pack = program.getPackFactor();
+  Value blockQ = builder.create<arith::ConstantIntOp>(
+      loc, *program.getBlockQ() / pack, 32);
   Value rowsLeft = builder.create<arith::SubIOp>(loc, qLen, qRow0);
   Value rows = builder.create<arith::MinSIOp>(loc, rowsLeft, blockQ);
   Value one = builder.create<arith::ConstantIntOp>(loc, 1, 32);
   Value qFirst = mask.getQPos0();
   Value qLast = builder.create<arith::SubIOp>(
       loc, builder.create<arith::AddIOp>(loc, qFirst, rows), one);
-  return QTileBounds{qFirst, qLast};
+  Value headFirst = mask.getHead(), headLast = mask.getHead();
+  if (pack > 1) {
+    Value g = builder.create<arith::ConstantIntOp>(loc, pack, 32);
+    headFirst = builder.create<arith::MulIOp>(loc, mask.getHead(), g);
+    headLast = builder.create<arith::SubIOp>(
+        loc, builder.create<arith::AddIOp>(loc, headFirst, g), one);
+  }
+  return QTileBounds{qFirst, qLast, headFirst, headLast};
 }
 
 /// [kvFirst, kvLast] of the KV tile starting at `kvFirst`, clipped to kv_len.
@@ -98,8 +109,8 @@ static void narrowLoopBounds(RewriterBase &rewriter, scf::ForOp loop,
                                      rewriter.getI64IntegerAttr(blockKV));
     Value kvLast =
         buildKVLast(rewriter, loc, kvFirst, mask.getKvLen(), blockKV);
-    TileRect rect{mask.getBatch(), mask.getHead(), q.qFirst,
-                  q.qLast,         kvFirst,        kvLast};
+    TileRect rect{mask.getBatch(), q.headFirst, q.headLast, q.qFirst,
+                  q.qLast,         kvFirst,     kvLast};
     TileClass tileClass = emitTileClass(rewriter, loc, mask.getBody(), rect);
     Value newLo = rewriter.create<arith::SelectOp>(
         loc, tileClass.canTrue, rewriter.create<arith::MinSIOp>(loc, lo, j),
@@ -154,8 +165,8 @@ static LogicalResult analyzeMask(RewriterBase &rewriter, ProgramOp program,
       mask.getKvLen());
   Value needsMask = pastEnd;
   if (!mask.getBody().empty()) {
-    TileRect rect{mask.getBatch(), mask.getHead(), q->qFirst,
-                  q->qLast,        kvFirst,        kvLast};
+    TileRect rect{mask.getBatch(), q->headFirst, q->headLast, q->qFirst,
+                  q->qLast,        kvFirst,      kvLast};
     TileClass tileClass = emitTileClass(rewriter, loc, mask.getBody(), rect);
     needsMask =
         rewriter.createOrFold<arith::OrIOp>(loc, pastEnd, tileClass.canFalse);

@@ -21,6 +21,11 @@ namespace attnc {
 mlir::FailureOr<attn::ProgramOp>
 convertToOnlineSoftmax(mlir::RewriterBase &rewriter, attn::KernelOp kernel);
 
+/// Packs the query heads sharing a KV head into the rows of `program`'s
+/// tiles (gqa_pack); a no-op for MHA or a packed program.
+mlir::LogicalResult packGQA(mlir::RewriterBase &rewriter, attn::KernelOp kernel,
+                            attn::ProgramOp program);
+
 /// Fills tile sizes left at 0 with the defaults for `headDim`.
 void defaultTileSizes(int64_t headDim, int64_t &blockQ, int64_t &blockKV);
 
@@ -46,6 +51,8 @@ struct PipelineOptions {
   /// 0: chosen from the kernel's head_dim (defaultTileSizes).
   int64_t blockQ = 0;
   int64_t blockKV = 0;
+  /// Pack GQA query heads into tile rows (the decode layout).
+  bool packGQA = false;
   /// Stop after the pass with this command-line name (empty: run all).
   std::string stopAfter;
 };

@@ -24,6 +24,19 @@ def AttnOnlineSoftmax : Pass<"attn-online-softmax", "::attnc::attn::KernelOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def AttnPackGQA : Pass<"attn-pack-gqa", "::attnc::attn::KernelOp"> {
+  let summary = "Pack the query heads of a KV head into the rows of one tile";
+  let description = [{
+    For decode-shaped problems (a few query rows per sequence), one program
+    per query head wastes most of each 16-row MMA tile and reads every K/V
+    tile once per query head. This pass makes one program per KV head whose
+    tile rows are (query row, query head) pairs (`gqa_pack = G` on the
+    program; see attn.program): K/V are read once per KV head, and G query
+    heads fill the M dimension. Runs on the untiled online form; a no-op for
+    MHA (G = 1) or a program already packed.
+  }];
+}
+
 def AttnTile : Pass<"attn-tile", "::attnc::attn::KernelOp"> {
   let summary = "Split queries into CTA tiles of Br rows and KV into tiles of Bc rows";
   let description = [{

@@ -11,9 +11,13 @@ using namespace mlir;
 using namespace attnc;
 
 ArrayRef<StringRef> attnc::attnPipelineStages() {
-  static const StringRef stages[] = {
-      "attn-online-softmax", "attn-tile",        "attn-block-table",
-      "attn-mask-analysis",  "attn-prefetch-kv", "cleanup"};
+  static const StringRef stages[] = {"attn-online-softmax",
+                                     "attn-pack-gqa",
+                                     "attn-tile",
+                                     "attn-block-table",
+                                     "attn-mask-analysis",
+                                     "attn-prefetch-kv",
+                                     "cleanup"};
   return stages;
 }
 
@@ -36,15 +40,20 @@ LogicalResult attnc::buildAttnPipeline(OpPassManager &pm,
   if (addStage(stages[0], [&] { kernel.addPass(createAttnOnlineSoftmax()); }))
     return success();
   if (addStage(stages[1], [&] {
+        if (options.packGQA)
+          kernel.addPass(createAttnPackGQA());
+      }))
+    return success();
+  if (addStage(stages[2], [&] {
         kernel.addPass(
             createAttnTile(AttnTileOptions{options.blockQ, options.blockKV}));
       }))
     return success();
-  if (addStage(stages[2], [&] { kernel.addPass(createAttnBlockTable()); }))
+  if (addStage(stages[3], [&] { kernel.addPass(createAttnBlockTable()); }))
     return success();
-  if (addStage(stages[3], [&] { kernel.addPass(createAttnMaskAnalysis()); }))
+  if (addStage(stages[4], [&] { kernel.addPass(createAttnMaskAnalysis()); }))
     return success();
-  if (addStage(stages[4], [&] { kernel.addPass(createAttnPrefetchKV()); }))
+  if (addStage(stages[5], [&] { kernel.addPass(createAttnPrefetchKV()); }))
     return success();
   // Cleanup inside each program: constants hoist to the program's entry,
   // which the kernel body (attn ops only) must not receive.
@@ -63,11 +72,15 @@ struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
       *this, "block-kv",
       llvm::cl::desc("KV rows per loop iteration (0: by head_dim)"),
       llvm::cl::init(0)};
+  Option<bool> packGQA{*this, "pack-gqa",
+                       llvm::cl::desc("Pack GQA query heads into tile rows"),
+                       llvm::cl::init(false)};
 };
 } // namespace
 
 void attnc::registerAttnPipelines() {
   registerAttnOnlineSoftmax();
+  registerAttnPackGQA();
   registerAttnTile();
   registerAttnBlockTable();
   registerAttnMaskAnalysis();
@@ -77,7 +90,8 @@ void attnc::registerAttnPipelines() {
       "The canonical lowering: online softmax, tile, block table, mask "
       "analysis, cleanup",
       [](OpPassManager &pm, const PipelineCLOptions &options) {
-        (void)buildAttnPipeline(
-            pm, PipelineOptions{options.blockQ, options.blockKV, ""});
+        (void)buildAttnPipeline(pm,
+                                PipelineOptions{options.blockQ, options.blockKV,
+                                                options.packGQA, ""});
       });
 }

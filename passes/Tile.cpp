@@ -106,12 +106,19 @@ LogicalResult attnc::tileProgram(RewriterBase &rewriter, ProgramOp program,
            << ", block_kv = " << program.getBlockKv().value_or(0) << ")";
 
   auto kernel = program->getParentOfType<KernelOp>();
+  int64_t pack = program.getPackFactor();
+  if (blockQ % pack != 0)
+    return program.emitOpError("block-q = ")
+           << blockQ << " must be a multiple of the " << pack
+           << " query heads packed into each tile";
   rewriter.modifyOpInPlace(program, [&] {
     program.setBlockQ(blockQ);
     program.setBlockKv(blockKV);
   });
+  // With packed heads a Q tile of Br rows holds Br / G query rows.
   auto tileOf = [&](TileDim dim) {
-    return rewriter.getI64IntegerAttr(dim == TileDim::q ? blockQ : blockKV);
+    return rewriter.getI64IntegerAttr(dim == TileDim::q ? blockQ / pack
+                                                        : blockKV);
   };
   program.walk([&](Operation *op) {
     if (auto start = dyn_cast<TileStartOp>(op))

@@ -24,17 +24,18 @@ namespace {
 
 class CudaKernel : public LoadedKernel {
 public:
-  CudaKernel(CudaModule module, unsigned qHeads)
-      : module(std::move(module)), qHeads(qHeads) {}
+  CudaKernel(CudaModule module, unsigned gridHeads)
+      : module(std::move(module)), gridHeads(gridHeads) {}
   Status launch(const AttnKernelArgs &args, unsigned gridX,
                 void *stream) override {
-    return module.launch(args, gridX, qHeads, static_cast<unsigned>(args.batch),
+    return module.launch(args, gridX, gridHeads,
+                         static_cast<unsigned>(args.batch),
                          static_cast<CUstream>(stream));
   }
 
 private:
   CudaModule module;
-  unsigned qHeads;
+  unsigned gridHeads;
 };
 
 class CudaBackend : public Backend {
@@ -64,7 +65,7 @@ public:
       Expected<CudaModule> module = CudaModule::load(*device, *image, info);
       if (module)
         return std::unique_ptr<LoadedKernel>(
-            new CudaKernel(module.takeValue(), info.qHeads));
+            new CudaKernel(module.takeValue(), info.gridHeads()));
       // An image the driver rejects is rebuilt below.
     }
     Expected<CudaModule> module = CudaModule::compile(*device, source, info);
@@ -73,7 +74,7 @@ public:
     // A cache that cannot be written costs a recompile next time, no more.
     (void)cache.put(key, module->image());
     return std::unique_ptr<LoadedKernel>(
-        new CudaKernel(module.takeValue(), info.qHeads));
+        new CudaKernel(module.takeValue(), info.gridHeads()));
   }
 
   Expected<void *> allocate(size_t bytes) override {

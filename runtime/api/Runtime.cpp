@@ -154,7 +154,8 @@ Status Runtime::run(const Kernel &kernel, const AttentionTensors &tensors,
                              host.qoIndptr.data[b + 1] - host.qoIndptr.data[b]);
   if (args.batch == 0 || maxQ == 0)
     return Status::success(); // no query rows: nothing to compute
+  int64_t rowsPerBlock = info.queryRowsPerBlock();
   unsigned gridX =
-      static_cast<unsigned>((maxQ + info.blockQ - 1) / info.blockQ);
+      static_cast<unsigned>((maxQ + rowsPerBlock - 1) / rowsPerBlock);
   return kernel.loaded->launch(args, gridX, stream);
 }

@@ -24,6 +24,15 @@ struct KernelInfo {
   bool bf16 = false;                        ///< element type: bf16, else fp16
   bool paged = false;
   int pageSize = 0;
+  /// Query heads packed into each tile's rows (1: one program per query
+  /// head). Packed, a program covers a KV head and blockQ / gqaPack query
+  /// rows.
+  int gqaPack = 1;
+
+  /// grid.y: query heads, or KV heads when packed.
+  int gridHeads() const { return gqaPack > 1 ? kvHeads : qHeads; }
+  /// Query rows per program: grid.x = ceil(max_q_len / queryRowsPerBlock()).
+  int queryRowsPerBlock() const { return blockQ / gqaPack; }
   /// A runtime parameter: its name, element type and dimensions, encoded as
   /// in attn.param: a positive extent, or kDynamic / kBatch / kQHeads /
   /// kKVHeads.

@@ -89,11 +89,13 @@ template <int N> ATTNC_DEVICE void fill(AccTile<N> &dst, float v) {
 }
 ATTNC_DEVICE void fill(RowVec &dst, float v) { dst.x[0] = dst.x[1] = v; }
 
-/// Q rows [16 w, 16 w + 16) of a tile whose row 0 is at `q`; rows at or past
-/// `rowsValid` read as zero. `rowStride` is in elements.
-template <typename T, int D>
+/// The warp's Q rows. Tile row r is query row r / G, query head
+/// headBase + r % G (G = 1: no packing, one head): element (r, c) is read at
+/// q + (r / G) * rowStride + (headBase + r % G) * headStride + c. Query rows
+/// at or past `rowsValid` read as zero.
+template <int G = 1, typename T, int D>
 ATTNC_DEVICE void loadQ(QTile<T, D> &dst, const T *q, long long rowStride,
-                        int rowsValid) {
+                        int rowsValid, int headBase = 0, int headStride = 0) {
   const int lane = laneId(), row0 = warpId() * 16;
   for (int ks = 0; ks < D / 16; ++ks) {
     for (int reg = 0; reg < 4; ++reg) {
@@ -102,8 +104,10 @@ ATTNC_DEVICE void loadQ(QTile<T, D> &dst, const T *q, long long rowStride,
       const int row = row0 + aRow(lane, 2 * reg);
       const int col = ks * 16 + aCol(lane, 2 * reg);
       float lo = 0.0f, hi = 0.0f;
-      if (row < rowsValid) {
-        const T *src = q + row * rowStride + col;
+      if (row / G < rowsValid) {
+        const T *src = q + (row / G) * rowStride +
+                       static_cast<long long>(headBase + row % G) * headStride +
+                       col;
         lo = toFloat(loadGlobal(src));
         hi = toFloat(loadGlobal(src + 1));
       }
@@ -258,31 +262,39 @@ ATTNC_DEVICE void finalize(AccTile<D> &o, RowVec &lse, const AccTile<D> &acc,
     o.at(i) = acc.at(i) * inv[rowHalf(i)];
 }
 
-/// Writes the warp's O rows (converted to T) of a tile whose row 0 is at
-/// `o`; rows at or past `rowsValid` are not written.
-template <typename T, int D>
+/// Writes the warp's O rows (converted to T), laid out as loadQ reads Q;
+/// query rows at or past `rowsValid` are not written.
+template <int G = 1, typename T, int D>
 ATTNC_DEVICE void storeO(T *o, long long rowStride, int rowsValid,
-                         const AccTile<D> &src) {
+                         const AccTile<D> &src, int headBase = 0,
+                         int headStride = 0) {
   for (int i = 0; i < AccTile<D>::kElems; i += 2) {
     const int row = tileRow(i);
-    if (row >= rowsValid)
+    if (row / G >= rowsValid)
       continue;
-    T *dst = o + row * rowStride + tileCol(i);
+    T *dst = o + (row / G) * rowStride +
+             static_cast<long long>(headBase + row % G) * headStride +
+             tileCol(i);
     storeGlobal(dst, fromFloat<T>(src.at(i)));
     storeGlobal(dst + 1, fromFloat<T>(src.at(i + 1)));
   }
 }
 
-/// Writes the warp's LSE rows; one lane of each quad writes.
+/// Writes the warp's LSE rows, laid out as loadQ reads Q (one element per
+/// row); one lane of each quad writes.
+template <int G = 1>
 ATTNC_DEVICE void storeLse(float *lse, long long rowStride, int rowsValid,
-                           const RowVec &src) {
+                           const RowVec &src, int headBase = 0,
+                           int headStride = 0) {
   const int lane = laneId();
   if ((lane & 3) != 0)
     return;
   for (int r = 0; r < 2; ++r) {
     const int row = warpId() * 16 + (lane >> 2) + 8 * r;
-    if (row < rowsValid)
-      storeGlobal(lse + row * rowStride, src.x[r]);
+    if (row / G < rowsValid)
+      storeGlobal(lse + (row / G) * rowStride +
+                      static_cast<long long>(headBase + row % G) * headStride,
+                  src.x[r]);
   }
 }
 

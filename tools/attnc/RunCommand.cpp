@@ -102,6 +102,7 @@ std::optional<CompiledSpec> compileSpec(mlir::MLIRContext &context,
   PipelineOptions pipeline;
   pipeline.blockQ = options.blockQ;
   pipeline.blockKV = options.blockKV;
+  pipeline.packGQA = options.packGQA;
   mlir::FailureOr<CompiledModule> cuda =
       lowerAndEmit(*lowered, pipeline, error);
   if (mlir::failed(cuda)) {

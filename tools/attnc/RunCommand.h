@@ -18,6 +18,7 @@ struct RunOptions {
   uint64_t seed = 0;
   bool check = false;
   int64_t blockQ = 0, blockKV = 0; ///< 0: chosen from head_dim
+  bool packGQA = false;
 };
 
 /// Compiles the spec, runs it on the inputs, writes/checks the outputs.

@@ -81,6 +81,9 @@ cl::opt<bool>
              cl::desc("Compare with the float64 reference; print the error "
                       "norms and PASS/FAIL (exit code 1 on FAIL)"),
              cl::sub(runSub));
+cl::opt<bool> runPackGQA("pack-gqa",
+                         cl::desc("Pack GQA query heads into tile rows"),
+                         cl::sub(runSub));
 cl::opt<int64_t> runBlockQ("block-q",
                            cl::desc("Query rows per CTA (0: by head_dim)"),
                            cl::init(0), cl::sub(runSub));
@@ -145,6 +148,11 @@ cl::opt<std::string> &stopAfterOption() {
   }();
   return *option;
 }
+cl::opt<bool> packGQA(
+    "pack-gqa",
+    cl::desc("Pack the query heads of each KV head into the rows of one tile "
+             "(the decode layout: K/V read once per KV head)"),
+    cl::cat(attncCategory));
 cl::opt<bool> printIRAfterAll("print-ir-after-all",
                               cl::desc("Print the IR after every pass"),
                               cl::cat(attncCategory));
@@ -162,7 +170,8 @@ mlir::LogicalResult lowerModule(mlir::MLIRContext &context,
   mlir::PassManager pm(&context, mlir::ModuleOp::getOperationName());
   std::string error;
   if (failed(buildAttnPipeline(
-          pm, {blockQ, blockKV, stopAfterOption().getValue()}, &error))) {
+          pm, {blockQ, blockKV, packGQA, stopAfterOption().getValue()},
+          &error))) {
     llvm::errs() << "attnc: error: " << error << "\n";
     return mlir::failure();
   }
@@ -246,6 +255,7 @@ int main(int argc, char **argv) {
     options.check = runCheck;
     options.blockQ = runBlockQ;
     options.blockKV = runBlockKV;
+    options.packGQA = runPackGQA;
     return runCommand(options);
   }
 

@@ -366,6 +366,77 @@ const std::vector<KernelVariant> &attnc::test::kernelVariants() {
          64,
          {40},
          {90}});
+    // Decode layout: the query heads of a KV head packed into the tile rows.
+    auto packed = [&](KernelVariant k) {
+      k.packGQA = true;
+      add(std::move(k));
+    };
+    packed({"packed_decode_gqa4_paged16",
+            "bf16",
+            128,
+            8,
+            2,
+            16,
+            "",
+            "",
+            causal,
+            64,
+            64,
+            {1, 3, 1},
+            {300, 17, 1}});
+    packed({"packed_prefix_lm_gqa8_paged5",
+            "fp16",
+            64,
+            8,
+            1,
+            5,
+            "  param prefix : i32[batch]\n",
+            "",
+            "kv <= q || kv < prefix[b]",
+            64,
+            32,
+            {2, 9},
+            {65, 40}});
+    // G = 3: 48-row tiles; ALiBi's slope[h] differs between a tile's rows.
+    packed({"packed_alibi_gqa3",
+            "fp16",
+            64,
+            6,
+            2,
+            0,
+            "  param slope : f32[q_heads]\n",
+            "score - slope[h] * (q - kv)",
+            causal,
+            48,
+            64,
+            {5, 1},
+            {90, 33}});
+    packed({"packed_document_q_longer",
+            "bf16",
+            64,
+            4,
+            1,
+            0,
+            "  param doc : i32[batch, ?]\n",
+            "",
+            "doc[b, q] == doc[b, kv] && kv <= q",
+            64,
+            16,
+            {9, 20},
+            {5, 70}});
+    packed({"packed_window_softcap_paged1",
+            "bf16",
+            64,
+            8,
+            2,
+            1,
+            "",
+            "20.0 * tanh(score / 20.0)",
+            "kv <= q && q - kv < 21",
+            64,
+            64,
+            {4, 1},
+            {100, 50}});
     return v;
   }();
   return variants;
@@ -400,6 +471,7 @@ BuiltVariant attnc::test::buildVariant(MLIRContext &context,
   PipelineOptions options;
   options.blockQ = variant.blockQ;
   options.blockKV = variant.blockKV;
+  options.packGQA = variant.packGQA;
   std::string error;
   FailureOr<CompiledModule> compiled =
       lowerAndEmit(*built.lowered, options, error);

@@ -30,6 +30,8 @@ struct KernelVariant {
   /// O must equal the reference exactly (each row sees one key: O is that
   /// key's V row).
   bool exact = false;
+  /// Pack the query heads of a KV head into the tile rows (decode layout).
+  bool packGQA = false;
 
   std::string specText() const;
 };

@@ -215,8 +215,8 @@ TEST_CASE("lowered programs that break the contract are rejected",
                                    "attn.tile_start q %qt {tile = 8}");
     ParsedKernel kernel = parseKernel(*context, text);
     CHECK_THAT(runExpectingError(kernel.kernel, in),
-               Contains("q tile size (8) differs from the program's block_q "
-                        "(16)"));
+               Contains("q tile size (8) differs from the program's query rows "
+                        "per tile (16)"));
   }
   SECTION("a tile whose static extents do not fit what was computed") {
     std::string text =

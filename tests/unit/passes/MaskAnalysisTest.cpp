@@ -144,8 +144,9 @@ TEST_CASE("mask analysis classifies tiles soundly (and exactly where it can)",
       TileClass tileClass =
           emitTileClass(builder, loc, mask,
                         TileRect{rect.getArgument(0), rect.getArgument(1),
-                                 rect.getArgument(2), rect.getArgument(3),
-                                 rect.getArgument(4), rect.getArgument(5)});
+                                 rect.getArgument(1), rect.getArgument(2),
+                                 rect.getArgument(3), rect.getArgument(4),
+                                 rect.getArgument(5)});
       // A terminator so that ScalarEval's run() visits every op.
       builder.create<attn::YieldOp>(loc, tileClass.canTrue);
 

@@ -81,30 +81,33 @@ TEST_CASE("every pipeline stage computes the attention of attn.sdpa",
         FAIL(error);
       double oTol = kernel.getDtype().isBF16() ? 1e-2 : 2e-3;
 
-      for (StringRef stage : attnPipelineStages()) {
-        INFO("after " << stage.str());
-        OwningOpRef<ModuleOp> module = build(context, name, text);
-        PassManager pm(&context, ModuleOp::getOperationName());
-        PipelineOptions options;
-        options.blockQ = 32;
-        options.blockKV = 16;
-        options.stopAfter = stage.str();
-        REQUIRE(succeeded(buildAttnPipeline(pm, options)));
-        REQUIRE(succeeded(pm.run(*module)));
-        attn::KernelOp lowered;
-        for (attn::KernelOp k : module->getOps<attn::KernelOp>())
-          if (k.getSymName() == kernel.getSymName())
-            lowered = k;
-        REQUIRE(lowered);
-        FailureOr<AttentionOutputs> actual =
-            interpretKernel(lowered, *inputs, error);
-        if (failed(actual))
-          FAIL(error);
-        OutputDiff diff = compareOutputs(*actual, *expected);
-        INFO("o rel err " << diff.oRelErr << ", lse diff " << diff.lseMaxAbsDiff
-                          << ", " << diff.firstMismatch);
-        CHECK(diff.within(oTol, 1e-3));
-      }
+      for (bool pack : {false, true})
+        for (StringRef stage : attnPipelineStages()) {
+          INFO("after " << stage.str() << (pack ? " (GQA packed)" : ""));
+          OwningOpRef<ModuleOp> module = build(context, name, text);
+          PassManager pm(&context, ModuleOp::getOperationName());
+          PipelineOptions options;
+          options.blockQ = 32;
+          options.blockKV = 16;
+          options.stopAfter = stage.str();
+          options.packGQA = pack;
+          REQUIRE(succeeded(buildAttnPipeline(pm, options)));
+          REQUIRE(succeeded(pm.run(*module)));
+          attn::KernelOp lowered;
+          for (attn::KernelOp k : module->getOps<attn::KernelOp>())
+            if (k.getSymName() == kernel.getSymName())
+              lowered = k;
+          REQUIRE(lowered);
+          FailureOr<AttentionOutputs> actual =
+              interpretKernel(lowered, *inputs, error);
+          if (failed(actual))
+            FAIL(error);
+          OutputDiff diff = compareOutputs(*actual, *expected);
+          INFO("o rel err " << diff.oRelErr << ", lse diff "
+                            << diff.lseMaxAbsDiff << ", "
+                            << diff.firstMismatch);
+          CHECK(diff.within(oTol, 1e-3));
+        }
     }
   }
 }
