@@ -161,6 +161,7 @@ private:
   //===--------------------------------------------------------------------===//
 
   LogicalResult emitBlock(Block &block);
+  void emitMergeKernel();
   LogicalResult emitOp(Operation &op);
   LogicalResult emitArith(Operation &op);
   LogicalResult emitFor(scf::ForOp op);
@@ -210,6 +211,9 @@ LogicalResult KernelEmitter::emit() {
   info.blockQ = *program.getBlockQ();
   info.blockKV = *program.getBlockKv();
   info.gqaPack = static_cast<int>(program.getPackFactor());
+  info.splitKV = program.getKvSplit();
+  if (info.splitKV)
+    info.mergeName = "attnc_" + info.specName + "_merge";
   info.threads = 32 * (info.blockQ / 16);
   // One K and one V tile, rows padded by 8 elements (SmemTile::kStride).
   int tileBytes = info.blockKV * (info.headDim + 8) * 2;
@@ -248,8 +252,15 @@ LogicalResult KernelEmitter::emit() {
   os.indent();
   os << "ATTNC_DYNAMIC_SMEM(unsigned char, smem);\n";
   Block &body = program.getBody().front();
-  os << "const int " << bind(body.getArgument(ProgramOp::kQTile), "qt")
-     << " = blockIdx.x;\n";
+  if (info.splitKV) {
+    os << "// grid.x runs over (query tile, split) pairs.\n";
+    os << "const int " << bind(body.getArgument(ProgramOp::kQTile), "qt")
+       << " = blockIdx.x / args.num_splits;\n";
+    os << "const int split = blockIdx.x % args.num_splits;\n";
+  } else {
+    os << "const int " << bind(body.getArgument(ProgramOp::kQTile), "qt")
+       << " = blockIdx.x;\n";
+  }
   os << "const int " << bind(body.getArgument(ProgramOp::kHead), "h")
      << " = blockIdx.y;\n";
   os << "const int " << bind(body.getArgument(ProgramOp::kBatch), "b")
@@ -281,7 +292,35 @@ LogicalResult KernelEmitter::emit() {
   os.unindent();
   os << "}\n";
   os << "#endif\n";
+  if (info.splitKV)
+    emitMergeKernel();
   return success();
+}
+
+void KernelEmitter::emitMergeKernel() {
+  os << "\n// attn.merge_splits: one (query row, head) per thread; grid "
+        "ceil(total_q * "
+     << info.qHeads << " / 128).\n";
+  os << "extern \"C\" __global__ void __launch_bounds__(128) " << info.mergeName
+     << "(const attnc::AttnKernelArgs args) {\n";
+  os << "  attnc::dev::mergeSplits<" << elementType() << ", " << info.headDim
+     << ">(args, " << info.qHeads << ");\n";
+  os << "}\n\n";
+  os << "#ifdef ATTNC_SIM\n";
+  os << "extern \"C\" int " << info.mergeName
+     << "_sim_launch(const attnc::AttnKernelArgs *args, unsigned gridX, "
+        "char *error, unsigned long errorSize) {\n";
+  os.indent();
+  os << "attnc::sim::LaunchStatus status = attnc::sim::launch(\""
+     << info.mergeName << "\", dim3(gridX), dim3(128), 0, " << info.mergeName
+     << ", *args);\n";
+  os << "if (status.ok())\n";
+  os << "  return 0;\n";
+  os << "std::snprintf(error, errorSize, \"%s\", status.message.c_str());\n";
+  os << "return 1;\n";
+  os.unindent();
+  os << "}\n";
+  os << "#endif\n";
 }
 
 LogicalResult KernelEmitter::emitBlock(Block &block) {
@@ -331,6 +370,8 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
         return defineScalar(op, "(" + name(o.getLen()) + " + " + t +
                                     " - 1) / " + t);
       })
+      .Case([&](SplitIndexOp) { return defineScalar(op, "split"); })
+      .Case([&](NumSplitsOp) { return defineScalar(op, "args.num_splits"); })
       .Case([&](KVStartOp o) {
         return defineScalar(op, "args.kv_indptr[" + name(o.getBatch()) + "]");
       })
@@ -463,6 +504,26 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
         auto type = cast<RankedTensorType>(o.getTile().getType());
         std::string b = name(o.getBatch()), row0 = name(o.getRow0());
         std::string rows = qLenOf(b) + " - " + row0;
+        if (info.splitKV) {
+          // This split's partial result, f32, in the workspace.
+          std::string plane = "static_cast<long long>(split) * args.qo_indptr"
+                              "[args.batch] * " +
+                              std::to_string(info.qHeads);
+          if (type.getRank() == 2)
+            os << "attnc::dev::storeO" << packArgs() << "(args.o_partial + ("
+               << plane << " * " << d << " + "
+               << firstElement(b, row0, o.getHead(), d) << "), "
+               << static_cast<long long>(info.qHeads) * d << "LL, " << rows
+               << ", " << name(o.getTile()) << headArgs(o.getHead(), d)
+               << ");\n";
+          else
+            os << "attnc::dev::storeLse" << packArgs()
+               << "(args.lse_partial + (" << plane << " + "
+               << firstElement(b, row0, o.getHead(), 1) << "), " << info.qHeads
+               << "LL, " << rows << ", " << name(o.getTile())
+               << headArgs(o.getHead(), 1) << ");\n";
+          return success();
+        }
         if (type.getRank() == 2) {
           os << "attnc::dev::storeO" << packArgs() << "(static_cast<" << T
              << " *>(args.o) + " << firstElement(b, row0, o.getHead(), d)

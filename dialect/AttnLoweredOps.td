@@ -46,10 +46,17 @@ def Attn_ProgramOp : Attn_Op<"program", [
     stores, and the positions and heads the score and mask regions see
     follow that mapping; `attn.tile_start q` then counts query rows (block_q
     / G per tile). Each K/V tile is read once for all G heads.
+
+    With `kv_split` (`attn-split-kv`), the grid also runs over splits
+    (`attn.split_index` of `attn.num_splits`, a launch argument): each
+    instance covers a chunk of the KV loop, and its `attn.store`s write that
+    split's partial O (f32) and LSE; the kernel's `attn.merge_splits`
+    combines them.
   }];
   let arguments = (ins OptionalAttr<I64Attr>:$block_q,
                        OptionalAttr<I64Attr>:$block_kv,
-                       OptionalAttr<I64Attr>:$gqa_pack);
+                       OptionalAttr<I64Attr>:$gqa_pack,
+                       UnitAttr:$kv_split);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = "attr-dict-with-keyword $body";
   let hasRegionVerifier = 1;
@@ -83,6 +90,30 @@ def Attn_TileStartOp : Attn_Op<"tile_start", [Pure]> {
   let arguments = (ins Attn_TileDimAttr:$dim, I32:$index, OptionalAttr<I64Attr>:$tile);
   let results = (outs I32:$row);
   let assemblyFormat = "$dim $index attr-dict";
+}
+
+def Attn_SplitIndexOp : Attn_Op<"split_index", [Pure]> {
+  let summary = "Which KV split this program instance computes";
+  let results = (outs I32:$index);
+  let assemblyFormat = "attr-dict";
+}
+
+def Attn_NumSplitsOp : Attn_Op<"num_splits", [Pure]> {
+  let summary = "How many splits the KV range is cut into (set at launch)";
+  let results = (outs I32:$count);
+  let assemblyFormat = "attr-dict";
+}
+
+def Attn_MergeSplitsOp : Attn_Op<"merge_splits", [HasParent<"KernelOp">]> {
+  let summary = "Combine the splits' partial O and LSE into O and LSE";
+  let description = [{
+    For every query row and head, over the splits s with partial (O_s,
+    LSE_s) written by the kernel's split program:
+      LSE = m + log sum_s exp(LSE_s - m),  m = max_s LSE_s
+      O   = sum_s exp(LSE_s - LSE) O_s
+    A row no split saw gets O = 0 and LSE = -inf (all LSE_s are -inf).
+  }];
+  let assemblyFormat = "attr-dict";
 }
 
 class Attn_SeqLenOp<string mnemonic, string what> : Attn_Op<mnemonic, [Pure]> {

@@ -112,6 +112,11 @@ struct RtValue {
 struct OutputSink {
   AttentionOutputs *outputs = nullptr;
   std::vector<uint8_t> oWritten, lseWritten; ///< per (query row, head)
+  /// Split-KV programs: the split being run, and each split's partial O
+  /// ([split, total_q, q_heads, head_dim]) and LSE, which attn.merge_splits
+  /// combines. split < 0: stores write the outputs.
+  int64_t split = -1;
+  std::vector<double> partialO, partialLse;
 };
 
 /// Walks blocks of ops on run-time values. One evaluator serves one kernel

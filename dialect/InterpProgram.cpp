@@ -8,11 +8,38 @@
 //===----------------------------------------------------------------------===//
 #include "dialect/InterpInternal.h"
 
+#include <cmath>
 #include <limits>
 
 using namespace mlir;
 using namespace attnc;
 using namespace attnc::interp;
+
+/// attn.merge_splits: LSE = m + log sum_s exp(LSE_s - m), O = sum_s
+/// exp(LSE_s - LSE) O_s; O = 0 and LSE = -inf where every split saw nothing.
+static void mergeSplits(OutputSink &sink, const Problem &p, int64_t numSplits) {
+  const double negInf = -std::numeric_limits<double>::infinity();
+  int64_t slots = p.totalQ * p.qHeads;
+  for (int64_t slot = 0; slot < slots; ++slot) {
+    double m = negInf;
+    for (int64_t s = 0; s < numSplits; ++s)
+      m = std::max(m, sink.partialLse[s * slots + slot]);
+    double sum = 0;
+    std::vector<double> o(p.headDim, 0.0);
+    if (m != negInf)
+      for (int64_t s = 0; s < numSplits; ++s) {
+        double w = std::exp(sink.partialLse[s * slots + slot] - m);
+        sum += w;
+        for (int64_t d = 0; d < p.headDim; ++d)
+          o[d] += w * sink.partialO[(s * slots + slot) * p.headDim + d];
+      }
+    for (int64_t d = 0; d < p.headDim; ++d)
+      sink.outputs->o[slot * p.headDim + d] =
+          roundToType(sum > 0 ? o[d] / sum : 0.0, p.dtype);
+    sink.outputs->lse[slot] = sum > 0 ? m + std::log(sum) : negInf;
+    sink.oWritten[slot] = sink.lseWritten[slot] = 1;
+  }
+}
 
 FailureOr<AttentionOutputs> interp::interpretProgram(attn::ProgramOp program,
                                                      const Problem &p,
@@ -43,25 +70,39 @@ FailureOr<AttentionOutputs> interp::interpretProgram(attn::ProgramOp program,
     queryRowsPerTile = *ev.blockQ / ev.pack;
   Block &body = program.getBody().front();
   SmallVector<RtValue, 1> yielded;
-  for (int64_t b = 0; b < p.batch; ++b) {
-    int64_t qLen = p.qLen(b);
-    int64_t numQTiles = queryRowsPerTile
-                            ? (qLen + *queryRowsPerTile - 1) / *queryRowsPerTile
-                            : (qLen > 0 ? 1 : 0);
-    for (int64_t h = 0; h < heads; ++h)
-      for (int64_t qt = 0; qt < numQTiles; ++qt) {
-        ev.clear();
-        ev.bind(program.getBatch(), RtValue::ofInt(b, 32));
-        ev.bind(program.getHead(), RtValue::ofInt(h, 32));
-        ev.bind(program.getQTile(), RtValue::ofInt(qt, 32));
-        if (failed(ev.runBlock(body, yielded))) {
-          error += " [program b=" + std::to_string(b) +
-                   ", h=" + std::to_string(h) + ", qt=" + std::to_string(qt) +
-                   "]";
-          return failure();
-        }
-      }
+  bool split = program.getKvSplit();
+  int64_t numSplits = split ? p.in->numSplits : 1;
+  if (numSplits < 1)
+    return ev.fail(program, "numSplits must be at least 1");
+  if (split) {
+    sink.partialO.assign(numSplits * p.totalQ * p.qHeads * p.headDim, nan);
+    sink.partialLse.assign(numSplits * p.totalQ * p.qHeads, nan);
   }
+  for (int64_t s = 0; s < numSplits; ++s)
+    for (int64_t b = 0; b < p.batch; ++b) {
+      if (split)
+        sink.split = s;
+      int64_t qLen = p.qLen(b);
+      int64_t numQTiles =
+          queryRowsPerTile ? (qLen + *queryRowsPerTile - 1) / *queryRowsPerTile
+                           : (qLen > 0 ? 1 : 0);
+      for (int64_t h = 0; h < heads; ++h)
+        for (int64_t qt = 0; qt < numQTiles; ++qt) {
+          ev.clear();
+          ev.bind(program.getBatch(), RtValue::ofInt(b, 32));
+          ev.bind(program.getHead(), RtValue::ofInt(h, 32));
+          ev.bind(program.getQTile(), RtValue::ofInt(qt, 32));
+          if (failed(ev.runBlock(body, yielded))) {
+            error += " [program b=" + std::to_string(b) +
+                     ", h=" + std::to_string(h) + ", qt=" + std::to_string(qt) +
+                     "]";
+            return failure();
+          }
+        }
+    }
+
+  if (split)
+    mergeSplits(sink, p, numSplits);
 
   for (int64_t b = 0; b < p.batch; ++b)
     for (int64_t i = 0; i < p.qLen(b); ++i)

@@ -213,6 +213,16 @@ LogicalResult Evaluator::runStore(attn::StoreOp op) {
   for (int64_t r = 0; r < t->rows() && *row0 + r / pack < qLen; ++r) {
     int64_t head = pack > 1 ? *h * pack + r % pack : *h;
     int64_t slot = (p.qStart(*b) + *row0 + r / pack) * p.qHeads + head;
+    if (sink->split >= 0) {
+      // A split's partial result: f32, unrounded, merged later.
+      int64_t base = sink->split * p.totalQ * p.qHeads + slot;
+      if (isO)
+        for (int64_t d = 0; d < p.headDim; ++d)
+          sink->partialO[base * p.headDim + d] = t->data[r * p.headDim + d];
+      else
+        sink->partialLse[base] = t->data[r];
+      continue;
+    }
     if (isO) {
       for (int64_t d = 0; d < p.headDim; ++d)
         sink->outputs->o[slot * p.headDim + d] =
@@ -549,6 +559,16 @@ LogicalResult Evaluator::runTileOp(Operation &op, bool &handled) {
                              o.getKvHead(), o.getRow0(), o.getType());
           })
           .Case([&](attn::StoreOp o) { return runStore(o); })
+          .Case([&](attn::SplitIndexOp o) -> LogicalResult {
+            if (!sink || sink->split < 0)
+              return fail(o, "used outside a split-KV program");
+            bind(o, RtValue::ofInt(sink->split, 32));
+            return success();
+          })
+          .Case([&](attn::NumSplitsOp o) {
+            bind(o, RtValue::ofInt(problem.in->numSplits, 32));
+            return success();
+          })
           .Case([&](attn::FillOp o) { return runFill(*this, o); })
           .Case([&](attn::QKOp o) { return runQK(*this, o); })
           .Case([&](attn::ScoreModOp o) {

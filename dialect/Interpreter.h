@@ -77,6 +77,9 @@ struct AttentionInputs {
   /// Runtime parameters by name (without '@'); scalars have shape {}.
   std::map<std::string, HostTensor> params;
 
+  /// Split-KV programs (attn.program kv_split): how many splits the KV
+  /// range is cut into, as the launch would choose.
+  int64_t numSplits = 1;
   /// Number of sequences (qoIndptr.size() - 1, or 0 when empty).
   int64_t batch() const;
 };

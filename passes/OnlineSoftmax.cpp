@@ -67,7 +67,7 @@ FailureOr<ProgramOp> attnc::convertToOnlineSoftmax(RewriterBase &rewriter,
 
   rewriter.setInsertionPoint(sdpa);
   auto program = rewriter.create<ProgramOp>(loc, IntegerAttr(), IntegerAttr(),
-                                            IntegerAttr());
+                                            IntegerAttr(), UnitAttr());
   Block *body = rewriter.createBlock(&program.getBody(), {}, {i32, i32, i32},
                                      {loc, loc, loc});
   Value b = body->getArgument(ProgramOp::kBatch);

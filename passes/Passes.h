@@ -26,6 +26,11 @@ convertToOnlineSoftmax(mlir::RewriterBase &rewriter, attn::KernelOp kernel);
 mlir::LogicalResult packGQA(mlir::RewriterBase &rewriter, attn::KernelOp kernel,
                             attn::ProgramOp program);
 
+/// Splits the KV loop of tiled `program` across program instances and adds
+/// the kernel's attn.merge_splits; a no-op for a split program.
+mlir::LogicalResult splitKV(mlir::RewriterBase &rewriter, attn::KernelOp kernel,
+                            attn::ProgramOp program);
+
 /// Fills tile sizes left at 0 with the defaults for `headDim`.
 void defaultTileSizes(int64_t headDim, int64_t &blockQ, int64_t &blockKV);
 
@@ -53,6 +58,8 @@ struct PipelineOptions {
   int64_t blockKV = 0;
   /// Pack GQA query heads into tile rows (the decode layout).
   bool packGQA = false;
+  /// Split the KV loop across program instances (flash-decoding).
+  bool splitKV = false;
   /// Stop after the pass with this command-line name (empty: run all).
   std::string stopAfter;
 };

@@ -85,6 +85,21 @@ def AttnMaskAnalysis : Pass<"attn-mask-analysis", "::attnc::attn::KernelOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def AttnSplitKV : Pass<"attn-split-kv", "::attnc::attn::KernelOp"> {
+  let summary = "Split each sequence's KV loop across program instances (flash-decoding)";
+  let description = [{
+    With few query rows (decode), one program per (query tile, head,
+    sequence) leaves most of a GPU idle. This pass adds a split dimension:
+    instance s of S (`attn.split_index`, `attn.num_splits`, S chosen at
+    launch) runs the KV loop over its chunk of the visible tiles,
+      chunk = ceil((hi - lo) / S),  [lo + s chunk, min(lo + (s + 1) chunk, hi)),
+    and writes a partial O and LSE; `attn.merge_splits` then combines them
+    weighted by exp(LSE_s - LSE). An empty chunk leaves l = 0: O_s = 0,
+    LSE_s = -inf, weight 0. Runs after attn-mask-analysis (it splits the
+    narrowed range).
+  }];
+}
+
 def AttnPrefetchKV : Pass<"attn-prefetch-kv", "::attnc::attn::KernelOp"> {
   let summary = "Load the next K tile while the current one is used";
   let description = [{

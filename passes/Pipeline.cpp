@@ -11,13 +11,10 @@ using namespace mlir;
 using namespace attnc;
 
 ArrayRef<StringRef> attnc::attnPipelineStages() {
-  static const StringRef stages[] = {"attn-online-softmax",
-                                     "attn-pack-gqa",
-                                     "attn-tile",
-                                     "attn-block-table",
-                                     "attn-mask-analysis",
-                                     "attn-prefetch-kv",
-                                     "cleanup"};
+  static const StringRef stages[] = {"attn-online-softmax", "attn-pack-gqa",
+                                     "attn-tile",           "attn-block-table",
+                                     "attn-mask-analysis",  "attn-split-kv",
+                                     "attn-prefetch-kv",    "cleanup"};
   return stages;
 }
 
@@ -53,7 +50,12 @@ LogicalResult attnc::buildAttnPipeline(OpPassManager &pm,
     return success();
   if (addStage(stages[4], [&] { kernel.addPass(createAttnMaskAnalysis()); }))
     return success();
-  if (addStage(stages[5], [&] { kernel.addPass(createAttnPrefetchKV()); }))
+  if (addStage(stages[5], [&] {
+        if (options.splitKV)
+          kernel.addPass(createAttnSplitKV());
+      }))
+    return success();
+  if (addStage(stages[6], [&] { kernel.addPass(createAttnPrefetchKV()); }))
     return success();
   // Cleanup inside each program: constants hoist to the program's entry,
   // which the kernel body (attn ops only) must not receive.
@@ -72,6 +74,9 @@ struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
       *this, "block-kv",
       llvm::cl::desc("KV rows per loop iteration (0: by head_dim)"),
       llvm::cl::init(0)};
+  Option<bool> splitKV{*this, "split-kv",
+                       llvm::cl::desc("Split the KV loop across programs"),
+                       llvm::cl::init(false)};
   Option<bool> packGQA{*this, "pack-gqa",
                        llvm::cl::desc("Pack GQA query heads into tile rows"),
                        llvm::cl::init(false)};
@@ -85,13 +90,14 @@ void attnc::registerAttnPipelines() {
   registerAttnBlockTable();
   registerAttnMaskAnalysis();
   registerAttnPrefetchKV();
+  registerAttnSplitKV();
   PassPipelineRegistration<PipelineCLOptions>(
       "attn-pipeline",
       "The canonical lowering: online softmax, tile, block table, mask "
       "analysis, cleanup",
       [](OpPassManager &pm, const PipelineCLOptions &options) {
-        (void)buildAttnPipeline(pm,
-                                PipelineOptions{options.blockQ, options.blockKV,
-                                                options.packGQA, ""});
+        (void)buildAttnPipeline(
+            pm, PipelineOptions{options.blockQ, options.blockKV,
+                                options.packGQA, options.splitKV, ""});
       });
 }

@@ -24,9 +24,12 @@ namespace attnc {
 class LoadedKernel {
 public:
   virtual ~LoadedKernel() = default;
-  /// Runs `args` over grid (gridX, q_heads, batch).
+  /// Runs `args` over grid (gridX, heads, batch).
   virtual Status launch(const AttnKernelArgs &args, unsigned gridX,
                         void *stream) = 0;
+  /// Split-KV kernels: runs the merge kernel over grid (gridX).
+  virtual Status launchMerge(const AttnKernelArgs &args, unsigned gridX,
+                             void *stream) = 0;
 };
 
 class Backend {
@@ -41,12 +44,17 @@ public:
   /// What the compiled code depends on besides the source (architecture,
   /// compiler version): part of every cache key.
   virtual std::string cacheTag() const = 0;
+  /// Multiprocessors to fill (split-KV sizes its grid by it).
+  virtual int multiprocessorCount() const = 0;
   /// Compiles (or finds in the cache) and loads `source`'s kernel `info`.
   virtual Expected<std::unique_ptr<LoadedKernel>>
   load(const std::string &source, const KernelInfo &info) = 0;
 
   // Memory in the backend's kind, for tensors the caller stages.
-  virtual Expected<void *> allocate(size_t bytes) = 0;
+  /// `name` says what the memory holds (sim's checked mode names it when
+  /// a kernel strays out of it).
+  virtual Expected<void *> allocate(size_t bytes,
+                                    const std::string &name = "buffer") = 0;
   virtual void release(void *ptr) = 0;
   virtual Status copyIn(void *dst, const void *hostSrc, size_t bytes) = 0;
   virtual Status copyOut(void *hostDst, const void *src, size_t bytes) = 0;

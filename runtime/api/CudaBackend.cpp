@@ -16,6 +16,7 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
 
 using namespace attnc;
 using namespace attnc::cuda;
@@ -24,8 +25,17 @@ namespace {
 
 class CudaKernel : public LoadedKernel {
 public:
-  CudaKernel(CudaModule module, unsigned gridHeads)
-      : module(std::move(module)), gridHeads(gridHeads) {}
+  CudaKernel(CudaModule module, std::optional<CudaModule> merge,
+             unsigned gridHeads)
+      : module(std::move(module)), merge(std::move(merge)),
+        gridHeads(gridHeads) {}
+  Status launchMerge(const AttnKernelArgs &args, unsigned gridX,
+                     void *stream) override {
+    if (!merge)
+      return Status::error(ErrorCode::InvalidArgument,
+                           "the kernel has no split-KV merge step");
+    return merge->launch(args, gridX, 1, 1, static_cast<CUstream>(stream));
+  }
   Status launch(const AttnKernelArgs &args, unsigned gridX,
                 void *stream) override {
     return module.launch(args, gridX, gridHeads,
@@ -35,6 +45,7 @@ public:
 
 private:
   CudaModule module;
+  std::optional<CudaModule> merge;
   unsigned gridHeads;
 };
 
@@ -64,8 +75,7 @@ public:
     if (std::optional<std::vector<char>> image = cache.get(key)) {
       Expected<CudaModule> module = CudaModule::load(*device, *image, info);
       if (module)
-        return std::unique_ptr<LoadedKernel>(
-            new CudaKernel(module.takeValue(), info.gridHeads()));
+        return withMerge(module.takeValue(), info);
       // An image the driver rejects is rebuilt below.
     }
     Expected<CudaModule> module = CudaModule::compile(*device, source, info);
@@ -73,11 +83,33 @@ public:
       return module.takeStatus();
     // A cache that cannot be written costs a recompile next time, no more.
     (void)cache.put(key, module->image());
-    return std::unique_ptr<LoadedKernel>(
-        new CudaKernel(module.takeValue(), info.gridHeads()));
+    return withMerge(module.takeValue(), info);
   }
 
-  Expected<void *> allocate(size_t bytes) override {
+  /// The kernel, plus its merge function (same image) for split-KV.
+  Expected<std::unique_ptr<LoadedKernel>> withMerge(CudaModule module,
+                                                    const KernelInfo &info) {
+    std::optional<CudaModule> merge;
+    if (info.splitKV) {
+      KernelInfo mergeInfo = info;
+      mergeInfo.name = info.mergeName;
+      mergeInfo.threads = 128;
+      mergeInfo.sharedBytes = 0;
+      Expected<CudaModule> m =
+          CudaModule::load(*device, module.image(), mergeInfo);
+      if (!m)
+        return m.takeStatus();
+      merge = m.takeValue();
+    }
+    return std::unique_ptr<LoadedKernel>(
+        new CudaKernel(std::move(module), std::move(merge), info.gridHeads()));
+  }
+
+  int multiprocessorCount() const override {
+    return device->properties().smCount;
+  }
+
+  Expected<void *> allocate(size_t bytes, const std::string &) override {
     Expected<DeviceBuffer> buffer = DeviceBuffer::allocate(*device, bytes);
     if (!buffer)
       return buffer.takeStatus();

@@ -89,7 +89,7 @@ private:
 } // namespace
 
 Status Runtime::run(const Kernel &kernel, const AttentionTensors &tensors,
-                    void *stream) {
+                    void *stream, int numSplits) {
   const KernelInfo &info = kernel.info;
   HostIndices indices(*backendImpl);
   HostIndexData host;
@@ -157,5 +157,65 @@ Status Runtime::run(const Kernel &kernel, const AttentionTensors &tensors,
   int64_t rowsPerBlock = info.queryRowsPerBlock();
   unsigned gridX =
       static_cast<unsigned>((maxQ + rowsPerBlock - 1) / rowsPerBlock);
-  return kernel.loaded->launch(args, gridX, stream);
+  if (!info.splitKV)
+    return kernel.loaded->launch(args, gridX, stream);
+
+  // Split-KV: the KV range of every program is cut into numSplits chunks,
+  // each writing partial results to the workspace; the merge combines them.
+  int64_t maxKV = 0;
+  const HostI32 &lengths = info.paged ? host.kvLens : host.kvIndptr;
+  for (int64_t b = 0; b < args.batch; ++b)
+    maxKV = std::max<int64_t>(maxKV, info.paged ? lengths.data[b]
+                                                : lengths.data[b + 1] -
+                                                      lengths.data[b]);
+  if (numSplits < 0 || numSplits > 1024)
+    return Status::error(ErrorCode::InvalidArgument,
+                         "numSplits must be in 0..1024, got " +
+                             std::to_string(numSplits));
+  if (numSplits == 0)
+    numSplits = chooseSplits(
+        info, static_cast<int64_t>(gridX) * info.gridHeads() * args.batch,
+        maxKV, backendImpl->multiprocessorCount());
+  int64_t slots =
+      static_cast<int64_t>(host.qoIndptr.data[args.batch]) * info.qHeads;
+  size_t lseBytes = numSplits * slots * sizeof(float);
+  size_t bytes = lseBytes * (1 + info.headDim);
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (bytes > workspaceBytes) {
+      if (workspace)
+        backendImpl->release(workspace);
+      workspace = nullptr;
+      workspaceBytes = 0;
+      Expected<void *> grown =
+          backendImpl->allocate(bytes, "split-KV workspace");
+      if (!grown)
+        return grown.takeStatus();
+      workspace = *grown;
+      workspaceBytes = bytes;
+    }
+  }
+  args.num_splits = numSplits;
+  args.lse_partial = static_cast<float *>(workspace);
+  args.o_partial =
+      reinterpret_cast<float *>(static_cast<char *>(workspace) + lseBytes);
+  Status launched = kernel.loaded->launch(args, gridX * numSplits, stream);
+  if (!launched.ok())
+    return launched;
+  return kernel.loaded->launchMerge(
+      args, static_cast<unsigned>((slots + 127) / 128), stream);
+}
+
+int Runtime::chooseSplits(const KernelInfo &info, int64_t programs,
+                          int64_t maxKVLen, int multiprocessors) {
+  int64_t kvTiles = (maxKVLen + info.blockKV - 1) / info.blockKV;
+  int64_t wanted =
+      programs > 0 ? (2 * multiprocessors + programs - 1) / programs : 1;
+  return static_cast<int>(
+      std::max<int64_t>(1, std::min<int64_t>({wanted, 16, kvTiles})));
+}
+
+Runtime::~Runtime() {
+  if (workspace)
+    backendImpl->release(workspace);
 }

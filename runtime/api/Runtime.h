@@ -54,9 +54,17 @@ public:
   Expected<Kernel> load(const std::string &source, const KernelInfo &info);
 
   /// Checks `tensors` against the kernel, then launches it. Tensors must be
-  /// in the backend's memory (host memory for sim).
+  /// in the backend's memory (host memory for sim). A split-KV kernel runs
+  /// with `numSplits` splits, or (0) as many as fill the device.
   Status run(const Kernel &kernel, const AttentionTensors &tensors,
-             void *stream = nullptr);
+             void *stream = nullptr, int numSplits = 0);
+
+  /// The split count run() picks for a split-KV kernel: enough programs to
+  /// give every multiprocessor two, at most 16 and at most one per KV tile.
+  static int chooseSplits(const KernelInfo &info, int64_t programs,
+                          int64_t maxKVLen, int multiprocessors);
+
+  ~Runtime();
 
 private:
   Runtime(std::unique_ptr<Backend> backend, std::string note)
@@ -66,6 +74,9 @@ private:
   std::string selectionNote;
   std::mutex mutex;
   std::map<std::string, std::shared_ptr<LoadedKernel>> loaded;
+  /// Split-KV partial results, grown as needed, freed with the runtime.
+  void *workspace = nullptr;
+  size_t workspaceBytes = 0;
 };
 
 } // namespace attnc

@@ -1,6 +1,7 @@
 //===- SimBackend.cpp - Kernels on the CPU under the SIMT emulator --------===//
 #include "runtime/api/Backend.h"
 #include "runtime/jit/HostCompiler.h"
+#include "runtime/sim/Launch.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -11,19 +12,32 @@ namespace {
 
 class SimKernel : public LoadedKernel {
 public:
-  SimKernel(std::shared_ptr<jit::SimModule> module, jit::SimModule::LaunchFn fn)
-      : module(std::move(module)), fn(fn) {}
+  SimKernel(std::shared_ptr<jit::SimModule> module, jit::SimModule::LaunchFn fn,
+            jit::SimModule::LaunchFn merge)
+      : module(std::move(module)), fn(fn), merge(merge) {}
 
   Status launch(const AttnKernelArgs &args, unsigned gridX, void *) override {
+    return run(fn, args, gridX);
+  }
+  Status launchMerge(const AttnKernelArgs &args, unsigned gridX,
+                     void *) override {
+    if (!merge)
+      return Status::error(ErrorCode::InvalidArgument,
+                           "the kernel has no split-KV merge step");
+    return run(merge, args, gridX);
+  }
+
+private:
+  static Status run(jit::SimModule::LaunchFn f, const AttnKernelArgs &args,
+                    unsigned gridX) {
     char message[4096] = {};
-    if (fn(&args, gridX, message, sizeof message) != 0)
+    if (f(&args, gridX, message, sizeof message) != 0)
       return Status::error(ErrorCode::LaunchError, message);
     return Status::success();
   }
 
-private:
   std::shared_ptr<jit::SimModule> module;
-  jit::SimModule::LaunchFn fn;
+  jit::SimModule::LaunchFn fn, merge;
 };
 
 class SimBackend : public Backend {
@@ -36,6 +50,9 @@ public:
   }
   MemoryKind memoryKind() const override { return MemoryKind::Host; }
   std::string cacheTag() const override { return "sim"; }
+  /// The emulator has no multiprocessors; a GPU-like figure keeps split-KV
+  /// choices the same shape as on a device.
+  int multiprocessorCount() const override { return 108; }
 
   Expected<std::unique_ptr<LoadedKernel>>
   load(const std::string &source, const KernelInfo &info) override {
@@ -47,21 +64,28 @@ public:
     if (!module)
       return Status::error(ErrorCode::CompileError, error);
     jit::SimModule::LaunchFn fn = module->launcher(info.name);
-    if (!fn)
+    jit::SimModule::LaunchFn merge =
+        info.splitKV ? module->launcher(info.mergeName) : nullptr;
+    if (!fn || (info.splitKV && !merge))
       return Status::error(ErrorCode::NotFound,
                            "the sim module has no launcher for " + info.name);
-    return std::unique_ptr<LoadedKernel>(new SimKernel(module, fn));
+    return std::unique_ptr<LoadedKernel>(new SimKernel(module, fn, merge));
   }
 
-  Expected<void *> allocate(size_t bytes) override {
+  Expected<void *> allocate(size_t bytes, const std::string &name) override {
     void *p = std::aligned_alloc(256, (bytes + 255) / 256 * 256 + 256);
     if (!p)
       return Status::error(ErrorCode::OutOfMemory, "cannot allocate " +
                                                        std::to_string(bytes) +
                                                        " bytes of host memory");
+    // Known to checked mode, which bound-checks every kernel access.
+    sim::registerBuffer(p, bytes, name);
     return p;
   }
-  void release(void *ptr) override { std::free(ptr); }
+  void release(void *ptr) override {
+    sim::unregisterBuffer(ptr);
+    std::free(ptr);
+  }
   Status copyIn(void *dst, const void *src, size_t bytes) override {
     std::memcpy(dst, src, bytes);
     return Status::success();

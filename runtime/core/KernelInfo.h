@@ -28,6 +28,11 @@ struct KernelInfo {
   /// head). Packed, a program covers a KV head and blockQ / gqaPack query
   /// rows.
   int gqaPack = 1;
+  /// Split-KV: the grid's x runs over (query tile, split), the kernel
+  /// writes partial results to the workspace, and `mergeName` (128 threads
+  /// per block, one (query row, head) per thread) combines them.
+  bool splitKV = false;
+  std::string mergeName;
 
   /// grid.y: query heads, or KV heads when packed.
   int gridHeads() const { return gqaPack > 1 ? kvHeads : qHeads; }

@@ -298,6 +298,48 @@ ATTNC_DEVICE void storeLse(float *lse, long long rowStride, int rowsValid,
   }
 }
 
+/// attn.merge_splits for one (query row, head) per thread: combines the
+/// splits' partial O and LSE from the workspace into O (type T) and LSE.
+template <typename T, int D>
+ATTNC_DEVICE void mergeSplits(const AttnKernelArgs &args, int qHeads) {
+  const long long slot =
+      static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const long long slots =
+      static_cast<long long>(loadGlobal(args.qo_indptr + args.batch)) * qHeads;
+  if (slot >= slots)
+    return;
+  float m = negInf();
+  for (int s = 0; s < args.num_splits; ++s)
+    m = fmaxf(m, loadGlobal(args.lse_partial + s * slots + slot));
+  float sum = 0.0f;
+  float weights[16];
+  for (int s = 0; s < args.num_splits; ++s) {
+    const float w =
+        m == negInf()
+            ? 0.0f
+            : expf(loadGlobal(args.lse_partial + s * slots + slot) - m);
+    if (s < 16)
+      weights[s] = w;
+    sum += w;
+  }
+  const float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
+  T *o = static_cast<T *>(args.o) + slot * D;
+  for (int d = 0; d < D; ++d) {
+    float acc = 0.0f;
+    for (int s = 0; s < args.num_splits; ++s) {
+      const float w =
+          s < 16 ? weights[s]
+                 : (m == negInf()
+                        ? 0.0f
+                        : expf(loadGlobal(args.lse_partial + s * slots + slot) -
+                               m));
+      acc += w * loadGlobal(args.o_partial + (s * slots + slot) * D + d);
+    }
+    storeGlobal(o + d, fromFloat<T>(acc * inv));
+  }
+  storeGlobal(args.lse + slot, sum > 0.0f ? m + logf(sum) : negInf());
+}
+
 } // namespace attnc::dev
 
 #endif // ATTNC_DEVICE_ATTENTION_TILE_CUH

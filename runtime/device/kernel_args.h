@@ -35,6 +35,12 @@ struct AttnKernelArgs {
   const int *kv_lens;
   int max_pages;
   int batch;
+  /// Split-KV kernels: how many splits, and the workspace of partial
+  /// results: o_partial [num_splits, total_q, q_heads, head_dim] and
+  /// lse_partial [num_splits, total_q, q_heads], f32.
+  int num_splits;
+  float *o_partial;
+  float *lse_partial;
   const void *params[kMaxParams];
   int param_dims[kMaxParams][kMaxParamRank];
 };

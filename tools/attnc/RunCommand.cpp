@@ -103,6 +103,7 @@ std::optional<CompiledSpec> compileSpec(mlir::MLIRContext &context,
   pipeline.blockQ = options.blockQ;
   pipeline.blockKV = options.blockKV;
   pipeline.packGQA = options.packGQA;
+  pipeline.splitKV = options.splitKV;
   mlir::FailureOr<CompiledModule> cuda =
       lowerAndEmit(*lowered, pipeline, error);
   if (mlir::failed(cuda)) {
@@ -291,7 +292,7 @@ int attnc::runCommand(const RunOptions &options) {
   AttentionTensors tensors;
   Status s = staged.stage(*inputs, tensors);
   if (s.ok())
-    s = (*runtime)->run(*kernel, tensors);
+    s = (*runtime)->run(*kernel, tensors, nullptr, options.splits);
   if (s.ok())
     s = (*runtime)->backend().synchronize(nullptr);
   if (!s.ok())

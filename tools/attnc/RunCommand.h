@@ -19,6 +19,8 @@ struct RunOptions {
   bool check = false;
   int64_t blockQ = 0, blockKV = 0; ///< 0: chosen from head_dim
   bool packGQA = false;
+  bool splitKV = false;
+  int splits = 0; ///< with splitKV; 0: the runtime chooses
 };
 
 /// Compiles the spec, runs it on the inputs, writes/checks the outputs.

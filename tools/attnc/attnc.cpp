@@ -81,6 +81,14 @@ cl::opt<bool>
              cl::desc("Compare with the float64 reference; print the error "
                       "norms and PASS/FAIL (exit code 1 on FAIL)"),
              cl::sub(runSub));
+cl::opt<bool>
+    runSplitKV("split-kv",
+               cl::desc("Split the KV range across program instances"),
+               cl::sub(runSub));
+cl::opt<int> runSplits("splits",
+                       cl::desc("Number of KV splits with --split-kv (0: "
+                                "chosen from the problem and the device)"),
+                       cl::init(0), cl::sub(runSub));
 cl::opt<bool> runPackGQA("pack-gqa",
                          cl::desc("Pack GQA query heads into tile rows"),
                          cl::sub(runSub));
@@ -153,6 +161,11 @@ cl::opt<bool> packGQA(
     cl::desc("Pack the query heads of each KV head into the rows of one tile "
              "(the decode layout: K/V read once per KV head)"),
     cl::cat(attncCategory));
+cl::opt<bool> splitKV(
+    "split-kv",
+    cl::desc("Split each sequence's KV range across program instances, with "
+             "a merge kernel (flash-decoding)"),
+    cl::cat(attncCategory));
 cl::opt<bool> printIRAfterAll("print-ir-after-all",
                               cl::desc("Print the IR after every pass"),
                               cl::cat(attncCategory));
@@ -170,7 +183,7 @@ mlir::LogicalResult lowerModule(mlir::MLIRContext &context,
   mlir::PassManager pm(&context, mlir::ModuleOp::getOperationName());
   std::string error;
   if (failed(buildAttnPipeline(
-          pm, {blockQ, blockKV, packGQA, stopAfterOption().getValue()},
+          pm, {blockQ, blockKV, packGQA, splitKV, stopAfterOption().getValue()},
           &error))) {
     llvm::errs() << "attnc: error: " << error << "\n";
     return mlir::failure();
@@ -256,6 +269,8 @@ int main(int argc, char **argv) {
     options.blockQ = runBlockQ;
     options.blockKV = runBlockKV;
     options.packGQA = runPackGQA;
+    options.splitKV = runSplitKV;
+    options.splits = runSplits;
     return runCommand(options);
   }
 

@@ -14,48 +14,53 @@ StagedTensors::~StagedTensors() {
 Status StagedTensors::stage(const AttentionInputs &in, AttentionTensors &out) {
   MemoryKind kind = backend.memoryKind();
   DType elem = info.bf16 ? DType::BF16 : DType::F16;
-  auto halfs = [&](const HostTensor &t, TensorRef &ref) -> Status {
+  auto halfs = [&](const char *name, const HostTensor &t,
+                   TensorRef &ref) -> Status {
     std::vector<uint16_t> bits;
     bits.reserve(t.f.size());
     for (double x : t.f)
       bits.push_back(info.bf16 ? sim::floatToBf16Bits(static_cast<float>(x))
                                : sim::floatToHalfBits(static_cast<float>(x)));
-    return put(bits.data(), bits.size() * 2, elem, t.shape, kind, ref);
+    return put(name, bits.data(), bits.size() * 2, elem, t.shape, kind, ref);
   };
-  auto ints = [&](const std::vector<int32_t> &v, std::vector<int64_t> shape,
-                  TensorRef &ref) -> Status {
-    return put(v.data(), v.size() * 4, DType::I32, std::move(shape), kind, ref);
+  auto ints = [&](const char *name, const std::vector<int32_t> &v,
+                  std::vector<int64_t> shape, TensorRef &ref) -> Status {
+    return put(name, v.data(), v.size() * 4, DType::I32, std::move(shape), kind,
+               ref);
   };
   int64_t batch = in.batch();
-  Status s = halfs(in.q, out.q);
+  Status s = halfs("q", in.q, out.q);
   if (s.ok())
-    s = ints(in.qoIndptr, {static_cast<int64_t>(in.qoIndptr.size())},
-             out.qoIndptr);
+    s = ints("qo_indptr", in.qoIndptr,
+             {static_cast<int64_t>(in.qoIndptr.size())}, out.qoIndptr);
   if (s.ok() && info.paged) {
-    s = halfs(in.kCache, out.kCache);
+    s = halfs("k_cache", in.kCache, out.kCache);
     if (s.ok())
-      s = halfs(in.vCache, out.vCache);
+      s = halfs("v_cache", in.vCache, out.vCache);
     if (s.ok())
-      s = ints(in.blockTable, {batch, in.maxPages}, out.blockTable);
+      s = ints("block_table", in.blockTable, {batch, in.maxPages},
+               out.blockTable);
     if (s.ok())
-      s = ints(in.kvLens, {static_cast<int64_t>(in.kvLens.size())}, out.kvLens);
+      s = ints("kv_lens", in.kvLens, {static_cast<int64_t>(in.kvLens.size())},
+               out.kvLens);
   } else if (s.ok()) {
-    s = halfs(in.k, out.k);
+    s = halfs("k", in.k, out.k);
     if (s.ok())
-      s = halfs(in.v, out.v);
+      s = halfs("v", in.v, out.v);
     if (s.ok())
-      s = ints(in.kvIndptr, {static_cast<int64_t>(in.kvIndptr.size())},
-               out.kvIndptr);
+      s = ints("kv_indptr", in.kvIndptr,
+               {static_cast<int64_t>(in.kvIndptr.size())}, out.kvIndptr);
   }
   for (auto &[name, t] : in.params) {
     if (!s.ok())
       break;
     TensorRef &ref = out.params[name];
     if (t.isInt) {
-      s = ints(t.i, t.shape, ref);
+      s = ints(name.c_str(), t.i, t.shape, ref);
     } else {
       std::vector<float> f(t.f.begin(), t.f.end());
-      s = put(f.data(), f.size() * 4, DType::F32, t.shape, kind, ref);
+      s = put(name.c_str(), f.data(), f.size() * 4, DType::F32, t.shape, kind,
+              ref);
     }
   }
   if (!s.ok())
@@ -66,10 +71,10 @@ Status StagedTensors::stage(const AttentionInputs &in, AttentionTensors &out) {
                               info.bf16 ? 0x7fc0 : 0x7e00);
   std::vector<float> lseInit(totalQ * info.qHeads,
                              std::numeric_limits<float>::quiet_NaN());
-  s = put(oInit.data(), oInit.size() * 2, elem,
+  s = put("o", oInit.data(), oInit.size() * 2, elem,
           {totalQ, info.qHeads, info.headDim}, kind, out.o);
   if (s.ok())
-    s = put(lseInit.data(), lseInit.size() * 4, DType::F32,
+    s = put("lse", lseInit.data(), lseInit.size() * 4, DType::F32,
             {totalQ, info.qHeads}, kind, out.lse);
   return s;
 }
@@ -87,10 +92,10 @@ Status StagedTensors::fetch(const AttentionTensors &t, std::vector<float> &o,
   return s;
 }
 
-Status StagedTensors::put(const void *data, size_t bytes, DType dtype,
-                          std::vector<int64_t> shape, MemoryKind kind,
-                          TensorRef &ref) {
-  Expected<void *> p = backend.allocate(bytes ? bytes : 1);
+Status StagedTensors::put(const char *name, const void *data, size_t bytes,
+                          DType dtype, std::vector<int64_t> shape,
+                          MemoryKind kind, TensorRef &ref) {
+  Expected<void *> p = backend.allocate(bytes ? bytes : 1, name);
   if (!p)
     return p.takeStatus();
   allocations.push_back(*p);

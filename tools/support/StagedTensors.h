@@ -32,7 +32,7 @@ public:
                std::vector<float> &lse);
 
 private:
-  Status put(const void *data, size_t bytes, DType dtype,
+  Status put(const char *name, const void *data, size_t bytes, DType dtype,
              std::vector<int64_t> shape, MemoryKind kind, TensorRef &ref);
 
   Backend &backend;

@@ -437,6 +437,84 @@ const std::vector<KernelVariant> &attnc::test::kernelVariants() {
             64,
             {4, 1},
             {100, 50}});
+    // Decode: split-KV (flash-decoding) with and without packed heads,
+    // split counts 1..16, chunks left empty, long contexts.
+    auto split = [&](KernelVariant k, int splits, bool pack) {
+      k.splitKV = true;
+      k.splits = splits;
+      k.packGQA = pack;
+      add(std::move(k));
+    };
+    split({"split1_causal_gqa4_paged16",
+           "bf16",
+           64,
+           8,
+           2,
+           16,
+           "",
+           "",
+           causal,
+           64,
+           64,
+           {1, 4},
+           {100, 37}},
+          1, true);
+    split({"split7_window_gqa8_paged1",
+           "fp16",
+           64,
+           8,
+           1,
+           1,
+           "",
+           "",
+           "kv <= q && q - kv < 300",
+           64,
+           64,
+           {2, 8, 1},
+           {1000, 9, 1}},
+          7, true);
+    split({"split16_prefix_mha_paged32",
+           "bf16",
+           64,
+           2,
+           2,
+           32,
+           "  param prefix : i32[batch]\n",
+           "",
+           "kv <= q || kv < prefix[b]",
+           16,
+           32,
+           {3, 1},
+           {5000, 40}},
+          16, false);
+    split({"split3_alibi_softcap_dense",
+           "fp16",
+           128,
+           4,
+           1,
+           0,
+           "  param slope : f32[q_heads]\n",
+           "30.0 * tanh((score - slope[h] * (q - kv)) / 30.0)",
+           causal,
+           64,
+           64,
+           {5, 8},
+           {2000, 3}},
+          3, true);
+    split({"split_auto_document",
+           "bf16",
+           64,
+           4,
+           4,
+           0,
+           "  param doc : i32[batch, ?]\n",
+           "",
+           "doc[b, q] == doc[b, kv] && kv <= q",
+           64,
+           32,
+           {1, 6},
+           {800, 2}},
+          0, false);
     return v;
   }();
   return variants;
@@ -472,6 +550,7 @@ BuiltVariant attnc::test::buildVariant(MLIRContext &context,
   options.blockQ = variant.blockQ;
   options.blockKV = variant.blockKV;
   options.packGQA = variant.packGQA;
+  options.splitKV = variant.splitKV;
   std::string error;
   FailureOr<CompiledModule> compiled =
       lowerAndEmit(*built.lowered, options, error);

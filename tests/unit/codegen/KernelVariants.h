@@ -32,6 +32,9 @@ struct KernelVariant {
   bool exact = false;
   /// Pack the query heads of a KV head into the tile rows (decode layout).
   bool packGQA = false;
+  /// Split the KV loop (flash-decoding), with `splits` splits (0: chosen).
+  bool splitKV = false;
+  int splits = 0;
 
   std::string specText() const;
 };

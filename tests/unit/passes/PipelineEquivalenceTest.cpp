@@ -81,33 +81,38 @@ TEST_CASE("every pipeline stage computes the attention of attn.sdpa",
         FAIL(error);
       double oTol = kernel.getDtype().isBF16() ? 1e-2 : 2e-3;
 
-      for (bool pack : {false, true})
-        for (StringRef stage : attnPipelineStages()) {
-          INFO("after " << stage.str() << (pack ? " (GQA packed)" : ""));
-          OwningOpRef<ModuleOp> module = build(context, name, text);
-          PassManager pm(&context, ModuleOp::getOperationName());
-          PipelineOptions options;
-          options.blockQ = 32;
-          options.blockKV = 16;
-          options.stopAfter = stage.str();
-          options.packGQA = pack;
-          REQUIRE(succeeded(buildAttnPipeline(pm, options)));
-          REQUIRE(succeeded(pm.run(*module)));
-          attn::KernelOp lowered;
-          for (attn::KernelOp k : module->getOps<attn::KernelOp>())
-            if (k.getSymName() == kernel.getSymName())
-              lowered = k;
-          REQUIRE(lowered);
-          FailureOr<AttentionOutputs> actual =
-              interpretKernel(lowered, *inputs, error);
-          if (failed(actual))
-            FAIL(error);
-          OutputDiff diff = compareOutputs(*actual, *expected);
-          INFO("o rel err " << diff.oRelErr << ", lse diff "
-                            << diff.lseMaxAbsDiff << ", "
-                            << diff.firstMismatch);
-          CHECK(diff.within(oTol, 1e-3));
-        }
+      AttentionInputs split3 = *inputs;
+      split3.numSplits = 3; // chunks of 0..n tiles, some empty
+      for (bool split : {false, true})
+        for (bool pack : {false, true})
+          for (StringRef stage : attnPipelineStages()) {
+            INFO("after " << stage.str() << (pack ? " (GQA packed)" : "")
+                          << (split ? " (split KV, 3 splits)" : ""));
+            OwningOpRef<ModuleOp> module = build(context, name, text);
+            PassManager pm(&context, ModuleOp::getOperationName());
+            PipelineOptions options;
+            options.blockQ = 32;
+            options.blockKV = 16;
+            options.stopAfter = stage.str();
+            options.packGQA = pack;
+            options.splitKV = split;
+            REQUIRE(succeeded(buildAttnPipeline(pm, options)));
+            REQUIRE(succeeded(pm.run(*module)));
+            attn::KernelOp lowered;
+            for (attn::KernelOp k : module->getOps<attn::KernelOp>())
+              if (k.getSymName() == kernel.getSymName())
+                lowered = k;
+            REQUIRE(lowered);
+            FailureOr<AttentionOutputs> actual =
+                interpretKernel(lowered, split ? split3 : *inputs, error);
+            if (failed(actual))
+              FAIL(error);
+            OutputDiff diff = compareOutputs(*actual, *expected);
+            INFO("o rel err " << diff.oRelErr << ", lse diff "
+                              << diff.lseMaxAbsDiff << ", "
+                              << diff.firstMismatch);
+            CHECK(diff.within(oTol, 1e-3));
+          }
     }
   }
 }
