@@ -11,6 +11,12 @@
 using namespace mlir;
 using namespace attnc;
 
+PipelineOptions attnc::decodePipeline(PipelineOptions base) {
+  base.packGQA = true;
+  base.splitKV = true;
+  return base;
+}
+
 FailureOr<CompiledModule> attnc::lowerAndEmit(ModuleOp module,
                                               const PipelineOptions &options,
                                               std::string &error) {

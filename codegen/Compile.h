@@ -24,6 +24,10 @@ struct CompiledModule {
   std::vector<KernelInfo> kernels;
 };
 
+/// The decode variant of `base`: query heads packed per KV head and the KV
+/// loop split across programs.
+PipelineOptions decodePipeline(PipelineOptions base);
+
 /// Lowers `module` (attn.sdpa form; changed in place) through the pipeline
 /// and prints it as CUDA. Diagnostics go to the context's handler; `error`
 /// gets a one-line reason.

@@ -56,6 +56,14 @@ struct KernelInfo {
   std::vector<Param> params;
 };
 
+/// Whether the decode variant `decode` (packed heads, split-KV) should run a
+/// batch whose longest sequence has `maxQLen` queries: when each sequence's
+/// packed rows fit one query tile, the prefill kernel would leave most of
+/// its tile rows empty and too few programs to fill the GPU.
+inline bool prefersDecodePath(const KernelInfo &decode, long long maxQLen) {
+  return maxQLen * decode.gqaPack <= decode.blockQ;
+}
+
 } // namespace attnc
 
 #endif // ATTNC_RUNTIME_CORE_KERNELINFO_H

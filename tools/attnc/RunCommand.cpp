@@ -43,8 +43,11 @@ int fail(const std::string &message) {
 /// printed as CUDA.
 struct CompiledSpec {
   mlir::OwningOpRef<mlir::ModuleOp> reference;
-  std::string cuda;
-  KernelInfo info;
+  /// Per path: the prefill kernel, and the decode kernel (GQA packed,
+  /// split-KV) when --path allows it.
+  std::string cuda, decodeCuda;
+  KernelInfo info, decodeInfo;
+  bool hasPrefill = false, hasDecode = false;
 };
 
 std::optional<CompiledSpec> compileSpec(mlir::MLIRContext &context,
@@ -102,16 +105,29 @@ std::optional<CompiledSpec> compileSpec(mlir::MLIRContext &context,
   PipelineOptions pipeline;
   pipeline.blockQ = options.blockQ;
   pipeline.blockKV = options.blockKV;
-  pipeline.packGQA = options.packGQA;
-  pipeline.splitKV = options.splitKV;
-  mlir::FailureOr<CompiledModule> cuda =
-      lowerAndEmit(*lowered, pipeline, error);
-  if (mlir::failed(cuda)) {
-    fail(error);
-    return std::nullopt;
+  if (options.path != "decode") {
+    mlir::FailureOr<CompiledModule> cuda =
+        lowerAndEmit(*lowered, pipeline, error);
+    if (mlir::failed(cuda)) {
+      fail(error);
+      return std::nullopt;
+    }
+    compiled.cuda = cuda->cuda;
+    compiled.info = cuda->kernels.front();
+    compiled.hasPrefill = true;
   }
-  compiled.cuda = cuda->cuda;
-  compiled.info = cuda->kernels.front();
+  if (options.path != "prefill") {
+    mlir::OwningOpRef<mlir::ModuleOp> decode = buildModule(context, *module);
+    mlir::FailureOr<CompiledModule> cuda =
+        lowerAndEmit(*decode, decodePipeline(pipeline), error);
+    if (mlir::failed(cuda)) {
+      fail(error);
+      return std::nullopt;
+    }
+    compiled.decodeCuda = cuda->cuda;
+    compiled.decodeInfo = cuda->kernels.front();
+    compiled.hasDecode = true;
+  }
   return compiled;
 }
 
@@ -248,11 +264,18 @@ int attnc::runCommand(const RunOptions &options) {
   if (!options.random && options.outDir.empty() && !options.check)
     return fail("--inputs needs --out DIR (or --check)");
 
+  if (options.path != "auto" && options.path != "prefill" &&
+      options.path != "decode")
+    return fail("unknown path '" + options.path +
+                "'; use auto, prefill or decode");
   mlir::MLIRContext context;
   std::optional<CompiledSpec> compiled = compileSpec(context, options);
   if (!compiled)
     return 1;
-  const KernelInfo &info = compiled->info;
+  // Both variants describe the same tensors; the prefill one is used for
+  // staging (dtype, heads, params) whichever path runs.
+  const KernelInfo &info =
+      compiled->hasPrefill ? compiled->info : compiled->decodeInfo;
   attn::KernelOp reference =
       *compiled->reference->getOps<attn::KernelOp>().begin();
 
@@ -285,7 +308,21 @@ int attnc::runCommand(const RunOptions &options) {
       return fail(saved.toString());
   }
 
-  Expected<Kernel> kernel = (*runtime)->load(compiled->cuda, info);
+  int64_t maxQ = 0;
+  for (size_t b = 0; b + 1 < inputs->qoIndptr.size(); ++b)
+    maxQ =
+        std::max<int64_t>(maxQ, inputs->qoIndptr[b + 1] - inputs->qoIndptr[b]);
+  bool decode =
+      !compiled->hasPrefill ||
+      (compiled->hasDecode && prefersDecodePath(compiled->decodeInfo, maxQ));
+  llvm::errs() << "attnc run: path "
+               << (decode ? "decode (query heads packed per KV head, "
+                            "split-KV)"
+                          : "prefill")
+               << ", max q_len " << maxQ << "\n";
+  Expected<Kernel> kernel =
+      decode ? (*runtime)->load(compiled->decodeCuda, compiled->decodeInfo)
+             : (*runtime)->load(compiled->cuda, compiled->info);
   if (!kernel)
     return fail(kernel.status().toString());
   StagedTensors staged((*runtime)->backend(), info);

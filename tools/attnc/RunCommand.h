@@ -18,9 +18,10 @@ struct RunOptions {
   uint64_t seed = 0;
   bool check = false;
   int64_t blockQ = 0, blockKV = 0; ///< 0: chosen from head_dim
-  bool packGQA = false;
-  bool splitKV = false;
-  int splits = 0; ///< with splitKV; 0: the runtime chooses
+  /// "prefill", "decode" (GQA packed, split-KV) or "auto": both variants
+  /// are compiled and the shape of the inputs picks one.
+  std::string path = "auto";
+  int splits = 0; ///< decode path; 0: the runtime chooses
 };
 
 /// Compiles the spec, runs it on the inputs, writes/checks the outputs.

@@ -81,17 +81,15 @@ cl::opt<bool>
              cl::desc("Compare with the float64 reference; print the error "
                       "norms and PASS/FAIL (exit code 1 on FAIL)"),
              cl::sub(runSub));
-cl::opt<bool>
-    runSplitKV("split-kv",
-               cl::desc("Split the KV range across program instances"),
-               cl::sub(runSub));
+cl::opt<std::string> runPath(
+    "path",
+    cl::desc("auto: pick the kernel variant by the shape of the inputs; "
+             "prefill; decode (query heads packed per KV head, split-KV)"),
+    cl::init("auto"), cl::sub(runSub));
 cl::opt<int> runSplits("splits",
-                       cl::desc("Number of KV splits with --split-kv (0: "
-                                "chosen from the problem and the device)"),
+                       cl::desc("KV splits on the decode path (0: chosen "
+                                "from the problem and the device)"),
                        cl::init(0), cl::sub(runSub));
-cl::opt<bool> runPackGQA("pack-gqa",
-                         cl::desc("Pack GQA query heads into tile rows"),
-                         cl::sub(runSub));
 cl::opt<int64_t> runBlockQ("block-q",
                            cl::desc("Query rows per CTA (0: by head_dim)"),
                            cl::init(0), cl::sub(runSub));
@@ -268,8 +266,7 @@ int main(int argc, char **argv) {
     options.check = runCheck;
     options.blockQ = runBlockQ;
     options.blockKV = runBlockKV;
-    options.packGQA = runPackGQA;
-    options.splitKV = runSplitKV;
+    options.path = runPath;
     options.splits = runSplits;
     return runCommand(options);
   }
