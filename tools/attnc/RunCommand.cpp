@@ -13,12 +13,14 @@
 //===----------------------------------------------------------------------===//
 #include "RunCommand.h"
 
+#include "TuneCommand.h"
 #include "codegen/Compile.h"
 #include "dialect/Interpreter.h"
 #include "dialect/MLIRGen.h"
 #include "dsl/Frontend.h"
 #include "runtime/api/Runtime.h"
 #include "runtime/npy/Npy.h"
+#include "runtime/tune/TuningDB.h"
 #include "tools/support/StagedTensors.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -48,6 +50,9 @@ struct CompiledSpec {
   std::string cuda, decodeCuda;
   KernelInfo info, decodeInfo;
   bool hasPrefill = false, hasDecode = false;
+  /// The checked spec (one block) and its text, to build tuned variants.
+  std::optional<dsl::Module> spec;
+  std::string text;
 };
 
 std::optional<CompiledSpec> compileSpec(mlir::MLIRContext &context,
@@ -96,6 +101,7 @@ std::optional<CompiledSpec> compileSpec(mlir::MLIRContext &context,
 
   CompiledSpec compiled;
   compiled.reference = buildModule(context, *module);
+  compiled.text = source->text;
   mlir::OwningOpRef<mlir::ModuleOp> lowered = buildModule(context, *module);
   if (!compiled.reference || !lowered) {
     fail("internal error: the IR built from " + options.spec +
@@ -128,6 +134,7 @@ std::optional<CompiledSpec> compileSpec(mlir::MLIRContext &context,
     compiled.decodeInfo = cuda->kernels.front();
     compiled.hasDecode = true;
   }
+  compiled.spec = std::move(*module);
   return compiled;
 }
 
@@ -315,14 +322,53 @@ int attnc::runCommand(const RunOptions &options) {
   bool decode =
       !compiled->hasPrefill ||
       (compiled->hasDecode && prefersDecodePath(compiled->decodeInfo, maxQ));
+
+  // A tuned configuration for this spec, device and shape wins over the
+  // heuristics (unless --path forces a path it does not match).
+  std::string tunedCuda;
+  KernelInfo tunedInfo;
+  if (!options.tuningDB.empty()) {
+    int64_t maxKV = 0;
+    for (int64_t b = 0; b < inputs->batch(); ++b)
+      maxKV = std::max<int64_t>(maxKV, info.paged ? inputs->kvLens[b]
+                                                  : inputs->kvIndptr[b + 1] -
+                                                        inputs->kvIndptr[b]);
+    Expected<TuningDB> db = TuningDB::load(options.tuningDB);
+    if (!db)
+      return fail(db.status().message());
+    std::optional<TunedConfig> tuned =
+        db->find(specFingerprint(compiled->text, info.specName),
+                 (*runtime)->backend().describe(),
+                 shapeBucket(inputs->batch(), maxQ, maxKV));
+    if (tuned && (options.path == "auto" || options.path == tuned->path)) {
+      PipelineOptions pipeline;
+      pipeline.blockQ = tuned->blockQ;
+      pipeline.blockKV = tuned->blockKV;
+      if (tuned->path == "decode")
+        pipeline = decodePipeline(pipeline);
+      mlir::OwningOpRef<mlir::ModuleOp> ir =
+          buildModule(context, *compiled->spec);
+      mlir::FailureOr<CompiledModule> cuda = lowerAndEmit(*ir, pipeline, error);
+      if (mlir::failed(cuda))
+        return fail(error);
+      tunedCuda = cuda->cuda;
+      tunedInfo = cuda->kernels.front();
+      llvm::errs() << "attnc run: tuned configuration from " << options.tuningDB
+                   << ": " << tuned->path << " " << tuned->blockQ << "x"
+                   << tuned->blockKV << "\n";
+    }
+  }
+  if (!tunedCuda.empty())
+    decode = tunedInfo.splitKV;
   llvm::errs() << "attnc run: path "
                << (decode ? "decode (query heads packed per KV head, "
                             "split-KV)"
                           : "prefill")
                << ", max q_len " << maxQ << "\n";
   Expected<Kernel> kernel =
-      decode ? (*runtime)->load(compiled->decodeCuda, compiled->decodeInfo)
-             : (*runtime)->load(compiled->cuda, compiled->info);
+      !tunedCuda.empty() ? (*runtime)->load(tunedCuda, tunedInfo)
+      : decode ? (*runtime)->load(compiled->decodeCuda, compiled->decodeInfo)
+               : (*runtime)->load(compiled->cuda, compiled->info);
   if (!kernel)
     return fail(kernel.status().toString());
   StagedTensors staged((*runtime)->backend(), info);

@@ -21,7 +21,8 @@ struct RunOptions {
   /// "prefill", "decode" (GQA packed, split-KV) or "auto": both variants
   /// are compiled and the shape of the inputs picks one.
   std::string path = "auto";
-  int splits = 0; ///< decode path; 0: the runtime chooses
+  int splits = 0;       ///< decode path; 0: the runtime chooses
+  std::string tuningDB; ///< consulted before the heuristics
 };
 
 /// Compiles the spec, runs it on the inputs, writes/checks the outputs.

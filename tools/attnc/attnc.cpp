@@ -12,11 +12,13 @@
 //
 //===----------------------------------------------------------------------===//
 #include "RunCommand.h"
+#include "TuneCommand.h"
 #include "codegen/CudaEmitter.h"
 #include "dialect/AttnDialect.h"
 #include "dialect/MLIRGen.h"
 #include "dsl/Frontend.h"
 #include "passes/Passes.h"
+#include "runtime/jit/DiskCache.h"
 #include "runtime/jit/Nvrtc.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -42,6 +44,41 @@ namespace {
 enum class EmitStage { AST, Attn, MLIR, Cuda, PTX, Cubin };
 
 cl::OptionCategory attncCategory("attnc options");
+
+// attnc tune SPEC ...
+cl::SubCommand tuneSub("tune", "Time tile shapes and paths for a spec on given "
+                               "shapes; store the best in the tuning database");
+cl::opt<std::string> tuneSpec(cl::Positional, cl::desc("<spec.attn>"),
+                              cl::Required, cl::sub(tuneSub));
+cl::opt<std::string> tuneKernel("kernel", cl::desc("The attention block"),
+                                cl::value_desc("name"), cl::sub(tuneSub));
+cl::opt<std::string> tuneShapes("shapes",
+                                cl::desc("Problem shapes BATCH:Q_LEN:KV_LEN, "
+                                         "comma-separated"),
+                                cl::Required, cl::sub(tuneSub));
+cl::opt<std::string>
+    tuneCandidates("candidates",
+                   cl::desc("Tile shapes BRxBC to try, comma-separated "
+                            "(default: 16..128 x 16..128)"),
+                   cl::sub(tuneSub));
+cl::opt<std::string> tuneBackend("backend", cl::desc("auto | cuda | sim"),
+                                 cl::init("auto"), cl::sub(tuneSub));
+cl::opt<int> tuneRepeat("repeat", cl::desc("Timed runs per candidate"),
+                        cl::init(3), cl::sub(tuneSub));
+
+/// The tuning database: --tuning-db, $ATTNC_TUNING_DB, else tuning.json in
+/// the kernel cache directory.
+std::string tuningDBPath(const std::string &given) {
+  if (!given.empty())
+    return given;
+  if (const char *env = std::getenv("ATTNC_TUNING_DB"); env && *env)
+    return env;
+  std::string dir = jit::defaultCacheDir();
+  jit::makeDirectories(dir);
+  return dir + "/tuning.json";
+}
+cl::opt<std::string> tuneDB("db", cl::desc("The tuning database file"),
+                            cl::value_desc("file"), cl::sub(tuneSub));
 
 // attnc run SPEC ...
 cl::SubCommand runSub("run", "Compile a spec's kernel, run it on inputs (.npy "
@@ -86,6 +123,11 @@ cl::opt<std::string> runPath(
     cl::desc("auto: pick the kernel variant by the shape of the inputs; "
              "prefill; decode (query heads packed per KV head, split-KV)"),
     cl::init("auto"), cl::sub(runSub));
+cl::opt<std::string> runTuningDB(
+    "tuning-db",
+    cl::desc("Tuning database to consult (default: $ATTNC_TUNING_DB or the "
+             "kernel cache's tuning.json)"),
+    cl::value_desc("file"), cl::sub(runSub));
 cl::opt<int> runSplits("splits",
                        cl::desc("KV splits on the decode path (0: chosen "
                                 "from the problem and the device)"),
@@ -250,6 +292,17 @@ int main(int argc, char **argv) {
       "  attnc SPEC.attn [options]       print a stage\n"
       "  attnc run SPEC.attn [options]   run a kernel "
       "(attnc run --help)\n");
+  if (tuneSub) {
+    TuneOptions options;
+    options.spec = tuneSpec;
+    options.kernel = tuneKernel;
+    options.shapes = tuneShapes;
+    options.candidates = tuneCandidates;
+    options.backend = tuneBackend;
+    options.repeat = std::max(1, static_cast<int>(tuneRepeat));
+    options.dbPath = tuningDBPath(tuneDB);
+    return tuneCommand(options);
+  }
   if (runSub) {
     RunOptions options;
     options.spec = runSpec;
@@ -267,6 +320,7 @@ int main(int argc, char **argv) {
     options.blockQ = runBlockQ;
     options.blockKV = runBlockKV;
     options.path = runPath;
+    options.tuningDB = tuningDBPath(runTuningDB);
     options.splits = runSplits;
     return runCommand(options);
   }

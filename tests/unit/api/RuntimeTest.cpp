@@ -4,7 +4,6 @@
 #include "codegen/Compile.h"
 #include "runtime/sim/HalfTypes.h"
 
-
 #include <catch2/catch.hpp>
 
 #include <cmath>

@@ -1,0 +1,150 @@
+//===- TuningDB.cpp - Tuned kernel configurations, persisted
+//----------------===//
+#include "runtime/tune/TuningDB.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+using namespace attnc;
+
+std::string attnc::shapeBucket(long long batch, long long maxQLen,
+                               long long maxKVLen) {
+  auto up = [](long long v) {
+    long long p = 1;
+    while (p < v)
+      p *= 2;
+    return p;
+  };
+  return "b" + std::to_string(up(batch)) + "-q" + std::to_string(up(maxQLen)) +
+         "-kv" + std::to_string(up(maxKVLen));
+}
+
+namespace {
+/// The string value of `"key": "..."` in `line`, or nullopt.
+std::optional<std::string> stringField(const std::string &line,
+                                       const std::string &key) {
+  std::string pattern = "\"" + key + "\": \"";
+  size_t at = line.find(pattern);
+  if (at == std::string::npos)
+    return std::nullopt;
+  at += pattern.size();
+  std::string out;
+  for (; at < line.size() && line[at] != '"'; ++at) {
+    if (line[at] == '\\' && at + 1 < line.size())
+      ++at;
+    out += line[at];
+  }
+  if (at >= line.size())
+    return std::nullopt;
+  return out;
+}
+
+std::optional<double> numberField(const std::string &line,
+                                  const std::string &key) {
+  std::string pattern = "\"" + key + "\": ";
+  size_t at = line.find(pattern);
+  if (at == std::string::npos)
+    return std::nullopt;
+  char *end = nullptr;
+  const char *start = line.c_str() + at + pattern.size();
+  double v = std::strtod(start, &end);
+  if (end == start)
+    return std::nullopt;
+  return v;
+}
+
+std::string quoted(const std::string &s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+} // namespace
+
+Expected<TuningDB> TuningDB::load(const std::string &path) {
+  TuningDB db;
+  std::ifstream in(path);
+  if (!in)
+    return db;
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.find('{') == std::string::npos)
+      continue; // "[" and "]"
+    TunedConfig c;
+    std::optional<std::string> spec = stringField(line, "spec"),
+                               device = stringField(line, "device"),
+                               bucket = stringField(line, "bucket"),
+                               pathName = stringField(line, "path");
+    std::optional<double> bq = numberField(line, "block_q"),
+                          bkv = numberField(line, "block_kv"),
+                          ms = numberField(line, "ms");
+    if (!spec || !device || !bucket || !pathName || !bq || !bkv || !ms)
+      return Status::error(ErrorCode::IOError,
+                           path + ":" + std::to_string(number) +
+                               ": not a tuning entry (expected spec, device, "
+                               "bucket, path, block_q, block_kv, ms)");
+    c.spec = *spec;
+    c.device = *device;
+    c.bucket = *bucket;
+    c.path = *pathName;
+    c.blockQ = static_cast<int>(*bq);
+    c.blockKV = static_cast<int>(*bkv);
+    c.ms = *ms;
+    db.configs.push_back(c);
+  }
+  return db;
+}
+
+Status TuningDB::save(const std::string &path) const {
+  std::string temp = path + ".tmp." + std::to_string(getpid());
+  {
+    std::ofstream out(temp);
+    out << "[\n";
+    for (size_t i = 0; i < configs.size(); ++i) {
+      const TunedConfig &c = configs[i];
+      out << "  {\"spec\": " << quoted(c.spec)
+          << ", \"device\": " << quoted(c.device)
+          << ", \"bucket\": " << quoted(c.bucket)
+          << ", \"path\": " << quoted(c.path) << ", \"block_q\": " << c.blockQ
+          << ", \"block_kv\": " << c.blockKV << ", \"ms\": " << c.ms << "}"
+          << (i + 1 < configs.size() ? "," : "") << "\n";
+    }
+    out << "]\n";
+    if (!out) {
+      std::remove(temp.c_str());
+      return Status::error(ErrorCode::IOError, "cannot write " + temp);
+    }
+  }
+  if (std::rename(temp.c_str(), path.c_str()) != 0) {
+    std::remove(temp.c_str());
+    return Status::error(ErrorCode::IOError, "cannot replace " + path);
+  }
+  return Status::success();
+}
+
+std::optional<TunedConfig> TuningDB::find(const std::string &spec,
+                                          const std::string &device,
+                                          const std::string &bucket) const {
+  for (const TunedConfig &c : configs)
+    if (c.spec == spec && c.device == device && c.bucket == bucket)
+      return c;
+  return std::nullopt;
+}
+
+void TuningDB::put(const TunedConfig &config) {
+  for (TunedConfig &c : configs)
+    if (c.spec == config.spec && c.device == config.device &&
+        c.bucket == config.bucket) {
+      c = config;
+      return;
+    }
+  configs.push_back(config);
+}

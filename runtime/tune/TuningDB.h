@@ -1,0 +1,57 @@
+//===- TuningDB.h - Tuned kernel configurations, persisted
+//------------------===//
+//
+// What `attnc tune` measured best, per (spec, device, shape bucket). The file
+// is a JSON array with one object per line, rewritten atomically on save, so
+// it stays readable by people and diff tools and is parsed here without a
+// JSON library (the runtime links none).
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTNC_RUNTIME_TUNE_TUNINGDB_H
+#define ATTNC_RUNTIME_TUNE_TUNINGDB_H
+
+#include "runtime/core/Status.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace attnc {
+
+/// One tuned configuration.
+struct TunedConfig {
+  std::string spec;   ///< hash of the spec's text and kernel name
+  std::string device; ///< e.g. "sim" or "NVIDIA H100 80GB HBM3 (sm_90)"
+  std::string bucket; ///< shapeBucket()
+  std::string path;   ///< "prefill" or "decode"
+  int blockQ = 0, blockKV = 0;
+  double ms = 0; ///< the measured median
+};
+
+/// Shapes that tune alike share a bucket: batch, longest query and longest
+/// KV length, each rounded up to a power of two.
+std::string shapeBucket(long long batch, long long maxQLen, long long maxKVLen);
+
+class TuningDB {
+public:
+  /// Reads `path`; a missing file is an empty database, a malformed one an
+  /// IOError naming the line.
+  static Expected<TuningDB> load(const std::string &path);
+  /// Writes the database atomically (temporary file + rename).
+  Status save(const std::string &path) const;
+
+  /// The entry for (spec, device, bucket), if any.
+  std::optional<TunedConfig> find(const std::string &spec,
+                                  const std::string &device,
+                                  const std::string &bucket) const;
+  /// Adds `config`, replacing an entry with the same key.
+  void put(const TunedConfig &config);
+  const std::vector<TunedConfig> &entries() const { return configs; }
+
+private:
+  std::vector<TunedConfig> configs;
+};
+
+} // namespace attnc
+
+#endif // ATTNC_RUNTIME_TUNE_TUNINGDB_H
