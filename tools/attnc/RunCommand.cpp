@@ -24,9 +24,11 @@
 #include "tools/support/StagedTensors.h"
 
 #include "mlir/IR/Diagnostics.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <chrono>
 #include <cmath>
 #include <iostream>
 #include <limits>
@@ -394,6 +396,42 @@ int attnc::runCommand(const RunOptions &options) {
       return fail(s.toString());
     llvm::errs() << "attnc run: wrote " << options.outDir
                  << "/o.npy and lse.npy (float32)\n";
+  }
+  if (options.timeRuns > 0) {
+    // Median wall time of synchronized launches, after the run above warmed
+    // caches. FLOPs count the full q_len x kv_len rectangle (4 per
+    // multiply-add pair of QK^T and PV); bytes count Q, K, V, O once.
+    std::vector<double> times;
+    for (int r = 0; r < options.timeRuns; ++r) {
+      auto start = std::chrono::steady_clock::now();
+      s = (*runtime)->run(*kernel, tensors, nullptr, options.splits);
+      if (s.ok())
+        s = (*runtime)->backend().synchronize(nullptr);
+      if (!s.ok())
+        return fail(s.toString());
+      times.push_back(std::chrono::duration<double, std::milli>(
+                          std::chrono::steady_clock::now() - start)
+                          .count());
+    }
+    std::sort(times.begin(), times.end());
+    double ms = times[times.size() / 2];
+    double flops = 0, bytes = 0;
+    for (int64_t b = 0; b < inputs->batch(); ++b) {
+      double q = inputs->qoIndptr[b + 1] - inputs->qoIndptr[b];
+      double kv = info.paged ? inputs->kvLens[b]
+                             : inputs->kvIndptr[b + 1] - inputs->kvIndptr[b];
+      flops += 4.0 * q * kv * info.qHeads * info.headDim;
+      bytes +=
+          2.0 * (2 * q * info.qHeads + 2 * kv * info.kvHeads) * info.headDim;
+    }
+    llvm::outs() << llvm::format(
+        "time: %.3f ms (median of %d) on %s%s, "
+        "%.3f TFLOP/s, %.1f GB/s\n",
+        ms, options.timeRuns, (*runtime)->backend().name(),
+        std::string((*runtime)->backend().name()) == "sim"
+            ? " (CPU time of the emulator)"
+            : "",
+        flops / (ms * 1e9), bytes / (ms * 1e6));
   }
   if (!options.check)
     return 0;

@@ -23,6 +23,7 @@ struct RunOptions {
   std::string path = "auto";
   int splits = 0;       ///< decode path; 0: the runtime chooses
   std::string tuningDB; ///< consulted before the heuristics
+  int timeRuns = 0;     ///< > 0: time this many launches and print the median
 };
 
 /// Compiles the spec, runs it on the inputs, writes/checks the outputs.

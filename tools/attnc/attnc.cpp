@@ -128,6 +128,10 @@ cl::opt<std::string> runTuningDB(
     cl::desc("Tuning database to consult (default: $ATTNC_TUNING_DB or the "
              "kernel cache's tuning.json)"),
     cl::value_desc("file"), cl::sub(runSub));
+cl::opt<int> runTime("time",
+                     cl::desc("Time N more launches; print the median, "
+                              "TFLOP/s and GB/s"),
+                     cl::value_desc("N"), cl::init(0), cl::sub(runSub));
 cl::opt<int> runSplits("splits",
                        cl::desc("KV splits on the decode path (0: chosen "
                                 "from the problem and the device)"),
@@ -321,6 +325,7 @@ int main(int argc, char **argv) {
     options.blockKV = runBlockKV;
     options.path = runPath;
     options.tuningDB = tuningDBPath(runTuningDB);
+    options.timeRuns = runTime;
     options.splits = runSplits;
     return runCommand(options);
   }
