@@ -17,6 +17,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace attnc {
 
@@ -46,6 +47,12 @@ public:
   virtual std::string cacheTag() const = 0;
   /// Multiprocessors to fill (split-KV sizes its grid by it).
   virtual int multiprocessorCount() const = 0;
+  /// The architecture a compiled image must target ("sm_90"), or empty when
+  /// the backend runs source (sim).
+  virtual std::string architecture() const = 0;
+  /// Loads a kernel compiled ahead of time for architecture().
+  virtual Expected<std::unique_ptr<LoadedKernel>>
+  loadImage(const std::vector<char> &image, const KernelInfo &info) = 0;
   /// Compiles (or finds in the cache) and loads `source`'s kernel `info`.
   virtual Expected<std::unique_ptr<LoadedKernel>>
   load(const std::string &source, const KernelInfo &info) = 0;

@@ -108,6 +108,16 @@ public:
   int multiprocessorCount() const override {
     return device->properties().smCount;
   }
+  std::string architecture() const override {
+    return device->properties().arch();
+  }
+  Expected<std::unique_ptr<LoadedKernel>>
+  loadImage(const std::vector<char> &image, const KernelInfo &info) override {
+    Expected<CudaModule> module = CudaModule::load(*device, image, info);
+    if (!module)
+      return module.takeStatus();
+    return withMerge(module.takeValue(), info);
+  }
 
   Expected<void *> allocate(size_t bytes, const std::string &) override {
     Expected<DeviceBuffer> buffer = DeviceBuffer::allocate(*device, bytes);

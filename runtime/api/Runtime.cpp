@@ -58,6 +58,23 @@ Expected<Kernel> Runtime::load(const std::string &source,
   return Kernel{info, it->second};
 }
 
+Expected<Kernel> Runtime::loadAot(const aot::AotKernel &kernel) {
+  std::string arch = backendImpl->architecture();
+  for (const aot::Image &image : kernel.images) {
+    if (arch.empty() || arch != image.arch)
+      continue;
+    Expected<std::unique_ptr<LoadedKernel>> loadedImage =
+        backendImpl->loadImage(
+            std::vector<char>(image.data, image.data + image.size),
+            kernel.info);
+    if (!loadedImage)
+      return loadedImage.takeStatus();
+    return Kernel{kernel.info,
+                  std::shared_ptr<LoadedKernel>(loadedImage.takeValue())};
+  }
+  return load(kernel.source, kernel.info);
+}
+
 namespace {
 /// Host copies of the index tensors the checks and the grid need.
 class HostIndices {

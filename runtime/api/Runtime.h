@@ -15,6 +15,7 @@
 #ifndef ATTNC_RUNTIME_API_RUNTIME_H
 #define ATTNC_RUNTIME_API_RUNTIME_H
 
+#include "runtime/aot/Registry.h"
 #include "runtime/api/Backend.h"
 
 #include <map>
@@ -52,6 +53,11 @@ public:
   /// Compiles and loads `source`'s kernel; the same source and kernel are
   /// loaded once per runtime (and compiled once per cache directory).
   Expected<Kernel> load(const std::string &source, const KernelInfo &info);
+
+  /// A kernel compiled ahead of time (runtime/aot/Registry.h): the cubin for
+  /// the device's architecture on cuda (no NVRTC), the source on sim; a
+  /// device with no matching cubin falls back to compiling the source.
+  Expected<Kernel> loadAot(const aot::AotKernel &kernel);
 
   /// Checks `tensors` against the kernel, then launches it. Tensors must be
   /// in the backend's memory (host memory for sim). A split-KV kernel runs

@@ -53,6 +53,13 @@ public:
   /// The emulator has no multiprocessors; a GPU-like figure keeps split-KV
   /// choices the same shape as on a device.
   int multiprocessorCount() const override { return 108; }
+  std::string architecture() const override { return ""; }
+  Expected<std::unique_ptr<LoadedKernel>>
+  loadImage(const std::vector<char> &, const KernelInfo &info) override {
+    return Status::error(ErrorCode::InvalidArgument,
+                         "the sim backend runs source, not images (" +
+                             info.name + ")");
+  }
 
   Expected<std::unique_ptr<LoadedKernel>>
   load(const std::string &source, const KernelInfo &info) override {

@@ -11,6 +11,7 @@
 // the exit code is 1.
 //
 //===----------------------------------------------------------------------===//
+#include "EmitAot.h"
 #include "RunCommand.h"
 #include "TuneCommand.h"
 #include "codegen/CudaEmitter.h"
@@ -41,7 +42,7 @@ using namespace attnc;
 namespace jit = attnc::jit;
 
 namespace {
-enum class EmitStage { AST, Attn, MLIR, Cuda, PTX, Cubin };
+enum class EmitStage { AST, Attn, MLIR, Cuda, PTX, Cubin, Aot };
 
 cl::OptionCategory attncCategory("attnc options");
 
@@ -169,7 +170,10 @@ cl::opt<EmitStage> emitStage(
                    "PTX for --arch, compiled with NVRTC"),
         clEnumValN(EmitStage::Cubin, "cubin",
                    "a cubin for --arch, compiled with NVRTC (binary); "
-                   "ptxas' resource report goes to stderr")),
+                   "ptxas' resource report goes to stderr"),
+        clEnumValN(EmitStage::Aot, "aot",
+                   "a C++ file registering the kernels, with cubins for "
+                   "--archs (runtime/aot/Registry.h)")),
     cl::cat(attncCategory));
 cl::opt<int64_t> blockQ("block-q",
                         cl::desc("Query rows per CTA (Br); 0 chooses from "
@@ -217,6 +221,10 @@ cl::opt<std::string> arch("arch",
                           cl::desc("GPU architecture for --emit=ptx|cubin"),
                           cl::value_desc("sm_XX"), cl::init("sm_80"),
                           cl::cat(attncCategory));
+cl::list<std::string> archs("archs",
+                            cl::desc("Architectures for --emit=aot (default "
+                                     "sm_80,sm_90)"),
+                            cl::CommaSeparated, cl::cat(attncCategory));
 cl::opt<bool> debugInfo("debug-info",
                         cl::desc("Print source locations in the IR"),
                         cl::cat(attncCategory));
@@ -363,7 +371,8 @@ int main(int argc, char **argv) {
   case EmitStage::MLIR:
   case EmitStage::Cuda:
   case EmitStage::PTX:
-  case EmitStage::Cubin: {
+  case EmitStage::Cubin:
+  case EmitStage::Aot: {
     mlir::MLIRContext context;
     // Remarks, warnings and errors from the passes point into the spec.
     llvm::SourceMgr sourceMgr;
@@ -381,7 +390,7 @@ int main(int argc, char **argv) {
     if (emitStage != EmitStage::Attn && failed(lowerModule(context, *ir)))
       return 1;
     if (emitStage == EmitStage::Cuda || emitStage == EmitStage::PTX ||
-        emitStage == EmitStage::Cubin) {
+        emitStage == EmitStage::Cubin || emitStage == EmitStage::Aot) {
       std::vector<KernelInfo> infos;
       std::string cuda;
       llvm::raw_string_ostream cudaStream(cuda);
@@ -390,6 +399,14 @@ int main(int argc, char **argv) {
       cudaStream.flush();
       if (emitStage == EmitStage::Cuda) {
         output->os() << cuda;
+        break;
+      }
+      if (emitStage == EmitStage::Aot) {
+        std::vector<std::string> targets(archs.begin(), archs.end());
+        if (targets.empty())
+          targets = {"sm_80", "sm_90"};
+        if (!emitAotRegistry(inputFile, cuda, infos, targets, output->os()))
+          return 1;
         break;
       }
       if (failed(
