@@ -28,9 +28,12 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <iostream>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 using namespace attnc;
 
@@ -164,9 +167,10 @@ int attnc::tuneCommand(const TuneOptions &options) {
     std::string pruned; ///< why it was dropped, or empty
   };
   std::vector<Built> built;
-  size_t index = 0;
+  // Lowering shares the MLIR context, so it runs here, one candidate after
+  // the other; the compilers (NVRTC, and the host compiler for sim) run in
+  // parallel workers.
   for (const Candidate &c : candidates) {
-    ++index;
     Built b{c, "", {}, ""};
     mlir::OwningOpRef<mlir::ModuleOp> ir = buildModule(context, *module);
     PipelineOptions pipeline;
@@ -181,27 +185,52 @@ int attnc::tuneCommand(const TuneOptions &options) {
     } else {
       b.cuda = compiled->cuda;
       b.info = compiled->kernels.front();
-      jit::NvrtcOptions nvrtc;
-      nvrtc.arch = "sm_80";
-      nvrtc.includeDirs = jit::defaultIncludeDirs();
-      jit::NvrtcResult result = jit::compileWithNvrtc(b.cuda, "tune.cu", nvrtc);
-      if (!result.ok)
-        b.pruned = "NVRTC failed";
-      for (const jit::KernelResources &k : result.resources)
-        if (k.spillStoreBytes > 0 || k.spillLoadBytes > 0)
-          b.pruned = std::to_string(k.spillStoreBytes + k.spillLoadBytes) +
-                     " bytes of spills";
-      if (b.info.sharedBytes > 163 * 1024)
-        b.pruned =
-            std::to_string(b.info.sharedBytes) + " bytes of shared memory";
     }
-    llvm::errs() << "[" << index << "/" << candidates.size() << "] "
-                 << c.label() << ": "
-                 << (b.pruned.empty() ? "compiled"
-                                      : "pruned (" + b.pruned + ")")
-                 << "\n";
     built.push_back(std::move(b));
   }
+  std::atomic<size_t> next{0}, done{0};
+  std::mutex progress;
+  auto worker = [&] {
+    for (size_t i = next++; i < built.size(); i = next++) {
+      Built &b = built[i];
+      if (b.pruned.empty()) {
+        jit::NvrtcOptions nvrtc;
+        nvrtc.arch = "sm_80";
+        nvrtc.includeDirs = jit::defaultIncludeDirs();
+        jit::NvrtcResult result =
+            jit::compileWithNvrtc(b.cuda, "tune.cu", nvrtc);
+        if (!result.ok)
+          b.pruned = "NVRTC failed";
+        for (const jit::KernelResources &k : result.resources)
+          if (k.spillStoreBytes > 0 || k.spillLoadBytes > 0)
+            b.pruned = std::to_string(k.spillStoreBytes + k.spillLoadBytes) +
+                       " bytes of spills";
+        if (b.info.sharedBytes > 163 * 1024)
+          b.pruned =
+              std::to_string(b.info.sharedBytes) + " bytes of shared memory";
+      }
+      // Under sim, build the object now (in parallel) so that loading it
+      // for timing is a cache hit.
+      if (b.pruned.empty() && sim) {
+        std::string compileError;
+        if (!jit::compileForSim(b.cuda, jit::HostCompileOptions{},
+                                compileError))
+          b.pruned = "host compile failed";
+      }
+      std::lock_guard<std::mutex> lock(progress);
+      llvm::errs() << "[" << ++done << "/" << built.size() << "] "
+                   << b.candidate.label() << ": "
+                   << (b.pruned.empty() ? "compiled"
+                                        : "pruned (" + b.pruned + ")")
+                   << "\n";
+    }
+  };
+  unsigned workers = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::thread> pool;
+  for (unsigned w = 0; w < workers; ++w)
+    pool.emplace_back(worker);
+  for (std::thread &t : pool)
+    t.join();
 
   llvm::outs() << "shape (batch:q:kv)  bucket              best            "
                   "ms (median of "
