@@ -60,6 +60,9 @@ struct PipelineOptions {
   bool packGQA = false;
   /// Split the KV loop across program instances (flash-decoding).
   bool splitKV = false;
+  /// Load the next K tile while the current one is used (two K tiles in
+  /// flight); off, each iteration loads and waits for its own K tile.
+  bool prefetchKV = true;
   /// Stop after the pass with this command-line name (empty: run all).
   std::string stopAfter;
 };

@@ -55,7 +55,10 @@ LogicalResult attnc::buildAttnPipeline(OpPassManager &pm,
           kernel.addPass(createAttnSplitKV());
       }))
     return success();
-  if (addStage(stages[6], [&] { kernel.addPass(createAttnPrefetchKV()); }))
+  if (addStage(stages[6], [&] {
+        if (options.prefetchKV)
+          kernel.addPass(createAttnPrefetchKV());
+      }))
     return success();
   // Cleanup inside each program: constants hoist to the program's entry,
   // which the kernel body (attn ops only) must not receive.
@@ -80,6 +83,10 @@ struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
   Option<bool> packGQA{*this, "pack-gqa",
                        llvm::cl::desc("Pack GQA query heads into tile rows"),
                        llvm::cl::init(false)};
+  Option<bool> prefetchKV{
+      *this, "prefetch-kv",
+      llvm::cl::desc("Load K tile j+1 while tile j is used"),
+      llvm::cl::init(true)};
 };
 } // namespace
 
@@ -96,8 +103,12 @@ void attnc::registerAttnPipelines() {
       "The canonical lowering: online softmax, tile, block table, mask "
       "analysis, cleanup",
       [](OpPassManager &pm, const PipelineCLOptions &options) {
-        (void)buildAttnPipeline(
-            pm, PipelineOptions{options.blockQ, options.blockKV,
-                                options.packGQA, options.splitKV, ""});
+        PipelineOptions pipeline;
+        pipeline.blockQ = options.blockQ;
+        pipeline.blockKV = options.blockKV;
+        pipeline.packGQA = options.packGQA;
+        pipeline.splitKV = options.splitKV;
+        pipeline.prefetchKV = options.prefetchKV;
+        (void)buildAttnPipeline(pm, pipeline);
       });
 }

@@ -209,6 +209,11 @@ cl::opt<bool> packGQA(
     cl::desc("Pack the query heads of each KV head into the rows of one tile "
              "(the decode layout: K/V read once per KV head)"),
     cl::cat(attncCategory));
+cl::opt<bool> prefetchKV(
+    "prefetch-kv",
+    cl::desc("Load K tile j+1 while tile j is used (default true; "
+             "--prefetch-kv=false loads each tile in its own iteration)"),
+    cl::init(true), cl::cat(attncCategory));
 cl::opt<bool> splitKV(
     "split-kv",
     cl::desc("Split each sequence's KV range across program instances, with "
@@ -234,9 +239,14 @@ mlir::LogicalResult lowerModule(mlir::MLIRContext &context,
                                 mlir::ModuleOp module) {
   mlir::PassManager pm(&context, mlir::ModuleOp::getOperationName());
   std::string error;
-  if (failed(buildAttnPipeline(
-          pm, {blockQ, blockKV, packGQA, splitKV, stopAfterOption().getValue()},
-          &error))) {
+  PipelineOptions pipeline;
+  pipeline.blockQ = blockQ;
+  pipeline.blockKV = blockKV;
+  pipeline.packGQA = packGQA;
+  pipeline.splitKV = splitKV;
+  pipeline.prefetchKV = prefetchKV;
+  pipeline.stopAfter = stopAfterOption().getValue();
+  if (failed(buildAttnPipeline(pm, pipeline, &error))) {
     llvm::errs() << "attnc: error: " << error << "\n";
     return mlir::failure();
   }

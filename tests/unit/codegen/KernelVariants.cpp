@@ -515,6 +515,57 @@ const std::vector<KernelVariant> &attnc::test::kernelVariants() {
            {1, 6},
            {800, 2}},
           0, false);
+    // One K tile in flight (attn-prefetch-kv off): the tuner's other
+    // pipeline depth, on a prefill, a paged and a split-KV kernel.
+    auto unprefetched = [&](KernelVariant k) {
+      k.prefetchKV = false;
+      add(std::move(k));
+    };
+    unprefetched({"noprefetch_causal_gqa2",
+                  "fp16",
+                  64,
+                  4,
+                  2,
+                  0,
+                  "",
+                  "",
+                  causal,
+                  64,
+                  32,
+                  {100, 1, 0},
+                  {130, 33, 7}});
+    unprefetched({"noprefetch_window_paged16",
+                  "bf16",
+                  128,
+                  2,
+                  2,
+                  16,
+                  "",
+                  "",
+                  "kv <= q && q - kv < 40",
+                  64,
+                  64,
+                  {70, 3},
+                  {200, 65}});
+    {
+      KernelVariant k{"noprefetch_split5_gqa4_paged8",
+                      "bf16",
+                      64,
+                      8,
+                      2,
+                      8,
+                      "",
+                      "",
+                      causal,
+                      64,
+                      64,
+                      {1, 2},
+                      {700, 129}};
+      k.splitKV = true;
+      k.splits = 5;
+      k.packGQA = true;
+      unprefetched(std::move(k));
+    }
     return v;
   }();
   return variants;
@@ -551,6 +602,7 @@ BuiltVariant attnc::test::buildVariant(MLIRContext &context,
   options.blockKV = variant.blockKV;
   options.packGQA = variant.packGQA;
   options.splitKV = variant.splitKV;
+  options.prefetchKV = variant.prefetchKV;
   std::string error;
   FailureOr<CompiledModule> compiled =
       lowerAndEmit(*built.lowered, options, error);

@@ -35,6 +35,8 @@ struct KernelVariant {
   /// Split the KV loop (flash-decoding), with `splits` splits (0: chosen).
   bool splitKV = false;
   int splits = 0;
+  /// Load K tile j+1 during tile j (false: one K tile in flight).
+  bool prefetchKV = true;
 
   std::string specText() const;
 };
