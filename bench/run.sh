@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # Prefill and decode benchmarks. For each configuration `attnc run` checks
 # the kernel against the float64 reference and times it (median of --time
-# launches), and the results are printed as one table. On a GPU (cuda
-# backend) the shapes are the full ones; under the sim backend (no GPU) they
-# are scaled down, since the emulator runs on the CPU, and the table says so.
-# Where PyTorch with CUDA is installed, its scaled_dot_product_attention runs
-# on the same shapes for comparison.
+# runs bracketed by CUDA events, inputs rotated past the L2; see
+# docs/tuning.md), and the results are printed as one table with the
+# fraction of the device's roofline reached. On a GPU (cuda backend) the
+# shapes are the full ones; under the sim backend (no GPU) they are scaled
+# down, since the emulator runs on the CPU, and the table says so. Where
+# PyTorch with CUDA is installed, its scaled_dot_product_attention and
+# FlexAttention run on the same shapes in the same run, timed the same way.
 #
 #   bash bench/run.sh            # after scripts/setup.sh
 #   BACKEND=sim bash bench/run.sh
+#   PEAK_TFLOPS=989 PEAK_GBS=3350 bash bench/run.sh   # a device not listed
+#
+# FLOPs: 4 · q · kv · heads · d for the full rectangle, half that for a
+# causal mask (the FlashAttention convention). Bytes (decode): Q, K, V and
+# O read or written once (K/V once per KV head).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
@@ -20,6 +27,23 @@ trap 'rm -rf "$work"' EXIT
 probe=$("$attnc" run "$root/examples/alibi.attn" --random --backend "$backend" 2>&1 >/dev/null | grep -o 'backend [a-z]*' | head -1)
 on_gpu=0
 [ "$probe" = "backend cuda" ] && on_gpu=1
+
+# The roofline: dense bf16/fp16 tensor-core peak and memory bandwidth of the
+# device (vendor data sheets), unless given.
+device="sim (the SIMT emulator on the host CPU)"
+peak_tflops=${PEAK_TFLOPS:-}
+peak_gbs=${PEAK_GBS:-}
+if [ $on_gpu = 1 ]; then
+  device=$("$build/bin/attnc-cuda-probe" 2>/dev/null | sed -nE 's/^  \[0\] ([^,]*),.*/\1/p' | head -1)
+  case "$device" in
+    *H200*) : "${peak_tflops:=989}" "${peak_gbs:=4800}" ;;
+    *H100*PCIe*) : "${peak_tflops:=756}" "${peak_gbs:=2000}" ;;
+    *H100*) : "${peak_tflops:=989}" "${peak_gbs:=3350}" ;;
+    *A100*) : "${peak_tflops:=312}" "${peak_gbs:=2039}" ;;
+    *L40S*) : "${peak_tflops:=362}" "${peak_gbs:=864}" ;;
+  esac
+fi
+echo "device: $device; roofline: ${peak_tflops:--} TFLOP/s, ${peak_gbs:--} GB/s"
 
 spec() { # name dtype head_dim mask kv_cache
   cat > "$work/$1.attn" <<SPEC
@@ -39,23 +63,38 @@ else
   echo "(sim backend: CPU time of the emulator on scaled-down shapes, not GPU performance)"
 fi
 
-printf '%-34s %-14s %12s %12s %10s  %s\n' "kernel" "shape" "ms" "TFLOP/s" "GB/s" "check"
-row() { # label shape args...
-  local label=$1 shape=$2; shift 2
+printf '%-34s %-14s %10s %10s %10s %9s  %s\n' "kernel" "shape" "ms" "TFLOP/s" "GB/s" "roofline" "check"
+# row label shape flop_factor kind args...: kind is "compute" (prefill:
+# roofline by TFLOP/s) or "memory" (decode: by GB/s).
+row() {
+  local label=$1 shape=$2 factor=$3 kind=$4; shift 4
   local out
   out=$("$attnc" run "$@" --backend "$backend" --check --time "$runs" 2>/dev/null) || true
-  local t=$(echo "$out" | grep '^time:' | sed -E 's/time: ([0-9.]+) ms.*, ([0-9.]+) TFLOP\/s, ([0-9.]+) GB\/s/\1 \2 \3/')
+  local ms tf gbs
+  read -r ms tf gbs < <(echo "$out" | grep '^time:' | sed -E 's/time: ([0-9.]+) ms.*, ([0-9.]+) TFLOP\/s, ([0-9.]+) GB\/s/\1 \2 \3/') || true
   local verdict=$(echo "$out" | grep -Eo '(PASS|FAIL)$' | head -1)
-  printf '%-34s %-14s %12s %12s %10s  %s\n' "$label" "$shape" $t "${verdict:-ERROR}"
+  if [ -z "${ms:-}" ]; then
+    printf '%-34s %-14s %10s %10s %10s %9s  %s\n' "$label" "$shape" - - - - "${verdict:-ERROR}"
+    return
+  fi
+  tf=$(awk -v t="$tf" -v f="$factor" 'BEGIN { printf "%.3f", t * f }')
+  local roof=-
+  if [ "$kind" = compute ] && [ -n "$peak_tflops" ]; then
+    roof=$(awk -v t="$tf" -v p="$peak_tflops" 'BEGIN { printf "%.1f%%", 100 * t / p }')
+  elif [ "$kind" = memory ] && [ -n "$peak_gbs" ]; then
+    roof=$(awk -v g="$gbs" -v p="$peak_gbs" 'BEGIN { printf "%.1f%%", 100 * g / p }')
+  fi
+  printf '%-34s %-14s %10s %10s %10s %9s  %s\n' "$label" "$shape" "$ms" "$tf" "$gbs" "$roof" "${verdict:-ERROR}"
 }
 
 for dtype in bf16 fp16; do
   for d in 64 128; do
     for causal in yes no; do
-      mask=""; [ $causal = yes ] && mask="kv <= q"
+      mask=""; factor=1
+      [ $causal = yes ] && mask="kv <= q" && factor=0.5
       f=$(spec "prefill_${dtype}_d${d}_${causal}" $dtype $d "$mask" dense)
       for n in $prefill_lens; do
-        row "prefill $dtype d$d causal=$causal" "1x$n" "$f" --path prefill --random --batch 1 --q-len $n --kv-len $n
+        row "prefill $dtype d$d causal=$causal" "1x$n" $factor compute "$f" --path prefill --random --batch 1 --q-len $n --kv-len $n
       done
     done
   done
@@ -63,26 +102,13 @@ done
 f=$(spec decode_paged bf16 128 "kv <= q" "paged(page_size = 16)")
 for b in $decode_batches; do
   for n in $decode_ctx; do
-    row "decode paged16 bf16 d128 32:8" "${b}x1x$n" "$f" --path decode --random --batch $b --q-len 1 --kv-len $n
+    row "decode paged16 bf16 d128 32:8" "${b}x1x$n" 1 memory "$f" --path decode --random --batch $b --q-len 1 --kv-len $n
   done
 done
 
 if [ $on_gpu = 1 ] && python3 -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null; then
-  echo; echo "PyTorch scaled_dot_product_attention on the same prefill shapes:"
-  python3 - <<'PY'
-import torch, time
-for dtype in (torch.bfloat16, torch.float16):
-    for d in (64, 128):
-        for causal in (True, False):
-            for n in (512, 2048, 8192, 16384):
-                q = torch.randn(1, 32, n, d, device="cuda", dtype=dtype)
-                k = torch.randn(1, 32, n, d, device="cuda", dtype=dtype)
-                v = torch.randn(1, 32, n, d, device="cuda", dtype=dtype)
-                f = lambda: torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=causal)
-                f(); torch.cuda.synchronize()
-                s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-                s.record(); [f() for _ in range(20)]; e.record(); torch.cuda.synchronize()
-                ms = s.elapsed_time(e) / 20
-                print(f"torch sdpa {dtype} d{d} causal={causal} 1x{n}: {ms:.3f} ms, {4*n*n*32*d/(ms*1e9):.1f} TFLOP/s")
-PY
+  echo
+  echo "PyTorch on the same shapes (same FLOP convention; median of $runs runs, CUDA events, L2 flushed before each):"
+  RUNS=$runs PREFILL_LENS="$prefill_lens" DECODE_BATCHES="$decode_batches" DECODE_CTX="$decode_ctx" \
+    python3 "$root/bench/torch_reference.py"
 fi

@@ -1,5 +1,6 @@
-// Runs the kernel attnc compiled into this program at build time on random
-// inputs, and checks it against a float64 attention computed here.
+// Lists the kernels attnc compiled into this program at build time, runs
+// one of them on random inputs and checks it against a float64 attention
+// computed here.
 #include "runtime/aot/Registry.h"
 #include "runtime/api/Runtime.h"
 #include "runtime/sim/HalfTypes.h"
@@ -12,6 +13,16 @@
 using namespace attnc;
 
 int main() {
+  for (const aot::AotKernel *k : aot::kernels()) {
+    std::printf("registered: %s (", k->info.name.c_str());
+    for (size_t i = 0; i < k->images.size(); ++i)
+      std::printf("%s%s", i ? ", " : "", k->images[i].arch);
+    std::printf(")\n");
+  }
+  if (!aot::findKernel("aot_paged_decode")) {
+    std::fprintf(stderr, "aot_paged_decode is not in the registry\n");
+    return 1;
+  }
   const aot::AotKernel *aot = aot::findKernel("aot_causal_gqa");
   if (!aot) {
     std::fprintf(stderr, "aot_causal_gqa is not in the registry\n");

@@ -33,6 +33,19 @@ public:
                              void *stream) = 0;
 };
 
+/// Times the work submitted to a stream between start() and stop(), by the
+/// backend's clock: CUDA events on a GPU (device time, without the host's
+/// launch overhead), the host clock under sim (launches are synchronous).
+class StreamTimer {
+public:
+  virtual ~StreamTimer() = default;
+  virtual Status start(void *stream) = 0;
+  virtual Status stop(void *stream) = 0;
+  /// Milliseconds between the last start() and stop(), waiting for the work
+  /// before stop() to finish first.
+  virtual Expected<double> elapsedMs() = 0;
+};
+
 class Backend {
 public:
   virtual ~Backend() = default;
@@ -66,6 +79,13 @@ public:
   virtual Status copyIn(void *dst, const void *hostSrc, size_t bytes) = 0;
   virtual Status copyOut(void *hostDst, const void *src, size_t bytes) = 0;
   virtual Status synchronize(void *stream) = 0;
+
+  /// A timer on this backend's clock.
+  virtual Expected<std::unique_ptr<StreamTimer>> createTimer() = 0;
+  /// Bytes of cache between kernels and memory that a timing loop must
+  /// rotate its inputs past to time reads from memory: the GPU's L2; 0
+  /// under sim, which models no cache.
+  virtual size_t cacheBytes() const = 0;
 };
 
 /// The sim backend; `cacheDir` empty means the default cache directory.

@@ -49,6 +49,35 @@ private:
   unsigned gridHeads;
 };
 
+/// A pair of CUDA events around the work on a stream.
+class EventTimer : public StreamTimer {
+public:
+  EventTimer(CudaEvent begin, CudaEvent end)
+      : begin(std::move(begin)), end(std::move(end)) {}
+  Status start(void *stream) override {
+    stopped = false;
+    return begin.record(static_cast<CUstream>(stream));
+  }
+  Status stop(void *stream) override {
+    Status s = end.record(static_cast<CUstream>(stream));
+    stopped = s.ok();
+    return s;
+  }
+  Expected<double> elapsedMs() override {
+    if (!stopped)
+      return Status::error(ErrorCode::InvalidArgument,
+                           "StreamTimer::elapsedMs before stop");
+    Expected<float> ms = elapsedMilliseconds(begin, end);
+    if (!ms)
+      return ms.takeStatus();
+    return static_cast<double>(*ms);
+  }
+
+private:
+  CudaEvent begin, end;
+  bool stopped = false;
+};
+
 class CudaBackend : public Backend {
 public:
   CudaBackend(std::unique_ptr<CudaDevice> device, std::string cacheDir)
@@ -144,6 +173,20 @@ public:
     return device->check(
         device->driver().api().streamSynchronize(static_cast<CUstream>(stream)),
         "cuStreamSynchronize");
+  }
+
+  Expected<std::unique_ptr<StreamTimer>> createTimer() override {
+    Expected<CudaEvent> begin = CudaEvent::create(*device);
+    if (!begin)
+      return begin.takeStatus();
+    Expected<CudaEvent> end = CudaEvent::create(*device);
+    if (!end)
+      return end.takeStatus();
+    return std::unique_ptr<StreamTimer>(
+        new EventTimer(begin.takeValue(), end.takeValue()));
+  }
+  size_t cacheBytes() const override {
+    return static_cast<size_t>(device->properties().l2CacheBytes);
   }
 
 private:

@@ -3,6 +3,7 @@
 #include "runtime/jit/HostCompiler.h"
 #include "runtime/sim/Launch.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 
@@ -38,6 +39,35 @@ private:
 
   std::shared_ptr<jit::SimModule> module;
   jit::SimModule::LaunchFn fn, merge;
+};
+
+/// Launches under sim return when the kernel has run: the host clock
+/// between start and stop is the emulated kernel's CPU time.
+class HostClockTimer : public StreamTimer {
+public:
+  Status start(void *) override {
+    begin = std::chrono::steady_clock::now();
+    started = true;
+    return Status::success();
+  }
+  Status stop(void *) override {
+    if (!started)
+      return Status::error(ErrorCode::InvalidArgument,
+                           "StreamTimer::stop without start");
+    end = std::chrono::steady_clock::now();
+    stopped = true;
+    return Status::success();
+  }
+  Expected<double> elapsedMs() override {
+    if (!stopped)
+      return Status::error(ErrorCode::InvalidArgument,
+                           "StreamTimer::elapsedMs before stop");
+    return std::chrono::duration<double, std::milli>(end - begin).count();
+  }
+
+private:
+  std::chrono::steady_clock::time_point begin, end;
+  bool started = false, stopped = false;
 };
 
 class SimBackend : public Backend {
@@ -102,6 +132,10 @@ public:
     return Status::success();
   }
   Status synchronize(void *) override { return Status::success(); }
+  Expected<std::unique_ptr<StreamTimer>> createTimer() override {
+    return std::unique_ptr<StreamTimer>(new HostClockTimer());
+  }
+  size_t cacheBytes() const override { return 0; }
 
 private:
   std::string cacheDir;

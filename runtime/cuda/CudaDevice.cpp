@@ -45,6 +45,7 @@ Expected<DeviceProperties> queryDevice(const CudaDriver &driver, int index) {
        &props.maxSharedPerBlock},
       {CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN,
        "opt-in shared memory", &props.maxSharedPerBlockOptin},
+      {CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE, "L2 cache size", &props.l2CacheBytes},
   };
   for (const Attribute &a : attributes)
     if (Status s = driver.check(api.deviceGetAttribute(a.out, a.attribute, dev),

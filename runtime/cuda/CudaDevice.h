@@ -29,6 +29,8 @@ struct DeviceProperties {
   /// attnc targets) and with cuFuncSetAttribute (227 KiB on an H100).
   int maxSharedPerBlock = 0;
   int maxSharedPerBlockOptin = 0;
+  /// L2 cache size (50 MiB on an H100): what benchmarks rotate inputs past.
+  int l2CacheBytes = 0;
   size_t totalMemory = 0;
 
   /// "sm_XY" for compute capability X.Y, e.g. "sm_90".

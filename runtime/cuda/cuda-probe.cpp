@@ -71,13 +71,13 @@ int main(int argc, char **argv) {
     std::string targetText =
         target.ok() ? target->arch + (target->cubin ? " (cubin)" : " (PTX)")
                     : target.status().toString();
-    std::printf("  [%d] %s, %s, %d SMs, %.1f GiB, shared memory per block "
-                "%d bytes (%d with opt-in), NVRTC target %s\n",
+    std::printf("  [%d] %s, %s, %d SMs, %.1f GiB, L2 %.1f MiB, shared memory "
+                "per block %d bytes (%d with opt-in), NVRTC target %s\n",
                 index, props->name.c_str(), props->arch().c_str(),
                 props->smCount,
                 static_cast<double>(props->totalMemory) / (1ull << 30),
-                props->maxSharedPerBlock, props->maxSharedPerBlockOptin,
-                targetText.c_str());
+                props->l2CacheBytes / 1048576.0, props->maxSharedPerBlock,
+                props->maxSharedPerBlockOptin, targetText.c_str());
     // A device whose primary context cannot be created is not usable.
     Expected<std::unique_ptr<CudaDevice>> device = CudaDevice::open(drv, index);
     if (!device.ok()) {

@@ -1,5 +1,4 @@
-//===- TuningDB.cpp - Tuned kernel configurations, persisted
-//----------------===//
+//===- TuningDB.cpp - Tuned kernel configurations, persisted -------------===//
 #include "runtime/tune/TuningDB.h"
 
 #include <cstdio>
@@ -98,6 +97,17 @@ Expected<TuningDB> TuningDB::load(const std::string &path) {
     c.blockQ = static_cast<int>(*bq);
     c.blockKV = static_cast<int>(*bkv);
     c.ms = *ms;
+    // Entries written before these dimensions were tuned hold the defaults.
+    if (std::optional<double> stages = numberField(line, "stages"))
+      c.stages = static_cast<int>(*stages);
+    if (std::optional<double> splits = numberField(line, "splits"))
+      c.splits = static_cast<int>(*splits);
+    if ((c.stages != 1 && c.stages != 2) || c.splits < 0 || c.blockQ <= 0 ||
+        c.blockKV <= 0)
+      return Status::error(ErrorCode::IOError,
+                           path + ":" + std::to_string(number) +
+                               ": tile sizes must be positive, stages 1 or 2 "
+                               "and splits not negative");
     db.configs.push_back(c);
   }
   return db;
@@ -114,7 +124,8 @@ Status TuningDB::save(const std::string &path) const {
           << ", \"device\": " << quoted(c.device)
           << ", \"bucket\": " << quoted(c.bucket)
           << ", \"path\": " << quoted(c.path) << ", \"block_q\": " << c.blockQ
-          << ", \"block_kv\": " << c.blockKV << ", \"ms\": " << c.ms << "}"
+          << ", \"block_kv\": " << c.blockKV << ", \"stages\": " << c.stages
+          << ", \"splits\": " << c.splits << ", \"ms\": " << c.ms << "}"
           << (i + 1 < configs.size() ? "," : "") << "\n";
     }
     out << "]\n";

@@ -1,5 +1,4 @@
-//===- TuningDB.h - Tuned kernel configurations, persisted
-//------------------===//
+//===- TuningDB.h - Tuned kernel configurations, persisted ---------------===//
 //
 // What `attnc tune` measured best, per (spec, device, shape bucket). The file
 // is a JSON array with one object per line, rewritten atomically on save, so
@@ -25,6 +24,10 @@ struct TunedConfig {
   std::string bucket; ///< shapeBucket()
   std::string path;   ///< "prefill" or "decode"
   int blockQ = 0, blockKV = 0;
+  /// K tiles in flight: 2 with attn-prefetch-kv, 1 without.
+  int stages = 2;
+  /// Split count of a decode kernel; 0: the runtime chooses.
+  int splits = 0;
   double ms = 0; ///< the measured median
 };
 

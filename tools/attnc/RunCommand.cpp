@@ -21,6 +21,7 @@
 #include "runtime/api/Runtime.h"
 #include "runtime/npy/Npy.h"
 #include "runtime/tune/TuningDB.h"
+#include "tools/support/KernelTiming.h"
 #include "tools/support/StagedTensors.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -329,6 +330,7 @@ int attnc::runCommand(const RunOptions &options) {
   // heuristics (unless --path forces a path it does not match).
   std::string tunedCuda;
   KernelInfo tunedInfo;
+  int splits = options.splits;
   if (!options.tuningDB.empty()) {
     int64_t maxKV = 0;
     for (int64_t b = 0; b < inputs->batch(); ++b)
@@ -346,8 +348,12 @@ int attnc::runCommand(const RunOptions &options) {
       PipelineOptions pipeline;
       pipeline.blockQ = tuned->blockQ;
       pipeline.blockKV = tuned->blockKV;
+      pipeline.prefetchKV = tuned->stages == 2;
       if (tuned->path == "decode")
         pipeline = decodePipeline(pipeline);
+      // An explicit --splits still wins over the tuned count.
+      if (tuned->path == "decode" && splits == 0)
+        splits = tuned->splits;
       mlir::OwningOpRef<mlir::ModuleOp> ir =
           buildModule(context, *compiled->spec);
       mlir::FailureOr<CompiledModule> cuda = lowerAndEmit(*ir, pipeline, error);
@@ -357,7 +363,13 @@ int attnc::runCommand(const RunOptions &options) {
       tunedInfo = cuda->kernels.front();
       llvm::errs() << "attnc run: tuned configuration from " << options.tuningDB
                    << ": " << tuned->path << " " << tuned->blockQ << "x"
-                   << tuned->blockKV << "\n";
+                   << tuned->blockKV << " stages " << tuned->stages
+                   << (tuned->path == "decode"
+                           ? " splits " + (tuned->splits
+                                               ? std::to_string(tuned->splits)
+                                               : std::string("auto"))
+                           : std::string())
+                   << "\n";
     }
   }
   if (!tunedCuda.empty())
@@ -377,7 +389,7 @@ int attnc::runCommand(const RunOptions &options) {
   AttentionTensors tensors;
   Status s = staged.stage(*inputs, tensors);
   if (s.ok())
-    s = (*runtime)->run(*kernel, tensors, nullptr, options.splits);
+    s = (*runtime)->run(*kernel, tensors, nullptr, splits);
   if (s.ok())
     s = (*runtime)->backend().synchronize(nullptr);
   if (!s.ok())
@@ -398,23 +410,17 @@ int attnc::runCommand(const RunOptions &options) {
                  << "/o.npy and lse.npy (float32)\n";
   }
   if (options.timeRuns > 0) {
-    // Median wall time of synchronized launches, after the run above warmed
-    // caches. FLOPs count the full q_len x kv_len rectangle (4 per
+    // Median of timed runs (CUDA events on a GPU) over input copies rotated
+    // past the L2. FLOPs count the full q_len x kv_len rectangle (4 per
     // multiply-add pair of QK^T and PV); bytes count Q, K, V, O once.
-    std::vector<double> times;
-    for (int r = 0; r < options.timeRuns; ++r) {
-      auto start = std::chrono::steady_clock::now();
-      s = (*runtime)->run(*kernel, tensors, nullptr, options.splits);
-      if (s.ok())
-        s = (*runtime)->backend().synchronize(nullptr);
-      if (!s.ok())
-        return fail(s.toString());
-      times.push_back(std::chrono::duration<double, std::milli>(
-                          std::chrono::steady_clock::now() - start)
-                          .count());
-    }
-    std::sort(times.begin(), times.end());
-    double ms = times[times.size() / 2];
+    TimingOptions timing;
+    timing.repeat = options.timeRuns;
+    timing.numSplits = splits;
+    Expected<TimingResult> timed =
+        timeKernel(**runtime, *kernel, info, *inputs, timing);
+    if (!timed)
+      return fail(timed.status().toString());
+    double ms = timed->medianMs;
     double flops = 0, bytes = 0;
     for (int64_t b = 0; b < inputs->batch(); ++b) {
       double q = inputs->qoIndptr[b + 1] - inputs->qoIndptr[b];
@@ -425,9 +431,12 @@ int attnc::runCommand(const RunOptions &options) {
           2.0 * (2 * q * info.qHeads + 2 * kv * info.kvHeads) * info.headDim;
     }
     llvm::outs() << llvm::format(
-        "time: %.3f ms (median of %d) on %s%s, "
-        "%.3f TFLOP/s, %.1f GB/s\n",
-        ms, options.timeRuns, (*runtime)->backend().name(),
+        "time: %.3f ms (median of %d, min %.3f, max %.3f; %s; %d input "
+        "set%s rotated%s) on %s%s, %.3f TFLOP/s, %.1f GB/s\n",
+        ms, options.timeRuns, timed->minMs, timed->maxMs, timed->clock.c_str(),
+        timed->inputSets, timed->inputSets == 1 ? "" : "s",
+        timed->cacheCleared ? "" : ", fewer than clearing L2 needs",
+        (*runtime)->backend().name(),
         std::string((*runtime)->backend().name()) == "sim"
             ? " (CPU time of the emulator)"
             : "",

@@ -64,8 +64,27 @@ cl::opt<std::string>
                    cl::sub(tuneSub));
 cl::opt<std::string> tuneBackend("backend", cl::desc("auto | cuda | sim"),
                                  cl::init("auto"), cl::sub(tuneSub));
-cl::opt<int> tuneRepeat("repeat", cl::desc("Timed runs per candidate"),
+cl::opt<std::string> tunePaths("paths",
+                               cl::desc("Paths to try: prefill, decode (GQA "
+                                        "packing + split-KV), comma-separated"),
+                               cl::init("prefill,decode"), cl::sub(tuneSub));
+cl::opt<std::string>
+    tuneStages("stages",
+               cl::desc("Pipeline depths to try: K tiles in flight, 1 and/or "
+                        "2 (attn-prefetch-kv)"),
+               cl::init("1,2"), cl::sub(tuneSub));
+cl::opt<std::string> tuneSplits("splits",
+                                cl::desc("Split counts to try on the decode "
+                                         "path: auto and/or 1..64"),
+                                cl::init("auto,1,2,4,8,16"), cl::sub(tuneSub));
+cl::opt<int> tuneRepeat("repeat", cl::desc("Timed runs per configuration"),
                         cl::init(3), cl::sub(tuneSub));
+cl::opt<int> tuneWarmup("warmup",
+                        cl::desc("Untimed runs before the timed ones"),
+                        cl::init(1), cl::sub(tuneSub));
+cl::opt<int> tuneTop("top",
+                     cl::desc("Configurations listed per shape (best first)"),
+                     cl::init(5), cl::sub(tuneSub));
 
 /// The tuning database: --tuning-db, $ATTNC_TUNING_DB, else tuning.json in
 /// the kernel cache directory.
@@ -321,7 +340,12 @@ int main(int argc, char **argv) {
     options.shapes = tuneShapes;
     options.candidates = tuneCandidates;
     options.backend = tuneBackend;
-    options.repeat = std::max(1, static_cast<int>(tuneRepeat));
+    options.paths = tunePaths;
+    options.stages = tuneStages;
+    options.splits = tuneSplits;
+    options.repeat = tuneRepeat;
+    options.warmup = tuneWarmup;
+    options.top = tuneTop;
     options.dbPath = tuningDBPath(tuneDB);
     return tuneCommand(options);
   }

@@ -1,5 +1,4 @@
-//===- TuningDBTest.cpp - The tuning database on disk
-//----------------------===//
+//===- TuningDBTest.cpp - The tuning database on disk ---------------------===//
 #include "runtime/tune/TuningDB.h"
 
 #include <catch2/catch.hpp>
@@ -9,6 +8,23 @@
 #include <unistd.h>
 
 using namespace attnc;
+
+namespace {
+TunedConfig entry(const std::string &bucket, const std::string &path, int bq,
+                  int bkv, int stages, int splits, double ms) {
+  TunedConfig c;
+  c.spec = "spec1";
+  c.device = "dev \"A\"";
+  c.bucket = bucket;
+  c.path = path;
+  c.blockQ = bq;
+  c.blockKV = bkv;
+  c.stages = stages;
+  c.splits = splits;
+  c.ms = ms;
+  return c;
+}
+} // namespace
 
 TEST_CASE("tuning database: buckets, put, save, load, find", "[api][tune]") {
   CHECK(shapeBucket(1, 1, 1000) == "b1-q1-kv1024");
@@ -22,9 +38,9 @@ TEST_CASE("tuning database: buckets, put, save, load, find", "[api][tune]") {
   CHECK(empty->entries().empty());
 
   TuningDB db;
-  db.put({"spec1", "dev \"A\"", "b1-q1-kv1024", "decode", 64, 32, 1.5});
-  db.put({"spec1", "dev \"A\"", "b16-q1-kv1024", "prefill", 32, 64, 2.5});
-  db.put({"spec1", "dev \"A\"", "b1-q1-kv1024", "prefill", 16, 16, 0.5});
+  db.put(entry("b1-q1-kv1024", "decode", 64, 32, 2, 4, 1.5));
+  db.put(entry("b16-q1-kv1024", "decode", 32, 64, 1, 8, 2.5));
+  db.put(entry("b1-q1-kv1024", "prefill", 16, 16, 1, 0, 0.5));
   REQUIRE(db.entries().size() == 2); // same key replaced
   REQUIRE(db.save(path).ok());
 
@@ -36,7 +52,15 @@ TEST_CASE("tuning database: buckets, put, save, load, find", "[api][tune]") {
   CHECK(hit->path == "prefill");
   CHECK(hit->blockQ == 16);
   CHECK(hit->blockKV == 16);
+  CHECK(hit->stages == 1);
+  CHECK(hit->splits == 0);
   CHECK(hit->ms == Approx(0.5));
+  std::optional<TunedConfig> other =
+      loaded->find("spec1", "dev \"A\"", "b16-q1-kv1024");
+  REQUIRE(other);
+  CHECK(other->path == "decode");
+  CHECK(other->stages == 1);
+  CHECK(other->splits == 8);
   CHECK_FALSE(loaded->find("spec2", "dev \"A\"", "b1-q1-kv1024"));
 
   std::ofstream(path) << "[\n  {\"spec\": \"x\", \"device\": \"y\"}\n]\n";
@@ -44,5 +68,23 @@ TEST_CASE("tuning database: buckets, put, save, load, find", "[api][tune]") {
   REQUIRE_FALSE(bad);
   CHECK(bad.status().code() == ErrorCode::IOError);
   CHECK_THAT(bad.status().message(), Catch::Contains(path + ":2:"));
+
+  // Entries from before stages and splits were tuned read as the defaults.
+  std::ofstream(path) << "[\n  {\"spec\": \"s\", \"device\": \"d\", "
+                         "\"bucket\": \"b1-q1-kv1\", \"path\": \"prefill\", "
+                         "\"block_q\": 64, \"block_kv\": 32, \"ms\": 1}\n]\n";
+  Expected<TuningDB> old = TuningDB::load(path);
+  REQUIRE(old);
+  REQUIRE(old->entries().size() == 1);
+  CHECK(old->entries()[0].stages == 2);
+  CHECK(old->entries()[0].splits == 0);
+
+  std::ofstream(path) << "[\n  {\"spec\": \"s\", \"device\": \"d\", "
+                         "\"bucket\": \"b1-q1-kv1\", \"path\": \"prefill\", "
+                         "\"block_q\": 64, \"block_kv\": 32, \"stages\": 3, "
+                         "\"ms\": 1}\n]\n";
+  Expected<TuningDB> badStages = TuningDB::load(path);
+  REQUIRE_FALSE(badStages);
+  CHECK_THAT(badStages.status().message(), Catch::Contains("stages 1 or 2"));
   std::remove(path.c_str());
 }

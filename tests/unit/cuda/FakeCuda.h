@@ -25,6 +25,7 @@ struct AttncFakeCudaConfig {
   int smCount = 132;
   int sharedOptin = 232448; ///< 227 KiB, an H100's
   size_t memoryBytes = size_t(1) << 30;
+  int l2Bytes = 50 << 20; ///< an H100's
   /// When false, cuGetProcAddress_v2 finds nothing, as on a driver older
   /// than CUDA 12, and the loader must fall back to dlsym.
   bool getProcAddressWorks = true;
@@ -49,6 +50,8 @@ struct AttncFakeCudaStats {
   char function[128] = {};
   int maxDynamicShared = 0; ///< the launched function's attribute
   attnc::AttnKernelArgs args = {};
+  /// Different AttnKernelArgs::q pointers launched since the reset.
+  int distinctQueryTensors = 0;
 };
 
 /// Resets every handle, allocation and counter and applies `config`.

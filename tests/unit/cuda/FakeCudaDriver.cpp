@@ -62,6 +62,7 @@ struct State {
   std::set<Event *> events;
   std::set<Module *> modules;
   std::set<Function *> functions;
+  std::set<const void *> launchedQueries;
 
   State() {
     for (int i = 0; i < kMaxDevices; ++i)
@@ -145,6 +146,7 @@ attncFakeCudaReset(const AttncFakeCudaConfig *config) {
   Lock lock(s.mutex);
   s.config = config ? *config : AttncFakeCudaConfig();
   s.stats = AttncFakeCudaStats();
+  s.launchedQueries.clear();
   s.initialized = false;
   for (int &refs : s.contextRefs)
     refs = 0;
@@ -324,6 +326,9 @@ CUresult CUDAAPI cuDeviceGetAttribute(int *pi, CUdevice_attribute attrib,
     return CUDA_SUCCESS;
   case CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN:
     *pi = s.config.sharedOptin;
+    return CUDA_SUCCESS;
+  case CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE:
+    *pi = s.config.l2Bytes;
     return CUDA_SUCCESS;
   default:
     return CUDA_ERROR_INVALID_VALUE;
@@ -605,6 +610,8 @@ CUresult CUDAAPI cuLaunchKernel(CUfunction f, unsigned int gridDimX,
   std::strncpy(st.function, fn->name.c_str(), sizeof(st.function) - 1);
   st.maxDynamicShared = fn->maxDynamicShared;
   std::memcpy(&st.args, kernelParams[0], sizeof(st.args));
+  s.launchedQueries.insert(st.args.q);
+  st.distinctQueryTensors = static_cast<int>(s.launchedQueries.size());
   return CUDA_SUCCESS;
 }
 

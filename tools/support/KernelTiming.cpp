@@ -1,0 +1,100 @@
+//===- KernelTiming.cpp - Time a kernel the way a benchmark should --------===//
+#include "tools/support/KernelTiming.h"
+#include "tools/support/StagedTensors.h"
+
+#include <algorithm>
+#include <memory>
+#include <vector>
+
+using namespace attnc;
+
+size_t attnc::stagedBytes(const AttentionTensors &t) {
+  size_t bytes = 0;
+  for (const TensorRef *ref :
+       {&t.q, &t.o, &t.lse, &t.qoIndptr, &t.k, &t.v, &t.kvIndptr, &t.kCache,
+        &t.vCache, &t.blockTable, &t.kvLens})
+    if (!ref->absent())
+      bytes += ref->bytes();
+  for (const auto &[name, ref] : t.params)
+    if (!ref.absent())
+      bytes += ref.bytes();
+  return bytes;
+}
+
+int attnc::inputSetsToRotate(size_t setBytes, size_t cacheBytes,
+                             size_t budgetBytes, bool &cleared) {
+  cleared = true;
+  if (cacheBytes == 0 || setBytes == 0)
+    return 1;
+  // Between two uses of a copy, the other (sets - 1) copies stream through
+  // the cache; twice its size evicts what the first use left behind.
+  size_t wanted = 1 + (2 * cacheBytes + setBytes - 1) / setBytes;
+  size_t affordable = std::max<size_t>(1, budgetBytes / setBytes);
+  // Past a few hundred copies the per-copy staging costs more than it tells.
+  constexpr size_t maxSets = 256;
+  size_t sets = std::min({wanted, affordable, maxSets});
+  cleared = sets == wanted;
+  return static_cast<int>(sets);
+}
+
+Expected<TimingResult> attnc::timeKernel(Runtime &runtime, const Kernel &kernel,
+                                         const KernelInfo &info,
+                                         const AttentionInputs &inputs,
+                                         const TimingOptions &options) {
+  if (options.repeat < 1 || options.warmup < 0)
+    return Status::error(ErrorCode::InvalidArgument,
+                         "timing needs at least one repeat and no negative "
+                         "warm-up count");
+  Backend &backend = runtime.backend();
+  std::vector<std::unique_ptr<StagedTensors>> staged;
+  std::vector<AttentionTensors> sets;
+  auto stageOne = [&]() -> Status {
+    staged.push_back(std::make_unique<StagedTensors>(backend, info));
+    sets.emplace_back();
+    return staged.back()->stage(inputs, sets.back());
+  };
+  if (Status s = stageOne(); !s.ok())
+    return s;
+
+  TimingResult result;
+  result.inputSets =
+      inputSetsToRotate(stagedBytes(sets.front()), backend.cacheBytes(),
+                        options.rotationBudgetBytes, result.cacheCleared);
+  while (static_cast<int>(sets.size()) < result.inputSets)
+    if (Status s = stageOne(); !s.ok())
+      return s;
+  result.clock = std::string(backend.name()) == "cuda" ? "CUDA events"
+                                                       : "host clock (sim)";
+
+  Expected<std::unique_ptr<StreamTimer>> timer = backend.createTimer();
+  if (!timer)
+    return timer.takeStatus();
+  size_t next = 0;
+  for (int w = 0; w < options.warmup; ++w)
+    if (Status s = runtime.run(kernel, sets[next++ % sets.size()], nullptr,
+                               options.numSplits);
+        !s.ok())
+      return s;
+  if (Status s = backend.synchronize(nullptr); !s.ok())
+    return s;
+  std::vector<double> times;
+  for (int r = 0; r < options.repeat; ++r) {
+    const AttentionTensors &set = sets[next++ % sets.size()];
+    Status s = (*timer)->start(nullptr);
+    if (s.ok())
+      s = runtime.run(kernel, set, nullptr, options.numSplits);
+    if (s.ok())
+      s = (*timer)->stop(nullptr);
+    if (!s.ok())
+      return s;
+    Expected<double> ms = (*timer)->elapsedMs();
+    if (!ms)
+      return ms.takeStatus();
+    times.push_back(*ms);
+  }
+  std::sort(times.begin(), times.end());
+  result.medianMs = times[times.size() / 2];
+  result.minMs = times.front();
+  result.maxMs = times.back();
+  return result;
+}

@@ -1,0 +1,55 @@
+//===- KernelTiming.h - Time a kernel the way a benchmark should ----------===//
+//
+// Shared by `attnc run --time` and `attnc tune`: warm-up runs, then repeats
+// each bracketed by the backend's timer (CUDA events on a GPU), with the
+// inputs staged several times over and rotated so that a run reads its
+// tensors from memory rather than from the L2 its predecessor filled.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTNC_TOOLS_SUPPORT_KERNELTIMING_H
+#define ATTNC_TOOLS_SUPPORT_KERNELTIMING_H
+
+#include "dialect/Interpreter.h"
+#include "runtime/api/Runtime.h"
+
+#include <cstddef>
+#include <string>
+
+namespace attnc {
+
+struct TimingOptions {
+  int warmup = 1;  ///< untimed runs first
+  int repeat = 10; ///< timed runs; the median is reported
+  int numSplits = 0;
+  /// Memory the rotated copies may take in all (the first copy included).
+  size_t rotationBudgetBytes = size_t(4) << 30;
+};
+
+struct TimingResult {
+  double medianMs = 0, minMs = 0, maxMs = 0;
+  int inputSets = 1; ///< staged copies of the inputs rotated through
+  /// False when the budget allowed fewer copies than clearing the cache
+  /// needs: part of each run's inputs may come from L2.
+  bool cacheCleared = true;
+  std::string clock; ///< "CUDA events" or "host clock (sim)"
+};
+
+/// Bytes of every tensor staged for one launch.
+size_t stagedBytes(const AttentionTensors &tensors);
+
+/// Copies of a set of `setBytes` inputs to rotate through so that the other
+/// copies read between two uses of one copy are at least twice `cacheBytes`
+/// (1 when there is no cache), within `budgetBytes`. `cleared` says whether
+/// the budget allowed that many.
+int inputSetsToRotate(size_t setBytes, size_t cacheBytes, size_t budgetBytes,
+                      bool &cleared);
+
+/// Times `kernel` on `inputs` staged for `info` on the runtime's backend.
+Expected<TimingResult> timeKernel(Runtime &runtime, const Kernel &kernel,
+                                  const KernelInfo &info,
+                                  const AttentionInputs &inputs,
+                                  const TimingOptions &options);
+
+} // namespace attnc
+
+#endif // ATTNC_TOOLS_SUPPORT_KERNELTIMING_H
