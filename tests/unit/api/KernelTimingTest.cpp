@@ -7,7 +7,7 @@
 // the inputs rotated.
 //
 //===----------------------------------------------------------------------===//
-#include "FakeCuda.h"
+#include "FakeProcessDriver.h"
 
 #include "codegen/Compile.h"
 #include "dialect/MLIRGen.h"
@@ -19,10 +19,6 @@
 #include "mlir/IR/MLIRContext.h"
 
 #include <catch2/catch.hpp>
-
-#include <dlfcn.h>
-
-#include <cstdlib>
 
 using namespace attnc;
 
@@ -131,20 +127,10 @@ TEST_CASE("timing under sim: the host clock, one input set",
 TEST_CASE("timing on a GPU: CUDA events around each run, inputs rotated "
           "past the L2 (fake driver)",
           "[api][timing][cuda][fake]") {
-  // The process-wide driver is the fake one; it is reset before first use.
-  REQUIRE(setenv("ATTNC_LIBCUDA", ATTNC_FAKE_LIBCUDA, 1) == 0);
-  void *fake = dlopen(ATTNC_FAKE_LIBCUDA, RTLD_NOW | RTLD_LOCAL);
-  REQUIRE(fake);
-  auto reset =
-      reinterpret_cast<AttncFakeCudaResetFn>(dlsym(fake, "attncFakeCudaReset"));
-  auto stats =
-      reinterpret_cast<AttncFakeCudaStatsFn>(dlsym(fake, "attncFakeCudaStats"));
-  REQUIRE(reset);
-  REQUIRE(stats);
   AttncFakeCudaConfig config;
   config.l2Bytes = 1 << 20;
   config.memoryBytes = size_t(512) << 20;
-  reset(&config);
+  test::FakeProcessDriver fake(config);
 
   Prepared p;
   prepare(p, {40, 3}, {70, 9});
@@ -174,8 +160,7 @@ TEST_CASE("timing on a GPU: CUDA events around each run, inputs rotated "
   Expected<Kernel> kernel = (*runtime)->load(p.cuda, p.info);
   INFO(kernel.status().toString());
   REQUIRE(kernel);
-  AttncFakeCudaStats before;
-  stats(&before);
+  AttncFakeCudaStats before = fake.stats();
   TimingOptions timing;
   timing.warmup = 2;
   timing.repeat = 5;
@@ -189,13 +174,11 @@ TEST_CASE("timing on a GPU: CUDA events around each run, inputs rotated "
   CHECK(result->minMs >= 0);
   CHECK(result->minMs <= result->medianMs);
 
-  AttncFakeCudaStats after;
-  stats(&after);
+  AttncFakeCudaStats after = fake.stats();
   CHECK(after.launches - before.launches == 7);
   // Each of the seven runs read its own copy of Q (sets > 7 here, or every
   // copy when there are fewer).
   CHECK(after.distinctQueryTensors - before.distinctQueryTensors ==
         std::min(sets, 7));
   CHECK(after.liveEvents == 0); // the timer's events are gone
-  dlclose(fake);
 }
