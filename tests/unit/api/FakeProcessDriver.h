@@ -10,49 +10,26 @@
 #ifndef ATTNC_TESTS_UNIT_API_FAKEPROCESSDRIVER_H
 #define ATTNC_TESTS_UNIT_API_FAKEPROCESSDRIVER_H
 
-#include "FakeCuda.h"
-
-#include <catch2/catch.hpp>
-
-#include <dlfcn.h>
+#include "CudaTestSupport.h"
 
 #include <cstdlib>
 
 namespace attnc::test {
 
 /// Makes the fake the process's driver, reset to `config`.
-class FakeProcessDriver {
+class FakeProcessDriver : public cuda::test::FakeDriver {
 public:
-  explicit FakeProcessDriver(const AttncFakeCudaConfig &config) {
-    REQUIRE(setenv("ATTNC_LIBCUDA", ATTNC_FAKE_LIBCUDA, 1) == 0);
-    handle = dlopen(ATTNC_FAKE_LIBCUDA, RTLD_NOW | RTLD_LOCAL);
-    REQUIRE(handle);
-    auto reset = reinterpret_cast<AttncFakeCudaResetFn>(
-        dlsym(handle, "attncFakeCudaReset"));
-    statsFn = reinterpret_cast<AttncFakeCudaStatsFn>(
-        dlsym(handle, "attncFakeCudaStats"));
-    REQUIRE(reset);
-    REQUIRE(statsFn);
-    reset(&config);
+  explicit FakeProcessDriver(const AttncFakeCudaConfig &config)
+      : FakeDriver((setenv("ATTNC_LIBCUDA", path(), 1), config)) {
     // The reset forgets cuInit, which the process-wide driver calls only
     // on first use: an earlier test in this process may have made it.
+    void *handle = dlopen(path(), RTLD_NOW | RTLD_NOLOAD);
+    REQUIRE(handle);
     auto init = reinterpret_cast<int (*)(unsigned)>(dlsym(handle, "cuInit"));
     REQUIRE(init);
     REQUIRE(init(0) == 0);
+    dlclose(handle);
   }
-  ~FakeProcessDriver() { dlclose(handle); }
-  FakeProcessDriver(const FakeProcessDriver &) = delete;
-  FakeProcessDriver &operator=(const FakeProcessDriver &) = delete;
-
-  AttncFakeCudaStats stats() const {
-    AttncFakeCudaStats s;
-    statsFn(&s);
-    return s;
-  }
-
-private:
-  void *handle = nullptr;
-  AttncFakeCudaStatsFn statsFn = nullptr;
 };
 
 } // namespace attnc::test
