@@ -1,11 +1,13 @@
-//===- SimNumericsTest.cpp - Generated kernels under sim vs float64 -------===//
+//===- NumericsTest.cpp - Generated kernels vs float64, on sim and a GPU --===//
 //
-// Each kernel of the matrix is printed as CUDA, built for the sim backend
-// and run on random inputs (never zeros; spare pages and unused page slots
-// hold NaN; O and LSE are pre-filled with NaN so every element must be
-// written) in checked mode, which fails the launch on any access outside
-// the tensors. O and LSE are compared with the float64 reference computed
-// from the same spec's attn.sdpa form:
+// Each kernel of the matrix is printed as CUDA, built for the backend and
+// run on random inputs (never zeros; spare pages and unused page slots hold
+// NaN; O and LSE are pre-filled with NaN so every element must be written).
+// Under sim it runs in checked mode, which fails the launch on any access
+// outside the tensors; the [gpu] test runs the same matrix on the machine's
+// GPU (and warns that it did not run where there is none). O and LSE are
+// compared with the float64 reference computed from the same spec's
+// attn.sdpa form:
 //   fp16: ‖o − ref‖/‖ref‖ ≤ 2e-3,  bf16: ≤ 1e-2,  |lse − ref| ≤ 1e-3,
 // and fully masked rows must give o = 0 and lse = -inf exactly.
 //
@@ -25,26 +27,18 @@
 using namespace attnc;
 using namespace attnc::test;
 
-TEST_CASE("generated kernels under sim match the float64 reference",
-          "[codegen][sim]") {
+namespace {
+
+/// Runs every kernel of the matrix on `runtime`'s backend and checks it.
+void checkMatrix(Runtime &runtime) {
   mlir::MLIRContext context;
-  sim::SimOptions simOptions = sim::getOptions();
-  simOptions.checked = true;
-  sim::ScopedOptions scoped(simOptions);
-
-  RuntimeOptions runtimeOptions;
-  runtimeOptions.backend = "sim";
-  Expected<std::unique_ptr<Runtime>> created = Runtime::create(runtimeOptions);
-  REQUIRE(created);
-  Runtime *runtime = created->get();
-
   uint64_t seed = 7;
   for (const KernelVariant &variant : kernelVariants()) {
     INFO("variant " << variant.name << "\n" << variant.specText());
     BuiltVariant built = buildVariant(context, variant);
 
     std::string error;
-    Expected<Kernel> kernel = runtime->load(built.cuda, built.info);
+    Expected<Kernel> kernel = runtime.load(built.cuda, built.info);
     if (!kernel)
       FAIL(kernel.status().toString());
 
@@ -64,15 +58,17 @@ TEST_CASE("generated kernels under sim match the float64 reference",
 
     // Through the runtime: validation, then the launch. The sim backend's
     // allocations are known to checked mode.
-    StagedTensors staged(runtime->backend(), built.info);
+    StagedTensors staged(runtime.backend(), built.info);
     AttentionTensors tensors;
     Status s = staged.stage(*inputs, tensors);
     if (!s.ok())
       FAIL(s.toString());
-    s = runtime->run(*kernel, tensors, nullptr, variant.splits);
+    s = runtime.run(*kernel, tensors, nullptr, variant.splits);
+    if (s.ok())
+      s = runtime.backend().synchronize(nullptr);
     if (!s.ok())
-      FAIL("the sim launch failed: " << s.toString() << "\n--- kernel ---\n"
-                                     << built.cuda);
+      FAIL("the launch failed: " << s.toString() << "\n--- kernel ---\n"
+                                 << built.cuda);
     std::vector<float> o, lse;
     REQUIRE(staged.fetch(tensors, o, lse).ok());
     AttentionOutputs actual;
@@ -93,4 +89,31 @@ TEST_CASE("generated kernels under sim match the float64 reference",
     WARN(variant.name << ": o rel err " << diff.oRelErr << ", lse max diff "
                       << diff.lseMaxAbsDiff);
   }
+}
+
+} // namespace
+
+TEST_CASE("generated kernels under sim match the float64 reference",
+          "[codegen][sim]") {
+  sim::SimOptions simOptions = sim::getOptions();
+  simOptions.checked = true;
+  sim::ScopedOptions scoped(simOptions);
+  RuntimeOptions options;
+  options.backend = "sim";
+  Expected<std::unique_ptr<Runtime>> runtime = Runtime::create(options);
+  REQUIRE(runtime);
+  checkMatrix(**runtime);
+}
+
+TEST_CASE("generated kernels on the GPU match the float64 reference",
+          "[codegen][gpu]") {
+  RuntimeOptions options;
+  options.backend = "cuda";
+  Expected<std::unique_ptr<Runtime>> runtime = Runtime::create(options);
+  if (!runtime) {
+    WARN("skipped: no CUDA device: " << runtime.status().message());
+    return;
+  }
+  WARN("on " << (*runtime)->backend().describe());
+  checkMatrix(**runtime);
 }
