@@ -107,7 +107,30 @@ private:
 
 Status Runtime::run(const Kernel &kernel, const AttentionTensors &tensors,
                     void *stream, int numSplits) {
+  Expected<LaunchPlan> planned = plan(kernel, tensors, numSplits);
+  if (!planned)
+    return planned.takeStatus();
+  return launch(*planned, stream);
+}
+
+Status Runtime::launch(const LaunchPlan &plan, void *stream) {
+  if (plan.gridX == 0)
+    return Status::success(); // no query rows: nothing to compute
+  if (!plan.kernel.info.splitKV)
+    return plan.kernel.loaded->launch(plan.args, plan.gridX, stream);
+  Status launched = plan.kernel.loaded->launch(
+      plan.args, plan.gridX * plan.numSplits, stream);
+  if (!launched.ok())
+    return launched;
+  return plan.kernel.loaded->launchMerge(plan.args, plan.mergeGridX, stream);
+}
+
+Expected<LaunchPlan> Runtime::plan(const Kernel &kernel,
+                                   const AttentionTensors &tensors,
+                                   int numSplits) {
   const KernelInfo &info = kernel.info;
+  LaunchPlan plan;
+  plan.kernel = kernel;
   HostIndices indices(*backendImpl);
   HostIndexData host;
   std::vector<int32_t> qo, kvIndptr, table, lens;
@@ -140,7 +163,7 @@ Status Runtime::run(const Kernel &kernel, const AttentionTensors &tensors,
                                                              : "device") +
               " memory for the " + backendImpl->name() + " backend");
 
-  AttnKernelArgs args = {};
+  AttnKernelArgs &args = plan.args;
   args.q = tensors.q.data;
   args.o = tensors.o.data;
   args.lse = static_cast<float *>(tensors.lse.data);
@@ -170,12 +193,13 @@ Status Runtime::run(const Kernel &kernel, const AttentionTensors &tensors,
     maxQ = std::max<int64_t>(maxQ,
                              host.qoIndptr.data[b + 1] - host.qoIndptr.data[b]);
   if (args.batch == 0 || maxQ == 0)
-    return Status::success(); // no query rows: nothing to compute
+    return plan; // no query rows: nothing to compute
   int64_t rowsPerBlock = info.queryRowsPerBlock();
   unsigned gridX =
       static_cast<unsigned>((maxQ + rowsPerBlock - 1) / rowsPerBlock);
+  plan.gridX = gridX;
   if (!info.splitKV)
-    return kernel.loaded->launch(args, gridX, stream);
+    return plan;
 
   // Split-KV: the KV range of every program is cut into numSplits chunks,
   // each writing partial results to the workspace; the merge combines them.
@@ -200,27 +224,27 @@ Status Runtime::run(const Kernel &kernel, const AttentionTensors &tensors,
   {
     std::lock_guard<std::mutex> lock(mutex);
     if (bytes > workspaceBytes) {
-      if (workspace)
-        backendImpl->release(workspace);
-      workspace = nullptr;
+      // Plans made earlier keep the smaller buffer alive while they need it.
+      workspace.reset();
       workspaceBytes = 0;
       Expected<void *> grown =
           backendImpl->allocate(bytes, "split-KV workspace");
       if (!grown)
         return grown.takeStatus();
-      workspace = *grown;
+      Backend *owner = backendImpl.get();
+      workspace = std::shared_ptr<void>(
+          *grown, [owner](void *p) { owner->release(p); });
       workspaceBytes = bytes;
     }
+    plan.workspace = workspace;
   }
+  plan.numSplits = numSplits;
   args.num_splits = numSplits;
-  args.lse_partial = static_cast<float *>(workspace);
-  args.o_partial =
-      reinterpret_cast<float *>(static_cast<char *>(workspace) + lseBytes);
-  Status launched = kernel.loaded->launch(args, gridX * numSplits, stream);
-  if (!launched.ok())
-    return launched;
-  return kernel.loaded->launchMerge(
-      args, static_cast<unsigned>((slots + 127) / 128), stream);
+  args.lse_partial = static_cast<float *>(plan.workspace.get());
+  args.o_partial = reinterpret_cast<float *>(
+      static_cast<char *>(plan.workspace.get()) + lseBytes);
+  plan.mergeGridX = static_cast<unsigned>((slots + 127) / 128);
+  return plan;
 }
 
 int Runtime::chooseSplits(const KernelInfo &info, int64_t programs,
@@ -233,6 +257,7 @@ int Runtime::chooseSplits(const KernelInfo &info, int64_t programs,
 }
 
 Runtime::~Runtime() {
-  if (workspace)
-    backendImpl->release(workspace);
+  // The workspace's deleter calls the backend: release it first. Plans
+  // must not outlive the runtime.
+  workspace.reset();
 }

@@ -1,9 +1,12 @@
 //===- Runtime.h - Load generated kernels and launch them -----------------===//
 //
 //   auto rt = attnc::Runtime::create({.backend = "auto"});
-//   auto kernel = (*rt)->load(cudaSource, info);        // compiled once,
-//   cached Status s = (*rt)->run(**kernel, tensors, stream);     // validated,
-//   launched
+//   auto kernel = (*rt)->load(cudaSource, info);     // compiled once, cached
+//   Status s = (*rt)->run(*kernel, tensors, stream); // validated, launched
+//
+// run() is plan() then launch(): a plan holds the checked arguments, grid
+// and split count, and launches any number of times without touching the
+// host again (decode loops, CUDA graphs, timing loops).
 //
 // The runtime does not depend on MLIR: it takes the CUDA source and the
 // KernelInfo the code generator printed (JIT through attnc's compiler
@@ -41,6 +44,18 @@ struct Kernel {
   std::shared_ptr<LoadedKernel> loaded;
 };
 
+/// A checked launch, ready to enqueue: arguments, grid and split count
+/// fixed. It refers to the tensors it was planned with (they must outlive
+/// it) and keeps its split-KV workspace alive.
+struct LaunchPlan {
+  Kernel kernel;
+  AttnKernelArgs args = {};
+  unsigned gridX = 0; ///< programs along x; 0: no query rows, nothing to run
+  int numSplits = 1;
+  unsigned mergeGridX = 0; ///< split-KV merge programs
+  std::shared_ptr<void> workspace;
+};
+
 class Runtime {
 public:
   static Expected<std::unique_ptr<Runtime>>
@@ -65,6 +80,13 @@ public:
   Status run(const Kernel &kernel, const AttentionTensors &tensors,
              void *stream = nullptr, int numSplits = 0);
 
+  /// run()'s checks and launch configuration, without launching. Reads the
+  /// index tensors (copied from the device when they live there).
+  Expected<LaunchPlan> plan(const Kernel &kernel,
+                            const AttentionTensors &tensors, int numSplits = 0);
+  /// Enqueues `plan` on `stream`: no validation, no host copies.
+  Status launch(const LaunchPlan &plan, void *stream = nullptr);
+
   /// The split count run() picks for a split-KV kernel: enough programs to
   /// give every multiprocessor two, at most 16 and at most one per KV tile.
   static int chooseSplits(const KernelInfo &info, int64_t programs,
@@ -80,8 +102,9 @@ private:
   std::string selectionNote;
   std::mutex mutex;
   std::map<std::string, std::shared_ptr<LoadedKernel>> loaded;
-  /// Split-KV partial results, grown as needed, freed with the runtime.
-  void *workspace = nullptr;
+  /// Split-KV partial results, grown as needed; freed when neither the
+  /// runtime nor a plan holds it.
+  std::shared_ptr<void> workspace;
   size_t workspaceBytes = 0;
 };
 

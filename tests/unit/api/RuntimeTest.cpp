@@ -1,5 +1,4 @@
-//===- RuntimeTest.cpp - Loading, validating and launching kernels
-//---------===//
+//===- RuntimeTest.cpp - Loading, validating and launching kernels ------===//
 #include "runtime/api/Runtime.h"
 #include "codegen/Compile.h"
 #include "runtime/sim/HalfTypes.h"
@@ -160,6 +159,29 @@ TEST_CASE("runtime: load caches, run validates, sim computes",
     Status s = (*runtime)->run(*k1, p.tensors);
     REQUIRE_FALSE(s.ok());
     CHECK_THAT(s.message(), Catch::Contains("kv_lens"));
+    CHECK(p.outputsUntouched());
+  }
+  SECTION("plan checks once; its launches equal run's results") {
+    Problem byRun, byPlan;
+    REQUIRE((*runtime)->run(*k1, byRun.tensors).ok());
+    Expected<LaunchPlan> plan = (*runtime)->plan(*k1, byPlan.tensors);
+    INFO(plan.status().toString());
+    REQUIRE(plan);
+    CHECK(byPlan.outputsUntouched()); // planned, not launched
+    CHECK(plan->gridX == 1);
+    REQUIRE((*runtime)->launch(*plan).ok());
+    CHECK(byPlan.o == byRun.o);
+    // A plan launches again and again (decode loops, timing loops).
+    std::fill(byPlan.o.begin(), byPlan.o.end(), uint16_t(0x7e00));
+    REQUIRE((*runtime)->launch(*plan).ok());
+    CHECK(byPlan.o == byRun.o);
+  }
+  SECTION("plan rejects what run rejects, launching nothing") {
+    Problem p;
+    p.table[1] = 9;
+    Expected<LaunchPlan> plan = (*runtime)->plan(*k1, p.tensors);
+    REQUIRE_FALSE(plan);
+    CHECK(plan.status().code() == ErrorCode::InvalidInput);
     CHECK(p.outputsUntouched());
   }
   SECTION("an empty batch launches nothing") {
