@@ -1,5 +1,4 @@
-//===- DiskCache.h - Compiled kernels on disk, safe to share
-//---------------===//
+//===- DiskCache.h - Compiled kernels on disk, safe to share -------------===//
 //
 // One file per key under a directory. Each entry carries a header (magic,
 // format version, payload size, checksum): a truncated or corrupted entry is

@@ -1,5 +1,6 @@
 //===- TuningDB.cpp - Tuned kernel configurations, persisted -------------===//
 #include "runtime/tune/TuningDB.h"
+#include "runtime/jit/HostCompiler.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -8,6 +9,14 @@
 #include <unistd.h>
 
 using namespace attnc;
+
+std::string attnc::specFingerprint(const std::string &text,
+                                   const std::string &kernel) {
+  char key[20];
+  std::snprintf(key, sizeof key, "%016llx",
+                jit::hashText(text, jit::hashText(kernel)));
+  return key;
+}
 
 std::string attnc::shapeBucket(long long batch, long long maxQLen,
                                long long maxKVLen) {

@@ -31,6 +31,9 @@ struct TunedConfig {
   double ms = 0; ///< the measured median
 };
 
+/// The database's key for attention block `kernel` of spec `text`.
+std::string specFingerprint(const std::string &text, const std::string &kernel);
+
 /// Shapes that tune alike share a bucket: batch, longest query and longest
 /// KV length, each rounded up to a power of two.
 std::string shapeBucket(long long batch, long long maxQLen, long long maxKVLen);

@@ -13,14 +13,12 @@
 //===----------------------------------------------------------------------===//
 #include "RunCommand.h"
 
-#include "TuneCommand.h"
-#include "codegen/Compile.h"
+#include "LoadSpec.h"
 #include "dialect/Interpreter.h"
 #include "dialect/MLIRGen.h"
 #include "dsl/Frontend.h"
 #include "runtime/api/Runtime.h"
 #include "runtime/npy/Npy.h"
-#include "runtime/tune/TuningDB.h"
 #include "tools/support/KernelTiming.h"
 #include "tools/support/StagedTensors.h"
 
@@ -42,103 +40,6 @@ namespace {
 int fail(const std::string &message) {
   llvm::errs() << "attnc run: error: " << message << "\n";
   return 1;
-}
-
-/// The spec's kernel in both forms: attn.sdpa (the float64 reference) and
-/// printed as CUDA.
-struct CompiledSpec {
-  mlir::OwningOpRef<mlir::ModuleOp> reference;
-  /// Per path: the prefill kernel, and the decode kernel (GQA packed,
-  /// split-KV) when --path allows it.
-  std::string cuda, decodeCuda;
-  KernelInfo info, decodeInfo;
-  bool hasPrefill = false, hasDecode = false;
-  /// The checked spec (one block) and its text, to build tuned variants.
-  std::optional<dsl::Module> spec;
-  std::string text;
-};
-
-std::optional<CompiledSpec> compileSpec(mlir::MLIRContext &context,
-                                        const RunOptions &options) {
-  std::string error;
-  std::optional<dsl::SourceFile> source =
-      dsl::readSourceFile(options.spec, error);
-  if (!source) {
-    fail(error);
-    return std::nullopt;
-  }
-  dsl::DiagnosticEngine diags(*source);
-  std::optional<dsl::Module> module = dsl::parseAndCheck(*source, diags);
-  if (!module) {
-    diags.print(std::cerr);
-    return std::nullopt;
-  }
-  if (module->specs.size() > 1 && options.kernel.empty()) {
-    std::string names;
-    for (const dsl::AttentionSpec &spec : module->specs)
-      names += (names.empty() ? "" : ", ") + spec.name;
-    fail(options.spec + " holds several attention blocks (" + names +
-         "); pick one with --kernel");
-    return std::nullopt;
-  }
-  if (!options.kernel.empty()) {
-    auto it = std::find_if(
-        module->specs.begin(), module->specs.end(),
-        [&](const dsl::AttentionSpec &s) { return s.name == options.kernel; });
-    if (it == module->specs.end()) {
-      fail(options.spec + " has no attention block named '" + options.kernel +
-           "'");
-      return std::nullopt;
-    }
-    dsl::AttentionSpec selected = std::move(*it);
-    module->specs.clear();
-    module->specs.push_back(std::move(selected));
-  }
-
-  llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(
-      llvm::MemoryBuffer::getMemBufferCopy(source->text, source->name),
-      llvm::SMLoc());
-  mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context);
-  context.printOpOnDiagnostic(false);
-
-  CompiledSpec compiled;
-  compiled.reference = buildModule(context, *module);
-  compiled.text = source->text;
-  mlir::OwningOpRef<mlir::ModuleOp> lowered = buildModule(context, *module);
-  if (!compiled.reference || !lowered) {
-    fail("internal error: the IR built from " + options.spec +
-         " does not verify");
-    return std::nullopt;
-  }
-  PipelineOptions pipeline;
-  pipeline.blockQ = options.blockQ;
-  pipeline.blockKV = options.blockKV;
-  if (options.path != "decode") {
-    mlir::FailureOr<CompiledModule> cuda =
-        lowerAndEmit(*lowered, pipeline, error);
-    if (mlir::failed(cuda)) {
-      fail(error);
-      return std::nullopt;
-    }
-    compiled.cuda = cuda->cuda;
-    compiled.info = cuda->kernels.front();
-    compiled.hasPrefill = true;
-  }
-  if (options.path != "prefill") {
-    mlir::OwningOpRef<mlir::ModuleOp> decode = buildModule(context, *module);
-    mlir::FailureOr<CompiledModule> cuda =
-        lowerAndEmit(*decode, decodePipeline(pipeline), error);
-    if (mlir::failed(cuda)) {
-      fail(error);
-      return std::nullopt;
-    }
-    compiled.decodeCuda = cuda->cuda;
-    compiled.decodeInfo = cuda->kernels.front();
-    compiled.hasDecode = true;
-  }
-  compiled.spec = std::move(*module);
-  return compiled;
 }
 
 /// Reads the .npy inputs of `kernel` from `dir` as the interpreter's
@@ -278,17 +179,6 @@ int attnc::runCommand(const RunOptions &options) {
       options.path != "decode")
     return fail("unknown path '" + options.path +
                 "'; use auto, prefill or decode");
-  mlir::MLIRContext context;
-  std::optional<CompiledSpec> compiled = compileSpec(context, options);
-  if (!compiled)
-    return 1;
-  // Both variants describe the same tensors; the prefill one is used for
-  // staging (dtype, heads, params) whichever path runs.
-  const KernelInfo &info =
-      compiled->hasPrefill ? compiled->info : compiled->decodeInfo;
-  attn::KernelOp reference =
-      *compiled->reference->getOps<attn::KernelOp>().begin();
-
   RuntimeOptions runtimeOptions;
   runtimeOptions.backend = options.backend;
   Expected<std::unique_ptr<Runtime>> runtime = Runtime::create(runtimeOptions);
@@ -296,6 +186,22 @@ int attnc::runCommand(const RunOptions &options) {
     return fail(runtime.status().message());
   llvm::errs() << "attnc run: backend " << (*runtime)->backend().name() << " ("
                << (*runtime)->selection() << ")\n";
+
+  JitKernels::Options jitOptions;
+  jitOptions.kernel = options.kernel;
+  jitOptions.tuningDB = options.tuningDB;
+  jitOptions.path = options.path;
+  jitOptions.blockQ = static_cast<int>(options.blockQ);
+  jitOptions.blockKV = static_cast<int>(options.blockKV);
+  mlir::MLIRContext context;
+  std::optional<LoadedSpec> loaded =
+      loadSpec(**runtime, context, options.spec, jitOptions, "attnc run");
+  if (!loaded)
+    return 1;
+  JitKernels &jit = *loaded->jit;
+  // Every variant describes the same tensors (dtype, heads, params).
+  const KernelInfo &info = jit.info();
+  attn::KernelOp reference = loaded->kernel();
 
   std::string error;
   mlir::FailureOr<AttentionInputs> inputs;
@@ -318,78 +224,36 @@ int attnc::runCommand(const RunOptions &options) {
       return fail(saved.toString());
   }
 
-  int64_t maxQ = 0;
-  for (size_t b = 0; b + 1 < inputs->qoIndptr.size(); ++b)
+  // The kernel for this shape: a tuned configuration for this spec, device
+  // and shape bucket when the database has one, else the heuristics.
+  int64_t maxQ = 0, maxKV = 0;
+  for (int64_t b = 0; b < inputs->batch(); ++b) {
     maxQ =
         std::max<int64_t>(maxQ, inputs->qoIndptr[b + 1] - inputs->qoIndptr[b]);
-  bool decode =
-      !compiled->hasPrefill ||
-      (compiled->hasDecode && prefersDecodePath(compiled->decodeInfo, maxQ));
-
-  // A tuned configuration for this spec, device and shape wins over the
-  // heuristics (unless --path forces a path it does not match).
-  std::string tunedCuda;
-  KernelInfo tunedInfo;
-  int splits = options.splits;
-  if (!options.tuningDB.empty()) {
-    int64_t maxKV = 0;
-    for (int64_t b = 0; b < inputs->batch(); ++b)
-      maxKV = std::max<int64_t>(maxKV, info.paged ? inputs->kvLens[b]
-                                                  : inputs->kvIndptr[b + 1] -
-                                                        inputs->kvIndptr[b]);
-    Expected<TuningDB> db = TuningDB::load(options.tuningDB);
-    if (!db)
-      return fail(db.status().message());
-    std::optional<TunedConfig> tuned =
-        db->find(specFingerprint(compiled->text, info.specName),
-                 (*runtime)->backend().describe(),
-                 shapeBucket(inputs->batch(), maxQ, maxKV));
-    if (tuned && (options.path == "auto" || options.path == tuned->path)) {
-      PipelineOptions pipeline;
-      pipeline.blockQ = tuned->blockQ;
-      pipeline.blockKV = tuned->blockKV;
-      pipeline.prefetchKV = tuned->stages == 2;
-      if (tuned->path == "decode")
-        pipeline = decodePipeline(pipeline);
-      // An explicit --splits still wins over the tuned count.
-      if (tuned->path == "decode" && splits == 0)
-        splits = tuned->splits;
-      mlir::OwningOpRef<mlir::ModuleOp> ir =
-          buildModule(context, *compiled->spec);
-      mlir::FailureOr<CompiledModule> cuda = lowerAndEmit(*ir, pipeline, error);
-      if (mlir::failed(cuda))
-        return fail(error);
-      tunedCuda = cuda->cuda;
-      tunedInfo = cuda->kernels.front();
-      llvm::errs() << "attnc run: tuned configuration from " << options.tuningDB
-                   << ": " << tuned->path << " " << tuned->blockQ << "x"
-                   << tuned->blockKV << " stages " << tuned->stages
-                   << (tuned->path == "decode"
-                           ? " splits " + (tuned->splits
-                                               ? std::to_string(tuned->splits)
-                                               : std::string("auto"))
-                           : std::string())
-                   << "\n";
-    }
+    maxKV = std::max<int64_t>(maxKV, info.paged ? inputs->kvLens[b]
+                                                : inputs->kvIndptr[b + 1] -
+                                                      inputs->kvIndptr[b]);
   }
-  if (!tunedCuda.empty())
-    decode = tunedInfo.splitKV;
+  Expected<JitKernels::Selection> pick =
+      jit.select(inputs->batch(), maxQ, maxKV);
+  if (!pick)
+    return fail(pick.status().toString());
+  if (pick->tuned)
+    llvm::errs() << "attnc run: " << pick->why << "\n";
+  bool decode = pick->config.path == "decode";
+  // An explicit --splits wins over a tuned count.
+  int splits = options.splits ? options.splits : pick->numSplits;
   llvm::errs() << "attnc run: path "
                << (decode ? "decode (query heads packed per KV head, "
                             "split-KV)"
                           : "prefill")
                << ", max q_len " << maxQ << "\n";
-  Expected<Kernel> kernel =
-      !tunedCuda.empty() ? (*runtime)->load(tunedCuda, tunedInfo)
-      : decode ? (*runtime)->load(compiled->decodeCuda, compiled->decodeInfo)
-               : (*runtime)->load(compiled->cuda, compiled->info);
-  if (!kernel)
-    return fail(kernel.status().toString());
+  const Kernel &kernel = pick->kernel;
   StagedTensors staged((*runtime)->backend(), info);
   AttentionTensors tensors;
   Status s = staged.stage(*inputs, tensors);
   if (s.ok())
-    s = (*runtime)->run(*kernel, tensors, nullptr, splits);
+    s = (*runtime)->run(kernel, tensors, nullptr, splits);
   if (s.ok())
     s = (*runtime)->backend().synchronize(nullptr);
   if (!s.ok())
@@ -417,7 +281,7 @@ int attnc::runCommand(const RunOptions &options) {
     timing.repeat = options.timeRuns;
     timing.numSplits = splits;
     Expected<TimingResult> timed =
-        timeKernel(**runtime, *kernel, info, *inputs, timing);
+        timeKernel(**runtime, kernel, info, *inputs, timing);
     if (!timed)
       return fail(timed.status().toString());
     double ms = timed->medianMs;

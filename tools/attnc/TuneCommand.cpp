@@ -23,7 +23,7 @@
 //===----------------------------------------------------------------------===//
 #include "TuneCommand.h"
 
-#include "codegen/Compile.h"
+#include "LoadSpec.h"
 #include "dialect/Interpreter.h"
 #include "dialect/MLIRGen.h"
 #include "dsl/Frontend.h"
@@ -54,7 +54,7 @@ int fail(const std::string &message) {
 
 struct Shape {
   int64_t batch = 1, qLen = 1, kvLen = 1;
-  std::string label() const {
+  std::string describe() const {
     return std::to_string(batch) + ":" + std::to_string(qLen) + ":" +
            std::to_string(kvLen);
   }
@@ -101,15 +101,7 @@ bool parseInt(const std::string &text, int &value) {
 }
 
 /// What one compiled kernel is: everything fixed before run time.
-struct Candidate {
-  std::string path; ///< "prefill" or "decode"
-  int blockQ = 0, blockKV = 0;
-  int stages = 2;
-  std::string label() const {
-    return path + " " + std::to_string(blockQ) + "x" + std::to_string(blockKV) +
-           " stages " + std::to_string(stages);
-  }
-};
+using Candidate = KernelConfig;
 
 std::string splitsLabel(int splits) {
   return splits == 0 ? "auto" : std::to_string(splits);
@@ -133,14 +125,6 @@ struct Timed {
 };
 
 } // namespace
-
-std::string attnc::specFingerprint(const std::string &text,
-                                   const std::string &kernel) {
-  char key[20];
-  std::snprintf(key, sizeof key, "%016llx",
-                jit::hashText(text, jit::hashText(kernel)));
-  return key;
-}
 
 int attnc::tuneCommand(const TuneOptions &options) {
   std::vector<Shape> shapes;
@@ -197,44 +181,24 @@ int attnc::tuneCommand(const TuneOptions &options) {
         candidates.push_back({path, bq, bkv, stages});
 
   std::string error;
-  std::optional<dsl::SourceFile> source =
-      dsl::readSourceFile(options.spec, error);
-  if (!source)
-    return fail(error);
-  dsl::DiagnosticEngine diags(*source);
-  std::optional<dsl::Module> module = dsl::parseAndCheck(*source, diags);
-  if (!module) {
-    diags.print(std::cerr);
-    return 1;
-  }
-  auto it =
-      std::find_if(module->specs.begin(), module->specs.end(),
-                   [&](const dsl::AttentionSpec &s) {
-                     return options.kernel.empty() || s.name == options.kernel;
-                   });
-  if (it == module->specs.end())
-    return fail(options.spec + " has no attention block named '" +
-                options.kernel + "'");
-  if (options.kernel.empty() && module->specs.size() > 1)
-    return fail(options.spec +
-                " holds several attention blocks; pick one with --kernel");
-  dsl::AttentionSpec selected = std::move(*it);
-  module->specs.clear();
-  module->specs.push_back(std::move(selected));
-  std::string specKey = specFingerprint(source->text, module->specs[0].name);
-
-  mlir::MLIRContext context;
-  mlir::ScopedDiagnosticHandler quiet(
-      &context, [](mlir::Diagnostic &) { return mlir::success(); });
-  mlir::OwningOpRef<mlir::ModuleOp> reference = buildModule(context, *module);
-  attn::KernelOp referenceKernel = *reference->getOps<attn::KernelOp>().begin();
-
   RuntimeOptions runtimeOptions;
   runtimeOptions.backend = options.backend;
   Expected<std::unique_ptr<Runtime>> runtime = Runtime::create(runtimeOptions);
   if (!runtime)
     return fail(runtime.status().message());
   Backend &backend = (*runtime)->backend();
+
+  JitKernels::Options jitOptions;
+  jitOptions.kernel = options.kernel;
+  mlir::MLIRContext context;
+  std::optional<LoadedSpec> loaded =
+      loadSpec(**runtime, context, options.spec, jitOptions, "attnc tune");
+  if (!loaded)
+    return 1;
+  JitKernels &jit = *loaded->jit;
+  const std::string &specKey = jit.fingerprint();
+  attn::KernelOp referenceKernel = loaded->kernel();
+
   std::string device = backend.describe();
   bool sim = std::string(backend.name()) == "sim";
   std::string arch = sim ? "sm_80" : backend.architecture();
@@ -261,20 +225,12 @@ int attnc::tuneCommand(const TuneOptions &options) {
   // parallel workers.
   for (const Candidate &c : candidates) {
     Built b{c, "", {}, 0, ""};
-    mlir::OwningOpRef<mlir::ModuleOp> ir = buildModule(context, *module);
-    PipelineOptions pipeline;
-    pipeline.blockQ = c.blockQ;
-    pipeline.blockKV = c.blockKV;
-    pipeline.prefetchKV = c.stages == 2;
-    if (c.path == "decode")
-      pipeline = decodePipeline(pipeline);
-    mlir::FailureOr<CompiledModule> compiled =
-        lowerAndEmit(*ir, pipeline, error);
-    if (mlir::failed(compiled)) {
-      b.pruned = "not a valid tiling";
+    Expected<CompiledVariant> compiled = jit.variant(c);
+    if (!compiled) {
+      b.pruned = compiled.status().message();
     } else {
       b.cuda = compiled->cuda;
-      b.info = compiled->kernels.front();
+      b.info = compiled->info;
     }
     built.push_back(std::move(b));
   }
@@ -313,7 +269,7 @@ int attnc::tuneCommand(const TuneOptions &options) {
             b.pruned = "host compile failed";
         }
         progress.step(
-            b.candidate.label() + ": " +
+            b.candidate.describe() + ": " +
             (b.pruned.empty()
                  ? "compiled (" + std::to_string(b.registers) + " registers)"
                  : "pruned (" + b.pruned + ")"));
@@ -375,7 +331,7 @@ int attnc::tuneCommand(const TuneOptions &options) {
         timing.repeat = options.repeat;
         timing.numSplits = splits;
         std::string label =
-            shape.label() + " " + b->candidate.label() +
+            shape.describe() + " " + b->candidate.describe() +
             (b->candidate.path == "decode" ? " splits " + splitsLabel(splits)
                                            : "");
         Expected<TimingResult> result =
@@ -412,7 +368,7 @@ int attnc::tuneCommand(const TuneOptions &options) {
   const char *clock = sim ? "CPU time of the emulator" : "CUDA events";
   for (size_t s = 0; s < shapes.size(); ++s) {
     const std::vector<Timed> &ranking = rankings[s];
-    llvm::outs() << "shape " << shapes[s].label() << ": " << ranking.size()
+    llvm::outs() << "shape " << shapes[s].describe() << ": " << ranking.size()
                  << " configurations timed (median of " << options.repeat
                  << ", " << clock << ", " << ranking.front().timing.inputSets
                  << " input set(s) rotated); best "
@@ -446,7 +402,7 @@ int attnc::tuneCommand(const TuneOptions &options) {
                               : "");
     char line[200];
     std::snprintf(line, sizeof line, "%-19s %-19s %-33s %.3f\n",
-                  shape.label().c_str(),
+                  shape.describe().c_str(),
                   shapeBucket(shape.batch, shape.qLen, shape.kvLen).c_str(),
                   config.c_str(), best.timing.medianMs);
     llvm::outs() << line;

@@ -24,9 +24,6 @@ struct TuneOptions {
 /// process exit code.
 int tuneCommand(const TuneOptions &options);
 
-/// The tuning database's key for attention block `kernel` of spec `text`.
-std::string specFingerprint(const std::string &text, const std::string &kernel);
-
 } // namespace attnc
 
 #endif // ATTNC_TOOLS_ATTNC_TUNECOMMAND_H

@@ -92,6 +92,14 @@ Status StagedTensors::fetch(const AttentionTensors &t, std::vector<float> &o,
   return s;
 }
 
+Status StagedTensors::fetch(const AttentionTensors &t, AttentionOutputs &out) {
+  std::vector<float> o, lse;
+  Status s = fetch(t, o, lse);
+  out.o.assign(o.begin(), o.end());
+  out.lse.assign(lse.begin(), lse.end());
+  return s;
+}
+
 Status StagedTensors::put(const char *name, const void *data, size_t bytes,
                           DType dtype, std::vector<int64_t> shape,
                           MemoryKind kind, TensorRef &ref) {

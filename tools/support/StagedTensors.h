@@ -30,6 +30,8 @@ public:
   /// O (converted to f32) and LSE copied back to the host.
   Status fetch(const AttentionTensors &t, std::vector<float> &o,
                std::vector<float> &lse);
+  /// The same, as the interpreter's outputs (to compare with its result).
+  Status fetch(const AttentionTensors &t, AttentionOutputs &out);
 
 private:
   Status put(const char *name, const void *data, size_t bytes, DType dtype,

@@ -1,0 +1,208 @@
+//===- JitKernelsTest.cpp - A spec's kernels chosen per shape -------------===//
+#include "codegen/JitKernels.h"
+
+#include "dialect/Interpreter.h"
+#include "dialect/MLIRGen.h"
+#include "tools/support/StagedTensors.h"
+
+#include "mlir/IR/MLIRContext.h"
+
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <unistd.h>
+
+using namespace attnc;
+
+namespace {
+
+const char *kSpec = "attention gqa {\n"
+                    "  dtype = bf16; head_dim = 64; q_heads = 8; kv_heads = 2\n"
+                    "  kv_cache = paged(page_size = 8)\n"
+                    "  mask = kv <= q\n}\n";
+
+std::unique_ptr<Runtime> simRuntime() {
+  RuntimeOptions options;
+  options.backend = "sim";
+  return Runtime::create(options).takeValue();
+}
+
+/// Runs `pick` on random inputs of the shape and compares with float64.
+void checkRuns(Runtime &runtime, JitKernels &jit,
+               const JitKernels::Selection &pick, std::vector<int64_t> qLens,
+               std::vector<int64_t> kvLens) {
+  mlir::MLIRContext context;
+  mlir::OwningOpRef<mlir::ModuleOp> reference =
+      buildModule(context, jit.module());
+  attn::KernelOp kernel = *reference->getOps<attn::KernelOp>().begin();
+  RandomInputSpec spec;
+  spec.qLens = std::move(qLens);
+  spec.kvLens = std::move(kvLens);
+  spec.seed = 11;
+  std::string error;
+  mlir::FailureOr<AttentionInputs> inputs =
+      makeRandomInputs(kernel, spec, error);
+  REQUIRE(mlir::succeeded(inputs));
+  mlir::FailureOr<AttentionOutputs> expected =
+      interpretKernel(kernel, *inputs, error);
+  REQUIRE(mlir::succeeded(expected));
+  StagedTensors staged(runtime.backend(), jit.info());
+  AttentionTensors tensors;
+  REQUIRE(staged.stage(*inputs, tensors).ok());
+  Status s = runtime.run(pick.kernel, tensors, nullptr, pick.numSplits);
+  INFO(s.toString());
+  REQUIRE(s.ok());
+  AttentionOutputs actual;
+  REQUIRE(staged.fetch(tensors, actual).ok());
+  OutputDiff diff = compareOutputs(actual, *expected);
+  INFO("o rel err " << diff.oRelErr << ", lse " << diff.lseMaxAbsDiff);
+  CHECK(diff.within(1e-2, 1e-3));
+}
+
+} // namespace
+
+TEST_CASE("JitKernels: heuristics pick the path by shape, and the kernels "
+          "compute attention",
+          "[api][jit][sim]") {
+  std::unique_ptr<Runtime> runtime = simRuntime();
+  Expected<std::unique_ptr<JitKernels>> jit =
+      JitKernels::create(*runtime, "gqa.attn", kSpec, {});
+  INFO(jit.status().toString());
+  REQUIRE(jit);
+  CHECK((*jit)->info().paged);
+  CHECK((*jit)->info().qHeads == 8);
+
+  Expected<JitKernels::Selection> decode = (*jit)->select(3, 1, 300);
+  REQUIRE(decode);
+  CHECK_FALSE(decode->tuned);
+  CHECK(decode->config.path == "decode");
+  CHECK(decode->kernel.info.splitKV);
+  CHECK(decode->numSplits == 0);
+  CHECK_THAT(decode->why, Catch::StartsWith("heuristics (path by shape): "
+                                            "decode 64x64 stages 2"));
+  checkRuns(*runtime, **jit, *decode, {1, 1, 1}, {300, 17, 64});
+
+  Expected<JitKernels::Selection> prefill = (*jit)->select(2, 100, 130);
+  REQUIRE(prefill);
+  CHECK(prefill->config.path == "prefill");
+  CHECK_FALSE(prefill->kernel.info.splitKV);
+  checkRuns(*runtime, **jit, *prefill, {100, 7}, {130, 7});
+}
+
+TEST_CASE("JitKernels: a tuned configuration wins over the heuristics",
+          "[api][jit][sim]") {
+  std::unique_ptr<Runtime> runtime = simRuntime();
+  std::string path =
+      "/tmp/attnc-jit-kernels-test-" + std::to_string(getpid()) + ".json";
+  std::string fingerprint;
+  {
+    Expected<std::unique_ptr<JitKernels>> probe =
+        JitKernels::create(*runtime, "gqa.attn", kSpec, {});
+    REQUIRE(probe);
+    fingerprint = (*probe)->fingerprint();
+  }
+  CHECK(fingerprint == specFingerprint(kSpec, "gqa"));
+  TuningDB db;
+  TunedConfig entry;
+  entry.spec = fingerprint;
+  entry.device = runtime->backend().describe();
+  entry.bucket = shapeBucket(2, 1, 500);
+  entry.path = "decode";
+  entry.blockQ = 32;
+  entry.blockKV = 16;
+  entry.stages = 1;
+  entry.splits = 3;
+  entry.ms = 1;
+  db.put(entry);
+  REQUIRE(db.save(path).ok());
+
+  JitKernels::Options options;
+  options.tuningDB = path;
+  Expected<std::unique_ptr<JitKernels>> jit =
+      JitKernels::create(*runtime, "gqa.attn", kSpec, options);
+  REQUIRE(jit);
+  Expected<JitKernels::Selection> pick = (*jit)->select(2, 1, 500);
+  REQUIRE(pick);
+  CHECK(pick->tuned);
+  CHECK(pick->config.describe() == "decode 32x16 stages 1");
+  CHECK(pick->numSplits == 3);
+  CHECK(pick->kernel.info.blockQ == 32);
+  CHECK(pick->kernel.info.blockKV == 16);
+  CHECK_THAT(pick->why, Catch::Contains("tuned configuration from " + path));
+  checkRuns(*runtime, **jit, *pick, {1, 1}, {500, 260});
+
+  // Another bucket: the heuristics.
+  Expected<JitKernels::Selection> other = (*jit)->select(2, 1, 5000);
+  REQUIRE(other);
+  CHECK_FALSE(other->tuned);
+
+  // A forced path ignores an entry for the other one.
+  options.path = "prefill";
+  Expected<std::unique_ptr<JitKernels>> forced =
+      JitKernels::create(*runtime, "gqa.attn", kSpec, options);
+  REQUIRE(forced);
+  Expected<JitKernels::Selection> prefill = (*forced)->select(2, 1, 500);
+  REQUIRE(prefill);
+  CHECK_FALSE(prefill->tuned);
+  CHECK(prefill->config.path == "prefill");
+  std::remove(path.c_str());
+}
+
+TEST_CASE("JitKernels: errors name the problem", "[api][jit]") {
+  std::unique_ptr<Runtime> runtime = simRuntime();
+  Expected<std::unique_ptr<JitKernels>> bad = JitKernels::create(
+      *runtime, "bad.attn", "attention x {\n  dtype = fp32\n}\n", {});
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.status().message(),
+             Catch::Contains("bad.attn:2:11: error: expected 'fp16' or "
+                             "'bf16'"));
+
+  std::string two = std::string(kSpec) +
+                    "attention other {\n  dtype = fp16; head_dim = 64; "
+                    "q_heads = 2; kv_heads = 2\n}\n";
+  Expected<std::unique_ptr<JitKernels>> ambiguous =
+      JitKernels::create(*runtime, "two.attn", two, {});
+  REQUIRE_FALSE(ambiguous);
+  CHECK_THAT(ambiguous.status().message(),
+             Catch::Contains("holds several attention blocks (gqa, other)"));
+  JitKernels::Options pickOther;
+  pickOther.kernel = "other";
+  Expected<std::unique_ptr<JitKernels>> picked =
+      JitKernels::create(*runtime, "two.attn", two, pickOther);
+  REQUIRE(picked);
+  CHECK((*picked)->info().specName == "other");
+  pickOther.kernel = "nope";
+  Expected<std::unique_ptr<JitKernels>> missing =
+      JitKernels::create(*runtime, "two.attn", two, pickOther);
+  REQUIRE_FALSE(missing);
+  CHECK(missing.status().code() == ErrorCode::NotFound);
+
+  JitKernels::Options badTile;
+  badTile.blockQ = 24;
+  Expected<std::unique_ptr<JitKernels>> tile =
+      JitKernels::create(*runtime, "gqa.attn", kSpec, badTile);
+  REQUIRE_FALSE(tile);
+  CHECK(tile.status().code() == ErrorCode::CompileError);
+  CHECK_THAT(tile.status().message(),
+             Catch::Contains("block-q = 24 must be a multiple of 16"));
+
+  JitKernels::Options badPath;
+  badPath.path = "fast";
+  Expected<std::unique_ptr<JitKernels>> path =
+      JitKernels::create(*runtime, "gqa.attn", kSpec, badPath);
+  REQUIRE_FALSE(path);
+  CHECK_THAT(path.status().message(), Catch::Contains("unknown path 'fast'"));
+
+  Expected<std::unique_ptr<JitKernels>> ok =
+      JitKernels::create(*runtime, "gqa.attn", kSpec, {});
+  REQUIRE(ok);
+  KernelConfig config;
+  config.stages = 3;
+  CHECK_FALSE((*ok)->variant(config));
+  config.stages = 1;
+  Expected<CompiledVariant> first = (*ok)->variant(config);
+  Expected<CompiledVariant> again = (*ok)->variant(config);
+  REQUIRE(first);
+  REQUIRE(again);
+  CHECK(first->cuda == again->cuda);
+}
