@@ -19,6 +19,7 @@ std::string KernelConfig::describe() const {
          std::to_string(stages);
 }
 
+JitKernels::JitKernels(Runtime &runtime) : runtime(runtime) {}
 JitKernels::~JitKernels() = default;
 
 Expected<std::unique_ptr<JitKernels>>
@@ -126,9 +127,31 @@ Expected<JitKernels::Selection>
 JitKernels::select(int64_t batch, int64_t maxQLen, int64_t maxKVLen) {
   Selection pick;
   std::optional<TunedConfig> tuned;
+  std::string device = runtime.backend().describe();
+  std::string bucket = shapeBucket(batch, maxQLen, maxKVLen);
   if (db)
-    tuned = db->find(specKey, runtime.backend().describe(),
-                     shapeBucket(batch, maxQLen, maxKVLen));
+    tuned = db->find(specKey, device, bucket);
+  bool autotuned = false;
+  if (!tuned && options.tuneOnMiss && options.path == "auto") {
+    Expected<TunedConfig> fresh =
+        options.tuneOnMiss(*this, batch, maxQLen, maxKVLen);
+    if (!fresh)
+      return fresh.takeStatus();
+    if (!db)
+      db = TuningDB();
+    db->put(*fresh);
+    if (!options.tuningDB.empty()) {
+      // Re-read first: another process may have stored other buckets.
+      Expected<TuningDB> onDisk = TuningDB::load(options.tuningDB);
+      if (!onDisk)
+        return onDisk.takeStatus();
+      onDisk->put(*fresh);
+      if (Status s = onDisk->save(options.tuningDB); !s.ok())
+        return s;
+    }
+    tuned = *fresh;
+    autotuned = true;
+  }
   if (tuned && (options.path == "auto" || options.path == tuned->path)) {
     pick.config.path = tuned->path;
     pick.config.blockQ = tuned->blockQ;
@@ -136,7 +159,8 @@ JitKernels::select(int64_t batch, int64_t maxQLen, int64_t maxKVLen) {
     pick.config.stages = tuned->stages;
     pick.numSplits = tuned->path == "decode" ? tuned->splits : 0;
     pick.tuned = true;
-    pick.why = "tuned configuration from " + options.tuningDB;
+    pick.why = autotuned ? "tuned now, for bucket " + bucket
+                         : "tuned configuration from " + options.tuningDB;
   } else {
     pick.config.blockQ = options.blockQ;
     pick.config.blockKV = options.blockKV;

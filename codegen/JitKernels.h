@@ -22,6 +22,7 @@
 #include "runtime/api/Runtime.h"
 #include "runtime/tune/TuningDB.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -66,6 +67,13 @@ public:
     /// the other path is then ignored).
     std::string path = "auto";
     int blockQ = 0, blockKV = 0; ///< heuristic tile sizes (0: by head_dim)
+    /// Autotuning (see withAutotuning in tune/Tuner.h): called by select()
+    /// on path "auto" when the database has no entry for the shape's
+    /// bucket; the configuration it returns is stored (and saved to
+    /// `tuningDB` when set) and used.
+    std::function<Expected<TunedConfig>(JitKernels &, int64_t batch,
+                                        int64_t maxQLen, int64_t maxKVLen)>
+        tuneOnMiss;
   };
 
   /// Parses and checks `specText` (named `specName` in messages): an error
@@ -97,9 +105,10 @@ public:
   const std::string &fingerprint() const { return specKey; }
   /// The checked spec, one block (for callers that build IR from it).
   const dsl::Module &module() const { return *spec; }
+  Runtime &runtimeRef() { return runtime; }
 
 private:
-  JitKernels(Runtime &runtime) : runtime(runtime) {}
+  explicit JitKernels(Runtime &runtime);
 
   Runtime &runtime;
   Options options;

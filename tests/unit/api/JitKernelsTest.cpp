@@ -1,5 +1,6 @@
 //===- JitKernelsTest.cpp - A spec's kernels chosen per shape -------------===//
 #include "codegen/JitKernels.h"
+#include "tune/Tuner.h"
 
 #include "dialect/Interpreter.h"
 #include "dialect/MLIRGen.h"
@@ -205,4 +206,58 @@ TEST_CASE("JitKernels: errors name the problem", "[api][jit]") {
   REQUIRE(first);
   REQUIRE(again);
   CHECK(first->cuda == again->cuda);
+}
+
+TEST_CASE("JitKernels with autotuning: a miss tunes the bucket, stores it, "
+          "and later programs reuse it",
+          "[api][jit][tune][sim]") {
+  std::unique_ptr<Runtime> runtime = simRuntime();
+  std::string path =
+      "/tmp/attnc-jit-autotune-test-" + std::to_string(getpid()) + ".json";
+  std::remove(path.c_str());
+  TuneSpace space;
+  space.paths = {"decode"};
+  space.tiles = {{32, 32}, {32, 64}};
+  space.stages = {2};
+  space.splits = {0, 2};
+  space.repeat = 1;
+  std::vector<std::string> steps;
+  JitKernels::Options options;
+  options.tuningDB = path;
+  options = withAutotuning(
+      options, space, [&](const std::string &what) { steps.push_back(what); });
+  Expected<std::unique_ptr<JitKernels>> jit =
+      JitKernels::create(*runtime, "gqa.attn", kSpec, options);
+  REQUIRE(jit);
+
+  Expected<JitKernels::Selection> pick = (*jit)->select(2, 1, 200);
+  INFO(pick.status().toString());
+  REQUIRE(pick);
+  CHECK(pick->tuned);
+  CHECK_THAT(pick->why, Catch::StartsWith("tuned now, for bucket b2-q1-kv256"));
+  CHECK(pick->config.path == "decode");
+  CHECK(pick->config.blockQ == 32);
+  CHECK((pick->numSplits == 0 || pick->numSplits == 2));
+  // Two kernels compiled, each timed with two split counts.
+  REQUIRE(steps.size() == 6);
+  CHECK_THAT(steps[0], Catch::Contains("compiled"));
+  CHECK_THAT(steps[5], Catch::Contains("2:1:200 decode 32x"));
+  checkRuns(*runtime, **jit, *pick, {1, 1}, {200, 90});
+
+  // The same bucket again: no tuning.
+  REQUIRE((*jit)->select(2, 1, 250));
+  CHECK(steps.size() == 6);
+
+  // Another program (no autotuning) finds the stored entry.
+  JitKernels::Options plain;
+  plain.tuningDB = path;
+  Expected<std::unique_ptr<JitKernels>> later =
+      JitKernels::create(*runtime, "gqa.attn", kSpec, plain);
+  REQUIRE(later);
+  Expected<JitKernels::Selection> reused = (*later)->select(2, 1, 256);
+  REQUIRE(reused);
+  CHECK(reused->tuned);
+  CHECK(reused->config.describe() == pick->config.describe());
+  CHECK(reused->numSplits == pick->numSplits);
+  std::remove(path.c_str());
 }

@@ -1,0 +1,240 @@
+//===- Tuner.cpp - Time a spec's configurations, keep the best ------------===//
+#include "tune/Tuner.h"
+
+#include "dialect/Interpreter.h"
+#include "dialect/MLIRGen.h"
+#include "runtime/jit/HostCompiler.h"
+#include "runtime/jit/Nvrtc.h"
+
+#include "mlir/IR/MLIRContext.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+using namespace attnc;
+
+namespace {
+
+/// Shared memory a block may opt into on `arch` (the CUDA C programming
+/// guide's table), for pruning.
+int sharedLimitBytes(const std::string &arch) {
+  if (arch == "sm_90" || arch == "sm_100" || arch == "sm_120")
+    return 227 * 1024;
+  if (arch == "sm_86" || arch == "sm_89")
+    return 99 * 1024;
+  return 163 * 1024; // sm_80
+}
+
+std::string splitsLabel(int splits) {
+  return splits == 0 ? "auto" : std::to_string(splits);
+}
+
+} // namespace
+
+std::string TuneShape::describe() const {
+  return std::to_string(batch) + ":" + std::to_string(qLen) + ":" +
+         std::to_string(kvLen);
+}
+
+std::string TimedConfig::describe() const {
+  return config.describe() +
+         (config.path == "decode" ? " splits " + splitsLabel(splits) : "");
+}
+
+Tuner::Tuner(Runtime &runtime, JitKernels &jit, TuneSpace space)
+    : runtime(runtime), jit(jit), space(std::move(space)),
+      context(std::make_unique<mlir::MLIRContext>()) {
+  if (this->space.tiles.empty())
+    for (int bq : {16, 32, 64, 128})
+      for (int bkv : {16, 32, 64, 128})
+        this->space.tiles.push_back({bq, bkv});
+  for (const std::string &path : this->space.paths)
+    for (auto [bq, bkv] : this->space.tiles)
+      for (int stages : this->space.stages) {
+        TuneCandidate c;
+        c.config.path = path;
+        c.config.blockQ = bq;
+        c.config.blockKV = bkv;
+        c.config.stages = stages;
+        candidates.push_back(std::move(c));
+      }
+}
+
+Tuner::~Tuner() = default;
+
+Status Tuner::prepare(const StepFn &step) {
+  Backend &backend = runtime.backend();
+  bool sim = std::string(backend.name()) == "sim";
+  std::string arch = sim ? "sm_80" : backend.architecture();
+  // Lowering shares the MLIR context, so it runs here, one candidate after
+  // the other; the compilers (NVRTC, and the host compiler for sim) run in
+  // parallel workers.
+  for (TuneCandidate &c : candidates) {
+    Expected<CompiledVariant> compiled = jit.variant(c.config);
+    if (compiled)
+      c.variant = compiled.takeValue();
+    else
+      c.pruned = compiled.status().message();
+  }
+  int sharedLimit = sharedLimitBytes(arch);
+  std::mutex stepMutex;
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < candidates.size(); i = next++) {
+      TuneCandidate &c = candidates[i];
+      if (c.pruned.empty()) {
+        jit::NvrtcOptions nvrtc;
+        nvrtc.arch = arch;
+        nvrtc.includeDirs = jit::defaultIncludeDirs();
+        jit::NvrtcResult result =
+            jit::compileWithNvrtc(c.variant.cuda, "tune.cu", nvrtc);
+        if (!result.ok)
+          c.pruned = "NVRTC failed";
+        for (const jit::KernelResources &k : result.resources) {
+          c.registers = std::max(c.registers, k.registers);
+          if (k.spillStoreBytes > 0 || k.spillLoadBytes > 0)
+            c.pruned = std::to_string(k.spillStoreBytes + k.spillLoadBytes) +
+                       " bytes of spills";
+        }
+        if (c.variant.info.sharedBytes > sharedLimit)
+          c.pruned = std::to_string(c.variant.info.sharedBytes) +
+                     " bytes of shared memory, over " + arch + "'s " +
+                     std::to_string(sharedLimit);
+      }
+      // Under sim, build the object now (in parallel) so that loading it
+      // for timing is a cache hit.
+      if (c.pruned.empty() && sim) {
+        std::string error;
+        if (!jit::compileForSim(c.variant.cuda, jit::HostCompileOptions{},
+                                error))
+          c.pruned = "host compile failed";
+      }
+      if (step) {
+        std::lock_guard<std::mutex> lock(stepMutex);
+        step(c.config.describe() + ": " +
+             (c.pruned.empty()
+                  ? "compiled (" + std::to_string(c.registers) + " registers)"
+                  : "pruned (" + c.pruned + ")"));
+      }
+    }
+  };
+  unsigned workers = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::thread> pool;
+  for (unsigned w = 0; w < workers; ++w)
+    pool.emplace_back(worker);
+  for (std::thread &t : pool)
+    t.join();
+  return Status::success();
+}
+
+std::vector<std::pair<const TuneCandidate *, int>>
+Tuner::runsFor(const TuneShape &shape) const {
+  // Every surviving kernel, and each decode kernel once per split count
+  // that leaves no split without a KV tile.
+  std::vector<std::pair<const TuneCandidate *, int>> runs;
+  for (const TuneCandidate &c : candidates) {
+    if (!c.pruned.empty() || c.variant.cuda.empty())
+      continue;
+    if (c.config.path != "decode") {
+      runs.push_back({&c, 0});
+      continue;
+    }
+    int64_t kvTiles = (shape.kvLen + c.config.blockKV - 1) / c.config.blockKV;
+    for (int splits : space.splits)
+      if (splits <= kvTiles)
+        runs.push_back({&c, splits});
+  }
+  return runs;
+}
+
+size_t Tuner::runCount(const TuneShape &shape) const {
+  return runsFor(shape).size();
+}
+
+Expected<std::vector<TimedConfig>> Tuner::time(const TuneShape &shape,
+                                               const StepFn &step) {
+  std::vector<std::pair<const TuneCandidate *, int>> runs = runsFor(shape);
+  if (runs.empty())
+    return Status::error(ErrorCode::InvalidArgument,
+                         "every candidate was pruned (or prepare() was not "
+                         "called)");
+  mlir::OwningOpRef<mlir::ModuleOp> reference =
+      buildModule(*context, jit.module());
+  if (!reference)
+    return Status::error(ErrorCode::InternalError,
+                         "the IR built from the spec does not verify");
+  RandomInputSpec spec;
+  spec.qLens.assign(shape.batch, shape.qLen);
+  spec.kvLens.assign(shape.batch, shape.kvLen);
+  spec.seed = 1;
+  std::string error;
+  mlir::FailureOr<AttentionInputs> inputs = makeRandomInputs(
+      *reference->getOps<attn::KernelOp>().begin(), spec, error);
+  if (mlir::failed(inputs))
+    return Status::error(ErrorCode::InvalidArgument, error);
+
+  std::vector<TimedConfig> timed;
+  for (auto [c, splits] : runs) {
+    Expected<Kernel> kernel = runtime.load(c->variant.cuda, c->variant.info);
+    if (!kernel)
+      return kernel.takeStatus();
+    TimingOptions timing;
+    timing.warmup = space.warmup;
+    timing.repeat = space.repeat;
+    timing.numSplits = splits;
+    TimedConfig t{c->config, splits, {}};
+    Expected<TimingResult> result =
+        timeKernel(runtime, *kernel, c->variant.info, *inputs, timing);
+    if (!result)
+      return Status::error(result.status().code(),
+                           shape.describe() + " " + t.describe() + ": " +
+                               result.status().message());
+    t.timing = *result;
+    if (step) {
+      char ms[32];
+      std::snprintf(ms, sizeof ms, "%.3f ms", t.timing.medianMs);
+      step(shape.describe() + " " + t.describe() + ": " + ms);
+    }
+    timed.push_back(std::move(t));
+  }
+  std::stable_sort(timed.begin(), timed.end(),
+                   [](const TimedConfig &a, const TimedConfig &b) {
+                     return a.timing.medianMs < b.timing.medianMs;
+                   });
+  return timed;
+}
+
+TunedConfig Tuner::entry(const TuneShape &shape,
+                         const TimedConfig &best) const {
+  TunedConfig c;
+  c.spec = jit.fingerprint();
+  c.device = runtime.backend().describe();
+  c.bucket = shapeBucket(shape.batch, shape.qLen, shape.kvLen);
+  c.path = best.config.path;
+  c.blockQ = best.config.blockQ;
+  c.blockKV = best.config.blockKV;
+  c.stages = best.config.stages;
+  c.splits = best.splits;
+  c.ms = best.timing.medianMs;
+  return c;
+}
+
+JitKernels::Options attnc::withAutotuning(JitKernels::Options options,
+                                          TuneSpace space, Tuner::StepFn step) {
+  options.tuneOnMiss = [space,
+                        step](JitKernels &jit, int64_t batch, int64_t maxQLen,
+                              int64_t maxKVLen) -> Expected<TunedConfig> {
+    Tuner tuner(jit.runtimeRef(), jit, space);
+    if (Status s = tuner.prepare(step); !s.ok())
+      return s;
+    TuneShape shape{batch, maxQLen, maxKVLen};
+    Expected<std::vector<TimedConfig>> ranking = tuner.time(shape, step);
+    if (!ranking)
+      return ranking.takeStatus();
+    return tuner.entry(shape, ranking->front());
+  };
+  return options;
+}
