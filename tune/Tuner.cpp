@@ -176,6 +176,12 @@ Expected<std::vector<TimedConfig>> Tuner::time(const TuneShape &shape,
   if (mlir::failed(inputs))
     return Status::error(ErrorCode::InvalidArgument, error);
 
+  // One staging per shape: every variant reads the same tensors.
+  Expected<std::unique_ptr<RotatedInputs>> staged =
+      RotatedInputs::stage(runtime.backend(), jit.info(), *inputs);
+  if (!staged)
+    return staged.takeStatus();
+
   std::vector<TimedConfig> timed;
   for (auto [c, splits] : runs) {
     Expected<Kernel> kernel = runtime.load(c->variant.cuda, c->variant.info);
@@ -187,7 +193,7 @@ Expected<std::vector<TimedConfig>> Tuner::time(const TuneShape &shape,
     timing.numSplits = splits;
     TimedConfig t{c->config, splits, {}};
     Expected<TimingResult> result =
-        timeKernel(runtime, *kernel, c->variant.info, *inputs, timing);
+        timeKernel(runtime, *kernel, **staged, timing);
     if (!result)
       return Status::error(result.status().code(),
                            shape.describe() + " " + t.describe() + ": " +

@@ -37,6 +37,28 @@ int attnc::inputSetsToRotate(size_t setBytes, size_t cacheBytes,
   return static_cast<int>(sets);
 }
 
+Expected<std::unique_ptr<RotatedInputs>>
+RotatedInputs::stage(Backend &backend, const KernelInfo &info,
+                     const AttentionInputs &inputs, size_t budgetBytes) {
+  std::unique_ptr<RotatedInputs> rotated(new RotatedInputs());
+  rotated->info = info;
+  auto stageOne = [&]() -> Status {
+    rotated->staged.push_back(
+        std::make_unique<StagedTensors>(backend, rotated->info));
+    rotated->tensors.emplace_back();
+    return rotated->staged.back()->stage(inputs, rotated->tensors.back());
+  };
+  if (Status s = stageOne(); !s.ok())
+    return s;
+  int sets =
+      inputSetsToRotate(stagedBytes(rotated->tensors.front()),
+                        backend.cacheBytes(), budgetBytes, rotated->cleared);
+  while (static_cast<int>(rotated->tensors.size()) < sets)
+    if (Status s = stageOne(); !s.ok())
+      return s;
+  return rotated;
+}
+
 Expected<TimingResult> attnc::timeKernel(Runtime &runtime, const Kernel &kernel,
                                          const KernelInfo &info,
                                          const AttentionInputs &inputs,
@@ -45,31 +67,31 @@ Expected<TimingResult> attnc::timeKernel(Runtime &runtime, const Kernel &kernel,
     return Status::error(ErrorCode::InvalidArgument,
                          "timing needs at least one repeat and no negative "
                          "warm-up count");
-  Backend &backend = runtime.backend();
-  std::vector<std::unique_ptr<StagedTensors>> staged;
-  std::vector<AttentionTensors> sets;
-  auto stageOne = [&]() -> Status {
-    staged.push_back(std::make_unique<StagedTensors>(backend, info));
-    sets.emplace_back();
-    return staged.back()->stage(inputs, sets.back());
-  };
-  if (Status s = stageOne(); !s.ok())
-    return s;
+  Expected<std::unique_ptr<RotatedInputs>> rotated = RotatedInputs::stage(
+      runtime.backend(), info, inputs, options.rotationBudgetBytes);
+  if (!rotated)
+    return rotated.takeStatus();
+  return timeKernel(runtime, kernel, **rotated, options);
+}
 
+Expected<TimingResult> attnc::timeKernel(Runtime &runtime, const Kernel &kernel,
+                                         const RotatedInputs &inputs,
+                                         const TimingOptions &options) {
+  if (options.repeat < 1 || options.warmup < 0)
+    return Status::error(ErrorCode::InvalidArgument,
+                         "timing needs at least one repeat and no negative "
+                         "warm-up count");
+  Backend &backend = runtime.backend();
   TimingResult result;
-  result.inputSets =
-      inputSetsToRotate(stagedBytes(sets.front()), backend.cacheBytes(),
-                        options.rotationBudgetBytes, result.cacheCleared);
-  while (static_cast<int>(sets.size()) < result.inputSets)
-    if (Status s = stageOne(); !s.ok())
-      return s;
+  result.inputSets = static_cast<int>(inputs.sets().size());
+  result.cacheCleared = inputs.cacheCleared();
   result.clock = std::string(backend.name()) == "cuda" ? "CUDA events"
                                                        : "host clock (sim)";
 
   // Validation reads the index tensors back to the host: planned here, so
   // that the timed bracket holds the launches alone.
   std::vector<LaunchPlan> plans;
-  for (const AttentionTensors &set : sets) {
+  for (const AttentionTensors &set : inputs.sets()) {
     Expected<LaunchPlan> plan = runtime.plan(kernel, set, options.numSplits);
     if (!plan)
       return plan.takeStatus();

@@ -1,8 +1,8 @@
 //===- KernelTiming.h - Time a kernel the way a benchmark should ----------===//
 //
-// Shared by `attnc run --time` and `attnc tune`: warm-up runs, then repeats
-// each bracketed by the backend's timer (CUDA events on a GPU), with the
-// inputs staged several times over and rotated so that a run reads its
+// Shared by `attnc run --time`, the tuner and bench/: warm-up runs, then
+// repeats each bracketed by the backend's timer (CUDA events on a GPU), with
+// the inputs staged several times over and rotated so that a run reads its
 // tensors from memory rather than from the L2 its predecessor filled.
 //
 //===----------------------------------------------------------------------===//
@@ -11,9 +11,12 @@
 
 #include "dialect/Interpreter.h"
 #include "runtime/api/Runtime.h"
+#include "tools/support/StagedTensors.h"
 
 #include <cstddef>
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace attnc {
 
@@ -44,7 +47,32 @@ size_t stagedBytes(const AttentionTensors &tensors);
 int inputSetsToRotate(size_t setBytes, size_t cacheBytes, size_t budgetBytes,
                       bool &cleared);
 
-/// Times `kernel` on `inputs` staged for `info` on the runtime's backend.
+/// Inputs staged on a backend as many times as rotating past its cache
+/// takes. Every variant of a spec reads the same tensors, so one staging
+/// serves all the configurations a tuner times on a shape.
+class RotatedInputs {
+public:
+  static Expected<std::unique_ptr<RotatedInputs>>
+  stage(Backend &backend, const KernelInfo &info, const AttentionInputs &inputs,
+        size_t budgetBytes = size_t(4) << 30);
+  const std::vector<AttentionTensors> &sets() const { return tensors; }
+  /// False when the budget allowed fewer copies than clearing the cache
+  /// needs.
+  bool cacheCleared() const { return cleared; }
+
+private:
+  KernelInfo info; ///< StagedTensors refers to it
+  std::vector<std::unique_ptr<StagedTensors>> staged;
+  std::vector<AttentionTensors> tensors;
+  bool cleared = true;
+};
+
+/// Times `kernel` over `inputs` (options.rotationBudgetBytes is theirs).
+Expected<TimingResult> timeKernel(Runtime &runtime, const Kernel &kernel,
+                                  const RotatedInputs &inputs,
+                                  const TimingOptions &options);
+
+/// Stages `inputs` for `info` on the runtime's backend, then times.
 Expected<TimingResult> timeKernel(Runtime &runtime, const Kernel &kernel,
                                   const KernelInfo &info,
                                   const AttentionInputs &inputs,

@@ -181,4 +181,20 @@ TEST_CASE("timing on a GPU: CUDA events around each run, inputs rotated "
   CHECK(after.distinctQueryTensors - before.distinctQueryTensors ==
         std::min(sets, 7));
   CHECK(after.liveEvents == 0); // the timer's events are gone
+
+  // Inputs staged once serve several timings (a tuner's configurations):
+  // the second timing reads the same copies, allocates none.
+  Expected<std::unique_ptr<RotatedInputs>> staged =
+      RotatedInputs::stage(backend, p.info, p.inputs);
+  REQUIRE(staged);
+  CHECK(static_cast<int>((*staged)->sets().size()) == sets);
+  AttncFakeCudaStats staging = fake.stats();
+  REQUIRE(timeKernel(**runtime, *kernel, **staged, timing));
+  AttncFakeCudaStats once = fake.stats();
+  REQUIRE(timeKernel(**runtime, *kernel, **staged, timing));
+  AttncFakeCudaStats twice = fake.stats();
+  CHECK(once.distinctQueryTensors - staging.distinctQueryTensors ==
+        std::min(sets, 7));
+  CHECK(twice.distinctQueryTensors == once.distinctQueryTensors);
+  CHECK(twice.liveAllocations == once.liveAllocations);
 }
