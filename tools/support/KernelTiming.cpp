@@ -37,6 +37,16 @@ int attnc::inputSetsToRotate(size_t setBytes, size_t cacheBytes,
   return static_cast<int>(sets);
 }
 
+namespace {
+Status checkOptions(const TimingOptions &options) {
+  if (options.repeat < 1 || options.warmup < 0)
+    return Status::error(ErrorCode::InvalidArgument,
+                         "timing needs at least one repeat and no negative "
+                         "warm-up count");
+  return Status::success();
+}
+} // namespace
+
 Expected<std::unique_ptr<RotatedInputs>>
 RotatedInputs::stage(Backend &backend, const KernelInfo &info,
                      const AttentionInputs &inputs, size_t budgetBytes) {
@@ -63,10 +73,8 @@ Expected<TimingResult> attnc::timeKernel(Runtime &runtime, const Kernel &kernel,
                                          const KernelInfo &info,
                                          const AttentionInputs &inputs,
                                          const TimingOptions &options) {
-  if (options.repeat < 1 || options.warmup < 0)
-    return Status::error(ErrorCode::InvalidArgument,
-                         "timing needs at least one repeat and no negative "
-                         "warm-up count");
+  if (Status s = checkOptions(options); !s.ok())
+    return s;
   Expected<std::unique_ptr<RotatedInputs>> rotated = RotatedInputs::stage(
       runtime.backend(), info, inputs, options.rotationBudgetBytes);
   if (!rotated)
@@ -77,10 +85,8 @@ Expected<TimingResult> attnc::timeKernel(Runtime &runtime, const Kernel &kernel,
 Expected<TimingResult> attnc::timeKernel(Runtime &runtime, const Kernel &kernel,
                                          const RotatedInputs &inputs,
                                          const TimingOptions &options) {
-  if (options.repeat < 1 || options.warmup < 0)
-    return Status::error(ErrorCode::InvalidArgument,
-                         "timing needs at least one repeat and no negative "
-                         "warm-up count");
+  if (Status s = checkOptions(options); !s.ok())
+    return s;
   Backend &backend = runtime.backend();
   TimingResult result;
   result.inputSets = static_cast<int>(inputs.sets().size());
