@@ -132,22 +132,25 @@ JitKernels::select(int64_t batch, int64_t maxQLen, int64_t maxKVLen) {
   if (db)
     tuned = db->find(specKey, device, bucket);
   bool autotuned = false;
-  if (!tuned && options.tuneOnMiss && options.path == "auto") {
+  // Autotuning needs a shape with work in it: an empty one would time
+  // nothing and store an arbitrary winner for a real bucket.
+  if (!tuned && options.tuneOnMiss && options.path == "auto" && batch > 0 &&
+      maxQLen > 0 && maxKVLen > 0) {
     Expected<TunedConfig> fresh =
         options.tuneOnMiss(*this, batch, maxQLen, maxKVLen);
     if (!fresh)
       return fresh.takeStatus();
-    if (!db)
-      db = TuningDB();
-    db->put(*fresh);
-    if (!options.tuningDB.empty()) {
-      // Re-read first: another process may have stored other buckets.
-      Expected<TuningDB> onDisk = TuningDB::load(options.tuningDB);
-      if (!onDisk)
-        return onDisk.takeStatus();
-      onDisk->put(*fresh);
-      if (Status s = onDisk->save(options.tuningDB); !s.ok())
-        return s;
+    if (options.tuningDB.empty()) {
+      if (!db)
+        db = TuningDB();
+      db->put(*fresh);
+    } else {
+      // Stored first, then used; the merge keeps what other processes
+      // stored meanwhile, and this program sees their entries too.
+      Expected<TuningDB> merged = TuningDB::merge(options.tuningDB, {*fresh});
+      if (!merged)
+        return merged.takeStatus();
+      db = merged.takeValue();
     }
     tuned = *fresh;
     autotuned = true;

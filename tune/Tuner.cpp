@@ -3,7 +3,6 @@
 
 #include "dialect/Interpreter.h"
 #include "dialect/MLIRGen.h"
-#include "runtime/jit/HostCompiler.h"
 #include "runtime/jit/Nvrtc.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -74,10 +73,14 @@ Status Tuner::prepare(const StepFn &step) {
   // parallel workers.
   for (TuneCandidate &c : candidates) {
     Expected<CompiledVariant> compiled = jit.variant(c.config);
-    if (compiled)
-      c.variant = compiled.takeValue();
-    else
+    if (!compiled) {
       c.pruned = compiled.status().message();
+      continue;
+    }
+    c.variant = compiled.takeValue();
+    // A size of 0 asks for the default: record what it resolved to.
+    c.config.blockQ = c.variant.info.blockQ;
+    c.config.blockKV = c.variant.info.blockKV;
   }
   int sharedLimit = sharedLimitBytes(arch);
   std::mutex stepMutex;
@@ -104,13 +107,12 @@ Status Tuner::prepare(const StepFn &step) {
                      " bytes of shared memory, over " + arch + "'s " +
                      std::to_string(sharedLimit);
       }
-      // Under sim, build the object now (in parallel) so that loading it
-      // for timing is a cache hit.
-      if (c.pruned.empty() && sim) {
-        std::string error;
-        if (!jit::compileForSim(c.variant.cuda, jit::HostCompileOptions{},
-                                error))
-          c.pruned = "host compile failed";
+      // Build what the backend loads now, in parallel, so that loading it
+      // for timing is a cache hit (the runtime's cache directory).
+      if (c.pruned.empty()) {
+        Status built = backend.precompile(c.variant.cuda, c.variant.info);
+        if (!built.ok())
+          c.pruned = "the backend could not build it: " + built.message();
       }
       if (step) {
         std::lock_guard<std::mutex> lock(stepMutex);
@@ -142,7 +144,8 @@ Tuner::runsFor(const TuneShape &shape) const {
       runs.push_back({&c, 0});
       continue;
     }
-    int64_t kvTiles = (shape.kvLen + c.config.blockKV - 1) / c.config.blockKV;
+    const int64_t blockKV = c.variant.info.blockKV;
+    int64_t kvTiles = (shape.kvLen + blockKV - 1) / blockKV;
     for (int splits : space.splits)
       if (splits <= kvTiles)
         runs.push_back({&c, splits});
@@ -156,6 +159,11 @@ size_t Tuner::runCount(const TuneShape &shape) const {
 
 Expected<std::vector<TimedConfig>> Tuner::time(const TuneShape &shape,
                                                const StepFn &step) {
+  if (shape.batch < 1 || shape.qLen < 1 || shape.kvLen < 1)
+    return Status::error(ErrorCode::InvalidArgument,
+                         "a tuning shape needs at least one sequence, query "
+                         "and key, got " +
+                             shape.describe());
   std::vector<std::pair<const TuneCandidate *, int>> runs = runsFor(shape);
   if (runs.empty())
     return Status::error(ErrorCode::InvalidArgument,

@@ -69,6 +69,11 @@ public:
   /// Compiles (or finds in the cache) and loads `source`'s kernel `info`.
   virtual Expected<std::unique_ptr<LoadedKernel>>
   load(const std::string &source, const KernelInfo &info) = 0;
+  /// Compiles `source` into the kernel cache without loading it, so that a
+  /// later load() is a cache hit. Thread-safe: callers compile many
+  /// kernels at once (the tuner's workers).
+  virtual Status precompile(const std::string &source,
+                            const KernelInfo &info) = 0;
 
   // Memory in the backend's kind, for tensors the caller stages.
   /// `name` says what the memory holds (sim's checked mode names it when

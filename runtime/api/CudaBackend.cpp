@@ -95,12 +95,31 @@ public:
            jit::nvrtcVersion();
   }
 
-  Expected<std::unique_ptr<LoadedKernel>>
-  load(const std::string &source, const KernelInfo &info) override {
+  /// The disk cache's key for `source`'s kernel `info` on this device.
+  std::string cacheKey(const std::string &source,
+                       const KernelInfo &info) const {
     char key[40];
     std::snprintf(
         key, sizeof key, "%016llx",
         jit::hashText(source, jit::hashText(cacheTag() + "\n" + info.name)));
+    return key;
+  }
+
+  Status precompile(const std::string &source,
+                    const KernelInfo &info) override {
+    std::string key = cacheKey(source, info);
+    if (cache.get(key))
+      return Status::success();
+    Expected<CudaModule::Image> image =
+        CudaModule::compileImage(*device, source, info);
+    if (!image)
+      return image.takeStatus();
+    return cache.put(key, image->bytes);
+  }
+
+  Expected<std::unique_ptr<LoadedKernel>>
+  load(const std::string &source, const KernelInfo &info) override {
+    std::string key = cacheKey(source, info);
     if (std::optional<std::vector<char>> image = cache.get(key)) {
       Expected<CudaModule> module = CudaModule::load(*device, *image, info);
       if (module)

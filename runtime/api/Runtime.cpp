@@ -107,7 +107,25 @@ private:
 
 Status Runtime::run(const Kernel &kernel, const AttentionTensors &tensors,
                     void *stream, int numSplits) {
-  Expected<LaunchPlan> planned = plan(kernel, tensors, numSplits);
+  // run() launches at once: a workspace per stream, reused by later runs on
+  // it (launches on one stream are ordered; two streams never share one).
+  Expected<LaunchPlan> planned =
+      planWith(kernel, tensors, numSplits,
+               [&](size_t bytes) -> Expected<std::shared_ptr<void>> {
+                 std::lock_guard<std::mutex> lock(mutex);
+                 Workspace &w = streamWorkspaces[stream];
+                 if (bytes > w.bytes) {
+                   w.buffer.reset();
+                   w.bytes = 0;
+                   Expected<std::shared_ptr<void>> grown =
+                       allocateWorkspace(bytes);
+                   if (!grown)
+                     return grown.takeStatus();
+                   w.buffer = grown.takeValue();
+                   w.bytes = bytes;
+                 }
+                 return w.buffer;
+               });
   if (!planned)
     return planned.takeStatus();
   return launch(*planned, stream);
@@ -125,10 +143,32 @@ Status Runtime::launch(const LaunchPlan &plan, void *stream) {
   return plan.kernel.loaded->launchMerge(plan.args, plan.mergeGridX, stream);
 }
 
+Expected<std::shared_ptr<void>> Runtime::allocateWorkspace(size_t bytes) {
+  Expected<void *> p = backendImpl->allocate(bytes, "split-KV workspace");
+  if (!p)
+    return p.takeStatus();
+  Backend *owner = backendImpl.get();
+  return std::shared_ptr<void>(*p, [owner](void *q) { owner->release(q); });
+}
+
 Expected<LaunchPlan> Runtime::plan(const Kernel &kernel,
                                    const AttentionTensors &tensors,
                                    int numSplits) {
+  // A plan may be launched on any stream, concurrently with others: it owns
+  // its workspace.
+  return planWith(kernel, tensors, numSplits,
+                  [&](size_t bytes) { return allocateWorkspace(bytes); });
+}
+
+Expected<LaunchPlan> Runtime::planWith(const Kernel &kernel,
+                                       const AttentionTensors &tensors,
+                                       int numSplits,
+                                       const WorkspaceFn &workspaceFor) {
   const KernelInfo &info = kernel.info;
+  if (numSplits < 0 || numSplits > 1024)
+    return Status::error(ErrorCode::InvalidArgument,
+                         "numSplits must be in 0..1024, got " +
+                             std::to_string(numSplits));
   LaunchPlan plan;
   plan.kernel = kernel;
   HostIndices indices(*backendImpl);
@@ -209,10 +249,6 @@ Expected<LaunchPlan> Runtime::plan(const Kernel &kernel,
     maxKV = std::max<int64_t>(maxKV, info.paged ? lengths.data[b]
                                                 : lengths.data[b + 1] -
                                                       lengths.data[b]);
-  if (numSplits < 0 || numSplits > 1024)
-    return Status::error(ErrorCode::InvalidArgument,
-                         "numSplits must be in 0..1024, got " +
-                             std::to_string(numSplits));
   if (numSplits == 0)
     numSplits = chooseSplits(
         info, static_cast<int64_t>(gridX) * info.gridHeads() * args.batch,
@@ -221,23 +257,10 @@ Expected<LaunchPlan> Runtime::plan(const Kernel &kernel,
       static_cast<int64_t>(host.qoIndptr.data[args.batch]) * info.qHeads;
   size_t lseBytes = numSplits * slots * sizeof(float);
   size_t bytes = lseBytes * (1 + info.headDim);
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    if (bytes > workspaceBytes) {
-      // Plans made earlier keep the smaller buffer alive while they need it.
-      workspace.reset();
-      workspaceBytes = 0;
-      Expected<void *> grown =
-          backendImpl->allocate(bytes, "split-KV workspace");
-      if (!grown)
-        return grown.takeStatus();
-      Backend *owner = backendImpl.get();
-      workspace = std::shared_ptr<void>(
-          *grown, [owner](void *p) { owner->release(p); });
-      workspaceBytes = bytes;
-    }
-    plan.workspace = workspace;
-  }
+  Expected<std::shared_ptr<void>> workspace = workspaceFor(bytes);
+  if (!workspace)
+    return workspace.takeStatus();
+  plan.workspace = workspace.takeValue();
   plan.numSplits = numSplits;
   args.num_splits = numSplits;
   args.lse_partial = static_cast<float *>(plan.workspace.get());
@@ -257,7 +280,7 @@ int Runtime::chooseSplits(const KernelInfo &info, int64_t programs,
 }
 
 Runtime::~Runtime() {
-  // The workspace's deleter calls the backend: release it first. Plans
+  // Workspaces are released through the backend: before it goes. Plans
   // must not outlive the runtime.
-  workspace.reset();
+  streamWorkspaces.clear();
 }

@@ -21,6 +21,7 @@
 #include "runtime/aot/Registry.h"
 #include "runtime/api/Backend.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -46,7 +47,8 @@ struct Kernel {
 
 /// A checked launch, ready to enqueue: arguments, grid and split count
 /// fixed. It refers to the tensors it was planned with (they must outlive
-/// it) and keeps its split-KV workspace alive.
+/// it) and owns its split-KV workspace, so plans may run on different
+/// streams at once. It must not outlive the runtime.
 struct LaunchPlan {
   Kernel kernel;
   AttnKernelArgs args = {};
@@ -102,10 +104,20 @@ private:
   std::string selectionNote;
   std::mutex mutex;
   std::map<std::string, std::shared_ptr<LoadedKernel>> loaded;
-  /// Split-KV partial results, grown as needed; freed when neither the
-  /// runtime nor a plan holds it.
-  std::shared_ptr<void> workspace;
-  size_t workspaceBytes = 0;
+  using WorkspaceFn =
+      std::function<Expected<std::shared_ptr<void>>(size_t bytes)>;
+  Expected<LaunchPlan> planWith(const Kernel &kernel,
+                                const AttentionTensors &tensors, int numSplits,
+                                const WorkspaceFn &workspaceFor);
+  Expected<std::shared_ptr<void>> allocateWorkspace(size_t bytes);
+
+  /// run()'s split-KV partial results, one buffer per stream, grown as
+  /// needed.
+  struct Workspace {
+    std::shared_ptr<void> buffer;
+    size_t bytes = 0;
+  };
+  std::map<void *, Workspace> streamWorkspaces;
 };
 
 } // namespace attnc

@@ -48,6 +48,7 @@ public:
   Status start(void *) override {
     begin = std::chrono::steady_clock::now();
     started = true;
+    stopped = false;
     return Status::success();
   }
   Status stop(void *) override {
@@ -107,6 +108,15 @@ public:
       return Status::error(ErrorCode::NotFound,
                            "the sim module has no launcher for " + info.name);
     return std::unique_ptr<LoadedKernel>(new SimKernel(module, fn, merge));
+  }
+
+  Status precompile(const std::string &source, const KernelInfo &) override {
+    jit::HostCompileOptions options;
+    options.cacheDir = cacheDir;
+    std::string error;
+    if (!jit::compileForSim(source, options, error))
+      return Status::error(ErrorCode::CompileError, error);
+    return Status::success();
   }
 
   Expected<void *> allocate(size_t bytes, const std::string &name) override {

@@ -80,10 +80,10 @@ static Status checkKernelInfo(const CudaDevice &device,
   return Status::success();
 }
 
-Expected<CudaModule> CudaModule::compile(const CudaDevice &device,
-                                         const std::string &source,
-                                         const KernelInfo &info,
-                                         const CudaCompileOptions &options) {
+Expected<CudaModule::Image>
+CudaModule::compileImage(const CudaDevice &device, const std::string &source,
+                         const KernelInfo &info,
+                         const CudaCompileOptions &options) {
   if (Status s = checkKernelInfo(device, info); !s.ok())
     return s;
   Expected<NvrtcTarget> target = chooseNvrtcTarget(device.properties());
@@ -114,18 +114,30 @@ Expected<CudaModule> CudaModule::compile(const CudaDevice &device,
               std::to_string(device.properties().maxSharedPerBlockOptin) +
               " per block");
 
-  std::vector<char> image;
+  Image image;
   if (target->cubin) {
-    image = std::move(compiled.cubin);
+    image.bytes = std::move(compiled.cubin);
   } else {
-    image.assign(compiled.ptx.begin(), compiled.ptx.end());
-    image.push_back('\0');
+    image.bytes.assign(compiled.ptx.begin(), compiled.ptx.end());
+    image.bytes.push_back('\0');
   }
-  Expected<CudaModule> module = load(device, image, info);
+  image.target = target.takeValue();
+  image.resources = std::move(compiled.resources);
+  return image;
+}
+
+Expected<CudaModule> CudaModule::compile(const CudaDevice &device,
+                                         const std::string &source,
+                                         const KernelInfo &info,
+                                         const CudaCompileOptions &options) {
+  Expected<Image> image = compileImage(device, source, info, options);
+  if (!image)
+    return image.takeStatus();
+  Expected<CudaModule> module = load(device, image->bytes, info);
   if (!module.ok())
     return module;
-  module->nvrtcTarget = target.takeValue();
-  module->ptxasReport = std::move(compiled.resources);
+  module->nvrtcTarget = std::move(image->target);
+  module->ptxasReport = std::move(image->resources);
   return module;
 }
 

@@ -64,6 +64,19 @@ public:
                                       const KernelInfo &info,
                                       const CudaCompileOptions &options = {});
 
+  /// What compile() loads: the image NVRTC makes of `source` for `device`
+  /// (a cubin, or PTX text ending in NUL), after the same checks. Calls no
+  /// driver function, so it may run on any thread.
+  struct Image {
+    std::vector<char> bytes;
+    NvrtcTarget target;
+    std::vector<jit::KernelResources> resources;
+  };
+  static Expected<Image> compileImage(const CudaDevice &device,
+                                      const std::string &source,
+                                      const KernelInfo &info,
+                                      const CudaCompileOptions &options = {});
+
   /// Loads an image compiled earlier: a cubin for this device's
   /// architecture, or PTX text. CompileError when the driver rejects it
   /// (e.g. a cubin for another architecture).

@@ -11,6 +11,7 @@
 #include <map>
 #include <mutex>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -138,7 +139,10 @@ compileForSimImpl(const std::string &source, const HostCompileOptions &options,
 
   struct stat st;
   if (stat(object.c_str(), &st) != 0) {
-    std::string stem = sim + "/" + key + ".tmp" + std::to_string(getpid());
+    // Unique per process and call: threads may build the same source.
+    static std::atomic<unsigned> builds{0};
+    std::string stem = sim + "/" + key + ".tmp" + std::to_string(getpid()) +
+                       "." + std::to_string(builds++);
     {
       std::ofstream out(stem + ".cu");
       out << source;

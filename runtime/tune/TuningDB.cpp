@@ -2,10 +2,13 @@
 #include "runtime/tune/TuningDB.h"
 #include "runtime/jit/HostCompiler.h"
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <fcntl.h>
 #include <fstream>
 #include <sstream>
+#include <sys/file.h>
 #include <unistd.h>
 
 using namespace attnc;
@@ -123,7 +126,10 @@ Expected<TuningDB> TuningDB::load(const std::string &path) {
 }
 
 Status TuningDB::save(const std::string &path) const {
-  std::string temp = path + ".tmp." + std::to_string(getpid());
+  // Unique per process and call: threads may save at once.
+  static std::atomic<unsigned> saves{0};
+  std::string temp =
+      path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(saves++);
   {
     std::ofstream out(temp);
     out << "[\n";
@@ -148,6 +154,28 @@ Status TuningDB::save(const std::string &path) const {
     return Status::error(ErrorCode::IOError, "cannot replace " + path);
   }
   return Status::success();
+}
+
+Expected<TuningDB> TuningDB::merge(const std::string &path,
+                                   const std::vector<TunedConfig> &configs) {
+  std::string lockPath = path + ".lock";
+  int fd = open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return Status::error(ErrorCode::IOError, "cannot open " + lockPath);
+  if (flock(fd, LOCK_EX) != 0) {
+    close(fd);
+    return Status::error(ErrorCode::IOError, "cannot lock " + lockPath);
+  }
+  Expected<TuningDB> db = load(path);
+  if (db) {
+    for (const TunedConfig &c : configs)
+      db->put(c);
+    if (Status s = db->save(path); !s.ok())
+      db = s;
+  }
+  flock(fd, LOCK_UN);
+  close(fd);
+  return db;
 }
 
 std::optional<TunedConfig> TuningDB::find(const std::string &spec,

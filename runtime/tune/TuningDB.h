@@ -45,6 +45,11 @@ public:
   static Expected<TuningDB> load(const std::string &path);
   /// Writes the database atomically (temporary file + rename).
   Status save(const std::string &path) const;
+  /// Adds `configs` to the database in `path` under an exclusive lock
+  /// (`path`.lock), so processes storing at the same time keep each
+  /// other's entries; returns the database as written.
+  static Expected<TuningDB> merge(const std::string &path,
+                                  const std::vector<TunedConfig> &configs);
 
   /// The entry for (spec, device, bucket), if any.
   std::optional<TunedConfig> find(const std::string &spec,

@@ -226,13 +226,17 @@ int attnc::runCommand(const RunOptions &options) {
 
   // The kernel for this shape: a tuned configuration for this spec, device
   // and shape bucket when the database has one, else the heuristics.
+  // Inputs read from files are not validated yet (Runtime::run does that,
+  // naming the tensor): read only what is there.
   int64_t maxQ = 0, maxKV = 0;
   for (int64_t b = 0; b < inputs->batch(); ++b) {
     maxQ =
         std::max<int64_t>(maxQ, inputs->qoIndptr[b + 1] - inputs->qoIndptr[b]);
-    maxKV = std::max<int64_t>(maxKV, info.paged ? inputs->kvLens[b]
-                                                : inputs->kvIndptr[b + 1] -
-                                                      inputs->kvIndptr[b]);
+    if (info.paged && b < static_cast<int64_t>(inputs->kvLens.size()))
+      maxKV = std::max<int64_t>(maxKV, inputs->kvLens[b]);
+    if (!info.paged && b + 1 < static_cast<int64_t>(inputs->kvIndptr.size()))
+      maxKV = std::max<int64_t>(maxKV,
+                                inputs->kvIndptr[b + 1] - inputs->kvIndptr[b]);
   }
   Expected<JitKernels::Selection> pick =
       jit.select(inputs->batch(), maxQ, maxKV);

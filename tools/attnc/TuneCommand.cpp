@@ -100,9 +100,11 @@ int attnc::tuneCommand(const TuneOptions &options) {
                           char x = 0;
                           std::stringstream one(item);
                           return (one >> t.first >> x >> t.second) &&
-                                 x == 'x' && one.eof();
+                                 x == 'x' && one.eof() && t.first > 0 &&
+                                 t.second > 0;
                         })) {
-    return fail("--candidates takes BRxBC[,...], got '" + bad + "'");
+    return fail("--candidates takes BRxBC[,...] with positive sizes, got '" +
+                bad + "'");
   }
   std::vector<std::string> paths;
   if (!parseList(options.paths, paths, bad,
@@ -180,6 +182,7 @@ int attnc::tuneCommand(const TuneOptions &options) {
     return fail("every candidate was pruned");
 
   std::vector<std::vector<TimedConfig>> rankings;
+  std::vector<TunedConfig> winners;
   {
     Progress progress("time", totalRuns);
     for (const Shape &shape : shapes) {
@@ -187,7 +190,7 @@ int attnc::tuneCommand(const TuneOptions &options) {
           shape, [&](const std::string &what) { progress.step(what); });
       if (!ranking)
         return fail(ranking.status().toString());
-      db->put(tuner.entry(shape, ranking->front()));
+      winners.push_back(tuner.entry(shape, ranking->front()));
       rankings.push_back(ranking.takeValue());
     }
   }
@@ -230,9 +233,10 @@ int attnc::tuneCommand(const TuneOptions &options) {
                   best.describe().c_str(), best.timing.medianMs);
     llvm::outs() << line;
   }
-  Status saved = db->save(options.dbPath);
-  if (!saved.ok())
-    return fail(saved.toString());
+  // Merged under a lock: entries other processes stored meanwhile stay.
+  Expected<TuningDB> saved = TuningDB::merge(options.dbPath, winners);
+  if (!saved)
+    return fail(saved.status().toString());
   llvm::errs() << "attnc tune: wrote " << options.dbPath << "\n";
   return 0;
 }

@@ -52,6 +52,9 @@ int inputSetsToRotate(size_t setBytes, size_t cacheBytes, size_t budgetBytes,
 /// serves all the configurations a tuner times on a shape.
 class RotatedInputs {
 public:
+  RotatedInputs(const RotatedInputs &) = delete;
+  RotatedInputs &operator=(const RotatedInputs &) = delete;
+
   static Expected<std::unique_ptr<RotatedInputs>>
   stage(Backend &backend, const KernelInfo &info, const AttentionInputs &inputs,
         size_t budgetBytes = size_t(4) << 30);
@@ -61,6 +64,7 @@ public:
   bool cacheCleared() const { return cleared; }
 
 private:
+  RotatedInputs() = default;
   KernelInfo info; ///< StagedTensors refers to it
   std::vector<std::unique_ptr<StagedTensors>> staged;
   std::vector<AttentionTensors> tensors;

@@ -1,6 +1,7 @@
 //===- Progress.cpp - A progress bar for long tool runs -------------------===//
 #include "tools/support/Progress.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <unistd.h>
 
@@ -26,7 +27,9 @@ void Progress::step(const std::string &what) {
     return;
   }
   constexpr size_t barWidth = 30;
-  size_t filled = total ? done * barWidth / total : barWidth;
+  // More steps than announced fill the bar, no further.
+  size_t filled =
+      total ? std::min(barWidth, done * barWidth / total) : barWidth;
   std::string line = title + " [" + std::string(filled, '#') +
                      std::string(barWidth - filled, '.') + "] " +
                      std::to_string(done) + "/" + std::to_string(total) + " " +

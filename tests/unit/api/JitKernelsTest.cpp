@@ -261,3 +261,32 @@ TEST_CASE("JitKernels with autotuning: a miss tunes the bucket, stores it, "
   CHECK(reused->numSplits == pick->numSplits);
   std::remove(path.c_str());
 }
+
+TEST_CASE("JitKernels with autotuning: empty shapes are not tuned, default "
+          "tile sizes are stored resolved",
+          "[api][jit][tune][sim]") {
+  std::unique_ptr<Runtime> runtime = simRuntime();
+  TuneSpace space;
+  space.paths = {"decode"};
+  space.tiles = {{0, 0}}; // the defaults for head_dim 64
+  space.stages = {2};
+  space.splits = {0};
+  space.repeat = 1;
+  int tunings = 0;
+  JitKernels::Options options =
+      withAutotuning({}, space, [&](const std::string &what) { ++tunings; });
+  Expected<std::unique_ptr<JitKernels>> jit =
+      JitKernels::create(*runtime, "gqa.attn", kSpec, options);
+  REQUIRE(jit);
+
+  Expected<JitKernels::Selection> empty = (*jit)->select(2, 0, 100);
+  REQUIRE(empty);
+  CHECK_FALSE(empty->tuned);
+  CHECK(tunings == 0);
+
+  Expected<JitKernels::Selection> pick = (*jit)->select(1, 1, 100);
+  REQUIRE(pick);
+  CHECK(pick->tuned);
+  CHECK(tunings == 2); // one compile step, one timing step
+  CHECK(pick->config.describe() == "decode 64x64 stages 2");
+}

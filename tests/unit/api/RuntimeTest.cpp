@@ -18,25 +18,28 @@ struct Compiled {
   KernelInfo info;
 };
 
-Compiled compilePaged() {
-  static Compiled compiled = [] {
+/// The kernel: the prefill variant, or (decode) GQA-packed with split-KV.
+Compiled compilePaged(bool decode = false) {
+  auto compile = [](bool decode) {
     mlir::MLIRContext context;
     PipelineOptions options;
     options.blockQ = 16;
     options.blockKV = 16;
     std::string error;
-    auto module = compileSpecText(context, "t.attn",
-                                  "attention paged_t {\n"
-                                  "  dtype = fp16; head_dim = 32\n"
-                                  "  q_heads = 2; kv_heads = 1\n"
-                                  "  kv_cache = paged(page_size = 4)\n"
-                                  "  mask = kv <= q\n}\n",
-                                  options, error);
+    auto module =
+        compileSpecText(context, "t.attn",
+                        "attention paged_t {\n"
+                        "  dtype = fp16; head_dim = 32\n"
+                        "  q_heads = 2; kv_heads = 1\n"
+                        "  kv_cache = paged(page_size = 4)\n"
+                        "  mask = kv <= q\n}\n",
+                        decode ? decodePipeline(options) : options, error);
     INFO(error);
     REQUIRE(mlir::succeeded(module));
     return Compiled{module->cuda, module->kernels.front()};
-  }();
-  return compiled;
+  };
+  static Compiled prefill = compile(false), split = compile(true);
+  return decode ? split : prefill;
 }
 
 /// Host tensors for one sequence of 5 queries over 11 keys in 3 pages.
@@ -175,6 +178,25 @@ TEST_CASE("runtime: load caches, run validates, sim computes",
     std::fill(byPlan.o.begin(), byPlan.o.end(), uint16_t(0x7e00));
     REQUIRE((*runtime)->launch(*plan).ok());
     CHECK(byPlan.o == byRun.o);
+  }
+  SECTION("split-KV plans own their workspaces; run reuses one per stream") {
+    Compiled decode = compilePaged(true);
+    auto split = (*runtime)->load(decode.cuda, decode.info);
+    REQUIRE(split);
+    Problem a, b, byRun;
+    Expected<LaunchPlan> planA = (*runtime)->plan(*split, a.tensors, 2);
+    Expected<LaunchPlan> planB = (*runtime)->plan(*split, b.tensors, 2);
+    REQUIRE(planA);
+    REQUIRE(planB);
+    CHECK(planA->numSplits == 2);
+    CHECK(planA->workspace);
+    CHECK(planA->workspace.get() != planB->workspace.get());
+    REQUIRE((*runtime)->launch(*planA).ok());
+    REQUIRE((*runtime)->launch(*planB).ok());
+    REQUIRE((*runtime)->run(*split, byRun.tensors, nullptr, 2).ok());
+    CHECK(a.o == byRun.o);
+    CHECK(b.o == byRun.o);
+    CHECK(a.lse == byRun.lse);
   }
   SECTION("plan rejects what run rejects, launching nothing") {
     Problem p;

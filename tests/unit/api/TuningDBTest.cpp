@@ -5,7 +5,9 @@
 
 #include <cstdio>
 #include <fstream>
+#include <thread>
 #include <unistd.h>
+#include <vector>
 
 using namespace attnc;
 
@@ -87,4 +89,31 @@ TEST_CASE("tuning database: buckets, put, save, load, find", "[api][tune]") {
   REQUIRE_FALSE(badStages);
   CHECK_THAT(badStages.status().message(), Catch::Contains("stages 1 or 2"));
   std::remove(path.c_str());
+}
+
+TEST_CASE("tuning database: concurrent merges keep every entry",
+          "[api][tune]") {
+  std::string path =
+      "/tmp/attnc-tuning-merge-" + std::to_string(getpid()) + ".json";
+  std::remove(path.c_str());
+  // Four writers, each storing its own 20 buckets one merge at a time: a
+  // read-modify-write without the lock would drop some.
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 4; ++w)
+    writers.emplace_back([&, w] {
+      for (int i = 0; i < 20; ++i) {
+        TunedConfig c = entry("b" + std::to_string(w) + "-" + std::to_string(i),
+                              "prefill", 64, 64, 2, 0, w + i);
+        Expected<TuningDB> merged = TuningDB::merge(path, {c});
+        REQUIRE(merged);
+      }
+    });
+  for (std::thread &t : writers)
+    t.join();
+  Expected<TuningDB> all = TuningDB::load(path);
+  REQUIRE(all);
+  CHECK(all->entries().size() == 80);
+  CHECK(all->find("spec1", "dev \"A\"", "b3-19"));
+  std::remove(path.c_str());
+  std::remove((path + ".lock").c_str());
 }
