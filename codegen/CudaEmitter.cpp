@@ -298,11 +298,11 @@ LogicalResult KernelEmitter::emit() {
 }
 
 void KernelEmitter::emitMergeKernel() {
-  os << "\n// attn.merge_splits: one (query row, head) per thread; grid "
+  os << "\n// attn.merge_splits: one (query row, head) per warp; grid "
         "ceil(total_q * "
-     << info.qHeads << " / 128).\n";
-  os << "extern \"C\" __global__ void __launch_bounds__(128) " << info.mergeName
-     << "(const attnc::AttnKernelArgs args) {\n";
+     << info.qHeads << " / " << kMergeSlotsPerBlock << ").\n";
+  os << "extern \"C\" __global__ void __launch_bounds__(" << kMergeThreads
+     << ") " << info.mergeName << "(const attnc::AttnKernelArgs args) {\n";
   os << "  attnc::dev::mergeSplits<" << elementType() << ", " << info.headDim
      << ">(args, " << info.qHeads << ");\n";
   os << "}\n\n";
@@ -312,8 +312,8 @@ void KernelEmitter::emitMergeKernel() {
         "char *error, unsigned long errorSize) {\n";
   os.indent();
   os << "attnc::sim::LaunchStatus status = attnc::sim::launch(\""
-     << info.mergeName << "\", dim3(gridX), dim3(128), 0, " << info.mergeName
-     << ", *args);\n";
+     << info.mergeName << "\", dim3(gridX), dim3(" << kMergeThreads << "), 0, "
+     << info.mergeName << ", *args);\n";
   os << "if (status.ok())\n";
   os << "  return 0;\n";
   os << "std::snprintf(error, errorSize, \"%s\", status.message.c_str());\n";

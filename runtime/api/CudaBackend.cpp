@@ -141,7 +141,7 @@ public:
     if (info.splitKV) {
       KernelInfo mergeInfo = info;
       mergeInfo.name = info.mergeName;
-      mergeInfo.threads = 128;
+      mergeInfo.threads = kMergeThreads;
       mergeInfo.sharedBytes = 0;
       Expected<CudaModule> m =
           CudaModule::load(*device, module.image(), mergeInfo);

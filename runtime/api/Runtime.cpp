@@ -266,7 +266,8 @@ Expected<LaunchPlan> Runtime::planWith(const Kernel &kernel,
   args.lse_partial = static_cast<float *>(plan.workspace.get());
   args.o_partial = reinterpret_cast<float *>(
       static_cast<char *>(plan.workspace.get()) + lseBytes);
-  plan.mergeGridX = static_cast<unsigned>((slots + 127) / 128);
+  plan.mergeGridX = static_cast<unsigned>((slots + kMergeSlotsPerBlock - 1) /
+                                          kMergeSlotsPerBlock);
   return plan;
 }
 

@@ -13,6 +13,11 @@
 
 namespace attnc {
 
+/// The split-KV merge kernel's geometry: blocks of kMergeThreads threads,
+/// one warp per (query row, head) slot.
+inline constexpr int kMergeThreads = 128;
+inline constexpr int kMergeSlotsPerBlock = kMergeThreads / 32;
+
 struct KernelInfo {
   std::string name;     ///< the __global__ function, e.g. attnc_llama
   std::string specName; ///< the attention block's name

@@ -298,46 +298,48 @@ ATTNC_DEVICE void storeLse(float *lse, long long rowStride, int rowsValid,
   }
 }
 
-/// attn.merge_splits for one (query row, head) per thread: combines the
+/// attn.merge_splits for one (query row, head) slot per warp: combines the
 /// splits' partial O and LSE from the workspace into O (type T) and LSE.
+/// Every lane computes the split weights (the same LSE loads, broadcast);
+/// lanes split the head dimension, so partial O is read and O written in
+/// consecutive 128-byte runs.
 template <typename T, int D>
 ATTNC_DEVICE void mergeSplits(const AttnKernelArgs &args, int qHeads) {
+  const int lane = laneId();
   const long long slot =
-      static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
+      static_cast<long long>(blockIdx.x) * (blockDim.x / 32) + warpId();
   const long long slots =
       static_cast<long long>(loadGlobal(args.qo_indptr + args.batch)) * qHeads;
   if (slot >= slots)
-    return;
+    return; // the whole warp: no collectives follow
+  constexpr int kMaxWeights = 16;
   float m = negInf();
   for (int s = 0; s < args.num_splits; ++s)
     m = fmaxf(m, loadGlobal(args.lse_partial + s * slots + slot));
+  auto weight = [&](int s) {
+    return m == negInf()
+               ? 0.0f
+               : expf(loadGlobal(args.lse_partial + s * slots + slot) - m);
+  };
   float sum = 0.0f;
-  float weights[16];
+  float weights[kMaxWeights];
   for (int s = 0; s < args.num_splits; ++s) {
-    const float w =
-        m == negInf()
-            ? 0.0f
-            : expf(loadGlobal(args.lse_partial + s * slots + slot) - m);
-    if (s < 16)
+    const float w = weight(s);
+    if (s < kMaxWeights)
       weights[s] = w;
     sum += w;
   }
   const float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
   T *o = static_cast<T *>(args.o) + slot * D;
-  for (int d = 0; d < D; ++d) {
+  for (int d = lane; d < D; d += 32) {
     float acc = 0.0f;
-    for (int s = 0; s < args.num_splits; ++s) {
-      const float w =
-          s < 16 ? weights[s]
-                 : (m == negInf()
-                        ? 0.0f
-                        : expf(loadGlobal(args.lse_partial + s * slots + slot) -
-                               m));
-      acc += w * loadGlobal(args.o_partial + (s * slots + slot) * D + d);
-    }
+    for (int s = 0; s < args.num_splits; ++s)
+      acc += (s < kMaxWeights ? weights[s] : weight(s)) *
+             loadGlobal(args.o_partial + (s * slots + slot) * D + d);
     storeGlobal(o + d, fromFloat<T>(acc * inv));
   }
-  storeGlobal(args.lse + slot, sum > 0.0f ? m + logf(sum) : negInf());
+  if (lane == 0)
+    storeGlobal(args.lse + slot, sum > 0.0f ? m + logf(sum) : negInf());
 }
 
 } // namespace attnc::dev
