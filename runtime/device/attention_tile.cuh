@@ -300,9 +300,10 @@ ATTNC_DEVICE void storeLse(float *lse, long long rowStride, int rowsValid,
 
 /// attn.merge_splits for one (query row, head) slot per warp: combines the
 /// splits' partial O and LSE from the workspace into O (type T) and LSE.
-/// Every lane computes the split weights (the same LSE loads, broadcast);
-/// lanes split the head dimension, so partial O is read and O written in
-/// consecutive 128-byte runs.
+/// Lanes split the head dimension, so partial O is read and O written in
+/// consecutive 128-byte runs; each lane recomputes the split weights from
+/// the (broadcast, cached) LSE loads rather than keeping an array of them,
+/// which would live in local memory.
 template <typename T, int D>
 ATTNC_DEVICE void mergeSplits(const AttnKernelArgs &args, int qHeads) {
   const int lane = laneId();
@@ -312,7 +313,6 @@ ATTNC_DEVICE void mergeSplits(const AttnKernelArgs &args, int qHeads) {
       static_cast<long long>(loadGlobal(args.qo_indptr + args.batch)) * qHeads;
   if (slot >= slots)
     return; // the whole warp: no collectives follow
-  constexpr int kMaxWeights = 16;
   float m = negInf();
   for (int s = 0; s < args.num_splits; ++s)
     m = fmaxf(m, loadGlobal(args.lse_partial + s * slots + slot));
@@ -322,20 +322,15 @@ ATTNC_DEVICE void mergeSplits(const AttnKernelArgs &args, int qHeads) {
                : expf(loadGlobal(args.lse_partial + s * slots + slot) - m);
   };
   float sum = 0.0f;
-  float weights[kMaxWeights];
-  for (int s = 0; s < args.num_splits; ++s) {
-    const float w = weight(s);
-    if (s < kMaxWeights)
-      weights[s] = w;
-    sum += w;
-  }
+  for (int s = 0; s < args.num_splits; ++s)
+    sum += weight(s);
   const float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
   T *o = static_cast<T *>(args.o) + slot * D;
   for (int d = lane; d < D; d += 32) {
     float acc = 0.0f;
     for (int s = 0; s < args.num_splits; ++s)
-      acc += (s < kMaxWeights ? weights[s] : weight(s)) *
-             loadGlobal(args.o_partial + (s * slots + slot) * D + d);
+      acc +=
+          weight(s) * loadGlobal(args.o_partial + (s * slots + slot) * D + d);
     storeGlobal(o + d, fromFloat<T>(acc * inv));
   }
   if (lane == 0)

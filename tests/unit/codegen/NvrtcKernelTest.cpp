@@ -30,6 +30,8 @@ static void checkCompiles(const BuiltVariant &built, const std::string &what) {
       CHECK((k.kernel == built.info.name || k.kernel == built.info.mergeName));
       CHECK(k.spillStoreBytes == 0);
       CHECK(k.spillLoadBytes == 0);
+      // No local-memory arrays either (a stack frame is local memory).
+      CHECK(k.stackBytes == 0);
       CHECK(k.registers > 0);
       CHECK(k.registers <= 255);
       // Dynamic shared memory: 48 KiB without opt-in; the opt-in maxima are
