@@ -13,6 +13,10 @@
 
 using namespace attnc;
 
+bool attnc::isKernelPath(const std::string &path) {
+  return path == "prefill" || path == "packed" || path == "decode";
+}
+
 std::string KernelConfig::describe() const {
   auto size = [](int n) { return n ? std::to_string(n) : std::string("auto"); };
   return path + " " + size(blockQ) + "x" + size(blockKV) + " stages " +
@@ -25,11 +29,10 @@ JitKernels::~JitKernels() = default;
 Expected<std::unique_ptr<JitKernels>>
 JitKernels::create(Runtime &runtime, const std::string &specName,
                    const std::string &specText, const Options &options) {
-  if (options.path != "auto" && options.path != "prefill" &&
-      options.path != "decode")
+  if (options.path != "auto" && !isKernelPath(options.path))
     return Status::error(ErrorCode::InvalidArgument,
                          "unknown path '" + options.path +
-                             "'; use auto, prefill or decode");
+                             "'; use auto, prefill, packed or decode");
   dsl::SourceFile file{specName, specText};
   dsl::DiagnosticEngine diags(file);
   std::optional<dsl::Module> module = dsl::parseAndCheck(file, diags);
@@ -84,9 +87,10 @@ Expected<CompiledVariant> JitKernels::variant(const KernelConfig &config) {
   auto found = variants.find(config);
   if (found != variants.end())
     return found->second;
-  if (config.path != "prefill" && config.path != "decode")
+  if (!isKernelPath(config.path))
     return Status::error(ErrorCode::InvalidArgument,
-                         "unknown path '" + config.path + "'");
+                         "unknown path '" + config.path +
+                             "'; use prefill, packed or decode");
   if (config.stages != 1 && config.stages != 2)
     return Status::error(ErrorCode::InvalidArgument,
                          "stages must be 1 or 2, got " +
@@ -109,6 +113,8 @@ Expected<CompiledVariant> JitKernels::variant(const KernelConfig &config) {
   pipeline.prefetchKV = config.stages == 2;
   if (config.path == "decode")
     pipeline = decodePipeline(pipeline);
+  if (config.path == "packed")
+    pipeline.packGQA = true;
   std::string error;
   mlir::FailureOr<CompiledModule> compiled = lowerAndEmit(*ir, pipeline, error);
   if (mlir::failed(compiled)) {

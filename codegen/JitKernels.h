@@ -39,9 +39,15 @@ namespace dsl {
 struct Module;
 }
 
+/// The compiled paths: "prefill" (one program per query head and query
+/// tile), "packed" (the query heads of a KV head packed into the tile rows,
+/// attn-pack-gqa: K/V read once per KV head) and "decode" (packed, and the
+/// KV loop split across programs with a merge, attn-split-kv).
+bool isKernelPath(const std::string &path);
+
 /// What fixes a compiled variant.
 struct KernelConfig {
-  std::string path = "prefill"; ///< "prefill" or "decode"
+  std::string path = "prefill"; ///< isKernelPath
   int blockQ = 0, blockKV = 0;  ///< 0: by head_dim
   int stages = 2;               ///< K tiles in flight (2: attn-prefetch-kv)
   bool operator<(const KernelConfig &o) const {
@@ -63,8 +69,8 @@ public:
   struct Options {
     std::string kernel;   ///< the attention block; empty: the only one
     std::string tuningDB; ///< the tuning database file; empty: none
-    /// "auto", or "prefill" / "decode" to force a path (a tuned entry for
-    /// the other path is then ignored).
+    /// "auto", or a path (isKernelPath) to force (a tuned entry for another
+    /// path is then ignored).
     std::string path = "auto";
     int blockQ = 0, blockKV = 0; ///< heuristic tile sizes (0: by head_dim)
     /// Autotuning (see withAutotuning in tune/Tuner.h): called by select()

@@ -1,7 +1,8 @@
 //===- Tuner.h - Time a spec's configurations, keep the best --------------===//
 //
 // The machinery behind `attnc tune` and JIT autotuning. The space: path
-// (prefill; decode = GQA heads packed + split-KV) × Br × Bc × pipeline depth
+// (prefill; packed = GQA heads packed into the tile rows; decode = packed +
+// split-KV) × Br × Bc × pipeline depth
 // (K tiles in flight) at compile time, and the split count of decode
 // kernels at run time; warps follow Br (one per 16 rows).
 //
@@ -33,7 +34,7 @@ class MLIRContext;
 namespace attnc {
 
 struct TuneSpace {
-  std::vector<std::string> paths = {"prefill", "decode"};
+  std::vector<std::string> paths = {"prefill", "packed", "decode"};
   /// (Br, Bc) pairs; empty: 16, 32, 64, 128 × 16, 32, 64, 128.
   std::vector<std::pair<int, int>> tiles;
   std::vector<int> stages = {1, 2};

@@ -175,10 +175,9 @@ int attnc::runCommand(const RunOptions &options) {
   if (!options.random && options.outDir.empty() && !options.check)
     return fail("--inputs needs --out DIR (or --check)");
 
-  if (options.path != "auto" && options.path != "prefill" &&
-      options.path != "decode")
+  if (options.path != "auto" && !isKernelPath(options.path))
     return fail("unknown path '" + options.path +
-                "'; use auto, prefill or decode");
+                "'; use auto, prefill, packed or decode");
   RuntimeOptions runtimeOptions;
   runtimeOptions.backend = options.backend;
   Expected<std::unique_ptr<Runtime>> runtime = Runtime::create(runtimeOptions);
@@ -244,13 +243,15 @@ int attnc::runCommand(const RunOptions &options) {
     return fail(pick.status().toString());
   if (pick->tuned)
     llvm::errs() << "attnc run: " << pick->why << "\n";
-  bool decode = pick->config.path == "decode";
   // An explicit --splits wins over a tuned count.
   int splits = options.splits ? options.splits : pick->numSplits;
+  const std::string &path = pick->config.path;
   llvm::errs() << "attnc run: path "
-               << (decode ? "decode (query heads packed per KV head, "
-                            "split-KV)"
-                          : "prefill")
+               << (path == "decode"
+                       ? "decode (query heads packed per KV head, split-KV)"
+                   : path == "packed"
+                       ? "packed (query heads packed per KV head)"
+                       : "prefill")
                << ", max q_len " << maxQ << "\n";
   const Kernel &kernel = pick->kernel;
   StagedTensors staged((*runtime)->backend(), info);

@@ -110,9 +110,10 @@ int attnc::tuneCommand(const TuneOptions &options) {
   if (!parseList(options.paths, paths, bad,
                  [](const std::string &item, std::string &p) {
                    p = item;
-                   return p == "prefill" || p == "decode";
+                   return isKernelPath(p);
                  }))
-    return fail("--paths takes prefill and/or decode, got '" + bad + "'");
+    return fail("--paths takes prefill, packed and/or decode, got '" + bad +
+                "'");
   std::vector<int> stageCounts;
   if (!parseList(options.stages, stageCounts, bad,
                  [](const std::string &item, int &n) {

@@ -10,7 +10,7 @@ struct TuneOptions {
   std::string spec, kernel;
   std::string shapes;     ///< "B:Q:KV,..."
   std::string candidates; ///< "BRxBC,..." (empty: 16..128 x 16..128)
-  std::string paths = "prefill,decode";
+  std::string paths = "prefill,packed,decode";
   std::string stages = "1,2";             ///< K tiles in flight
   std::string splits = "auto,1,2,4,8,16"; ///< decode split counts
   std::string backend = "auto";

@@ -65,9 +65,12 @@ cl::opt<std::string>
 cl::opt<std::string> tuneBackend("backend", cl::desc("auto | cuda | sim"),
                                  cl::init("auto"), cl::sub(tuneSub));
 cl::opt<std::string> tunePaths("paths",
-                               cl::desc("Paths to try: prefill, decode (GQA "
-                                        "packing + split-KV), comma-separated"),
-                               cl::init("prefill,decode"), cl::sub(tuneSub));
+                               cl::desc("Paths to try, comma-separated: "
+                                        "prefill, packed (GQA heads packed "
+                                        "into tile rows), decode (packed + "
+                                        "split-KV)"),
+                               cl::init("prefill,packed,decode"),
+                               cl::sub(tuneSub));
 cl::opt<std::string>
     tuneStages("stages",
                cl::desc("Pipeline depths to try: K tiles in flight, 1 and/or "
@@ -141,7 +144,8 @@ cl::opt<bool>
 cl::opt<std::string> runPath(
     "path",
     cl::desc("auto: pick the kernel variant by the shape of the inputs; "
-             "prefill; decode (query heads packed per KV head, split-KV)"),
+             "prefill; packed (query heads packed per KV head); decode "
+             "(packed, split-KV)"),
     cl::init("auto"), cl::sub(runSub));
 cl::opt<std::string> runTuningDB(
     "tuning-db",
