@@ -9,7 +9,8 @@
 # PyTorch with CUDA is installed, its scaled_dot_product_attention and
 # FlexAttention run on the same shapes in the same run, timed the same way.
 #
-#   bash bench/run.sh            # after scripts/setup.sh
+#   bash bench/run.sh            # after scripts/setup.sh (it rebuilds attnc)
+#   bash bench/run.sh --record   # also append the table to bench/RESULTS.md
 #   BACKEND=sim bash bench/run.sh
 #   PEAK_TFLOPS=989 PEAK_GBS=3350 bash bench/run.sh   # a device not listed
 #
@@ -21,6 +22,18 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
 attnc=$build/bin/attnc
 backend=${BACKEND:-auto}
+record=0
+for arg in "$@"; do
+  case "$arg" in
+    --record) record=1 ;;
+    *) echo "usage: bash bench/run.sh [--record]" >&2; exit 2 ;;
+  esac
+done
+if [ ! -f "$build/CMakeCache.txt" ]; then
+  echo "no build in $build: run scripts/setup.sh first" >&2
+  exit 1
+fi
+cmake --build "$build" --target attnc attnc-cuda-probe > /dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -60,10 +73,8 @@ if [ $on_gpu = 1 ]; then
   prefill_lens="512 2048 8192 16384"; decode_batches="1 16 64"; decode_ctx="1024 8192 32768"; runs=20
 else
   prefill_lens="128 256"; decode_batches="1 4"; decode_ctx="256 1024"; runs=1
-  echo "(sim backend: CPU time of the emulator on scaled-down shapes, not GPU performance)"
 fi
 
-printf '%-34s %-14s %10s %10s %10s %9s  %s\n' "kernel" "shape" "ms" "TFLOP/s" "GB/s" "roofline" "check"
 # The float64 reference runs on the CPU: shapes with more (query, key) pairs
 # than this (batch · q · kv) are timed but not checked (about 10 s of
 # reference on one core at the limit; 16k × 16k would take ten minutes).
@@ -95,28 +106,56 @@ row() {
   printf '%-34s %-14s %10s %10s %10s %9s  %s\n' "$label" "$shape" "$ms" "$tf" "$gbs" "$roof" "${verdict:-ERROR}"
 }
 
-for dtype in bf16 fp16; do
-  for d in 64 128; do
-    for causal in yes no; do
-      mask=""; factor=1
-      [ $causal = yes ] && mask="kv <= q" && factor=0.5
-      f=$(spec "prefill_${dtype}_d${d}_${causal}" $dtype $d "$mask" dense)
-      for n in $prefill_lens; do
-        row "prefill $dtype d$d causal=$causal" "1x$n" $factor compute $((n * n)) "$f" --path prefill --random --batch 1 --q-len $n --kv-len $n
+table() {
+  [ $on_gpu = 1 ] ||
+    echo "(sim backend: CPU time of the emulator on scaled-down shapes, not GPU performance)"
+  printf '%-34s %-14s %10s %10s %10s %9s  %s\n' "kernel" "shape" "ms" "TFLOP/s" "GB/s" "roofline" "check"
+  for dtype in bf16 fp16; do
+    for d in 64 128; do
+      for causal in yes no; do
+        mask=""; factor=1
+        [ $causal = yes ] && mask="kv <= q" && factor=0.5
+        f=$(spec "prefill_${dtype}_d${d}_${causal}" $dtype $d "$mask" dense)
+        for n in $prefill_lens; do
+          row "prefill $dtype d$d causal=$causal" "1x$n" $factor compute $((n * n)) "$f" --path prefill --random --batch 1 --q-len $n --kv-len $n
+        done
       done
     done
   done
-done
-f=$(spec decode_paged bf16 128 "kv <= q" "paged(page_size = 16)")
-for b in $decode_batches; do
-  for n in $decode_ctx; do
-    row "decode paged16 bf16 d128 32:8" "${b}x1x$n" 1 memory $((b * n)) "$f" --path decode --random --batch $b --q-len 1 --kv-len $n
+  f=$(spec decode_paged bf16 128 "kv <= q" "paged(page_size = 16)")
+  for b in $decode_batches; do
+    for n in $decode_ctx; do
+      row "decode paged16 bf16 d128 32:8" "${b}x1x$n" 1 memory $((b * n)) "$f" --path decode --random --batch $b --q-len 1 --kv-len $n
+    done
   done
-done
+}
+table | tee "$work/table.txt"
 
 if [ $on_gpu = 1 ] && python3 -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null; then
-  echo
-  echo "PyTorch on the same shapes (same FLOP convention; median of $runs runs, CUDA events, L2 flushed before each):"
-  RUNS=$runs PREFILL_LENS="$prefill_lens" DECODE_BATCHES="$decode_batches" DECODE_CTX="$decode_ctx" \
-    python3 "$root/bench/torch_reference.py"
+  {
+    echo
+    echo "PyTorch on the same shapes (same FLOP convention; median of $runs runs, CUDA events, L2 flushed before each):"
+    RUNS=$runs PREFILL_LENS="$prefill_lens" DECODE_BATCHES="$decode_batches" DECODE_CTX="$decode_ctx" \
+      python3 "$root/bench/torch_reference.py"
+  } 2>&1 | tee -a "$work/table.txt" || echo "(the PyTorch comparison failed; see above)"
+fi
+
+if [ $record = 1 ]; then
+  # The probe exits non-zero without a GPU; its lines are still there.
+  probe_out=$("$build/bin/attnc-cuda-probe" 2>/dev/null || true)
+  driver=$(echo "$probe_out" | sed -nE 's/^driver version: //p' | head -1)
+  nvrtc=$(echo "$probe_out" | sed -nE 's/^NVRTC: //p' | head -1)
+  revision=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  {
+    echo
+    echo "## bench/run.sh on $device ($(date -u +%Y-%m-%d))"
+    echo
+    echo "Driver ${driver:-none}, NVRTC ${nvrtc:-?}, attnc $revision, host $(uname -m) with $(nproc) cores."
+    echo "Command: \`BACKEND=$backend bash bench/run.sh --record\`."
+    echo
+    echo '```'
+    cat "$work/table.txt"
+    echo '```'
+  } >> "$root/bench/RESULTS.md"
+  echo "appended to $root/bench/RESULTS.md"
 fi

@@ -7,7 +7,8 @@
 #   3. every example kernel through `attnc run --backend cuda --check`, on a
 #      prefill shape and a decode shape (the runtime picks the path);
 #   4. `attnc tune` on prefill and decode shapes of the Llama-3 spec;
-#   5. bench/run.sh (attnc next to PyTorch where it is installed).
+#   5. bench/run.sh --record (attnc next to PyTorch where it is installed;
+#      the table is appended to bench/RESULTS.md with device and driver).
 # Logs and results go to $OUT (default build/gpu-check); the summary says
 # which steps passed. Exits 2 when there is no usable GPU, 1 when a step
 # failed.
@@ -63,7 +64,7 @@ step tune "$attnc" tune "$root/examples/llama3_gqa_causal.attn" \
   --shapes 1:1:8192,16:1:8192,64:1:2048,1:4096:4096 --backend cuda \
   --repeat 10 --db "$out/tuning.json"
 
-step bench env BACKEND=cuda bash "$root/bench/run.sh"
+step bench env BACKEND=cuda bash "$root/bench/run.sh" --record
 
 echo
 echo "== summary"
