@@ -3,8 +3,10 @@
 #include "runtime/jit/HostCompiler.h"
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fcntl.h>
 #include <fstream>
 #include <sstream>
@@ -153,6 +155,17 @@ Status TuningDB::save(const std::string &path) const {
     std::remove(temp.c_str());
     return Status::error(ErrorCode::IOError, "cannot replace " + path);
   }
+  return Status::success();
+}
+
+Status TuningDB::checkWritable(const std::string &path) {
+  std::string lockPath = path + ".lock";
+  int fd = open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return Status::error(ErrorCode::IOError,
+                         "cannot write the tuning database " + path + ": " +
+                             std::strerror(errno));
+  close(fd);
   return Status::success();
 }
 

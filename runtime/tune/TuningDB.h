@@ -50,6 +50,9 @@ public:
   /// other's entries; returns the database as written.
   static Expected<TuningDB> merge(const std::string &path,
                                   const std::vector<TunedConfig> &configs);
+  /// Whether merge() could write `path`: an IOError naming the problem
+  /// (checked before long tuning runs, not after them).
+  static Status checkWritable(const std::string &path);
 
   /// The entry for (spec, device, bucket), if any.
   std::optional<TunedConfig> find(const std::string &spec,

@@ -163,9 +163,12 @@ int attnc::tuneCommand(const TuneOptions &options) {
     llvm::errs() << "attnc tune: timings are CPU timings of the SIMT "
                     "emulator, not GPU timings\n";
 
+  // The database must be readable and writable before any time is spent.
   Expected<TuningDB> db = TuningDB::load(options.dbPath);
   if (!db)
     return fail(db.status().message());
+  if (Status s = TuningDB::checkWritable(options.dbPath); !s.ok())
+    return fail(s.message());
 
   // Compile and prune every candidate once; shapes reuse the kernels.
   Tuner tuner(**runtime, *loaded->jit, space);
