@@ -72,6 +72,10 @@ JitKernels::create(Runtime &runtime, const std::string &specName,
     if (!db)
       return db.takeStatus();
     jit->db = db.takeValue();
+    // Autotuning stores what it measured: find out now, not after tuning.
+    if (options.tuneOnMiss)
+      if (Status s = TuningDB::checkWritable(options.tuningDB); !s.ok())
+        return s;
   }
   KernelConfig base;
   base.blockQ = options.blockQ;

@@ -279,6 +279,14 @@ TEST_CASE("JitKernels with autotuning: empty shapes are not tuned, default "
       JitKernels::create(*runtime, "gqa.attn", kSpec, options);
   REQUIRE(jit);
 
+  JitKernels::Options unwritable = options;
+  unwritable.tuningDB = "/nonexistent/dir/tuning.json";
+  Expected<std::unique_ptr<JitKernels>> refused =
+      JitKernels::create(*runtime, "gqa.attn", kSpec, unwritable);
+  REQUIRE_FALSE(refused);
+  CHECK_THAT(refused.status().message(),
+             Catch::Contains("cannot write the tuning database"));
+
   Expected<JitKernels::Selection> empty = (*jit)->select(2, 0, 100);
   REQUIRE(empty);
   CHECK_FALSE(empty->tuned);
