@@ -76,6 +76,21 @@ private:
     return info.bf16 ? "attnc::dev::bf16" : "attnc::dev::f16";
   }
 
+  /// A warp's slice of a Br x n f32 tile, and of a Br-row statistic: one
+  /// to rowBlocksPerWarp blocks of 16 rows (warps = Br / (16 * that)).
+  std::string accType(int64_t n) const {
+    return "attnc::dev::AccTile<" + std::to_string(n) + blocksArg() + ">";
+  }
+  std::string rowsType() const {
+    return rowBlocksPerWarp == 1
+               ? std::string("attnc::dev::RowVec")
+               : "attnc::dev::Rows<" + std::to_string(rowBlocksPerWarp) + ">";
+  }
+  /// The row-block template argument, omitted at its default of 1.
+  std::string blocksArg() const {
+    return rowBlocksPerWarp == 1 ? "" : ", " + std::to_string(rowBlocksPerWarp);
+  }
+
   /// The C++ type of a value that flows through variables (scalars, f32
   /// tiles), or failure for types only specific ops produce.
   FailureOr<std::string> typeOf(Type type, Operation *where) {
@@ -100,10 +115,9 @@ private:
                  << tensor.getDimSize(0) << " rows; the program's tiles have "
                  << info.blockQ;
         if (tensor.getRank() == 1)
-          return std::string("attnc::dev::RowVec");
+          return rowsType();
         if (tensor.getRank() == 2)
-          return "attnc::dev::AccTile<" + std::to_string(tensor.getDimSize(1)) +
-                 ">";
+          return accType(tensor.getDimSize(1));
       }
     }
     return where->emitOpError("cannot be printed as CUDA: unsupported type ")
@@ -188,6 +202,8 @@ private:
   ProgramOp program;
   raw_indented_ostream &os;
   KernelInfo &info;
+  /// 16-row blocks each warp owns (set from the program's warps).
+  int rowBlocksPerWarp = 1;
   llvm::DenseMap<Value, std::string> names;
   unsigned nextId = 0;
   /// K/V loads issued and not yet waited for, in issue order.
@@ -214,7 +230,9 @@ LogicalResult KernelEmitter::emit() {
   info.splitKV = program.getKvSplit();
   if (info.splitKV)
     info.mergeName = "attnc_" + info.specName + "_merge";
-  info.threads = 32 * (info.blockQ / 16);
+  info.threads = 32 * static_cast<int>(program.getWarpCount());
+  rowBlocksPerWarp =
+      info.blockQ / 16 / static_cast<int>(program.getWarpCount());
   // One K and one V tile, rows padded by 8 elements (SmemTile::kStride).
   int tileBytes = info.blockKV * (info.headDim + 8) * 2;
   info.sharedBytes = 2 * tileBytes;
@@ -245,7 +263,8 @@ LogicalResult KernelEmitter::emit() {
        << info.gqaPack << ", head h * " << info.gqaPack << " + r % "
        << info.gqaPack << ".\n";
   os << "// grid (ceil(max_q_len / " << info.queryRowsPerBlock() << "), "
-     << info.gridHeads() << ", batch), " << info.threads << " threads, "
+     << info.gridHeads() << ", batch), " << info.threads << " threads ("
+     << info.threads / 32 << " warps of " << 16 * rowBlocksPerWarp << " rows), "
      << info.sharedBytes << " bytes of dynamic shared memory.\n";
   os << "extern \"C\" __global__ void __launch_bounds__(" << info.threads
      << ") " << info.name << "(const attnc::AttnKernelArgs args) {\n";
@@ -385,8 +404,8 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
       .Case([&](ParamLoadOp o) { return emitParamLoad(o); })
       .Case([&](LoadQOp o) -> LogicalResult {
         std::string b = name(o.getBatch()), row0 = name(o.getRow0());
-        os << "attnc::dev::QTile<" << T << ", " << d << "> " << name(o)
-           << ";\n";
+        os << "attnc::dev::QTile<" << T << ", " << d << blocksArg() << "> "
+           << name(o) << ";\n";
         os << "attnc::dev::loadQ" << packArgs() << "(" << name(o)
            << ", static_cast<const " << T << " *>(args.q) + "
            << firstElement(b, row0, o.getHead(), d) << ", "
@@ -753,29 +772,30 @@ LogicalResult KernelEmitter::emitElementwise(Operation *op, Value result,
   if (failed(decl))
     return failure();
   auto type = cast<RankedTensorType>(s.getType());
-  std::string tileType =
-      "attnc::dev::AccTile<" + std::to_string(type.getDimSize(1)) + ">";
+  std::string tileType = accType(type.getDimSize(1));
   std::string r = name(result), src = name(s);
   bool isMask = static_cast<bool>(kvLen);
   os << *decl << ";\n";
+  // Unrolled: the element index then picks registers, not a stack slot.
+  os << "ATTNC_UNROLL\n";
   os << "for (int i = 0; i < " << tileType << "::kElems; ++i) {\n";
   os.indent();
   std::string q = "q_" + r, kv = "kv_" + r, score = "score_" + r;
   std::string hElem = name(head);
   if (info.gqaPack > 1) {
-    // Packed rows: query row tileRow(i) / G of query head h * G + row % G.
+    // Packed rows: query row row(i) / G of query head h * G + row % G.
     std::string g = std::to_string(info.gqaPack);
     hElem = "h_" + r;
-    os << "const int " << q << " = " << name(qPos0)
-       << " + attnc::dev::tileRow(i) / " << g << ";\n";
-    os << "const int " << hElem << " = " << name(head) << " * " << g
-       << " + attnc::dev::tileRow(i) % " << g << ";\n";
+    os << "const int " << q << " = " << name(qPos0) << " + " << tileType
+       << "::row(i) / " << g << ";\n";
+    os << "const int " << hElem << " = " << name(head) << " * " << g << " + "
+       << tileType << "::row(i) % " << g << ";\n";
   } else {
-    os << "const int " << q << " = " << name(qPos0)
-       << " + attnc::dev::tileRow(i);\n";
+    os << "const int " << q << " = " << name(qPos0) << " + " << tileType
+       << "::row(i);\n";
   }
-  os << "const int " << kv << " = " << name(kvPos0)
-     << " + attnc::dev::tileCol(i);\n";
+  os << "const int " << kv << " = " << name(kvPos0) << " + " << tileType
+     << "::col(i);\n";
   os << "const float " << score << " = " << src << ".at(i);\n";
   std::string value;
   if (!body.empty()) {

@@ -19,8 +19,11 @@ bool attnc::isKernelPath(const std::string &path) {
 
 std::string KernelConfig::describe() const {
   auto size = [](int n) { return n ? std::to_string(n) : std::string("auto"); };
-  return path + " " + size(blockQ) + "x" + size(blockKV) + " stages " +
-         std::to_string(stages);
+  std::string text = path + " " + size(blockQ) + "x" + size(blockKV) +
+                     " stages " + std::to_string(stages);
+  if (warps != 0 && warps != blockQ / 16)
+    text += " warps " + std::to_string(warps);
+  return text;
 }
 
 JitKernels::JitKernels(Runtime &runtime) : runtime(runtime) {}
@@ -115,6 +118,7 @@ Expected<CompiledVariant> JitKernels::variant(const KernelConfig &config) {
   pipeline.blockQ = config.blockQ;
   pipeline.blockKV = config.blockKV;
   pipeline.prefetchKV = config.stages == 2;
+  pipeline.warps = config.warps;
   if (config.path == "decode")
     pipeline = decodePipeline(pipeline);
   if (config.path == "packed")
@@ -170,6 +174,7 @@ JitKernels::select(int64_t batch, int64_t maxQLen, int64_t maxKVLen) {
     pick.config.blockQ = tuned->blockQ;
     pick.config.blockKV = tuned->blockKV;
     pick.config.stages = tuned->stages;
+    pick.config.warps = tuned->warps;
     pick.numSplits = tuned->path == "decode" ? tuned->splits : 0;
     pick.tuned = true;
     pick.why = autotuned ? "tuned now, for bucket " + bucket

@@ -50,11 +50,12 @@ struct KernelConfig {
   std::string path = "prefill"; ///< isKernelPath
   int blockQ = 0, blockKV = 0;  ///< 0: by head_dim
   int stages = 2;               ///< K tiles in flight (2: attn-prefetch-kv)
+  int warps = 0;                ///< per CTA (0: one per 16 rows of blockQ)
   bool operator<(const KernelConfig &o) const {
-    return std::tie(path, blockQ, blockKV, stages) <
-           std::tie(o.path, o.blockQ, o.blockKV, o.stages);
+    return std::tie(path, blockQ, blockKV, stages, warps) <
+           std::tie(o.path, o.blockQ, o.blockKV, o.stages, o.warps);
   }
-  /// "decode 64x32 stages 1".
+  /// "decode 64x32 stages 1", with " warps 2" when not one per 16 rows.
   std::string describe() const;
 };
 

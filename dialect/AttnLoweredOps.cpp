@@ -21,6 +21,14 @@ LogicalResult ProgramOp::verifyRegions() {
       !llvm::all_of(block.getArgumentTypes(),
                     [](Type t) { return t.isSignlessInteger(32); }))
     return emitOpError("body must take (b, h, qt) as three i32 arguments");
+  if (std::optional<int64_t> warps = getWarps()) {
+    if (!getBlockQ())
+      return emitOpError("sets warps before tile sizes (block_q)");
+    if (*warps < 1 || *getBlockQ() % (16 * *warps) != 0)
+      return emitOpError("warps = ")
+             << *warps << " must divide block_q = " << *getBlockQ()
+             << " into row slices of a multiple of 16 (the mma's M)";
+  }
   return success();
 }
 

@@ -38,6 +38,8 @@ def Attn_ProgramOp : Attn_Op<"program", [
     The grid runs the body once per (query tile %qt, query head %h,
     sequence %b). `block_q` and `block_kv` are the tile sizes chosen by
     `attn-tile` (absent before it: then one tile covers every row).
+    `warps` is how many warps share the block_q rows (block_q / warps rows
+    each, a multiple of 16: the mma's M); absent, one warp per 16 rows.
     The kernel's score and mask live on in the tile ops that apply them.
 
     With `gqa_pack = G` (`attn-pack-gqa`), %h is a KV head and the G query
@@ -55,6 +57,7 @@ def Attn_ProgramOp : Attn_Op<"program", [
   }];
   let arguments = (ins OptionalAttr<I64Attr>:$block_q,
                        OptionalAttr<I64Attr>:$block_kv,
+                       OptionalAttr<I64Attr>:$warps,
                        OptionalAttr<I64Attr>:$gqa_pack,
                        UnitAttr:$kv_split);
   let regions = (region SizedRegion<1>:$body);
@@ -67,6 +70,10 @@ def Attn_ProgramOp : Attn_Op<"program", [
     ::mlir::Value getQTile() { return getBody().getArgument(kQTile); }
     /// Query heads packed into the rows of each tile (1: none).
     int64_t getPackFactor() { return getGqaPack().value_or(1); }
+    /// Warps sharing the query rows of a tile (default: one per 16 rows).
+    int64_t getWarpCount() {
+      return getWarps().value_or(getBlockQ().value_or(16) / 16);
+    }
   }];
 }
 

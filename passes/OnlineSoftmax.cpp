@@ -66,8 +66,9 @@ FailureOr<ProgramOp> attnc::convertToOnlineSoftmax(RewriterBase &rewriter,
   auto sTile = RankedTensorType::get({dyn, dyn}, f32);
 
   rewriter.setInsertionPoint(sdpa);
-  auto program = rewriter.create<ProgramOp>(loc, IntegerAttr(), IntegerAttr(),
-                                            IntegerAttr(), UnitAttr());
+  auto program =
+      rewriter.create<ProgramOp>(loc, IntegerAttr(), IntegerAttr(),
+                                 IntegerAttr(), IntegerAttr(), UnitAttr());
   Block *body = rewriter.createBlock(&program.getBody(), {}, {i32, i32, i32},
                                      {loc, loc, loc});
   Value b = body->getArgument(ProgramOp::kBatch);

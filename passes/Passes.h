@@ -39,7 +39,7 @@ void defaultTileSizes(int64_t headDim, int64_t &blockQ, int64_t &blockKV);
 /// static.
 mlir::LogicalResult tileProgram(mlir::RewriterBase &rewriter,
                                 attn::ProgramOp program, int64_t blockQ,
-                                int64_t blockKV);
+                                int64_t blockKV, int64_t warps = 0);
 
 /// Gives every K/V load of `program` an explicit address region.
 mlir::LogicalResult lowerKVAddressing(mlir::RewriterBase &rewriter,
@@ -56,6 +56,8 @@ struct PipelineOptions {
   /// 0: chosen from the kernel's head_dim (defaultTileSizes).
   int64_t blockQ = 0;
   int64_t blockKV = 0;
+  /// Warps per CTA sharing the Br rows (0: Br / 16, 16 rows each).
+  int64_t warps = 0;
   /// Pack GQA query heads into tile rows (the decode layout).
   bool packGQA = false;
   /// Split the KV loop across program instances (flash-decoding).

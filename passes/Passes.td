@@ -46,7 +46,8 @@ def AttnTile : Pass<"attn-tile", "::attnc::attn::KernelOp"> {
     (Br x head_dim, Bc x head_dim, Br x Bc). Rejects an `attn.sdpa` that is
     not yet in online form. Unset sizes default to Br = 64 and Bc = 64 for
     head_dim <= 128, Bc = 32 above (64 x 64 tiles of d = 256 spill
-    registers and need more than 48 KiB of shared memory).
+    registers and need more than 48 KiB of shared memory). `warps` sets
+    how many warps share the Br rows (default Br / 16, 16 rows each).
   }];
   let options = [
     Option<"blockQ", "block-q", "int64_t", /*default=*/"0",
@@ -55,6 +56,9 @@ def AttnTile : Pass<"attn-tile", "::attnc::attn::KernelOp"> {
     Option<"blockKV", "block-kv", "int64_t", /*default=*/"0",
            "KV rows per loop iteration (Bc): a multiple of 16; 0 chooses "
            "from head_dim">,
+    Option<"warps", "warps", "int64_t", /*default=*/"0",
+           "Warps per CTA, sharing the Br rows in slices of a multiple of "
+           "16 (more rows per warp reuse each K/V fragment); 0: Br / 16">,
   ];
 }
 

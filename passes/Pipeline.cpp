@@ -42,8 +42,8 @@ LogicalResult attnc::buildAttnPipeline(OpPassManager &pm,
       }))
     return success();
   if (addStage(stages[2], [&] {
-        kernel.addPass(
-            createAttnTile(AttnTileOptions{options.blockQ, options.blockKV}));
+        kernel.addPass(createAttnTile(
+            AttnTileOptions{options.blockQ, options.blockKV, options.warps}));
       }))
     return success();
   if (addStage(stages[3], [&] { kernel.addPass(createAttnBlockTable()); }))
@@ -83,6 +83,9 @@ struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
   Option<bool> packGQA{*this, "pack-gqa",
                        llvm::cl::desc("Pack GQA query heads into tile rows"),
                        llvm::cl::init(false)};
+  Option<int64_t> warps{*this, "warps",
+                        llvm::cl::desc("Warps per CTA (0: block-q / 16)"),
+                        llvm::cl::init(0)};
   Option<bool> prefetchKV{
       *this, "prefetch-kv",
       llvm::cl::desc("Load K tile j+1 while tile j is used"),
@@ -109,6 +112,7 @@ void attnc::registerAttnPipelines() {
         pipeline.packGQA = options.packGQA;
         pipeline.splitKV = options.splitKV;
         pipeline.prefetchKV = options.prefetchKV;
+        pipeline.warps = options.warps;
         (void)buildAttnPipeline(pm, pipeline);
       });
 }

@@ -90,7 +90,8 @@ void attnc::defaultTileSizes(int64_t headDim, int64_t &blockQ,
 }
 
 LogicalResult attnc::tileProgram(RewriterBase &rewriter, ProgramOp program,
-                                 int64_t blockQ, int64_t blockKV) {
+                                 int64_t blockQ, int64_t blockKV,
+                                 int64_t warps) {
   defaultTileSizes(program->getParentOfType<KernelOp>().getHeadDim(), blockQ,
                    blockKV);
   for (auto [name, size] :
@@ -111,9 +112,16 @@ LogicalResult attnc::tileProgram(RewriterBase &rewriter, ProgramOp program,
     return program.emitOpError("block-q = ")
            << blockQ << " must be a multiple of the " << pack
            << " query heads packed into each tile";
+  if (warps < 0 || (warps > 0 && blockQ % (16 * warps) != 0))
+    return program.emitOpError("warps = ")
+           << warps << " must divide block-q = " << blockQ
+           << " into row slices of a multiple of 16 (the mma's M)";
   rewriter.modifyOpInPlace(program, [&] {
     program.setBlockQ(blockQ);
     program.setBlockKv(blockKV);
+    // Only a non-default count is recorded: absent means one per 16 rows.
+    if (warps > 0 && warps != blockQ / 16)
+      program.setWarps(warps);
   });
   // With packed heads a Q tile of Br rows holds Br / G query rows.
   auto tileOf = [&](TileDim dim) {
@@ -145,7 +153,7 @@ struct AttnTilePass : public attnc::impl::AttnTileBase<AttnTilePass> {
     }
     IRRewriter rewriter(&getContext());
     for (ProgramOp program : kernel.getBody().front().getOps<ProgramOp>())
-      if (failed(tileProgram(rewriter, program, blockQ, blockKV)))
+      if (failed(tileProgram(rewriter, program, blockQ, blockKV, warps)))
         return signalPassFailure();
   }
 };

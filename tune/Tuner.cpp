@@ -52,14 +52,20 @@ Tuner::Tuner(Runtime &runtime, JitKernels &jit, TuneSpace space)
         this->space.tiles.push_back({bq, bkv});
   for (const std::string &path : this->space.paths)
     for (auto [bq, bkv] : this->space.tiles)
-      for (int stages : this->space.stages) {
-        TuneCandidate c;
-        c.config.path = path;
-        c.config.blockQ = bq;
-        c.config.blockKV = bkv;
-        c.config.stages = stages;
-        candidates.push_back(std::move(c));
-      }
+      for (int stages : this->space.stages)
+        for (int rows : this->space.rowsPerWarp) {
+          // Br = 0 (the default) resolves later; rows 16 is its default.
+          if (rows < 16 || rows % 16 != 0 || (bq == 0 && rows != 16) ||
+              (bq > 0 && bq % rows != 0))
+            continue;
+          TuneCandidate c;
+          c.config.path = path;
+          c.config.blockQ = bq;
+          c.config.blockKV = bkv;
+          c.config.stages = stages;
+          c.config.warps = bq > 0 && rows != 16 ? bq / rows : 0;
+          candidates.push_back(std::move(c));
+        }
 }
 
 Tuner::~Tuner() = default;
@@ -81,6 +87,7 @@ Status Tuner::prepare(const StepFn &step) {
     // A size of 0 asks for the default: record what it resolved to.
     c.config.blockQ = c.variant.info.blockQ;
     c.config.blockKV = c.variant.info.blockKV;
+    c.config.warps = c.variant.info.threads / 32;
   }
   int sharedLimit = sharedLimitBytes(arch);
   std::mutex stepMutex;
@@ -231,6 +238,7 @@ TunedConfig Tuner::entry(const TuneShape &shape,
   c.blockQ = best.config.blockQ;
   c.blockKV = best.config.blockKV;
   c.stages = best.config.stages;
+  c.warps = best.config.warps;
   c.splits = best.splits;
   c.ms = best.timing.medianMs;
   return c;

@@ -2,14 +2,14 @@
 //
 // The machinery behind `attnc tune` and JIT autotuning. The space: path
 // (prefill; packed = GQA heads packed into the tile rows; decode = packed +
-// split-KV) × Br × Bc × pipeline depth
-// (K tiles in flight) at compile time, and the split count of decode
-// kernels at run time; warps follow Br (one per 16 rows).
+// split-KV) × Br × Bc × pipeline depth (K tiles in flight) × warps (rows
+// per warp) at compile time, and the split count of decode kernels at run
+// time.
 //
 // prepare() lowers every compile-time candidate, compiles it with NVRTC for
 // the device's architecture (sm_80 under sim) in parallel workers and prunes
 // what ptxas reports as spilling or over the shared-memory limit (under sim
-// it also builds the host objects, in parallel, so that timing loads them
+// and builds what the backend loads, in parallel, so that timing loads it
 // from the cache). time() runs every surviving configuration on random
 // inputs of a shape with timeKernel() (warm-up, median, CUDA events, inputs
 // rotated past the L2) and ranks them.
@@ -38,6 +38,9 @@ struct TuneSpace {
   /// (Br, Bc) pairs; empty: 16, 32, 64, 128 × 16, 32, 64, 128.
   std::vector<std::pair<int, int>> tiles;
   std::vector<int> stages = {1, 2};
+  /// Query rows per warp (multiples of 16): warps = Br / rows; sizes that
+  /// do not divide Br are skipped. 32 reuses each K/V fragment twice.
+  std::vector<int> rowsPerWarp = {16, 32};
   /// Decode split counts; 0 is the runtime's choice. Counts above a
   /// shape's number of KV tiles are skipped.
   std::vector<int> splits = {0, 1, 2, 4, 8, 16};

@@ -3,19 +3,24 @@
 // What the code generator prints a tile-level attn op as: each function is
 // one op of the lowered IR (attn.qk, attn.row_max, attn.pv, ...), built
 // from the primitives in this directory. A CTA has W warps; warp w owns
-// query rows [16 w, 16 w + 16) of the Br = 16 W row tile, so every
-// row-carrying value is the warp's 16-row slice:
+// query rows [16 MB w, 16 MB (w + 1)) of the Br = 16 MB W row tile, as MB
+// blocks of 16 rows (the mma's M), so every row-carrying value is the
+// warp's slice:
 //
-//   AccTile<N>   16 x N fp32 accumulator (S, P, O): N/8 mma C fragments
-//   RowVec       per-row statistic (m, l, alpha, LSE): this lane's rows
-//                g = lane/4 and g + 8 (x[0], x[1]), the same in all 4
-//                lanes of the quad
-//   QTile<T, D>  16 x D Q slice as mma A fragments (registers)
-//   SmemTile     a Bc x D K or V tile in shared memory, rows padded by 8
-//                elements so ldmatrix rows fall in distinct banks
+//   AccTile<N, MB>   16 MB x N fp32 accumulator (S, P, O): MB x N/8 mma C
+//                    fragments
+//   Rows<MB>         per-row statistic (m, l, alpha, LSE): in block b, this
+//                    lane's rows g = lane/4 and g + 8 (x[2b], x[2b + 1]),
+//                    the same in all 4 lanes of the quad; RowVec = Rows<1>
+//   QTile<T, D, MB>  16 MB x D Q slice as mma A fragments (registers)
+//   SmemTile         a Bc x D K or V tile in shared memory, rows padded by 8
+//                    elements so ldmatrix rows fall in distinct banks
 //
-// Element i of an AccTile is register i%4 of fragment i/4: row
-// accRow(lane, i%4), column 8 (i/4) + accCol(lane, i%4).
+// Element i of an AccTile lies in row block b = i / (N/2); with
+// j = i % (N/2) it is register j%4 of that block's fragment j/4: row
+// 16 b + accRow(lane, j%4), column 8 (j/4) + accCol(lane, j%4). More
+// blocks per warp reuse each K/V fragment loaded from shared memory MB
+// times, at the price of MB times the accumulator registers.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTNC_DEVICE_ATTENTION_TILE_CUH
@@ -26,23 +31,47 @@
 
 namespace attnc::dev {
 
-template <int N> struct AccTile {
+template <int N, int MB = 1> struct AccTile {
   static_assert(N % 8 == 0,
                 "an accumulator tile is a whole number of n8 tiles");
-  static constexpr int kFrags = N / 8;
-  static constexpr int kElems = N / 2; // per lane
-  FragC f[kFrags];
-  ATTNC_DEVICE float &at(int i) { return f[i >> 2].x[i & 3]; }
-  ATTNC_DEVICE float at(int i) const { return f[i >> 2].x[i & 3]; }
+  static constexpr int kFrags = N / 8;      // per row block
+  static constexpr int kBlockElems = N / 2; // per lane and row block
+  static constexpr int kElems = MB * kBlockElems;
+  FragC f[MB][kFrags];
+  // The blocks are contiguous, so element i is register i%4 of fragment i/4
+  // counted across blocks: the same index arithmetic as a single block,
+  // which ptxas keeps in registers once the loops are unrolled.
+  ATTNC_DEVICE float &at(int i) { return (&f[0][0])[i >> 2].x[i & 3]; }
+  ATTNC_DEVICE float at(int i) const { return (&f[0][0])[i >> 2].x[i & 3]; }
+  /// Row of element i within the CTA's Br-row tile.
+  static ATTNC_DEVICE int row(int i) {
+    if constexpr (MB == 1)
+      return warpId() * 16 + accRow(laneId(), i & 3);
+    else
+      return (warpId() * MB + i / kBlockElems) * 16 + accRow(laneId(), i & 3);
+  }
+  /// Column of element i.
+  static ATTNC_DEVICE int col(int i) {
+    if constexpr (MB == 1)
+      return ((i >> 2) << 3) + accCol(laneId(), i & 3);
+    else
+      return (((i % kBlockElems) >> 2) << 3) + accCol(laneId(), i & 3);
+  }
+  /// Which Rows<MB> entry element i belongs to.
+  static ATTNC_DEVICE int half(int i) {
+    if constexpr (MB == 1)
+      return (i >> 1) & 1;
+    else
+      return 2 * (i / kBlockElems) + ((i >> 1) & 1);
+  }
 };
 
-struct RowVec {
-  float x[2];
-};
+template <int MB> struct Rows { float x[2 * MB]; };
+using RowVec = Rows<1>;
 
-template <typename T, int D> struct QTile {
+template <typename T, int D, int MB = 1> struct QTile {
   static_assert(D % 16 == 0, "head_dim is a multiple of 16");
-  FragA<T> f[D / 16];
+  FragA<T> f[MB][D / 16];
 };
 
 template <typename T, int Rows, int D> struct SmemTile {
@@ -72,46 +101,46 @@ ATTNC_DEVICE T loadParam(const void *base, long long index, long long size) {
   return loadGlobal(static_cast<const T *>(base) + index);
 }
 
-/// Row of element i of a warp's AccTile within the CTA's Br-row tile.
-ATTNC_DEVICE int tileRow(int i) {
-  return warpId() * 16 + accRow(laneId(), i & 3);
-}
-/// Column of element i of an AccTile.
-ATTNC_DEVICE int tileCol(int i) {
-  return ((i >> 2) << 3) + accCol(laneId(), i & 3);
-}
-/// Which RowVec entry element i of an AccTile belongs to.
-ATTNC_DEVICE int rowHalf(int i) { return (i >> 1) & 1; }
-
-template <int N> ATTNC_DEVICE void fill(AccTile<N> &dst, float v) {
-  for (int i = 0; i < AccTile<N>::kElems; ++i)
+template <int N, int MB> ATTNC_DEVICE void fill(AccTile<N, MB> &dst, float v) {
+  ATTNC_UNROLL
+  for (int i = 0; i < AccTile<N, MB>::kElems; ++i)
     dst.at(i) = v;
 }
-ATTNC_DEVICE void fill(RowVec &dst, float v) { dst.x[0] = dst.x[1] = v; }
+template <int MB> ATTNC_DEVICE void fill(Rows<MB> &dst, float v) {
+  ATTNC_UNROLL
+  for (int r = 0; r < 2 * MB; ++r)
+    dst.x[r] = v;
+}
 
 /// The warp's Q rows. Tile row r is query row r / G, query head
 /// headBase + r % G (G = 1: no packing, one head): element (r, c) is read at
 /// q + (r / G) * rowStride + (headBase + r % G) * headStride + c. Query rows
 /// at or past `rowsValid` read as zero.
-template <int G = 1, typename T, int D>
-ATTNC_DEVICE void loadQ(QTile<T, D> &dst, const T *q, long long rowStride,
+template <int G = 1, typename T, int D, int MB>
+ATTNC_DEVICE void loadQ(QTile<T, D, MB> &dst, const T *q, long long rowStride,
                         int rowsValid, int headBase = 0, int headStride = 0) {
-  const int lane = laneId(), row0 = warpId() * 16;
-  for (int ks = 0; ks < D / 16; ++ks) {
-    for (int reg = 0; reg < 4; ++reg) {
-      // Register reg holds elements 2 reg and 2 reg + 1: same row,
-      // adjacent columns.
-      const int row = row0 + aRow(lane, 2 * reg);
-      const int col = ks * 16 + aCol(lane, 2 * reg);
-      float lo = 0.0f, hi = 0.0f;
-      if (row / G < rowsValid) {
-        const T *src = q + (row / G) * rowStride +
-                       static_cast<long long>(headBase + row % G) * headStride +
-                       col;
-        lo = toFloat(loadGlobal(src));
-        hi = toFloat(loadGlobal(src + 1));
+  const int lane = laneId();
+  ATTNC_UNROLL
+  for (int mb = 0; mb < MB; ++mb) {
+    const int row0 = (warpId() * MB + mb) * 16;
+    ATTNC_UNROLL
+    for (int ks = 0; ks < D / 16; ++ks) {
+      ATTNC_UNROLL
+      for (int reg = 0; reg < 4; ++reg) {
+        // Register reg holds elements 2 reg and 2 reg + 1: same row,
+        // adjacent columns.
+        const int row = row0 + aRow(lane, 2 * reg);
+        const int col = ks * 16 + aCol(lane, 2 * reg);
+        float lo = 0.0f, hi = 0.0f;
+        if (row / G < rowsValid) {
+          const T *src =
+              q + (row / G) * rowStride +
+              static_cast<long long>(headBase + row % G) * headStride + col;
+          lo = toFloat(loadGlobal(src));
+          hi = toFloat(loadGlobal(src + 1));
+        }
+        dst.f[mb][ks].x[reg] = pack2<T>(lo, hi);
       }
-      dst.f[ks].x[reg] = pack2<T>(lo, hi);
     }
   }
 }
@@ -155,39 +184,55 @@ ATTNC_DEVICE void loadKVAsync(SmemTile<T, Rows, D> dst, const T *base,
   }
 }
 
-/// S = scale * Q K^T for the warp's 16 rows and the Bc keys of `k`.
-template <typename T, int Bc, int D>
-ATTNC_DEVICE void qk(AccTile<Bc> &s, const QTile<T, D> &q, SmemTile<T, Bc, D> k,
-                     float scale) {
+/// S = scale * Q K^T for the warp's rows and the Bc keys of `k`; each K
+/// fragment is loaded once for all MB row blocks.
+template <typename T, int Bc, int D, int MB>
+ATTNC_DEVICE void qk(AccTile<Bc, MB> &s, const QTile<T, D, MB> &q,
+                     SmemTile<T, Bc, D> k, float scale) {
   const int lane = laneId();
+  ATTNC_UNROLL
   for (int nt = 0; nt < Bc / 8; ++nt) {
-    FragC acc;
-    zero(acc);
+    FragC acc[MB];
+    ATTNC_UNROLL
+    for (int mb = 0; mb < MB; ++mb)
+      zero(acc[mb]);
+    ATTNC_UNROLL
     for (int ks = 0; ks < D / 16; ++ks) {
       FragB<T> b;
       ldmatrixB(b,
                 k.row(nt * 8 + (lane & 7)) + ks * 16 + ((lane >> 3) & 1) * 8);
-      mmaM16N8K16(acc, q.f[ks], b, acc);
+      ATTNC_UNROLL
+      for (int mb = 0; mb < MB; ++mb)
+        mmaM16N8K16(acc[mb], q.f[mb][ks], b, acc[mb]);
     }
+    ATTNC_UNROLL
+    for (int mb = 0; mb < MB; ++mb)
+      ATTNC_UNROLL
     for (int r = 0; r < 4; ++r)
-      s.f[nt].x[r] = acc.x[r] * scale;
+      s.f[mb][nt].x[r] = acc[mb].x[r] * scale;
   }
 }
 
 /// dst = x * factor, element-wise.
-template <int N>
-ATTNC_DEVICE void scale(AccTile<N> &dst, const AccTile<N> &x, float factor) {
-  for (int i = 0; i < AccTile<N>::kElems; ++i)
+template <int N, int MB>
+ATTNC_DEVICE void scale(AccTile<N, MB> &dst, const AccTile<N, MB> &x,
+                        float factor) {
+  ATTNC_UNROLL
+  for (int i = 0; i < AccTile<N, MB>::kElems; ++i)
     dst.at(i) = x.at(i) * factor;
 }
 
 /// m_new = max(m, rowmax(S)).
-template <int N>
-ATTNC_DEVICE void rowMax(RowVec &dst, const AccTile<N> &s, const RowVec &m) {
-  float tileMax[2];
-  rowMax(tileMax, s.f);
-  dst.x[0] = fmaxf(m.x[0], tileMax[0]);
-  dst.x[1] = fmaxf(m.x[1], tileMax[1]);
+template <int N, int MB>
+ATTNC_DEVICE void rowMax(Rows<MB> &dst, const AccTile<N, MB> &s,
+                         const Rows<MB> &m) {
+  ATTNC_UNROLL
+  for (int mb = 0; mb < MB; ++mb) {
+    float tileMax[2];
+    rowMax(tileMax, s.f[mb]);
+    dst.x[2 * mb] = fmaxf(m.x[2 * mb], tileMax[0]);
+    dst.x[2 * mb + 1] = fmaxf(m.x[2 * mb + 1], tileMax[1]);
+  }
 }
 
 /// exp2(x - m) with 0 where m = -inf: such a row has seen only masked keys,
@@ -197,84 +242,105 @@ ATTNC_DEVICE float exp2Diff(float x, float m) {
 }
 
 /// P = exp2(S - m) row-wise.
-template <int N>
-ATTNC_DEVICE void exp2Diff(AccTile<N> &dst, const AccTile<N> &s,
-                           const RowVec &m) {
-  for (int i = 0; i < AccTile<N>::kElems; ++i)
-    dst.at(i) = exp2Diff(s.at(i), m.x[rowHalf(i)]);
+template <int N, int MB>
+ATTNC_DEVICE void exp2Diff(AccTile<N, MB> &dst, const AccTile<N, MB> &s,
+                           const Rows<MB> &m) {
+  ATTNC_UNROLL
+  for (int i = 0; i < AccTile<N, MB>::kElems; ++i)
+    dst.at(i) = exp2Diff(s.at(i), m.x[AccTile<N, MB>::half(i)]);
 }
 /// alpha = exp2(m_old - m_new).
-ATTNC_DEVICE void exp2Diff(RowVec &dst, const RowVec &x, const RowVec &m) {
-  dst.x[0] = exp2Diff(x.x[0], m.x[0]);
-  dst.x[1] = exp2Diff(x.x[1], m.x[1]);
+template <int MB>
+ATTNC_DEVICE void exp2Diff(Rows<MB> &dst, const Rows<MB> &x,
+                           const Rows<MB> &m) {
+  ATTNC_UNROLL
+  for (int r = 0; r < 2 * MB; ++r)
+    dst.x[r] = exp2Diff(x.x[r], m.x[r]);
 }
 
 /// l_new = alpha l + rowsum(P).
-template <int N>
-ATTNC_DEVICE void rowSum(RowVec &dst, const AccTile<N> &p, const RowVec &l,
-                         const RowVec &alpha) {
-  float tileSum[2];
-  rowSum(tileSum, p.f);
-  dst.x[0] = alpha.x[0] * l.x[0] + tileSum[0];
-  dst.x[1] = alpha.x[1] * l.x[1] + tileSum[1];
+template <int N, int MB>
+ATTNC_DEVICE void rowSum(Rows<MB> &dst, const AccTile<N, MB> &p,
+                         const Rows<MB> &l, const Rows<MB> &alpha) {
+  ATTNC_UNROLL
+  for (int mb = 0; mb < MB; ++mb) {
+    float tileSum[2];
+    rowSum(tileSum, p.f[mb]);
+    ATTNC_UNROLL
+    for (int r = 0; r < 2; ++r)
+      dst.x[2 * mb + r] = alpha.x[2 * mb + r] * l.x[2 * mb + r] + tileSum[r];
+  }
 }
 
 /// acc *= alpha row-wise.
-template <int N>
-ATTNC_DEVICE void rescale(AccTile<N> &dst, const AccTile<N> &acc,
-                          const RowVec &alpha) {
-  for (int i = 0; i < AccTile<N>::kElems; ++i)
-    dst.at(i) = acc.at(i) * alpha.x[rowHalf(i)];
+template <int N, int MB>
+ATTNC_DEVICE void rescale(AccTile<N, MB> &dst, const AccTile<N, MB> &acc,
+                          const Rows<MB> &alpha) {
+  ATTNC_UNROLL
+  for (int i = 0; i < AccTile<N, MB>::kElems; ++i)
+    dst.at(i) = acc.at(i) * alpha.x[AccTile<N, MB>::half(i)];
 }
 
 /// acc + P V: P is repacked from its accumulators into A fragments in
-/// registers (rounded to T), V is read with ldmatrix.trans.
-template <typename T, int Bc, int D>
-ATTNC_DEVICE void pv(AccTile<D> &dst, const AccTile<Bc> &p,
-                     SmemTile<T, Bc, D> v, const AccTile<D> &acc) {
+/// registers (rounded to T), V is read with ldmatrix.trans, each fragment
+/// once for all MB row blocks.
+template <typename T, int Bc, int D, int MB>
+ATTNC_DEVICE void pv(AccTile<D, MB> &dst, const AccTile<Bc, MB> &p,
+                     SmemTile<T, Bc, D> v, const AccTile<D, MB> &acc) {
   static_assert(Bc % 16 == 0, "P V needs whole k16 steps");
   const int lane = laneId();
-  AccTile<D> out = acc;
+  AccTile<D, MB> out = acc;
+  ATTNC_UNROLL
   for (int ks = 0; ks < Bc / 16; ++ks) {
-    FragA<T> a;
-    accToA(a, p.f[2 * ks], p.f[2 * ks + 1]);
+    FragA<T> a[MB];
+    ATTNC_UNROLL
+    for (int mb = 0; mb < MB; ++mb)
+      accToA(a[mb], p.f[mb][2 * ks], p.f[mb][2 * ks + 1]);
+    ATTNC_UNROLL
     for (int nt = 0; nt < D / 8; ++nt) {
       FragB<T> b;
       ldmatrixBTrans(b, v.row(ks * 16 + (lane & 15)) + nt * 8);
-      mmaM16N8K16(out.f[nt], a, b, out.f[nt]);
+      ATTNC_UNROLL
+      for (int mb = 0; mb < MB; ++mb)
+        mmaM16N8K16(out.f[mb][nt], a[mb], b, out.f[mb][nt]);
     }
   }
   dst = out;
 }
 
 /// O = acc / l and LSE = ln2 (m + log2 l); O = 0, LSE = -inf where l = 0.
-template <int D>
-ATTNC_DEVICE void finalize(AccTile<D> &o, RowVec &lse, const AccTile<D> &acc,
-                           const RowVec &m, const RowVec &l) {
+template <int D, int MB>
+ATTNC_DEVICE void finalize(AccTile<D, MB> &o, Rows<MB> &lse,
+                           const AccTile<D, MB> &acc, const Rows<MB> &m,
+                           const Rows<MB> &l) {
   const float kLn2 = 0.69314718055994531f;
-  float inv[2];
-  for (int r = 0; r < 2; ++r) {
+  float inv[2 * MB];
+  ATTNC_UNROLL
+  for (int r = 0; r < 2 * MB; ++r) {
     const bool any = l.x[r] > 0.0f;
     inv[r] = any ? 1.0f / l.x[r] : 0.0f;
     lse.x[r] = any ? (m.x[r] + log2f(l.x[r])) * kLn2 : negInf();
   }
-  for (int i = 0; i < AccTile<D>::kElems; ++i)
-    o.at(i) = acc.at(i) * inv[rowHalf(i)];
+  ATTNC_UNROLL
+  for (int i = 0; i < AccTile<D, MB>::kElems; ++i)
+    o.at(i) = acc.at(i) * inv[AccTile<D, MB>::half(i)];
 }
 
 /// Writes the warp's O rows (converted to T), laid out as loadQ reads Q;
 /// query rows at or past `rowsValid` are not written.
-template <int G = 1, typename T, int D>
+template <int G = 1, typename T, int D, int MB>
 ATTNC_DEVICE void storeO(T *o, long long rowStride, int rowsValid,
-                         const AccTile<D> &src, int headBase = 0,
+                         const AccTile<D, MB> &src, int headBase = 0,
                          int headStride = 0) {
-  for (int i = 0; i < AccTile<D>::kElems; i += 2) {
-    const int row = tileRow(i);
+  using Tile = AccTile<D, MB>;
+  ATTNC_UNROLL
+  for (int i = 0; i < Tile::kElems; i += 2) {
+    const int row = Tile::row(i);
     if (row / G >= rowsValid)
       continue;
     T *dst = o + (row / G) * rowStride +
              static_cast<long long>(headBase + row % G) * headStride +
-             tileCol(i);
+             Tile::col(i);
     storeGlobal(dst, fromFloat<T>(src.at(i)));
     storeGlobal(dst + 1, fromFloat<T>(src.at(i + 1)));
   }
@@ -282,19 +348,22 @@ ATTNC_DEVICE void storeO(T *o, long long rowStride, int rowsValid,
 
 /// Writes the warp's LSE rows, laid out as loadQ reads Q (one element per
 /// row); one lane of each quad writes.
-template <int G = 1>
+template <int G = 1, int MB>
 ATTNC_DEVICE void storeLse(float *lse, long long rowStride, int rowsValid,
-                           const RowVec &src, int headBase = 0,
+                           const Rows<MB> &src, int headBase = 0,
                            int headStride = 0) {
   const int lane = laneId();
   if ((lane & 3) != 0)
     return;
+  ATTNC_UNROLL
+  for (int mb = 0; mb < MB; ++mb)
+    ATTNC_UNROLL
   for (int r = 0; r < 2; ++r) {
-    const int row = warpId() * 16 + (lane >> 2) + 8 * r;
+    const int row = (warpId() * MB + mb) * 16 + (lane >> 2) + 8 * r;
     if (row / G < rowsValid)
       storeGlobal(lse + (row / G) * rowStride +
                       static_cast<long long>(headBase + row % G) * headStride,
-                  src.x[r]);
+                  src.x[2 * mb + r]);
   }
 }
 

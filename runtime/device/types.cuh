@@ -17,10 +17,15 @@
 #include "../sim/cuda_sim.h"
 /// Plain inline under sim: primitives stay steppable in gdb at -O0.
 #define ATTNC_DEVICE inline
+#define ATTNC_UNROLL
 #else
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #define ATTNC_DEVICE __device__ __forceinline__
+/// Fully unrolls the next loop (constant trip count): per-element tile
+/// loops must unroll for their dynamic fragment indices to become
+/// registers rather than a stack frame.
+#define ATTNC_UNROLL _Pragma("unroll")
 #endif
 
 namespace attnc::dev {

@@ -116,12 +116,14 @@ Expected<TuningDB> TuningDB::load(const std::string &path) {
       c.stages = static_cast<int>(*stages);
     if (std::optional<double> splits = numberField(line, "splits"))
       c.splits = static_cast<int>(*splits);
+    if (std::optional<double> warps = numberField(line, "warps"))
+      c.warps = static_cast<int>(*warps);
     if ((c.stages != 1 && c.stages != 2) || c.splits < 0 || c.blockQ <= 0 ||
-        c.blockKV <= 0)
+        c.blockKV <= 0 || c.warps < 0)
       return Status::error(ErrorCode::IOError,
                            path + ":" + std::to_string(number) +
                                ": tile sizes must be positive, stages 1 or 2 "
-                               "and splits not negative");
+                               "and splits and warps not negative");
     db.configs.push_back(c);
   }
   return db;
@@ -142,8 +144,9 @@ Status TuningDB::save(const std::string &path) const {
           << ", \"bucket\": " << quoted(c.bucket)
           << ", \"path\": " << quoted(c.path) << ", \"block_q\": " << c.blockQ
           << ", \"block_kv\": " << c.blockKV << ", \"stages\": " << c.stages
-          << ", \"splits\": " << c.splits << ", \"ms\": " << c.ms << "}"
-          << (i + 1 < configs.size() ? "," : "") << "\n";
+          << ", \"warps\": " << c.warps << ", \"splits\": " << c.splits
+          << ", \"ms\": " << c.ms << "}" << (i + 1 < configs.size() ? "," : "")
+          << "\n";
     }
     out << "]\n";
     if (!out) {

@@ -26,6 +26,8 @@ struct TunedConfig {
   int blockQ = 0, blockKV = 0;
   /// K tiles in flight: 2 with attn-prefetch-kv, 1 without.
   int stages = 2;
+  /// Warps per CTA; 0: one per 16 rows of blockQ.
+  int warps = 0;
   /// Split count of a decode kernel; 0: the runtime chooses.
   int splits = 0;
   double ms = 0; ///< the measured median

@@ -2,7 +2,8 @@
 //
 //   attnc tune SPEC.attn [--kernel NAME] --shapes B:Q:KV[,B:Q:KV...]
 //              [--candidates BRxBC,...] [--paths prefill,decode]
-//              [--stages 1,2] [--splits auto,1,2,...] [--repeat N]
+//              [--stages 1,2] [--rows-per-warp 16,32]
+//              [--splits auto,1,2,...] [--repeat N]
 //              [--warmup N] [--top N] [--db FILE]
 //
 // The command line over tune/Tuner.h (the space, the pruning and the timing
@@ -121,6 +122,15 @@ int attnc::tuneCommand(const TuneOptions &options) {
                  }))
     return fail("--stages takes 1 and/or 2 (K tiles in flight), got '" + bad +
                 "'");
+  std::vector<int> rowsPerWarp;
+  if (!parseList(options.rowsPerWarp, rowsPerWarp, bad,
+                 [](const std::string &item, int &n) {
+                   return parseInt(item, n) && n >= 16 && n % 16 == 0 &&
+                          n <= 256;
+                 }))
+    return fail("--rows-per-warp takes multiples of 16 (warps = Br / rows), "
+                "got '" +
+                bad + "'");
   std::vector<int> splitCounts;
   if (!parseList(options.splits, splitCounts, bad,
                  [](const std::string &item, int &n) {
@@ -138,6 +148,7 @@ int attnc::tuneCommand(const TuneOptions &options) {
   space.paths = paths;
   space.tiles = tiles;
   space.stages = stageCounts;
+  space.rowsPerWarp = rowsPerWarp;
   space.splits = splitCounts;
   space.warmup = options.warmup;
   space.repeat = options.repeat;
@@ -217,7 +228,7 @@ int attnc::tuneCommand(const TuneOptions &options) {
                     (std::to_string(t.config.blockQ) + "x" +
                      std::to_string(t.config.blockKV))
                         .c_str(),
-                    t.config.blockQ / 16, t.config.stages,
+                    t.config.warps, t.config.stages,
                     t.config.path == "decode" ? splitsLabel(t.splits).c_str()
                                               : "-",
                     t.timing.medianMs);

@@ -12,6 +12,7 @@ struct TuneOptions {
   std::string candidates; ///< "BRxBC,..." (empty: 16..128 x 16..128)
   std::string paths = "prefill,packed,decode";
   std::string stages = "1,2";             ///< K tiles in flight
+  std::string rowsPerWarp = "16,32";      ///< warps = Br / rows
   std::string splits = "auto,1,2,4,8,16"; ///< decode split counts
   std::string backend = "auto";
   std::string dbPath;

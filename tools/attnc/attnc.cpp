@@ -76,6 +76,12 @@ cl::opt<std::string>
                cl::desc("Pipeline depths to try: K tiles in flight, 1 and/or "
                         "2 (attn-prefetch-kv)"),
                cl::init("1,2"), cl::sub(tuneSub));
+cl::opt<std::string>
+    tuneRowsPerWarp("rows-per-warp",
+                    cl::desc("Query rows per warp to try, multiples of 16: "
+                             "warps = Br / rows (32 reuses each K/V fragment "
+                             "twice)"),
+                    cl::init("16,32"), cl::sub(tuneSub));
 cl::opt<std::string> tuneSplits("splits",
                                 cl::desc("Split counts to try on the decode "
                                          "path: auto and/or 1..64"),
@@ -232,6 +238,10 @@ cl::opt<bool> packGQA(
     cl::desc("Pack the query heads of each KV head into the rows of one tile "
              "(the decode layout: K/V read once per KV head)"),
     cl::cat(attncCategory));
+cl::opt<int> warps("warps",
+                   cl::desc("Warps per CTA sharing the block-q rows, each a "
+                            "multiple of 16 rows (default block-q / 16)"),
+                   cl::init(0), cl::cat(attncCategory));
 cl::opt<bool> prefetchKV(
     "prefetch-kv",
     cl::desc("Load K tile j+1 while tile j is used (default true; "
@@ -268,6 +278,7 @@ mlir::LogicalResult lowerModule(mlir::MLIRContext &context,
   pipeline.packGQA = packGQA;
   pipeline.splitKV = splitKV;
   pipeline.prefetchKV = prefetchKV;
+  pipeline.warps = warps;
   pipeline.stopAfter = stopAfterOption().getValue();
   if (failed(buildAttnPipeline(pm, pipeline, &error))) {
     llvm::errs() << "attnc: error: " << error << "\n";
@@ -346,6 +357,7 @@ int main(int argc, char **argv) {
     options.backend = tuneBackend;
     options.paths = tunePaths;
     options.stages = tuneStages;
+    options.rowsPerWarp = tuneRowsPerWarp;
     options.splits = tuneSplits;
     options.repeat = tuneRepeat;
     options.warmup = tuneWarmup;

@@ -231,3 +231,21 @@ attn.sdpa score {
   %t = arith.constant true
   attn.yield %t : i1
 }
+
+// -----
+
+attn.kernel @k dtype(f16) head_dim(64) heads(8, 8) kv_cache(dense) scale(0.125) {
+  // expected-error @below {{warps = 3 must divide block_q = 64 into row slices of a multiple of 16 (the mma's M)}}
+  attn.program attributes {block_q = 64 : i64, block_kv = 64 : i64, warps = 3 : i64} {
+  ^bb0(%b: i32, %h: i32, %qt: i32):
+  }
+}
+
+// -----
+
+attn.kernel @k dtype(f16) head_dim(64) heads(8, 8) kv_cache(dense) scale(0.125) {
+  // expected-error @below {{sets warps before tile sizes (block_q)}}
+  attn.program attributes {warps = 2 : i64} {
+  ^bb0(%b: i32, %h: i32, %qt: i32):
+  }
+}

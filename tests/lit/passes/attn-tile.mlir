@@ -1,5 +1,12 @@
 // RUN: attnc-opt %S/Inputs/causal-gqa.mlir --attn-online-softmax --attn-tile="block-q=64 block-kv=32" | FileCheck %s
 // RUN: attnc-opt %S/Inputs/causal-gqa.mlir --attn-online-softmax --attn-tile | FileCheck %s --check-prefix=DEFAULT
+// RUN: attnc-opt %S/Inputs/causal-gqa.mlir --attn-online-softmax --attn-tile="block-q=128 warps=4" | FileCheck %s --check-prefix=WARPS
+// RUN: attnc-opt %S/Inputs/causal-gqa.mlir --attn-online-softmax --attn-tile="block-q=64 warps=4" | FileCheck %s --check-prefix=WARPS-DEFAULT
+
+// A warp count other than one per 16 rows is recorded on the program (here
+// 32 rows per warp); the default is left implicit.
+// WARPS: attn.program attributes {block_kv = 64 : i64, block_q = 128 : i64, warps = 4 : i64}
+// WARPS-DEFAULT: attn.program attributes {block_kv = 64 : i64, block_q = 64 : i64} {
 
 // Tiling fixes Br = 64 query rows per program and Bc = 32 KV rows per loop
 // iteration; every tile type becomes static and `rows` operands disappear.

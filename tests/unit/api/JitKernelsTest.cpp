@@ -112,6 +112,7 @@ TEST_CASE("JitKernels: a tuned configuration wins over the heuristics",
   entry.blockQ = 32;
   entry.blockKV = 16;
   entry.stages = 1;
+  entry.warps = 1; // 32 rows per warp
   entry.splits = 3;
   entry.ms = 1;
   db.put(entry);
@@ -125,7 +126,8 @@ TEST_CASE("JitKernels: a tuned configuration wins over the heuristics",
   Expected<JitKernels::Selection> pick = (*jit)->select(2, 1, 500);
   REQUIRE(pick);
   CHECK(pick->tuned);
-  CHECK(pick->config.describe() == "decode 32x16 stages 1");
+  CHECK(pick->config.describe() == "decode 32x16 stages 1 warps 1");
+  CHECK(pick->kernel.info.threads == 32);
   CHECK(pick->numSplits == 3);
   CHECK(pick->kernel.info.blockQ == 32);
   CHECK(pick->kernel.info.blockKV == 16);
@@ -219,6 +221,7 @@ TEST_CASE("JitKernels with autotuning: a miss tunes the bucket, stores it, "
   space.paths = {"decode"};
   space.tiles = {{32, 32}, {32, 64}};
   space.stages = {2};
+  space.rowsPerWarp = {16};
   space.splits = {0, 2};
   space.repeat = 1;
   std::vector<std::string> steps;

@@ -41,7 +41,9 @@ TEST_CASE("tuning database: buckets, put, save, load, find", "[api][tune]") {
 
   TuningDB db;
   db.put(entry("b1-q1-kv1024", "decode", 64, 32, 2, 4, 1.5));
-  db.put(entry("b16-q1-kv1024", "decode", 32, 64, 1, 8, 2.5));
+  TunedConfig twoBlocks = entry("b16-q1-kv1024", "decode", 32, 64, 1, 8, 2.5);
+  twoBlocks.warps = 1;
+  db.put(twoBlocks);
   db.put(entry("b1-q1-kv1024", "prefill", 16, 16, 1, 0, 0.5));
   REQUIRE(db.entries().size() == 2); // same key replaced
   REQUIRE(db.save(path).ok());
@@ -63,6 +65,8 @@ TEST_CASE("tuning database: buckets, put, save, load, find", "[api][tune]") {
   CHECK(other->path == "decode");
   CHECK(other->stages == 1);
   CHECK(other->splits == 8);
+  CHECK(other->warps == 1);
+  CHECK(hit->warps == 0);
   CHECK_FALSE(loaded->find("spec2", "dev \"A\"", "b1-q1-kv1024"));
 
   std::ofstream(path) << "[\n  {\"spec\": \"x\", \"device\": \"y\"}\n]\n";

@@ -566,6 +566,59 @@ const std::vector<KernelVariant> &attnc::test::kernelVariants() {
       k.packGQA = true;
       unprefetched(std::move(k));
     }
+    // Two 16-row blocks per warp (Br / warps = 32): each K/V fragment
+    // feeds two mmas. Causal GQA, paged with a window, packed split-KV.
+    auto twoBlocks = [&](KernelVariant k, int warps) {
+      k.warps = warps;
+      add(std::move(k));
+    };
+    twoBlocks({"warps4_br128_causal_gqa2",
+               "fp16",
+               64,
+               4,
+               2,
+               0,
+               "",
+               "",
+               causal,
+               128,
+               64,
+               {150, 1, 0, 37},
+               {200, 40, 9, 37}},
+              4);
+    twoBlocks({"warps2_window_softcap_paged16",
+               "bf16",
+               64,
+               2,
+               1,
+               16,
+               "",
+               "30.0 * tanh(score / 30.0)",
+               "kv <= q && q - kv < 50",
+               64,
+               32,
+               {70, 5},
+               {120, 80}},
+              2);
+    {
+      KernelVariant k{"warps2_split3_packed_gqa4_paged8",
+                      "bf16",
+                      64,
+                      8,
+                      2,
+                      8,
+                      "",
+                      "",
+                      causal,
+                      64,
+                      64,
+                      {1, 3},
+                      {500, 77}};
+      k.splitKV = true;
+      k.splits = 3;
+      k.packGQA = true;
+      twoBlocks(std::move(k), 2);
+    }
     return v;
   }();
   return variants;
@@ -603,6 +656,7 @@ BuiltVariant attnc::test::buildVariant(MLIRContext &context,
   options.packGQA = variant.packGQA;
   options.splitKV = variant.splitKV;
   options.prefetchKV = variant.prefetchKV;
+  options.warps = variant.warps;
   std::string error;
   FailureOr<CompiledModule> compiled =
       lowerAndEmit(*built.lowered, options, error);

@@ -37,6 +37,8 @@ struct KernelVariant {
   int splits = 0;
   /// Load K tile j+1 during tile j (false: one K tile in flight).
   bool prefetchKV = true;
+  /// Warps sharing the Br rows (0: Br / 16).
+  int warps = 0;
 
   std::string specText() const;
 };
