@@ -42,15 +42,9 @@ FailureOr<CompiledModule> attnc::compileSpecText(MLIRContext &context,
                                                  const std::string &text,
                                                  const PipelineOptions &options,
                                                  std::string &error) {
-  dsl::SourceFile file{name, text};
-  dsl::DiagnosticEngine diags(file);
-  std::optional<dsl::Module> module = dsl::parseAndCheck(file, diags);
-  if (!module) {
-    std::ostringstream os;
-    diags.print(os);
-    error = os.str();
+  std::optional<dsl::Module> module = dsl::parseAndCheckText(name, text, error);
+  if (!module)
     return failure();
-  }
   OwningOpRef<ModuleOp> ir = buildModule(context, *module);
   if (!ir) {
     error = "internal error: the IR built from " + name + " does not verify";

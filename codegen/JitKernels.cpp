@@ -17,6 +17,10 @@ bool attnc::isKernelPath(const std::string &path) {
   return path == "prefill" || path == "packed" || path == "decode";
 }
 
+std::string attnc::splitsLabel(int splits) {
+  return splits == 0 ? "auto" : std::to_string(splits);
+}
+
 std::string KernelConfig::describe() const {
   auto size = [](int n) { return n ? std::to_string(n) : std::string("auto"); };
   std::string text = path + " " + size(blockQ) + "x" + size(blockKV) +
@@ -36,14 +40,11 @@ JitKernels::create(Runtime &runtime, const std::string &specName,
     return Status::error(ErrorCode::InvalidArgument,
                          "unknown path '" + options.path +
                              "'; use auto, prefill, packed or decode");
-  dsl::SourceFile file{specName, specText};
-  dsl::DiagnosticEngine diags(file);
-  std::optional<dsl::Module> module = dsl::parseAndCheck(file, diags);
-  if (!module) {
-    std::ostringstream os;
-    diags.print(os);
-    return Status::error(ErrorCode::InvalidArgument, os.str());
-  }
+  std::string diagnostics;
+  std::optional<dsl::Module> module =
+      dsl::parseAndCheckText(specName, specText, diagnostics);
+  if (!module)
+    return Status::error(ErrorCode::InvalidArgument, diagnostics);
   if (options.kernel.empty() && module->specs.size() > 1) {
     std::string names;
     for (const dsl::AttentionSpec &s : module->specs)
@@ -202,8 +203,7 @@ JitKernels::select(int64_t batch, int64_t maxQLen, int64_t maxKVLen) {
   pick.config.blockKV = v->info.blockKV;
   pick.why += ": " + pick.config.describe();
   if (pick.config.path == "decode")
-    pick.why += " splits " + (pick.numSplits ? std::to_string(pick.numSplits)
-                                             : std::string("auto"));
+    pick.why += " splits " + splitsLabel(pick.numSplits);
   Expected<Kernel> kernel = runtime.load(v->cuda, v->info);
   if (!kernel)
     return kernel.takeStatus();

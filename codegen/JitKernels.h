@@ -45,6 +45,9 @@ struct Module;
 /// KV loop split across programs with a merge, attn-split-kv).
 bool isKernelPath(const std::string &path);
 
+/// A split count for people: "auto" (0: the runtime chooses) or the count.
+std::string splitsLabel(int splits);
+
 /// What fixes a compiled variant.
 struct KernelConfig {
   std::string path = "prefill"; ///< isKernelPath

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <sstream>
 
 using namespace attnc::dsl;
 
@@ -18,6 +19,20 @@ std::optional<Module> attnc::dsl::parseAndCheck(const SourceFile &file,
   if (!blocks)
     return std::nullopt;
   return Sema(diags).checkModule(file.name, std::move(*blocks));
+}
+
+std::optional<Module> attnc::dsl::parseAndCheckText(const std::string &name,
+                                                    const std::string &text,
+                                                    std::string &diagnostics) {
+  SourceFile file{name, text};
+  DiagnosticEngine diags(file);
+  std::optional<Module> module = parseAndCheck(file, diags);
+  if (!module) {
+    std::ostringstream os;
+    diags.print(os);
+    diagnostics = os.str();
+  }
+  return module;
 }
 
 std::optional<SourceFile> attnc::dsl::readSourceFile(const std::string &path,

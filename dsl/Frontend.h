@@ -16,6 +16,12 @@ namespace attnc::dsl {
 std::optional<Module> parseAndCheck(const SourceFile &file,
                                     DiagnosticEngine &diags);
 
+/// parseAndCheck on DSL `text` named `name` in messages; on failure,
+/// `diagnostics` holds them rendered (location, source line, caret).
+std::optional<Module> parseAndCheckText(const std::string &name,
+                                        const std::string &text,
+                                        std::string &diagnostics);
+
 /// Reads `path` into a SourceFile; on failure returns nullopt and sets
 /// `error` to a message naming the path and the reason.
 std::optional<SourceFile> readSourceFile(const std::string &path,

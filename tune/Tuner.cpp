@@ -15,24 +15,6 @@
 
 using namespace attnc;
 
-namespace {
-
-/// Shared memory a block may opt into on `arch` (the CUDA C programming
-/// guide's table), for pruning.
-int sharedLimitBytes(const std::string &arch) {
-  if (arch == "sm_90" || arch == "sm_100" || arch == "sm_120")
-    return 227 * 1024;
-  if (arch == "sm_86" || arch == "sm_89")
-    return 99 * 1024;
-  return 163 * 1024; // sm_80
-}
-
-std::string splitsLabel(int splits) {
-  return splits == 0 ? "auto" : std::to_string(splits);
-}
-
-} // namespace
-
 std::string TuneShape::describe() const {
   return std::to_string(batch) + ":" + std::to_string(qLen) + ":" +
          std::to_string(kvLen);
@@ -89,7 +71,7 @@ Status Tuner::prepare(const StepFn &step) {
     c.config.blockKV = c.variant.info.blockKV;
     c.config.warps = c.variant.info.threads / 32;
   }
-  int sharedLimit = sharedLimitBytes(arch);
+  int sharedLimit = jit::maxSharedBytesOptin(arch);
   std::mutex stepMutex;
   std::atomic<size_t> next{0};
   auto worker = [&] {

@@ -53,12 +53,8 @@ Status CudaPageStorage::copyPage(PageId src, PageId dst) {
   if (tensors.empty())
     return Status::error(ErrorCode::InvalidArgument,
                          "copyPage on unallocated CUDA page storage");
-  if (src < 0 || src >= cacheShape.numPages || dst < 0 ||
-      dst >= cacheShape.numPages || src == dst)
-    return Status::error(ErrorCode::InvalidArgument,
-                         "copyPage(" + std::to_string(src) + ", " +
-                             std::to_string(dst) + ") with a pool of " +
-                             std::to_string(cacheShape.numPages) + " pages");
+  if (Status s = checkPageCopy(cacheShape, src, dst); !s.ok())
+    return s;
   if (Status s = device.makeCurrent(); !s.ok())
     return s;
   const size_t pageBytes = static_cast<size_t>(cacheShape.pageBytesPerTensor());

@@ -157,30 +157,24 @@ ATTNC_DEVICE void loadKVAsync(SmemTile<T, Rows, D> dst, const T *base,
                               int row0, int rowsValid, RowFn physicalRow) {
   constexpr int kChunks = D / 8; // 16-byte chunks per row
   const int tid = static_cast<int>(threadIdx.x);
+  // Chunk `chunk` of tile row r: copied, or zero past the valid rows.
+  auto copyChunk = [&](int r, int chunk) {
+    T *d = dst.row(r) + chunk * 8;
+    if (r < rowsValid) {
+      const long long phys = physicalRow(row0 + r);
+      cpAsync16(d, base + phys * physicalRowStride + headOffset + chunk * 8);
+    } else {
+      cpAsync16OrZero(d, base, false);
+    }
+  };
   if constexpr (Threads % kChunks == 0) {
     // Each thread keeps one chunk column, so it looks the row up once.
     constexpr int kRowsPerPass = Threads / kChunks;
-    const int chunk = tid % kChunks;
-    for (int r = tid / kChunks; r < Rows; r += kRowsPerPass) {
-      T *d = dst.row(r) + chunk * 8;
-      if (r < rowsValid) {
-        const long long phys = physicalRow(row0 + r);
-        cpAsync16(d, base + phys * physicalRowStride + headOffset + chunk * 8);
-      } else {
-        cpAsync16OrZero(d, base, false);
-      }
-    }
+    for (int r = tid / kChunks; r < Rows; r += kRowsPerPass)
+      copyChunk(r, tid % kChunks);
   } else {
-    for (int c = tid; c < Rows * kChunks; c += Threads) {
-      const int r = c / kChunks, chunk = c % kChunks;
-      T *d = dst.row(r) + chunk * 8;
-      if (r < rowsValid) {
-        const long long phys = physicalRow(row0 + r);
-        cpAsync16(d, base + phys * physicalRowStride + headOffset + chunk * 8);
-      } else {
-        cpAsync16OrZero(d, base, false);
-      }
-    }
+    for (int c = tid; c < Rows * kChunks; c += Threads)
+      copyChunk(c / kChunks, c % kChunks);
   }
 }
 

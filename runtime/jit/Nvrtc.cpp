@@ -118,3 +118,11 @@ NvrtcResult attnc::jit::compileWithNvrtc(const std::string &source,
   result.ok = true;
   return result;
 }
+
+int attnc::jit::maxSharedBytesOptin(const std::string &arch) {
+  if (arch == "sm_90" || arch == "sm_100" || arch == "sm_120")
+    return 227 * 1024;
+  if (arch == "sm_86" || arch == "sm_89")
+    return 99 * 1024;
+  return 163 * 1024; // sm_80
+}

@@ -46,6 +46,11 @@ NvrtcResult compileWithNvrtc(const std::string &source, const std::string &name,
 /// Parses ptxas' -v lines in a program log.
 std::vector<KernelResources> parsePtxasReport(const std::string &log);
 
+/// Dynamic shared memory a block may opt into on `arch` ("sm_80": 163 KiB,
+/// "sm_86"/"sm_89": 99 KiB, "sm_90" and later: 227 KiB; the CUDA C
+/// programming guide's table), for checks made without a device.
+int maxSharedBytesOptin(const std::string &arch);
+
 /// "major.minor" of the NVRTC library in use.
 std::string nvrtcVersion();
 

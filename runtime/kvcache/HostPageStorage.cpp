@@ -53,12 +53,8 @@ Status HostPageStorage::copyPage(PageId src, PageId dst) {
   if (!memory)
     return Status::error(ErrorCode::InvalidArgument,
                          "copyPage on unallocated host page storage");
-  if (src < 0 || src >= cacheShape.numPages || dst < 0 ||
-      dst >= cacheShape.numPages || src == dst)
-    return Status::error(ErrorCode::InvalidArgument,
-                         "copyPage(" + std::to_string(src) + ", " +
-                             std::to_string(dst) + ") with a pool of " +
-                             std::to_string(cacheShape.numPages) + " pages");
+  if (Status s = checkPageCopy(cacheShape, src, dst); !s.ok())
+    return s;
   const int64_t pageBytes = cacheShape.pageBytesPerTensor();
   for (int64_t t = 0; t < 2 * static_cast<int64_t>(cacheShape.numLayers); ++t) {
     unsigned char *base = memory + t * tensorStride;

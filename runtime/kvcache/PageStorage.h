@@ -14,10 +14,24 @@
 #include "runtime/kvcache/PageCopier.h"
 #include "runtime/kvcache/Status.h"
 
+#include <string>
+
 namespace attnc::kvcache {
 
 /// Which address space the pointers of a PageStorage are in.
 enum class MemoryKind { Host, Device };
+
+/// InvalidArgument unless `src` and `dst` are distinct pages of `shape`:
+/// the check every PageStorage::copyPage makes before copying.
+inline Status checkPageCopy(const CacheShape &shape, PageId src, PageId dst) {
+  if (src < 0 || src >= shape.numPages || dst < 0 || dst >= shape.numPages ||
+      src == dst)
+    return Status::error(ErrorCode::InvalidArgument,
+                         "copyPage(" + std::to_string(src) + ", " +
+                             std::to_string(dst) + ") with a pool of " +
+                             std::to_string(shape.numPages) + " pages");
+  return Status::success();
+}
 
 /// The K/V page pool of one cache: per layer, k_cache and v_cache laid out
 /// [numPages, pageSize, kvHeads, headDim].

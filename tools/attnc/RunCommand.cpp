@@ -175,9 +175,7 @@ int attnc::runCommand(const RunOptions &options) {
   if (!options.random && options.outDir.empty() && !options.check)
     return fail("--inputs needs --out DIR (or --check)");
 
-  if (options.path != "auto" && !isKernelPath(options.path))
-    return fail("unknown path '" + options.path +
-                "'; use auto, prefill, packed or decode");
+  // The path and the spec are checked by JitKernels (loadSpec).
   RuntimeOptions runtimeOptions;
   runtimeOptions.backend = options.backend;
   Expected<std::unique_ptr<Runtime>> runtime = Runtime::create(runtimeOptions);

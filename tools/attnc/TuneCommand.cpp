@@ -78,10 +78,6 @@ bool parseInt(const std::string &text, int &value) {
   return (in >> value) && in.eof();
 }
 
-std::string splitsLabel(int splits) {
-  return splits == 0 ? "auto" : std::to_string(splits);
-}
-
 } // namespace
 
 int attnc::tuneCommand(const TuneOptions &options) {

@@ -631,14 +631,11 @@ attn::KernelOp attnc::test::onlyKernel(ModuleOp module) {
 BuiltVariant attnc::test::buildVariant(MLIRContext &context,
                                        const KernelVariant &variant) {
   BuiltVariant built;
-  dsl::SourceFile file{variant.name + ".attn", variant.specText()};
-  dsl::DiagnosticEngine diags(file);
-  std::optional<dsl::Module> module = dsl::parseAndCheck(file, diags);
-  if (!module) {
-    std::ostringstream os;
-    diags.print(os);
-    FAIL("spec does not parse:\n" << file.text << os.str());
-  }
+  std::string text = variant.specText(), parseErrors;
+  std::optional<dsl::Module> module =
+      dsl::parseAndCheckText(variant.name + ".attn", text, parseErrors);
+  if (!module)
+    FAIL("spec does not parse:\n" << text << parseErrors);
   built.reference = buildModule(context, *module);
   built.lowered = buildModule(context, *module);
   REQUIRE(built.reference);

@@ -36,7 +36,7 @@ static void checkCompiles(const BuiltVariant &built, const std::string &what) {
       CHECK(k.registers <= 255);
       // Dynamic shared memory: 48 KiB without opt-in; the opt-in maxima are
       // 163 KiB (A100) and 227 KiB (H100).
-      int limit = std::string(arch) == "sm_80" ? 163 * 1024 : 227 * 1024;
+      int limit = jit::maxSharedBytesOptin(arch);
       CHECK(built.info.sharedBytes + k.staticSharedBytes <= limit);
       WARN(what << " " << k.kernel << " " << arch << ": " << k.registers
                 << " registers, " << k.spillStoreBytes << "/"

@@ -179,80 +179,48 @@ attncFakeCudaStats(AttncFakeCudaStats *stats) {
   stats->liveModules = static_cast<int>(s.modules.size());
 }
 
+/// The errors the fake returns, with the driver's name and message.
+struct ErrorText {
+  CUresult code;
+  const char *name, *text;
+};
+constexpr ErrorText kErrors[] = {
+    {CUDA_SUCCESS, "CUDA_SUCCESS", "no error"},
+    {CUDA_ERROR_INVALID_VALUE, "CUDA_ERROR_INVALID_VALUE", "invalid argument"},
+    {CUDA_ERROR_OUT_OF_MEMORY, "CUDA_ERROR_OUT_OF_MEMORY", "out of memory"},
+    {CUDA_ERROR_NOT_INITIALIZED, "CUDA_ERROR_NOT_INITIALIZED",
+     "initialization error"},
+    {CUDA_ERROR_NO_DEVICE, "CUDA_ERROR_NO_DEVICE",
+     "no CUDA-capable device is detected"},
+    {CUDA_ERROR_INVALID_CONTEXT, "CUDA_ERROR_INVALID_CONTEXT",
+     "invalid device context"},
+    {CUDA_ERROR_NO_BINARY_FOR_GPU, "CUDA_ERROR_NO_BINARY_FOR_GPU",
+     "no kernel image is available for execution on the device"},
+    {CUDA_ERROR_INVALID_IMAGE, "CUDA_ERROR_INVALID_IMAGE",
+     "device kernel image is invalid"},
+    {CUDA_ERROR_NOT_FOUND, "CUDA_ERROR_NOT_FOUND", "named symbol not found"},
+    {CUDA_ERROR_INVALID_HANDLE, "CUDA_ERROR_INVALID_HANDLE",
+     "invalid resource handle"},
+};
+
+/// Sets *pStr to `error`'s name or message, as the driver does; unknown
+/// codes give null and CUDA_ERROR_INVALID_VALUE.
+static CUresult describeError(CUresult error, const char **pStr, bool name) {
+  for (const ErrorText &e : kErrors)
+    if (e.code == error) {
+      *pStr = name ? e.name : e.text;
+      return CUDA_SUCCESS;
+    }
+  *pStr = nullptr;
+  return CUDA_ERROR_INVALID_VALUE;
+}
+
 CUresult CUDAAPI cuGetErrorName(CUresult error, const char **pStr) {
-  switch (error) {
-  case CUDA_SUCCESS:
-    *pStr = "CUDA_SUCCESS";
-    return CUDA_SUCCESS;
-  case CUDA_ERROR_INVALID_VALUE:
-    *pStr = "CUDA_ERROR_INVALID_VALUE";
-    return CUDA_SUCCESS;
-  case CUDA_ERROR_OUT_OF_MEMORY:
-    *pStr = "CUDA_ERROR_OUT_OF_MEMORY";
-    return CUDA_SUCCESS;
-  case CUDA_ERROR_NOT_INITIALIZED:
-    *pStr = "CUDA_ERROR_NOT_INITIALIZED";
-    return CUDA_SUCCESS;
-  case CUDA_ERROR_NO_DEVICE:
-    *pStr = "CUDA_ERROR_NO_DEVICE";
-    return CUDA_SUCCESS;
-  case CUDA_ERROR_INVALID_CONTEXT:
-    *pStr = "CUDA_ERROR_INVALID_CONTEXT";
-    return CUDA_SUCCESS;
-  case CUDA_ERROR_NO_BINARY_FOR_GPU:
-    *pStr = "CUDA_ERROR_NO_BINARY_FOR_GPU";
-    return CUDA_SUCCESS;
-  case CUDA_ERROR_INVALID_IMAGE:
-    *pStr = "CUDA_ERROR_INVALID_IMAGE";
-    return CUDA_SUCCESS;
-  case CUDA_ERROR_NOT_FOUND:
-    *pStr = "CUDA_ERROR_NOT_FOUND";
-    return CUDA_SUCCESS;
-  case CUDA_ERROR_INVALID_HANDLE:
-    *pStr = "CUDA_ERROR_INVALID_HANDLE";
-    return CUDA_SUCCESS;
-  default:
-    *pStr = nullptr;
-    return CUDA_ERROR_INVALID_VALUE;
-  }
+  return describeError(error, pStr, true);
 }
 
 CUresult CUDAAPI cuGetErrorString(CUresult error, const char **pStr) {
-  switch (error) {
-  case CUDA_SUCCESS:
-    *pStr = "no error";
-    return CUDA_SUCCESS;
-  case CUDA_ERROR_INVALID_VALUE:
-    *pStr = "invalid argument";
-    return CUDA_SUCCESS;
-  case CUDA_ERROR_OUT_OF_MEMORY:
-    *pStr = "out of memory";
-    return CUDA_SUCCESS;
-  case CUDA_ERROR_NOT_INITIALIZED:
-    *pStr = "initialization error";
-    return CUDA_SUCCESS;
-  case CUDA_ERROR_NO_DEVICE:
-    *pStr = "no CUDA-capable device is detected";
-    return CUDA_SUCCESS;
-  case CUDA_ERROR_INVALID_CONTEXT:
-    *pStr = "invalid device context";
-    return CUDA_SUCCESS;
-  case CUDA_ERROR_NO_BINARY_FOR_GPU:
-    *pStr = "no kernel image is available for execution on the device";
-    return CUDA_SUCCESS;
-  case CUDA_ERROR_INVALID_IMAGE:
-    *pStr = "device kernel image is invalid";
-    return CUDA_SUCCESS;
-  case CUDA_ERROR_NOT_FOUND:
-    *pStr = "named symbol not found";
-    return CUDA_SUCCESS;
-  case CUDA_ERROR_INVALID_HANDLE:
-    *pStr = "invalid resource handle";
-    return CUDA_SUCCESS;
-  default:
-    *pStr = nullptr;
-    return CUDA_ERROR_INVALID_VALUE;
-  }
+  return describeError(error, pStr, false);
 }
 
 CUresult CUDAAPI cuInit(unsigned int) {

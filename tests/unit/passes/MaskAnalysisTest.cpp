@@ -97,14 +97,11 @@ std::vector<MaskCase> maskCases() {
 
 /// All specs of a case, lowered to attn dialect.
 OwningOpRef<ModuleOp> buildCase(MLIRContext &context, const MaskCase &c) {
-  dsl::SourceFile file{c.what + ".attn", c.source};
-  dsl::DiagnosticEngine diags(file);
-  std::optional<dsl::Module> module = dsl::parseAndCheck(file, diags);
-  if (!module) {
-    std::ostringstream os;
-    diags.print(os);
-    FAIL(os.str());
-  }
+  std::string diagnostics;
+  std::optional<dsl::Module> module =
+      dsl::parseAndCheckText(c.what + ".attn", c.source, diagnostics);
+  if (!module)
+    FAIL(diagnostics);
   return buildModule(context, *module);
 }
 
