@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Support/IndentedOstream.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -96,6 +97,8 @@ private:
   FailureOr<std::string> typeOf(Type type, Operation *where) {
     if (type.isSignlessInteger(32) || type.isIndex())
       return std::string("int");
+    if (type.isSignlessInteger(64))
+      return std::string("long long");
     if (type.isInteger(1))
       return std::string("bool");
     if (type.isF32())
@@ -257,11 +260,15 @@ LogicalResult KernelEmitter::emit() {
              : std::string("dense KV"))
      << ", tiles " << info.blockQ << "x" << info.blockKV << ".\n";
   if (info.gqaPack > 1)
-    os << "// The " << info.gqaPack
-       << " query heads of each KV head share the tile rows: row r is query "
-          "row r / "
-       << info.gqaPack << ", head h * " << info.gqaPack << " + r % "
-       << info.gqaPack << ".\n";
+    os << "// "
+       << (info.gqaPack == info.qHeads / info.kvHeads
+               ? "The " + std::to_string(info.gqaPack) +
+                     " query heads of each KV head share"
+               : std::to_string(info.gqaPack) + " of the " +
+                     std::to_string(info.qHeads / info.kvHeads) +
+                     " query heads of a KV head share")
+       << " the tile rows: row r is query row r / " << info.gqaPack
+       << ", head h * " << info.gqaPack << " + r % " << info.gqaPack << ".\n";
   os << "// grid (ceil(max_q_len / " << info.queryRowsPerBlock() << "), "
      << info.gridHeads() << ", batch), " << info.threads << " threads ("
      << info.threads / 32 << " warps of " << 16 * rowBlocksPerWarp << " rows), "
@@ -562,6 +569,19 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
       });
 }
 
+/// Whether integer op `op` is marked as never overflowing (nsw).
+static bool noSignedWrap(arith::ArithIntegerOverflowFlagsInterface op) {
+  return op.hasNoSignedWrap();
+}
+
+/// Whether C's `/` and `%` are defined for every dividend with divisor `v`:
+/// a constant other than 0 and -1.
+static bool plainDivisor(Value v) {
+  APInt divisor;
+  return matchPattern(v, m_ConstantInt(&divisor)) && !divisor.isZero() &&
+         !divisor.isAllOnes();
+}
+
 LogicalResult KernelEmitter::emitArith(Operation &op) {
   auto in = [&](unsigned i) { return name(op.getOperand(i)); };
   auto bin = [&](StringRef sym) {
@@ -585,11 +605,32 @@ LogicalResult KernelEmitter::emitArith(Operation &op) {
         }
         return c.emitOpError("has no CUDA form for this constant");
       })
-      .Case([&](arith::AddIOp) { return bin("+"); })
-      .Case([&](arith::SubIOp) { return bin("-"); })
-      .Case([&](arith::MulIOp) { return bin("*"); })
-      .Case([&](arith::DivSIOp) { return bin("/"); })
-      .Case([&](arith::RemSIOp) { return bin("%"); })
+      // arith's + - * wrap unless marked nsw (the passes mark their own
+      // index arithmetic; the DSL's is left wrapping), and its division
+      // by a runtime value has the DSL's defined results for 0 and -1.
+      .Case([&](arith::AddIOp o) {
+        return noSignedWrap(o) ? bin("+") : call("attnc::dev::wrapAdd");
+      })
+      .Case([&](arith::SubIOp o) {
+        return noSignedWrap(o) ? bin("-") : call("attnc::dev::wrapSub");
+      })
+      .Case([&](arith::MulIOp o) {
+        return noSignedWrap(o) ? bin("*") : call("attnc::dev::wrapMul");
+      })
+      .Case([&](arith::DivSIOp o) {
+        return plainDivisor(o.getRhs()) ? bin("/") : call("attnc::dev::divS");
+      })
+      .Case([&](arith::RemSIOp o) {
+        return plainDivisor(o.getRhs()) ? bin("%") : call("attnc::dev::remS");
+      })
+      .Case([&](arith::ExtSIOp) {
+        return defineScalar(op, "static_cast<long long>(" + in(0) + ")");
+      })
+      .Case([&](arith::TruncIOp) {
+        // Modular, as arith.trunci: the value's low 32 bits.
+        return defineScalar(op, "static_cast<int>(static_cast<unsigned>(" +
+                                    in(0) + "))");
+      })
       .Case([&](arith::CeilDivSIOp) { return call("attnc::dev::ceilDivS"); })
       .Case([&](arith::FloorDivSIOp) { return call("attnc::dev::floorDivS"); })
       .Case([&](arith::MinSIOp) {

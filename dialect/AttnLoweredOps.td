@@ -42,12 +42,13 @@ def Attn_ProgramOp : Attn_Op<"program", [
     each, a multiple of 16: the mma's M); absent, one warp per 16 rows.
     The kernel's score and mask live on in the tile ops that apply them.
 
-    With `gqa_pack = G` (`attn-pack-gqa`), %h is a KV head and the G query
-    heads sharing it are packed into the rows of every tile: row r stands
-    for query row r / G of the tile and query head %h * G + r % G. Q loads,
-    stores, and the positions and heads the score and mask regions see
-    follow that mapping; `attn.tile_start q` then counts query rows (block_q
-    / G per tile). Each K/V tile is read once for all G heads.
+    With `gqa_pack = P` (`attn-pack-gqa`), %h is a group of P query heads
+    sharing one KV head (P divides the group size G; P = G: %h is the KV
+    head), packed into the rows of every tile: row r stands for query row
+    r / P of the tile and query head %h * P + r % P. Q loads, stores, and
+    the positions and heads the score and mask regions see follow that
+    mapping; `attn.tile_start q` then counts query rows (block_q / P per
+    tile). Each K/V tile is read once for all P heads.
 
     With `kv_split` (`attn-split-kv`), the grid also runs over splits
     (`attn.split_index` of `attn.num_splits`, a launch argument): each

@@ -62,9 +62,9 @@ FailureOr<AttentionOutputs> interp::interpretProgram(attn::ProgramOp program,
   }
 
   ev.pack = program.getPackFactor();
-  // With packed heads a program covers a KV head, and a tile of block_q rows
-  // holds block_q / pack query rows.
-  int64_t heads = ev.pack > 1 ? p.kvHeads : p.qHeads;
+  // With packed heads a program covers `pack` query heads of one KV head, and
+  // a tile of block_q rows holds block_q / pack query rows.
+  int64_t heads = p.qHeads / ev.pack;
   std::optional<int64_t> queryRowsPerTile;
   if (ev.blockQ)
     queryRowsPerTile = *ev.blockQ / ev.pack;

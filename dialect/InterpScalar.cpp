@@ -208,9 +208,16 @@ static std::optional<int64_t> intBinary(Evaluator &ev, Operation &op,
                            std::to_string(sb) + ")");
     return std::nullopt;
   };
-  bool isSignedDiv =
-      isa<arith::DivSIOp, arith::CeilDivSIOp, arith::FloorDivSIOp>(op);
-  if ((isSignedDiv || isa<arith::RemSIOp>(op)) && sb == 0)
+  // The DSL's `/` and `%` (arith.divsi / remsi) are defined everywhere, as
+  // the kernels compute them (attnc::dev::divS / remS): x / 0 == 0,
+  // x % 0 == x, INT_MIN / -1 wraps to INT_MIN. The passes' own ceil/floor
+  // divisions never see those operands; there they stay errors.
+  if (isa<arith::DivSIOp>(op) && (sb == 0 || sb == -1))
+    return sb == 0 ? 0 : static_cast<int64_t>(0 - static_cast<uint64_t>(sa));
+  if (isa<arith::RemSIOp>(op) && (sb == 0 || sb == -1))
+    return sb == 0 ? sa : 0;
+  bool isSignedDiv = isa<arith::CeilDivSIOp, arith::FloorDivSIOp>(op);
+  if (isSignedDiv && sb == 0)
     return undefined("division by zero");
   if (isSignedDiv && sb == -1 && sa == minSigned(width))
     return undefined("signed division overflows");

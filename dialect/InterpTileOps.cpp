@@ -105,8 +105,8 @@ static LogicalResult runLoadQ(Evaluator &ev, attn::LoadQOp op) {
   const Problem &p = ev.problem;
   std::optional<int64_t> b = batchOf(ev, op, op.getBatch());
   std::optional<int64_t> h =
-      b ? headOf(ev, op, op.getHead(), ev.pack > 1 ? p.kvHeads : p.qHeads,
-                 ev.pack > 1 ? "KV head" : "query head")
+      b ? headOf(ev, op, op.getHead(), p.qHeads / ev.pack,
+                 ev.pack > 1 ? "query head group" : "query head")
         : std::nullopt;
   std::optional<int64_t> row0 = h ? ev.intOf(op, op.getRow0()) : std::nullopt;
   if (!row0)
@@ -196,8 +196,8 @@ LogicalResult Evaluator::runStore(attn::StoreOp op) {
   std::optional<int64_t> b =
       t ? batchOf(*this, op, op.getBatch()) : std::nullopt;
   std::optional<int64_t> h =
-      b ? headOf(*this, op, op.getHead(), pack > 1 ? p.kvHeads : p.qHeads,
-                 pack > 1 ? "KV head" : "query head")
+      b ? headOf(*this, op, op.getHead(), p.qHeads / pack,
+                 pack > 1 ? "query head group" : "query head")
         : std::nullopt;
   std::optional<int64_t> row0 = h ? intOf(op, op.getRow0()) : std::nullopt;
   if (!row0)

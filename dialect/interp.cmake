@@ -9,5 +9,5 @@ add_library(attnc_interp STATIC
   ${CMAKE_CURRENT_LIST_DIR}/InterpScalar.cpp
   ${CMAKE_CURRENT_LIST_DIR}/InterpSdpa.cpp
   ${CMAKE_CURRENT_LIST_DIR}/InterpTileOps.cpp)
-target_link_libraries(attnc_interp PUBLIC attnc_dialect MLIRSCFDialect
+target_link_libraries(attnc_interp PUBLIC attnc_dialect attnc_attention_data MLIRSCFDialect
   MLIRArithDialect MLIRMathDialect)

@@ -41,11 +41,15 @@ static void buildAddressRegion(RewriterBase &rewriter, KernelOp kernel,
         rewriter.createOrFold<arith::DivSIOp>(loc, row, pageSize);
     Value page = rewriter.create<BlockTableOp>(loc, i32, batch, logicalPage);
     Value slot = rewriter.createOrFold<arith::RemSIOp>(loc, row, pageSize);
-    Value base = rewriter.createOrFold<arith::MulIOp>(loc, page, pageSize);
-    physical = rewriter.createOrFold<arith::AddIOp>(loc, base, slot);
+    // Rows of the page pool fit i32 (the runtime checks the pool's size).
+    Value base = rewriter.createOrFold<arith::MulIOp>(
+        loc, page, pageSize, arith::IntegerOverflowFlags::nsw);
+    physical = rewriter.createOrFold<arith::AddIOp>(
+        loc, base, slot, arith::IntegerOverflowFlags::nsw);
   } else {
     Value start = rewriter.create<KVStartOp>(loc, i32, batch);
-    physical = rewriter.create<arith::AddIOp>(loc, start, row);
+    physical = rewriter.create<arith::AddIOp>(loc, start, row,
+                                              arith::IntegerOverflowFlags::nsw);
   }
   rewriter.create<YieldRowOp>(loc, physical);
 }

@@ -8,18 +8,34 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <algorithm>
+#include <limits>
+#include <utility>
+
 using namespace mlir;
 using namespace attnc;
 using namespace attnc::attn;
 
 namespace {
 
+constexpr int64_t kI32Min = std::numeric_limits<int32_t>::min();
+constexpr int64_t kI32Max = std::numeric_limits<int32_t>::max();
+/// The runtime rejects sequences of 2^30 tokens or more
+/// (runtime/core/Validate.cpp), so keys lie in [0, 2^30 - 1] and queries
+/// (bottom-right aligned, kv_len - q_len + i) in [-(2^30 - 1), 2^30 - 1]:
+/// q - kv and q + kv fit i32.
+constexpr int64_t kMaxPosition = (int64_t(1) << 30) - 1;
+
 /// What the analysis knows about one value of the mask region.
 struct Bound {
   enum class Kind { Unknown, Exact, Range, Bool };
   Kind kind = Kind::Unknown;
-  Value exact;    ///< Exact: the value itself, the same on the whole tile
-  Value lo, hi;   ///< Range: i32 bounds, inclusive
+  Value exact;  ///< Exact: the value itself, the same on the whole tile
+  Value lo, hi; ///< Range: i32 bounds, inclusive
+  /// Range: what lo and hi can be at most, known at compile time. Where an
+  /// i32 op's result provably stays inside i32 it cannot wrap, and its
+  /// bounds need no overflow check.
+  int64_t staticLo = kI32Min, staticHi = kI32Max;
   Value mayTrue;  ///< Bool: some element can be true
   Value mayFalse; ///< Bool: some element can be false
 
@@ -30,11 +46,14 @@ struct Bound {
     b.exact = v;
     return b;
   }
-  static Bound ofRange(Value lo, Value hi) {
+  static Bound ofRange(Value lo, Value hi, int64_t staticLo = kI32Min,
+                       int64_t staticHi = kI32Max) {
     Bound b;
     b.kind = Kind::Range;
     b.lo = lo;
     b.hi = hi;
+    b.staticLo = staticLo;
+    b.staticHi = staticHi;
     return b;
   }
   static Bound ofBool(Value mayTrue, Value mayFalse) {
@@ -57,11 +76,11 @@ public:
     bounds[block.getArgument(SdpaOp::kHead)] =
         rect.headFirst == rect.headLast
             ? Bound::ofExact(rect.headFirst)
-            : Bound::ofRange(rect.headFirst, rect.headLast);
+            : Bound::ofRange(rect.headFirst, rect.headLast, 0, kI32Max);
     bounds[block.getArgument(SdpaOp::kQ)] =
-        Bound::ofRange(rect.qFirst, rect.qLast);
+        Bound::ofRange(rect.qFirst, rect.qLast, -kMaxPosition, kMaxPosition);
     bounds[block.getArgument(SdpaOp::kKV)] =
-        Bound::ofRange(rect.kvFirst, rect.kvLast);
+        Bound::ofRange(rect.kvFirst, rect.kvLast, 0, kMaxPosition);
     for (Operation &op : block.without_terminator())
       visit(op);
     Value yielded = cast<YieldOp>(block.getTerminator()).getValue();
@@ -114,8 +133,14 @@ private:
 
   /// An integer bound as a range (an exact value is a one-point range).
   Bound asRange(const Bound &b) {
-    if (b.kind == Bound::Kind::Exact && b.exact.getType().isSignlessInteger(32))
+    if (b.kind == Bound::Kind::Exact &&
+        b.exact.getType().isSignlessInteger(32)) {
+      APInt c;
+      if (matchPattern(b.exact, m_ConstantInt(&c)))
+        return Bound::ofRange(b.exact, b.exact, c.getSExtValue(),
+                              c.getSExtValue());
       return Bound::ofRange(b.exact, b.exact);
+    }
     return b.kind == Bound::Kind::Range ? b : Bound::unknown();
   }
   /// A boolean bound (an exact i1 x: mayTrue = x, mayFalse = !x). An
@@ -158,19 +183,34 @@ private:
       return;
     Bound result =
         llvm::TypeSwitch<Operation *, Bound>(&op)
+            // The DSL's i32 arithmetic wraps: bounds are computed exactly
+            // in i64 and become the whole i32 range where the result can
+            // leave it (e.g. kv * 1000000000).
             .Case([&](arith::AddIOp o) {
               Bound a = asRange(lookup(o.getLhs())),
                     b = asRange(lookup(o.getRhs()));
               if (!isRange(a, b))
                 return Bound::unknown();
-              return Bound::ofRange(add(a.lo, b.lo), add(a.hi, b.hi));
+              return arithmetic(
+                  o.hasNoSignedWrap(), a.staticLo + b.staticLo,
+                  a.staticHi + b.staticHi,
+                  [&](auto f) {
+                    return Pair{f(a.lo, b.lo), f(a.hi, b.hi)};
+                  },
+                  [&](Value x, Value y) { return add(x, y); });
             })
             .Case([&](arith::SubIOp o) {
               Bound a = asRange(lookup(o.getLhs())),
                     b = asRange(lookup(o.getRhs()));
               if (!isRange(a, b))
                 return Bound::unknown();
-              return Bound::ofRange(sub(a.lo, b.hi), sub(a.hi, b.lo));
+              return arithmetic(
+                  o.hasNoSignedWrap(), a.staticLo - b.staticHi,
+                  a.staticHi - b.staticLo,
+                  [&](auto f) {
+                    return Pair{f(a.lo, b.hi), f(a.hi, b.lo)};
+                  },
+                  [&](Value x, Value y) { return sub(x, y); });
             })
             .Case([&](arith::MulIOp o) {
               Bound a = asRange(lookup(o.getLhs())),
@@ -178,11 +218,18 @@ private:
               if (!isRange(a, b))
                 return Bound::unknown();
               // The extremes of a product of intervals are at the corners.
-              Value p[4] = {mul(a.lo, b.lo), mul(a.lo, b.hi), mul(a.hi, b.lo),
-                            mul(a.hi, b.hi)};
-              return Bound::ofRange(
-                  minOf(minOf(p[0], p[1]), minOf(p[2], p[3])),
-                  maxOf(maxOf(p[0], p[1]), maxOf(p[2], p[3])));
+              int64_t c[4] = {a.staticLo * b.staticLo, a.staticLo * b.staticHi,
+                              a.staticHi * b.staticLo, a.staticHi * b.staticHi};
+              return arithmetic(
+                  o.hasNoSignedWrap(), *std::min_element(c, c + 4),
+                  *std::max_element(c, c + 4),
+                  [&](auto f) {
+                    Value p[4] = {f(a.lo, b.lo), f(a.lo, b.hi), f(a.hi, b.lo),
+                                  f(a.hi, b.hi)};
+                    return Pair{minOf(minOf(p[0], p[1]), minOf(p[2], p[3])),
+                                maxOf(maxOf(p[0], p[1]), maxOf(p[2], p[3]))};
+                  },
+                  [&](Value x, Value y) { return mul(x, y); });
             })
             .Case([&](arith::DivSIOp o) { return divide(o); })
             .Case([&](arith::FloorDivSIOp o) { return divide(o); })
@@ -192,14 +239,18 @@ private:
                     b = asRange(lookup(o.getRhs()));
               if (!isRange(a, b))
                 return Bound::unknown();
-              return Bound::ofRange(minOf(a.lo, b.lo), minOf(a.hi, b.hi));
+              return Bound::ofRange(minOf(a.lo, b.lo), minOf(a.hi, b.hi),
+                                    std::min(a.staticLo, b.staticLo),
+                                    std::min(a.staticHi, b.staticHi));
             })
             .Case([&](arith::MaxSIOp o) {
               Bound a = asRange(lookup(o.getLhs())),
                     b = asRange(lookup(o.getRhs()));
               if (!isRange(a, b))
                 return Bound::unknown();
-              return Bound::ofRange(maxOf(a.lo, b.lo), maxOf(a.hi, b.hi));
+              return Bound::ofRange(maxOf(a.lo, b.lo), maxOf(a.hi, b.hi),
+                                    std::max(a.staticLo, b.staticLo),
+                                    std::max(a.staticHi, b.staticHi));
             })
             .Case([&](arith::CmpIOp o) { return compare(o); })
             .Case([&](arith::AndIOp o) {
@@ -255,14 +306,55 @@ private:
     return a.kind == Bound::Kind::Bool && b.kind == Bound::Kind::Bool;
   }
   // asBool never yields Unknown, so boolean ops always produce a bound.
+  // Bound arithmetic is nsw: on i32 only where the static range fits, else
+  // on i64 values of i32 operands, where it cannot overflow.
   Value add(Value a, Value b) {
-    return builder.createOrFold<arith::AddIOp>(loc, a, b);
+    return builder.createOrFold<arith::AddIOp>(
+        loc, a, b, arith::IntegerOverflowFlags::nsw);
   }
   Value sub(Value a, Value b) {
-    return builder.createOrFold<arith::SubIOp>(loc, a, b);
+    return builder.createOrFold<arith::SubIOp>(
+        loc, a, b, arith::IntegerOverflowFlags::nsw);
   }
   Value mul(Value a, Value b) {
-    return builder.createOrFold<arith::MulIOp>(loc, a, b);
+    return builder.createOrFold<arith::MulIOp>(
+        loc, a, b, arith::IntegerOverflowFlags::nsw);
+  }
+  Value wide(Value v) {
+    return builder.createOrFold<arith::ExtSIOp>(loc, builder.getI64Type(), v);
+  }
+  Value constI(int64_t v, unsigned width) {
+    return builder.create<arith::ConstantIntOp>(loc, v, width);
+  }
+  using Pair = std::pair<Value, Value>;
+  /// The bound of an i32 add/sub/mul whose exact result lies in
+  /// [staticLo, staticHi]. `corners(f)` gives the result's [lo, hi] with
+  /// `f` applying the op to two bounds; `op` is the op on two values. When
+  /// the static range fits i32 (or the op is nsw) it cannot wrap: the op
+  /// runs on the i32 bounds. Otherwise the bounds are computed exactly in
+  /// i64, and become the whole i32 range where they leave it (a wrapped
+  /// value can land anywhere).
+  template <typename Corners, typename Op>
+  Bound arithmetic(bool noWrap, int64_t staticLo, int64_t staticHi,
+                   Corners corners, Op op) {
+    if (noWrap || (staticLo >= kI32Min && staticHi <= kI32Max)) {
+      auto [lo, hi] = corners(op);
+      return Bound::ofRange(lo, hi, std::max(staticLo, kI32Min),
+                            std::min(staticHi, kI32Max));
+    }
+    auto [lo, hi] =
+        corners([&](Value x, Value y) { return op(wide(x), wide(y)); });
+    auto narrow = [&](Value v) {
+      return builder.createOrFold<arith::TruncIOp>(loc, builder.getI32Type(),
+                                                   v);
+    };
+    using P = arith::CmpIPredicate;
+    Value fits = andOf(cmp(P::sge, lo, constI(kI32Min, 64)),
+                       cmp(P::sle, hi, constI(kI32Max, 64)));
+    return Bound::ofRange(builder.createOrFold<arith::SelectOp>(
+                              loc, fits, narrow(lo), constI(kI32Min, 32)),
+                          builder.createOrFold<arith::SelectOp>(
+                              loc, fits, narrow(hi), constI(kI32Max, 32)));
   }
 
   /// Division by a nonzero constant is monotone in the dividend
@@ -273,13 +365,17 @@ private:
     if (a.kind != Bound::Kind::Range || d.kind != Bound::Kind::Exact)
       return Bound::unknown();
     APInt divisor;
-    if (!matchPattern(d.exact, m_ConstantInt(&divisor)) || divisor.isZero())
+    // x / 0 == 0 and INT_MIN / -1 == INT_MIN are not monotone.
+    if (!matchPattern(d.exact, m_ConstantInt(&divisor)) || divisor.isZero() ||
+        divisor.isAllOnes())
       return Bound::unknown();
     Value lo = builder.createOrFold<DivOp>(loc, a.lo, d.exact);
     Value hi = builder.createOrFold<DivOp>(loc, a.hi, d.exact);
+    // |x / d| <= |x|: the static range of the dividend bounds the quotient.
+    int64_t reach = std::max(-a.staticLo, a.staticHi);
     if (divisor.isNegative())
       std::swap(lo, hi);
-    return Bound::ofRange(lo, hi);
+    return Bound::ofRange(lo, hi, -reach, reach);
   }
 
   Bound compare(arith::CmpIOp op) {
@@ -338,7 +434,9 @@ private:
       Value v = builder.createOrFold<arith::SelectOp>(loc, onlyFalse, fv, both);
       return builder.createOrFold<arith::SelectOp>(loc, onlyTrue, tv, v);
     };
-    return Bound::ofRange(pick(t.lo, f.lo, true), pick(t.hi, f.hi, false));
+    return Bound::ofRange(pick(t.lo, f.lo, true), pick(t.hi, f.hi, false),
+                          std::min(t.staticLo, f.staticLo),
+                          std::max(t.staticHi, f.staticHi));
   }
 
   OpBuilder &builder;

@@ -59,18 +59,26 @@ static FailureOr<QTileBounds> buildQTileBounds(OpBuilder &builder,
   int64_t pack = program.getPackFactor();
   Value blockQ = builder.create<arith::ConstantIntOp>(
       loc, *program.getBlockQ() / pack, 32);
-  Value rowsLeft = builder.create<arith::SubIOp>(loc, qLen, qRow0);
+  Value rowsLeft = builder.create<arith::SubIOp>(
+      loc, qLen, qRow0, arith::IntegerOverflowFlags::nsw);
   Value rows = builder.create<arith::MinSIOp>(loc, rowsLeft, blockQ);
   Value one = builder.create<arith::ConstantIntOp>(loc, 1, 32);
   Value qFirst = mask.getQPos0();
   Value qLast = builder.create<arith::SubIOp>(
-      loc, builder.create<arith::AddIOp>(loc, qFirst, rows), one);
+      loc,
+      builder.create<arith::AddIOp>(loc, qFirst, rows,
+                                    arith::IntegerOverflowFlags::nsw),
+      one, arith::IntegerOverflowFlags::nsw);
   Value headFirst = mask.getHead(), headLast = mask.getHead();
   if (pack > 1) {
     Value g = builder.create<arith::ConstantIntOp>(loc, pack, 32);
-    headFirst = builder.create<arith::MulIOp>(loc, mask.getHead(), g);
+    headFirst = builder.create<arith::MulIOp>(loc, mask.getHead(), g,
+                                              arith::IntegerOverflowFlags::nsw);
     headLast = builder.create<arith::SubIOp>(
-        loc, builder.create<arith::AddIOp>(loc, headFirst, g), one);
+        loc,
+        builder.create<arith::AddIOp>(loc, headFirst, g,
+                                      arith::IntegerOverflowFlags::nsw),
+        one, arith::IntegerOverflowFlags::nsw);
   }
   return QTileBounds{qFirst, qLast, headFirst, headLast};
 }
@@ -80,9 +88,13 @@ static Value buildKVLast(OpBuilder &builder, Location loc, Value kvFirst,
                          Value kvLen, int64_t blockKV) {
   Value blockKVValue = builder.create<arith::ConstantIntOp>(loc, blockKV, 32);
   Value end = builder.create<arith::MinSIOp>(
-      loc, builder.create<arith::AddIOp>(loc, kvFirst, blockKVValue), kvLen);
+      loc,
+      builder.create<arith::AddIOp>(loc, kvFirst, blockKVValue,
+                                    arith::IntegerOverflowFlags::nsw),
+      kvLen);
   Value one = builder.create<arith::ConstantIntOp>(loc, 1, 32);
-  return builder.create<arith::SubIOp>(loc, end, one);
+  return builder.create<arith::SubIOp>(loc, end, one,
+                                       arith::IntegerOverflowFlags::nsw);
 }
 
 /// Emits the scan [lo, hi) over KV tiles whose mask can be true and narrows
@@ -116,7 +128,9 @@ static void narrowLoopBounds(RewriterBase &rewriter, scf::ForOp loop,
         loc, tileClass.canTrue, rewriter.create<arith::MinSIOp>(loc, lo, j),
         lo);
     Value newHi = rewriter.create<arith::SelectOp>(
-        loc, tileClass.canTrue, rewriter.create<arith::AddIOp>(loc, j, one),
+        loc, tileClass.canTrue,
+        rewriter.create<arith::AddIOp>(loc, j, one,
+                                       arith::IntegerOverflowFlags::nsw),
         hi);
     rewriter.create<scf::YieldOp>(loc, ValueRange{newLo, newHi});
   }
@@ -161,7 +175,8 @@ static LogicalResult analyzeMask(RewriterBase &rewriter, ProgramOp program,
   Value blockKVValue = rewriter.create<arith::ConstantIntOp>(loc, blockKV, 32);
   Value pastEnd = rewriter.create<arith::CmpIOp>(
       loc, arith::CmpIPredicate::sgt,
-      rewriter.create<arith::AddIOp>(loc, kvFirst, blockKVValue),
+      rewriter.create<arith::AddIOp>(loc, kvFirst, blockKVValue,
+                                     arith::IntegerOverflowFlags::nsw),
       mask.getKvLen());
   Value needsMask = pastEnd;
   if (!mask.getBody().empty()) {

@@ -87,7 +87,10 @@ FailureOr<ProgramOp> attnc::convertToOnlineSoftmax(RewriterBase &rewriter,
   Value qRow0 =
       rewriter.create<TileStartOp>(loc, i32, TileDim::q, qt, IntegerAttr());
   Value qPos0 = rewriter.create<arith::AddIOp>(
-      loc, rewriter.create<arith::SubIOp>(loc, kvLen, qLen), qRow0);
+      loc,
+      rewriter.create<arith::SubIOp>(loc, kvLen, qLen,
+                                     arith::IntegerOverflowFlags::nsw),
+      qRow0, arith::IntegerOverflowFlags::nsw);
 
   Value q = rewriter.create<LoadQOp>(loc, inTile, b, h, qRow0);
   float negInf = -std::numeric_limits<float>::infinity();

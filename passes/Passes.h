@@ -21,18 +21,28 @@ namespace attnc {
 mlir::FailureOr<attn::ProgramOp>
 convertToOnlineSoftmax(mlir::RewriterBase &rewriter, attn::KernelOp kernel);
 
-/// Packs the query heads sharing a KV head into the rows of `program`'s
-/// tiles (gqa_pack); a no-op for MHA or a packed program.
+/// How many of a group's `group` query heads one tile of `blockQ` rows
+/// (0: attn-tile's default) packs: the largest divisor of `group` that
+/// divides blockQ, or, with blockQ = 0, whose 16-row multiple fits 256 rows.
+int64_t packFactorFor(int64_t group, int64_t blockQ);
+
+/// Packs `heads` (0: packFactorFor(group, blockQ)) of the query heads
+/// sharing a KV head into the rows of `program`'s tiles (gqa_pack); a no-op
+/// for MHA, a packed program, or a pack factor of 1.
 mlir::LogicalResult packGQA(mlir::RewriterBase &rewriter, attn::KernelOp kernel,
-                            attn::ProgramOp program);
+                            attn::ProgramOp program, int64_t heads = 0,
+                            int64_t blockQ = 0);
 
 /// Splits the KV loop of tiled `program` across program instances and adds
 /// the kernel's attn.merge_splits; a no-op for a split program.
 mlir::LogicalResult splitKV(mlir::RewriterBase &rewriter, attn::KernelOp kernel,
                             attn::ProgramOp program);
 
-/// Fills tile sizes left at 0 with the defaults for `headDim`.
-void defaultTileSizes(int64_t headDim, int64_t &blockQ, int64_t &blockKV);
+/// Fills tile sizes left at 0 with the defaults for `headDim`; with `pack`
+/// heads packed per tile, the default block-q is a multiple of both 16 and
+/// `pack` (64 when it can be).
+void defaultTileSizes(int64_t headDim, int64_t &blockQ, int64_t &blockKV,
+                      int64_t pack = 1);
 
 /// Sets the tile sizes of `program` (untiled online form) to Br = blockQ and
 /// Bc = blockKV (0: the default for its head_dim) and makes its tile types

@@ -34,7 +34,21 @@ def AttnPackGQA : Pass<"attn-pack-gqa", "::attnc::attn::KernelOp"> {
     program; see attn.program): K/V are read once per KV head, and G query
     heads fill the M dimension. Runs on the untiled online form; a no-op for
     MHA (G = 1) or a program already packed.
+
+    Every group size packs: when the G heads of a group cannot share a tile
+    of `block-q` rows (block-q not a multiple of G, or no 16-row multiple of
+    G within 256 rows, e.g. G = 71), the pass packs P heads, P the largest
+    divisor of G that fits, and the grid runs over q_heads / P head groups
+    (%h / (G / P) is the KV head). P = 1 leaves the program unpacked.
   }];
+  let options = [
+    Option<"heads", "heads", "int64_t", /*default=*/"0",
+           "Query heads per tile (a divisor of the group size); 0: the "
+           "most that fit block-q">,
+    Option<"blockQ", "block-q", "int64_t", /*default=*/"0",
+           "The tile rows attn-tile will use (0: its default, a multiple "
+           "of the packed heads); the packed heads must divide it">,
+  ];
 }
 
 def AttnTile : Pass<"attn-tile", "::attnc::attn::KernelOp"> {

@@ -38,7 +38,8 @@ LogicalResult attnc::buildAttnPipeline(OpPassManager &pm,
     return success();
   if (addStage(stages[1], [&] {
         if (options.packGQA)
-          kernel.addPass(createAttnPackGQA());
+          kernel.addPass(createAttnPackGQA(
+              AttnPackGQAOptions{/*heads=*/0, options.blockQ}));
       }))
     return success();
   if (addStage(stages[2], [&] {

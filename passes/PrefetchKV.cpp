@@ -84,8 +84,8 @@ LogicalResult attnc::prefetchKTiles(RewriterBase &rewriter, scf::ForOp loop) {
   Location loc = load.getLoc();
   Value one = rewriter.create<arith::ConstantIntOp>(
       loc, 1, newLoop.getInductionVar().getType());
-  Value next =
-      rewriter.create<arith::AddIOp>(loc, newLoop.getInductionVar(), one);
+  Value next = rewriter.create<arith::AddIOp>(
+      loc, newLoop.getInductionVar(), one, arith::IntegerOverflowFlags::nsw);
   LoadKOp prefetch = cloneLoadForTile(rewriter, load, start, next);
   auto yield = cast<scf::YieldOp>(body->getTerminator());
   rewriter.modifyOpInPlace(yield, [&] {

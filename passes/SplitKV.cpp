@@ -39,15 +39,24 @@ LogicalResult attnc::splitKV(RewriterBase &rewriter, KernelOp kernel,
   Value zero = rewriter.create<arith::ConstantIntOp>(loc, 0, 32);
   // The mask analysis' range is empty as (numTiles, 0): clamp the count.
   Value count = rewriter.create<arith::MaxSIOp>(
-      loc, rewriter.create<arith::SubIOp>(loc, hi, lo), zero);
+      loc,
+      rewriter.create<arith::SubIOp>(loc, hi, lo,
+                                     arith::IntegerOverflowFlags::nsw),
+      zero);
   Value chunk = rewriter.create<arith::CeilDivSIOp>(loc, count, splits);
   Value myLo = rewriter.create<arith::MinSIOp>(
       loc,
       rewriter.create<arith::AddIOp>(
-          loc, lo, rewriter.create<arith::MulIOp>(loc, split, chunk)),
+          loc, lo,
+          rewriter.create<arith::MulIOp>(loc, split, chunk,
+                                         arith::IntegerOverflowFlags::nsw),
+          arith::IntegerOverflowFlags::nsw),
       hi);
   Value myHi = rewriter.create<arith::MinSIOp>(
-      loc, rewriter.create<arith::AddIOp>(loc, myLo, chunk), hi);
+      loc,
+      rewriter.create<arith::AddIOp>(loc, myLo, chunk,
+                                     arith::IntegerOverflowFlags::nsw),
+      hi);
   rewriter.modifyOpInPlace(loop, [&] {
     loop.getLowerBoundMutable().assign(myLo);
     loop.getUpperBoundMutable().assign(myHi);

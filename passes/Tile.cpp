@@ -11,6 +11,9 @@
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
+#include <algorithm>
+#include <numeric>
+
 namespace attnc {
 #define GEN_PASS_DEF_ATTNTILE
 #include "passes/Passes.h.inc"
@@ -78,10 +81,14 @@ static void retypeTiles(ProgramOp program, int64_t blockQ, int64_t blockKV,
   });
 }
 
-void attnc::defaultTileSizes(int64_t headDim, int64_t &blockQ,
-                             int64_t &blockKV) {
-  if (blockQ == 0)
-    blockQ = 64;
+void attnc::defaultTileSizes(int64_t headDim, int64_t &blockQ, int64_t &blockKV,
+                             int64_t pack) {
+  if (blockQ == 0) {
+    // Whole head groups in whole 16-row mma blocks: 64 rows, or the least
+    // multiple of lcm(16, pack) from 64 up (112 for 7 heads, 80 for 5).
+    int64_t unit = std::lcm<int64_t>(16, std::max<int64_t>(pack, 1));
+    blockQ = unit * ((64 + unit - 1) / unit);
+  }
   // Per thread, the O accumulator holds 16 x d / 32 floats and S / P
   // 16 x Bc / 32: at d = 256, Bc = 64 leaves ptxas no room (it spills), and
   // two 64-row K/V tiles take 66 KiB of shared memory.
@@ -93,7 +100,7 @@ LogicalResult attnc::tileProgram(RewriterBase &rewriter, ProgramOp program,
                                  int64_t blockQ, int64_t blockKV,
                                  int64_t warps) {
   defaultTileSizes(program->getParentOfType<KernelOp>().getHeadDim(), blockQ,
-                   blockKV);
+                   blockKV, program.getPackFactor());
   for (auto [name, size] :
        {std::pair{"block-q", blockQ}, {"block-kv", blockKV}})
     if (size < 16 || size > 256 || size % 16 != 0)

@@ -30,8 +30,8 @@ struct KernelInfo {
   bool paged = false;
   int pageSize = 0;
   /// Query heads packed into each tile's rows (1: one program per query
-  /// head). Packed, a program covers a KV head and blockQ / gqaPack query
-  /// rows.
+  /// head). Packed, a program covers gqaPack query heads (a divisor of the
+  /// group, all of them sharing one KV head) and blockQ / gqaPack query rows.
   int gqaPack = 1;
   /// Split-KV: the grid's x runs over (query tile, split), the kernel
   /// writes partial results to the workspace, and `mergeName` (128 threads
@@ -39,8 +39,8 @@ struct KernelInfo {
   bool splitKV = false;
   std::string mergeName;
 
-  /// grid.y: query heads, or KV heads when packed.
-  int gridHeads() const { return gqaPack > 1 ? kvHeads : qHeads; }
+  /// grid.y: query heads, or groups of gqaPack of them when packed.
+  int gridHeads() const { return qHeads / gqaPack; }
   /// Query rows per program: grid.x = ceil(max_q_len / queryRowsPerBlock()).
   int queryRowsPerBlock() const { return blockQ / gqaPack; }
   /// A runtime parameter: its name, element type and dimensions, encoded as

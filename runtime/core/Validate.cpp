@@ -507,6 +507,26 @@ Status checkPagedIndices(const KernelInfo &kernel, const AttentionTensors &t,
   return Status::success();
 }
 
+/// Positions stay within +-(2^30 - 1), which the mask analysis relies on to
+/// prove that position arithmetic such as `q - kv` cannot wrap.
+Status checkSequenceLengths(const KernelInfo &kernel,
+                            const HostIndexData &host) {
+  int64_t batch = host.qoIndptr.count - 1;
+  for (int64_t b = 0; b < batch; ++b) {
+    int64_t qLen = int64_t(host.qoIndptr.data[b + 1]) - host.qoIndptr.data[b];
+    int64_t kvLen = kernel.paged ? int64_t(host.kvLens.data[b])
+                                 : int64_t(host.kvIndptr.data[b + 1]) -
+                                       host.kvIndptr.data[b];
+    for (auto [what, len] : {std::pair{"queries", qLen}, {"keys", kvLen}})
+      if (len >= kMaxSequenceLength)
+        return invalid("sequence " + std::to_string(b) + " has " +
+                       std::to_string(len) + " " + what + "; at most " +
+                       std::to_string(kMaxSequenceLength - 1) +
+                       " per sequence are supported");
+  }
+  return Status::success();
+}
+
 Status checkIndexData(const KernelInfo &kernel, const AttentionTensors &t,
                       const HostIndexData &host) {
   if (Status s = checkHostCopy("qo_indptr", t.qoIndptr, host.qoIndptr); !s.ok())
@@ -533,9 +553,15 @@ Status checkIndexData(const KernelInfo &kernel, const AttentionTensors &t,
   if (Status s = checkIndptr("qo_indptr", host.qoIndptr, "q", t.q.shape[0]);
       !s.ok())
     return s;
-  if (kernel.paged)
-    return checkPagedIndices(kernel, t, host);
-  return checkIndptr("kv_indptr", host.kvIndptr, "k", t.k.shape[0]);
+  if (kernel.paged) {
+    if (Status s = checkPagedIndices(kernel, t, host); !s.ok())
+      return s;
+  } else if (Status s =
+                 checkIndptr("kv_indptr", host.kvIndptr, "k", t.k.shape[0]);
+             !s.ok()) {
+    return s;
+  }
+  return checkSequenceLengths(kernel, host);
 }
 
 } // namespace

@@ -28,6 +28,10 @@
 
 namespace attnc {
 
+/// Queries or keys of one sequence: fewer than 2^30, so every position
+/// (in [-2^30, 2^30]) and the difference of two fit i32 with room to spare.
+constexpr int64_t kMaxSequenceLength = int64_t(1) << 30;
+
 /// The contents of an i32 tensor, readable on the host.
 struct HostI32 {
   const int32_t *data = nullptr;

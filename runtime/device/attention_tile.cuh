@@ -81,6 +81,36 @@ template <typename T, int Rows, int D> struct SmemTile {
   ATTNC_DEVICE T *row(int r) const { return p + r * kStride; }
 };
 
+/// i32 arithmetic of the DSL, defined for every operand (docs/dsl.md): + - *
+/// wrap around (two's complement), x / 0 == 0, x % 0 == x, and INT_MIN / -1
+/// wraps to INT_MIN (INT_MIN % -1 == 0). Plain C++ `int` arithmetic is
+/// undefined there, which the host compiler of the sim backend turns into
+/// traps and the GPU compiler into whatever it likes. Unsigned arithmetic
+/// compiles to the same instructions.
+ATTNC_DEVICE int wrapAdd(int a, int b) {
+  return static_cast<int>(static_cast<unsigned>(a) + static_cast<unsigned>(b));
+}
+ATTNC_DEVICE int wrapSub(int a, int b) {
+  return static_cast<int>(static_cast<unsigned>(a) - static_cast<unsigned>(b));
+}
+ATTNC_DEVICE int wrapMul(int a, int b) {
+  return static_cast<int>(static_cast<unsigned>(a) * static_cast<unsigned>(b));
+}
+ATTNC_DEVICE int divS(int a, int b) {
+  if (b == 0)
+    return 0;
+  if (b == -1)
+    return wrapSub(0, a);
+  return a / b;
+}
+ATTNC_DEVICE int remS(int a, int b) {
+  if (b == 0)
+    return a;
+  if (b == -1)
+    return 0;
+  return a % b;
+}
+
 /// ceil(a / b) and floor(a / b) for signed ints (arith.ceildivsi/floordivsi).
 ATTNC_DEVICE int ceilDivS(int a, int b) {
   const int q = a / b;

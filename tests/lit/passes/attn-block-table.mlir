@@ -10,8 +10,8 @@
 // PAGED-NEXT:    %[[LP:.*]] = arith.divsi %row, %[[P]] : i32
 // PAGED-NEXT:    %[[PAGE:.*]] = attn.block_table %b, %[[LP]]
 // PAGED-NEXT:    %[[SLOT:.*]] = arith.remsi %row, %[[P]] : i32
-// PAGED-NEXT:    %[[BASE:.*]] = arith.muli %[[PAGE]], %[[P]] : i32
-// PAGED-NEXT:    %[[PHYS:.*]] = arith.addi %[[BASE]], %[[SLOT]] : i32
+// PAGED-NEXT:    %[[BASE:.*]] = arith.muli %[[PAGE]], %[[P]] overflow<nsw> : i32
+// PAGED-NEXT:    %[[PHYS:.*]] = arith.addi %[[BASE]], %[[SLOT]] overflow<nsw> : i32
 // PAGED-NEXT:    attn.yield_row %[[PHYS]]
 // PAGED-NEXT:  }
 // PAGED:       attn.load_v %b, %[[HKV]], %[[ROW0]] : tensor<?x128xbf16> addr {
@@ -38,6 +38,6 @@
 // DENSE:       attn.load_k {{.*}} addr {
 // DENSE-NEXT:  ^bb0(%row: i32):
 // DENSE-NEXT:    %[[START:.*]] = attn.kv_start %b
-// DENSE-NEXT:    %[[PHYS:.*]] = arith.addi %[[START]], %row : i32
+// DENSE-NEXT:    %[[PHYS:.*]] = arith.addi %[[START]], %row overflow<nsw> : i32
 // DENSE-NEXT:    attn.yield_row %[[PHYS]]
 // DENSE-NOT:   attn.block_table

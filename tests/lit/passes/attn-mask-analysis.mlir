@@ -13,19 +13,19 @@
 // CHECK-LABEL: attn.kernel @window
 // CHECK:         %[[KVLEN:.*]] = attn.kv_len %b
 // CHECK:         %[[QROW0:.*]] = attn.tile_start q %qt {tile = 64 : i64}
-// CHECK:         %[[QFIRST:.*]] = arith.addi %{{.*}}, %[[QROW0]] : i32
+// CHECK:         %[[QFIRST:.*]] = arith.addi %{{.*}}, %[[QROW0]] overflow<nsw> : i32
 // CHECK:         %[[NKV:.*]] = attn.num_tiles kv %[[KVLEN]] {tile = 64 : i64}
-// CHECK:         %[[LEFT:.*]] = arith.subi %{{.*}}, %[[QROW0]] : i32
+// CHECK:         %[[LEFT:.*]] = arith.subi %{{.*}}, %[[QROW0]] overflow<nsw> : i32
 // CHECK:         %[[ROWS:.*]] = arith.minsi %[[LEFT]], %{{.*}} : i32
-// CHECK:         %[[QEND:.*]] = arith.addi %[[QFIRST]], %[[ROWS]] : i32
-// CHECK:         %[[QLAST:.*]] = arith.subi %[[QEND]], %{{.*}} : i32
+// CHECK:         %[[QEND:.*]] = arith.addi %[[QFIRST]], %[[ROWS]] overflow<nsw> : i32
+// CHECK:         %[[QLAST:.*]] = arith.subi %[[QEND]], %{{.*}} overflow<nsw> : i32
 // The scan: first and last visible KV tile.
 // CHECK:         %[[RANGE:.*]]:2 = scf.for %[[J:.*]] = %{{.*}} to %[[NKV]] {{.*}} iter_args(%[[LO:.*]] = %[[NKV]], %[[HI:.*]] = %{{.*}}) -> (i32, i32)
 // CHECK:           %[[KVFIRST:.*]] = attn.tile_start kv %[[J]] {tile = 64 : i64}
 // CHECK:           %[[KVEND:.*]] = arith.minsi %{{.*}}, %[[KVLEN]] : i32
-// CHECK:           %[[KVLAST:.*]] = arith.subi %[[KVEND]], %{{.*}} : i32
+// CHECK:           %[[KVLAST:.*]] = arith.subi %[[KVEND]], %{{.*}} overflow<nsw> : i32
 // CHECK-DAG:       %[[T1:.*]] = arith.cmpi sle, %[[KVFIRST]], %[[QLAST]] : i32
-// CHECK-DAG:       %[[D1:.*]] = arith.subi %[[QFIRST]], %[[KVLAST]] : i32
+// CHECK-DAG:       %[[D1:.*]] = arith.subi %[[QFIRST]], %[[KVLAST]] overflow<nsw> : i32
 // CHECK-DAG:       %[[T2:.*]] = arith.cmpi slt, %[[D1]], %{{.*}} : i32
 // CHECK:           %[[CANTRUE:.*]] = arith.andi %[[T1]], %[[T2]] : i1
 // CHECK:           %[[MIN:.*]] = arith.minsi %[[LO]], %[[J]] : i32

@@ -18,8 +18,8 @@
 // CHECK-DAG:       %[[GROUP:.*]] = arith.constant 2 : i32
 // CHECK:           %[[HKV:.*]] = arith.divsi %h, %[[GROUP]] : i32
 // CHECK:           %[[QROW0:.*]] = attn.tile_start q %qt{{$}}
-// CHECK:           %[[D:.*]] = arith.subi %[[KVLEN]], %[[QLEN]] : i32
-// CHECK:           %[[QPOS0:.*]] = arith.addi %[[D]], %[[QROW0]] : i32
+// CHECK:           %[[D:.*]] = arith.subi %[[KVLEN]], %[[QLEN]] overflow<nsw> : i32
+// CHECK:           %[[QPOS0:.*]] = arith.addi %[[D]], %[[QROW0]] overflow<nsw> : i32
 // CHECK:           %[[Q:.*]] = attn.load_q %b, %h, %[[QROW0]] : tensor<?x128xbf16>
 // CHECK:           %[[M0:.*]] = attn.fill 0xFF800000 rows %[[QLEN]] : tensor<?xf32>
 // CHECK:           %[[L0:.*]] = attn.fill 0.000000e+00 rows %[[QLEN]] : tensor<?xf32>

@@ -15,7 +15,7 @@
 // CHECK:           %[[V:.*]] = attn.load_v
 // CHECK:           %[[S:.*]] = attn.qk %{{.*}}, %[[K]]
 // CHECK-NEXT:      %[[ONE:.*]] = arith.constant 1 : i32
-// CHECK-NEXT:      %[[NEXT:.*]] = arith.addi %[[J]], %[[ONE]] : i32
+// CHECK-NEXT:      %[[NEXT:.*]] = arith.addi %[[J]], %[[ONE]] overflow<nsw> : i32
 // CHECK-NEXT:      %[[NROW0:.*]] = attn.tile_start kv %[[NEXT]] {tile = 64 : i64}
 // CHECK-NEXT:      %[[KN:.*]] = attn.load_k %b, %{{.*}}, %[[NROW0]] : tensor<64x128xbf16> addr {
 // CHECK:           attn.pv %{{.*}}, %[[V]],

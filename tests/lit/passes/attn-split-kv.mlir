@@ -12,13 +12,13 @@
 // CHECK:           %[[S:.*]] = attn.split_index
 // CHECK-NEXT:      %[[N:.*]] = attn.num_splits
 // CHECK-NEXT:      %[[ZERO:.*]] = arith.constant 0 : i32
-// CHECK-NEXT:      %[[DIFF:.*]] = arith.subi %[[RANGE]]#1, %[[RANGE]]#0 : i32
+// CHECK-NEXT:      %[[DIFF:.*]] = arith.subi %[[RANGE]]#1, %[[RANGE]]#0 overflow<nsw> : i32
 // CHECK-NEXT:      %[[COUNT:.*]] = arith.maxsi %[[DIFF]], %[[ZERO]] : i32
 // CHECK-NEXT:      %[[CHUNK:.*]] = arith.ceildivsi %[[COUNT]], %[[N]] : i32
-// CHECK-NEXT:      %[[OFF:.*]] = arith.muli %[[S]], %[[CHUNK]] : i32
-// CHECK-NEXT:      %[[START:.*]] = arith.addi %[[RANGE]]#0, %[[OFF]] : i32
+// CHECK-NEXT:      %[[OFF:.*]] = arith.muli %[[S]], %[[CHUNK]] overflow<nsw> : i32
+// CHECK-NEXT:      %[[START:.*]] = arith.addi %[[RANGE]]#0, %[[OFF]] overflow<nsw> : i32
 // CHECK-NEXT:      %[[LO:.*]] = arith.minsi %[[START]], %[[RANGE]]#1 : i32
-// CHECK-NEXT:      %[[END:.*]] = arith.addi %[[LO]], %[[CHUNK]] : i32
+// CHECK-NEXT:      %[[END:.*]] = arith.addi %[[LO]], %[[CHUNK]] overflow<nsw> : i32
 // CHECK-NEXT:      %[[HI:.*]] = arith.minsi %[[END]], %[[RANGE]]#1 : i32
 // CHECK-NEXT:      scf.for %{{.*}} = %[[LO]] to %[[HI]]
 // CHECK:           attn.finalize

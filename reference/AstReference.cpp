@@ -1,0 +1,861 @@
+//===- AstReference.cpp - Float64 attention evaluated from the DSL's AST --===//
+//
+// Three steps, each kept plain so that it can be read against docs/dsl.md:
+// check the inputs against the spec (so nothing below reads out of bounds),
+// check the expressions' structure (so the evaluator can trust operand
+// counts and types), then loop over every (sequence, head, query, key) and
+// evaluate the mask and score expressions by a recursive walk.
+//
+//===----------------------------------------------------------------------===//
+#include "reference/AstReference.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <unordered_map>
+#include <vector>
+
+using namespace attnc;
+using namespace attnc::dsl;
+
+namespace {
+
+const double kInf = std::numeric_limits<double>::infinity();
+const double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+//===----------------------------------------------------------------------===//
+// Input checks
+//===----------------------------------------------------------------------===//
+
+std::string formatShape(const std::vector<int64_t> &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+/// Number of elements of `shape`, or nullopt when an extent is negative or
+/// the product overflows: such a shape cannot describe any buffer, and the
+/// size check below must not be fooled by a wrapped product.
+std::optional<int64_t> elementCount(const std::vector<int64_t> &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0)
+      return std::nullopt;
+    if (d != 0 && n > std::numeric_limits<int64_t>::max() / d)
+      return std::nullopt;
+    n *= d;
+  }
+  return n;
+}
+
+/// `t` must be a float tensor of exactly `shape` holding that many values.
+bool checkFloatTensor(const HostTensor &t, const std::string &name,
+                      const std::vector<int64_t> &shape, std::string &error) {
+  if (t.isInt) {
+    error = name + " must hold floats, not ints";
+    return false;
+  }
+  if (t.shape != shape) {
+    error = name + " has shape " + formatShape(t.shape) + ", expected " +
+            formatShape(shape);
+    return false;
+  }
+  std::optional<int64_t> count = elementCount(shape);
+  if (!count || static_cast<int64_t>(t.f.size()) != *count) {
+    error = name + " holds " + std::to_string(t.f.size()) +
+            " values for shape " + formatShape(shape);
+    return false;
+  }
+  return true;
+}
+
+/// batch + 1 entries, starting at 0, nondecreasing.
+bool checkIndptr(const std::vector<int32_t> &indptr, const char *name,
+                 int64_t batch, std::string &error) {
+  if (static_cast<int64_t>(indptr.size()) != batch + 1) {
+    error = std::string(name) + " has " + std::to_string(indptr.size()) +
+            " entries, expected batch + 1 = " + std::to_string(batch + 1);
+    return false;
+  }
+  if (indptr[0] != 0) {
+    error =
+        std::string(name) + "[0] must be 0, got " + std::to_string(indptr[0]);
+    return false;
+  }
+  for (int64_t b = 0; b < batch; ++b)
+    if (indptr[b + 1] < indptr[b]) {
+      error = std::string(name) + " decreases at entry " +
+              std::to_string(b + 1) + " (" + std::to_string(indptr[b]) +
+              " then " + std::to_string(indptr[b + 1]) + ")";
+      return false;
+    }
+  return true;
+}
+
+std::string formatDecl(const ParamDecl &decl) {
+  std::string s = decl.elementType == ValueType::Int ? "i32" : "f32";
+  if (decl.dims.empty())
+    return s;
+  s += "[";
+  for (size_t i = 0; i < decl.dims.size(); ++i) {
+    s += i ? ", " : "";
+    switch (decl.dims[i].kind) {
+    case ParamDim::Kind::Batch:
+      s += "batch";
+      break;
+    case ParamDim::Kind::QHeads:
+      s += "q_heads";
+      break;
+    case ParamDim::Kind::KVHeads:
+      s += "kv_heads";
+      break;
+    case ParamDim::Kind::Fixed:
+      s += std::to_string(decl.dims[i].extent);
+      break;
+    case ParamDim::Kind::Dynamic:
+      s += "?";
+      break;
+    }
+  }
+  return s + "]";
+}
+
+/// The tensor passed for `decl` must match its element type and every
+/// declared extent (`?` takes the tensor's own).
+bool checkParam(const ParamDecl &decl, const HostTensor *t,
+                const AttentionSpec &spec, int64_t batch, std::string &error) {
+  std::string name = "param '" + decl.name + "'";
+  std::string declared = formatDecl(decl);
+  bool wantInt = decl.elementType == ValueType::Int;
+  if (!t) {
+    error = "missing " + name + " (" + declared + ")";
+    return false;
+  }
+  if (t->isInt != wantInt) {
+    error =
+        name + " (" + declared + ") must hold " + (wantInt ? "i32" : "f32") +
+        " values, but the tensor passed holds " + (t->isInt ? "i32" : "f32");
+    return false;
+  }
+  if (t->shape.size() != decl.dims.size()) {
+    error = name + " (" + declared + ") has rank " +
+            std::to_string(decl.dims.size()) +
+            ", but the tensor passed has shape " + formatShape(t->shape);
+    return false;
+  }
+  for (size_t axis = 0; axis < decl.dims.size(); ++axis) {
+    int64_t got = t->shape[axis];
+    int64_t want = got;
+    switch (decl.dims[axis].kind) {
+    case ParamDim::Kind::Batch:
+      want = batch;
+      break;
+    case ParamDim::Kind::QHeads:
+      want = spec.qHeads;
+      break;
+    case ParamDim::Kind::KVHeads:
+      want = spec.kvHeads;
+      break;
+    case ParamDim::Kind::Fixed:
+      want = decl.dims[axis].extent;
+      break;
+    case ParamDim::Kind::Dynamic:
+      want = got < 0 ? 0 : got;
+      break;
+    }
+    if (got != want) {
+      error = name + " (" + declared + ") needs extent " +
+              std::to_string(want) + " in dimension " + std::to_string(axis) +
+              ", but the tensor passed has shape " + formatShape(t->shape);
+      return false;
+    }
+  }
+  std::optional<int64_t> count = elementCount(t->shape);
+  size_t size = wantInt ? t->i.size() : t->f.size();
+  if (!count || static_cast<int64_t>(size) != *count) {
+    error = name + " holds " + std::to_string(size) + " values for shape " +
+            formatShape(t->shape);
+    return false;
+  }
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Expression structure
+//===----------------------------------------------------------------------===//
+
+/// The param tensor each ParamRef node reads, resolved once per call so the
+/// per-element walk does no lookup by name.
+using ParamBindings = std::unordered_map<const Expr *, const HostTensor *>;
+
+bool isNumber(ValueType t) {
+  return t == ValueType::Int || t == ValueType::Float;
+}
+
+/// Checks what the evaluator relies on below `e`: the operand count of each
+/// kind, and operand types that already agree with the operation (Sema's
+/// contract: promotions are explicit Convert nodes). A tree that breaks it
+/// gives an error instead of a wrong or out-of-bounds read.
+class StructureChecker {
+public:
+  StructureChecker(const AttentionSpec &spec,
+                   const std::map<std::string, HostTensor> &params,
+                   ParamBindings &bindings, std::string &error)
+      : spec(spec), params(params), bindings(bindings), error(error) {}
+
+  bool check(const Expr &e, const char *where, bool allowScore) {
+    this->where = where;
+    this->allowScore = allowScore;
+    return visit(e, 0);
+  }
+
+private:
+  const AttentionSpec &spec;
+  const std::map<std::string, HostTensor> &params;
+  ParamBindings &bindings;
+  std::string &error;
+  const char *where = "";
+  bool allowScore = false;
+
+  bool fail(const Expr &e, const std::string &message) {
+    error = std::string("malformed '") + where + "' expression at " +
+            std::to_string(e.loc.line) + ":" + std::to_string(e.loc.col) +
+            ": " + message;
+    return false;
+  }
+
+  bool visit(const Expr &e, unsigned depth) {
+    // Sema keeps trees about 512 deep; far deeper means a broken tree, and
+    // recursing into it could overflow the stack.
+    if (depth > 4096)
+      return fail(e, "the expression is nested too deeply");
+    for (const ExprPtr &operand : e.operands) {
+      if (!operand)
+        return fail(e, "null operand");
+      if (!visit(*operand, depth + 1))
+        return false;
+    }
+    auto count = [&](size_t n) {
+      return e.operands.size() == n ||
+             fail(e, "expected " + std::to_string(n) + " operands, found " +
+                         std::to_string(e.operands.size()));
+    };
+    auto type = [&](size_t i) { return e.operands[i]->type; };
+    auto mistyped = [&]() {
+      return fail(e, std::string("operand types do not fit a node of type ") +
+                         spelling(e.type));
+    };
+
+    switch (e.kind) {
+    case ExprKind::IntLit:
+      if (e.type != ValueType::Int ||
+          e.intValue < std::numeric_limits<int32_t>::min() ||
+          e.intValue > std::numeric_limits<int32_t>::max())
+        return fail(e, "an integer literal must be an i32");
+      return count(0);
+    case ExprKind::FloatLit:
+      return (e.type == ValueType::Float || mistyped()) && count(0);
+    case ExprKind::BoolLit:
+      return (e.type == ValueType::Bool || mistyped()) && count(0);
+    case ExprKind::Var: {
+      if (e.var == BuiltinVar::Score && !allowScore)
+        return fail(e, "'score' is not available here");
+      ValueType want =
+          e.var == BuiltinVar::Score ? ValueType::Float : ValueType::Int;
+      return (e.type == want || mistyped()) && count(0);
+    }
+    case ExprKind::ParamRef: {
+      const ParamDecl *decl = nullptr;
+      for (const ParamDecl &d : spec.params)
+        if (d.name == e.name)
+          decl = &d;
+      if (!decl)
+        return fail(e, "param '" + e.name + "' is not declared");
+      if (e.type != decl->elementType)
+        return mistyped();
+      if (!count(decl->dims.size()))
+        return false;
+      for (size_t i = 0; i < e.operands.size(); ++i)
+        if (type(i) != ValueType::Int)
+          return fail(e, "index " + std::to_string(i) + " of '" + e.name +
+                             "' is not an i32");
+      // Present: every declared param was checked against the inputs.
+      bindings[&e] = &params.at(e.name);
+      return true;
+    }
+    case ExprKind::Unary:
+      if (!count(1))
+        return false;
+      if (e.unaryOp == UnaryOp::Not)
+        return (e.type == ValueType::Bool && type(0) == ValueType::Bool) ||
+               mistyped();
+      return (isNumber(e.type) && type(0) == e.type) || mistyped();
+    case ExprKind::Binary:
+      if (!count(2))
+        return false;
+      if (type(0) != type(1))
+        return mistyped();
+      switch (e.binaryOp) {
+      case BinaryOp::Add:
+      case BinaryOp::Sub:
+      case BinaryOp::Mul:
+      case BinaryOp::Div:
+        return (isNumber(e.type) && type(0) == e.type) || mistyped();
+      case BinaryOp::Rem:
+        return (e.type == ValueType::Int && type(0) == ValueType::Int) ||
+               mistyped();
+      case BinaryOp::Lt:
+      case BinaryOp::Le:
+      case BinaryOp::Gt:
+      case BinaryOp::Ge:
+        return (e.type == ValueType::Bool && isNumber(type(0))) || mistyped();
+      case BinaryOp::Eq:
+      case BinaryOp::Ne:
+        return (e.type == ValueType::Bool && type(0) != ValueType::Invalid) ||
+               mistyped();
+      case BinaryOp::And:
+      case BinaryOp::Or:
+        return (e.type == ValueType::Bool && type(0) == ValueType::Bool) ||
+               mistyped();
+      }
+      return mistyped();
+    case ExprKind::Select:
+      if (!count(3))
+        return false;
+      return (type(0) == ValueType::Bool && e.type != ValueType::Invalid &&
+              type(1) == e.type && type(2) == e.type) ||
+             mistyped();
+    case ExprKind::Call:
+      switch (e.builtin) {
+      case Builtin::Exp:
+      case Builtin::Log:
+      case Builtin::Tanh:
+      case Builtin::Sqrt:
+        return count(1) &&
+               ((e.type == ValueType::Float && type(0) == ValueType::Float) ||
+                mistyped());
+      case Builtin::Abs:
+        return count(1) &&
+               ((isNumber(e.type) && type(0) == e.type) || mistyped());
+      case Builtin::Min:
+      case Builtin::Max:
+        return count(2) &&
+               ((isNumber(e.type) && type(0) == e.type && type(1) == e.type) ||
+                mistyped());
+      }
+      return mistyped();
+    case ExprKind::Convert:
+      return count(1) &&
+             ((e.type == ValueType::Float && type(0) == ValueType::Int) ||
+              mistyped());
+    }
+    return fail(e, "unknown expression kind");
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Expression evaluation
+//===----------------------------------------------------------------------===//
+
+/// A value of the expression language. Only the field of `type` is used.
+struct Value {
+  ValueType type = ValueType::Invalid;
+  int32_t i = 0;
+  double f = 0;
+  bool b = false;
+
+  static Value ofInt(int32_t v) {
+    Value r;
+    r.type = ValueType::Int;
+    r.i = v;
+    return r;
+  }
+  static Value ofFloat(double v) {
+    Value r;
+    r.type = ValueType::Float;
+    r.f = v;
+    return r;
+  }
+  static Value ofBool(bool v) {
+    Value r;
+    r.type = ValueType::Bool;
+    r.b = v;
+    return r;
+  }
+};
+
+/// The low 32 bits of `v` read as two's complement: i32 wraparound. Written
+/// out rather than a cast so it does not lean on implementation-defined
+/// conversions.
+int32_t wrap32(int64_t v) {
+  uint32_t low = static_cast<uint32_t>(static_cast<uint64_t>(v));
+  if (low <= static_cast<uint32_t>(std::numeric_limits<int32_t>::max()))
+    return static_cast<int32_t>(low);
+  return static_cast<int32_t>(static_cast<int64_t>(low) - (int64_t(1) << 32));
+}
+
+/// Division and remainder with every i32 case defined (docs/dsl.md leaves
+/// none to the hardware): by zero, / gives 0 and % the dividend; the one
+/// overflowing quotient INT32_MIN / -1 wraps to INT32_MIN (remainder 0).
+int32_t divInt(int32_t a, int32_t b) {
+  if (b == 0)
+    return 0;
+  return wrap32(int64_t(a) / int64_t(b)); // truncates toward zero
+}
+int32_t remInt(int32_t a, int32_t b) {
+  if (b == 0)
+    return a;
+  return wrap32(int64_t(a) % int64_t(b)); // sign of the dividend
+}
+
+/// IEEE minimum / maximum: NaN wins, and -0 is below +0.
+double minimumF(double a, double b) {
+  if (std::isnan(a) || std::isnan(b))
+    return kNaN;
+  if (a == b)
+    return std::signbit(a) ? a : b;
+  return a < b ? a : b;
+}
+double maximumF(double a, double b) {
+  if (std::isnan(a) || std::isnan(b))
+    return kNaN;
+  if (a == b)
+    return std::signbit(a) ? b : a;
+  return a > b ? a : b;
+}
+
+/// The builtin variables at one (sequence, head, query, key) element.
+struct Element {
+  int32_t b = 0, h = 0, q = 0, kv = 0;
+  double score = 0;
+};
+
+class Evaluator {
+public:
+  Evaluator(const AttentionSpec &spec, const ParamBindings &bindings)
+      : spec(spec), bindings(bindings) {}
+
+  /// Evaluates `e` at `at`. Total: the structure was checked, and every
+  /// operation has a defined result.
+  Value eval(const Expr &e, const Element &at) const {
+    switch (e.kind) {
+    case ExprKind::IntLit:
+      return Value::ofInt(static_cast<int32_t>(e.intValue));
+    case ExprKind::FloatLit:
+      // The literal is an f32 value; arithmetic on it is then in double.
+      return Value::ofFloat(static_cast<float>(e.floatValue));
+    case ExprKind::BoolLit:
+      return Value::ofBool(e.boolValue);
+    case ExprKind::Var:
+      return var(e.var, at);
+    case ExprKind::ParamRef:
+      return readParam(e, at);
+    case ExprKind::Unary: {
+      Value a = eval(*e.operands[0], at);
+      if (e.unaryOp == UnaryOp::Not)
+        return Value::ofBool(!a.b);
+      if (a.type == ValueType::Int)
+        return Value::ofInt(wrap32(-int64_t(a.i)));
+      return Value::ofFloat(-a.f);
+    }
+    case ExprKind::Binary:
+      return binary(e.binaryOp, eval(*e.operands[0], at),
+                    eval(*e.operands[1], at));
+    case ExprKind::Select: {
+      // Both branches are evaluated, as the language defines (no
+      // short-circuit); only their values could differ, never an effect.
+      Value c = eval(*e.operands[0], at);
+      Value a = eval(*e.operands[1], at);
+      Value b = eval(*e.operands[2], at);
+      return c.b ? a : b;
+    }
+    case ExprKind::Call:
+      return call(e, at);
+    case ExprKind::Convert:
+      return Value::ofFloat(static_cast<double>(eval(*e.operands[0], at).i));
+    }
+    return Value();
+  }
+
+private:
+  const AttentionSpec &spec;
+  const ParamBindings &bindings;
+
+  Value var(BuiltinVar v, const Element &at) const {
+    switch (v) {
+    case BuiltinVar::Score:
+      return Value::ofFloat(at.score);
+    case BuiltinVar::Batch:
+      return Value::ofInt(at.b);
+    case BuiltinVar::Head:
+      return Value::ofInt(at.h);
+    case BuiltinVar::Q:
+      return Value::ofInt(at.q);
+    case BuiltinVar::KV:
+      return Value::ofInt(at.kv);
+    case BuiltinVar::HeadDim:
+      return Value::ofInt(wrap32(spec.headDim));
+    case BuiltinVar::QHeads:
+      return Value::ofInt(wrap32(spec.qHeads));
+    case BuiltinVar::KVHeads:
+      return Value::ofInt(wrap32(spec.kvHeads));
+    }
+    return Value();
+  }
+
+  /// p[i, j, ...]: 0 when any index is outside its own dimension. The check
+  /// is per dimension on purpose: doc[1, -1] flattens to doc[0, last], which
+  /// is inside the buffer but not inside the tensor.
+  Value readParam(const Expr &e, const Element &at) const {
+    const HostTensor &t = *bindings.at(&e);
+    bool inside = true;
+    int64_t offset = 0;
+    for (size_t axis = 0; axis < e.operands.size(); ++axis) {
+      int32_t index = eval(*e.operands[axis], at).i;
+      if (index < 0 || index >= t.shape[axis])
+        inside = false;
+      else
+        offset = offset * t.shape[axis] + index;
+    }
+    bool isInt = e.type == ValueType::Int;
+    if (!inside)
+      return isInt ? Value::ofInt(0) : Value::ofFloat(0.0);
+    return isInt ? Value::ofInt(t.i[offset]) : Value::ofFloat(t.f[offset]);
+  }
+
+  static Value binary(BinaryOp op, const Value &a, const Value &b) {
+    switch (op) {
+    case BinaryOp::And:
+      return Value::ofBool(a.b && b.b);
+    case BinaryOp::Or:
+      return Value::ofBool(a.b || b.b);
+    case BinaryOp::Eq:
+    case BinaryOp::Ne: {
+      bool equal = a.type == ValueType::Bool  ? a.b == b.b
+                   : a.type == ValueType::Int ? a.i == b.i
+                                              : a.f == b.f;
+      return Value::ofBool(op == BinaryOp::Eq ? equal : !equal);
+    }
+    default:
+      break;
+    }
+
+    if (a.type == ValueType::Int) {
+      int64_t x = a.i, y = b.i;
+      switch (op) {
+      case BinaryOp::Add:
+        return Value::ofInt(wrap32(x + y));
+      case BinaryOp::Sub:
+        return Value::ofInt(wrap32(x - y));
+      case BinaryOp::Mul:
+        return Value::ofInt(wrap32(x * y)); // |x * y| <= 2^62: exact
+      case BinaryOp::Div:
+        return Value::ofInt(divInt(a.i, b.i));
+      case BinaryOp::Rem:
+        return Value::ofInt(remInt(a.i, b.i));
+      default:
+        return order(op, x, y);
+      }
+    }
+
+    // Float: IEEE double; C's comparisons are false on NaN except `!=`.
+    double x = a.f, y = b.f;
+    switch (op) {
+    case BinaryOp::Add:
+      return Value::ofFloat(x + y);
+    case BinaryOp::Sub:
+      return Value::ofFloat(x - y);
+    case BinaryOp::Mul:
+      return Value::ofFloat(x * y);
+    case BinaryOp::Div:
+      return Value::ofFloat(x / y);
+    default:
+      return order(op, x, y);
+    }
+  }
+
+  /// `<`, `<=`, `>`, `>=` on two Ints or two Floats (C's meaning: false on
+  /// NaN); an invalid Value for any other op.
+  template <typename T> static Value order(BinaryOp op, T x, T y) {
+    switch (op) {
+    case BinaryOp::Lt:
+      return Value::ofBool(x < y);
+    case BinaryOp::Le:
+      return Value::ofBool(x <= y);
+    case BinaryOp::Gt:
+      return Value::ofBool(x > y);
+    case BinaryOp::Ge:
+      return Value::ofBool(x >= y);
+    default:
+      return Value();
+    }
+  }
+
+  Value call(const Expr &e, const Element &at) const {
+    Value a = eval(*e.operands[0], at);
+    switch (e.builtin) {
+    case Builtin::Exp:
+      return Value::ofFloat(std::exp(a.f));
+    case Builtin::Log:
+      return Value::ofFloat(std::log(a.f));
+    case Builtin::Tanh:
+      return Value::ofFloat(std::tanh(a.f));
+    case Builtin::Sqrt:
+      return Value::ofFloat(std::sqrt(a.f));
+    case Builtin::Abs:
+      if (a.type == ValueType::Int) // abs(INT32_MIN) wraps to INT32_MIN
+        return Value::ofInt(a.i < 0 ? wrap32(-int64_t(a.i)) : a.i);
+      return Value::ofFloat(std::fabs(a.f));
+    case Builtin::Min:
+    case Builtin::Max: {
+      Value b = eval(*e.operands[1], at);
+      bool isMin = e.builtin == Builtin::Min;
+      if (a.type == ValueType::Int)
+        return Value::ofInt(isMin ? std::min(a.i, b.i) : std::max(a.i, b.i));
+      return Value::ofFloat(isMin ? minimumF(a.f, b.f) : maximumF(a.f, b.f));
+    }
+    }
+    return Value();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// The launch
+//===----------------------------------------------------------------------===//
+
+bool checkSpec(const AttentionSpec &spec, std::string &error) {
+  std::string name = "attention '" + spec.name + "'";
+  if (spec.headDim < 1 || spec.qHeads < 1 || spec.kvHeads < 1 ||
+      spec.qHeads % spec.kvHeads != 0) {
+    error = name + " has head_dim " + std::to_string(spec.headDim) +
+            ", q_heads " + std::to_string(spec.qHeads) + " and kv_heads " +
+            std::to_string(spec.kvHeads) +
+            "; each must be positive and kv_heads must divide q_heads";
+    return false;
+  }
+  if (spec.kvCache == KVCacheKind::Paged && spec.pageSize < 1) {
+    error = name + " has page_size " + std::to_string(spec.pageSize) +
+            "; it must be positive";
+    return false;
+  }
+  if (!(spec.scale > 0) || !std::isfinite(spec.scale)) {
+    error = name + " has scale " + std::to_string(spec.scale) +
+            "; it must be finite and positive";
+    return false;
+  }
+  for (size_t i = 0; i < spec.params.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (spec.params[i].name == spec.params[j].name) {
+        error = name + " declares param '" + spec.params[i].name + "' twice";
+        return false;
+      }
+  return true;
+}
+
+} // namespace
+
+std::optional<AttentionOutputs>
+attnc::astReference(const AttentionSpec &spec, const AttentionInputs &inputs,
+                    std::string &error) {
+  if (!checkSpec(spec, error))
+    return std::nullopt;
+  const int64_t d = spec.headDim, qHeads = spec.qHeads, kvHeads = spec.kvHeads,
+                group = qHeads / kvHeads;
+  const bool paged = spec.kvCache == KVCacheKind::Paged;
+
+  // --- Shapes ---------------------------------------------------------------
+  if (inputs.qoIndptr.empty()) {
+    error = "qo_indptr is empty; it needs batch + 1 entries";
+    return std::nullopt;
+  }
+  const int64_t batch = inputs.batch();
+  if (!checkIndptr(inputs.qoIndptr, "qo_indptr", batch, error))
+    return std::nullopt;
+  const int64_t totalQ = inputs.qoIndptr.back();
+  if (!checkFloatTensor(inputs.q, "q", {totalQ, qHeads, d}, error))
+    return std::nullopt;
+
+  const HostTensor &kT = paged ? inputs.kCache : inputs.k;
+  const HostTensor &vT = paged ? inputs.vCache : inputs.v;
+  std::vector<int64_t> kvLen(batch);
+  if (!paged) {
+    if (!checkIndptr(inputs.kvIndptr, "kv_indptr", batch, error))
+      return std::nullopt;
+    int64_t totalKv = inputs.kvIndptr.back();
+    if (!checkFloatTensor(kT, "k", {totalKv, kvHeads, d}, error) ||
+        !checkFloatTensor(vT, "v", {totalKv, kvHeads, d}, error))
+      return std::nullopt;
+    for (int64_t b = 0; b < batch; ++b)
+      kvLen[b] = inputs.kvIndptr[b + 1] - inputs.kvIndptr[b];
+  } else {
+    int64_t numPages = kT.shape.empty() ? 0 : kT.shape[0];
+    std::vector<int64_t> poolShape = {numPages, spec.pageSize, kvHeads, d};
+    if (!checkFloatTensor(kT, "k_cache", poolShape, error) ||
+        !checkFloatTensor(vT, "v_cache", poolShape, error))
+      return std::nullopt;
+    // maxPages is bounded by the table's size first, so that the product
+    // below cannot overflow.
+    const int64_t tableSize = static_cast<int64_t>(inputs.blockTable.size());
+    if (inputs.maxPages < 0 || (batch > 0 && inputs.maxPages > tableSize) ||
+        tableSize != batch * inputs.maxPages) {
+      error = "block_table has " + std::to_string(inputs.blockTable.size()) +
+              " entries, expected [batch, max_pages] = [" +
+              std::to_string(batch) + ", " + std::to_string(inputs.maxPages) +
+              "]";
+      return std::nullopt;
+    }
+    if (static_cast<int64_t>(inputs.kvLens.size()) != batch) {
+      error = "kv_lens has " + std::to_string(inputs.kvLens.size()) +
+              " entries, expected batch = " + std::to_string(batch);
+      return std::nullopt;
+    }
+    for (int64_t b = 0; b < batch; ++b) {
+      kvLen[b] = inputs.kvLens[b];
+      if (kvLen[b] < 0 || kvLen[b] > inputs.maxPages * spec.pageSize) {
+        error =
+            "kv_lens[" + std::to_string(b) + "] = " + std::to_string(kvLen[b]) +
+            " does not fit in max_pages (" + std::to_string(inputs.maxPages) +
+            ") pages of " + std::to_string(spec.pageSize) + " rows";
+        return std::nullopt;
+      }
+      // Only the pages that hold keys are read; slots past them are padding
+      // (runtimes fill them with a sentinel such as -1) and may hold
+      // anything.
+      int64_t pagesUsed = (kvLen[b] + spec.pageSize - 1) / spec.pageSize;
+      for (int64_t j = 0; j < pagesUsed; ++j) {
+        int32_t page = inputs.blockTable[b * inputs.maxPages + j];
+        if (page < 0 || page >= numPages) {
+          error = "block_table[" + std::to_string(b) + "][" +
+                  std::to_string(j) + "] = " + std::to_string(page) +
+                  " is outside the page pool of " + std::to_string(numPages) +
+                  " pages (k_cache/v_cache)";
+          return std::nullopt;
+        }
+      }
+    }
+  }
+
+  // --- Params ---------------------------------------------------------------
+  for (const auto &[name, tensor] : inputs.params) {
+    bool declared = false;
+    for (const ParamDecl &decl : spec.params)
+      declared |= decl.name == name;
+    if (!declared) {
+      error = "param '" + name + "' is passed but not declared by attention '" +
+              spec.name + "'";
+      return std::nullopt;
+    }
+  }
+  for (const ParamDecl &decl : spec.params) {
+    auto it = inputs.params.find(decl.name);
+    const HostTensor *t = it == inputs.params.end() ? nullptr : &it->second;
+    if (!checkParam(decl, t, spec, batch, error))
+      return std::nullopt;
+  }
+
+  // --- Expressions ----------------------------------------------------------
+  ParamBindings bindings;
+  StructureChecker checker(spec, inputs.params, bindings, error);
+  if (spec.score) {
+    if (spec.score->type != ValueType::Float) {
+      error = "the 'score' expression must be a Float";
+      return std::nullopt;
+    }
+    if (!checker.check(*spec.score, "score", /*allowScore=*/true))
+      return std::nullopt;
+  }
+  if (spec.mask) {
+    if (spec.mask->type != ValueType::Bool) {
+      error = "the 'mask' expression must be a Bool";
+      return std::nullopt;
+    }
+    if (!checker.check(*spec.mask, "mask", /*allowScore=*/false))
+      return std::nullopt;
+  }
+  Evaluator evaluator(spec, bindings);
+
+  // --- Attention ------------------------------------------------------------
+  AttentionOutputs out;
+  out.o.assign(totalQ * qHeads * d, 0.0);
+  out.lse.assign(totalQ * qHeads, -kInf);
+  std::vector<int64_t> rowBase; // per kv: offset of K/V[row, head 0, 0]
+  std::vector<double> p, acc(d);
+  for (int64_t b = 0; b < batch; ++b) {
+    const int64_t qStart = inputs.qoIndptr[b];
+    const int64_t M = inputs.qoIndptr[b + 1] - qStart, N = kvLen[b];
+    rowBase.resize(N);
+    for (int64_t kv = 0; kv < N; ++kv) {
+      int64_t row;
+      if (paged) {
+        int64_t page =
+            inputs.blockTable[b * inputs.maxPages + kv / spec.pageSize];
+        row = page * spec.pageSize + kv % spec.pageSize;
+      } else {
+        row = inputs.kvIndptr[b] + kv;
+      }
+      rowBase[kv] = row * kvHeads * d;
+    }
+    p.resize(N);
+
+    for (int64_t h = 0; h < qHeads; ++h) {
+      const int64_t hkv = h / group;
+      for (int64_t i = 0; i < M; ++i) {
+        const double *qRow = &inputs.q.f[((qStart + i) * qHeads + h) * d];
+        Element at;
+        at.b = static_cast<int32_t>(b);
+        at.h = static_cast<int32_t>(h);
+        at.q = static_cast<int32_t>(N - M + i); // bottom-right aligned
+        for (int64_t kv = 0; kv < N; ++kv) {
+          at.kv = static_cast<int32_t>(kv);
+          if (spec.mask && !evaluator.eval(*spec.mask, at).b) {
+            p[kv] = -kInf;
+            continue;
+          }
+          const double *kRow = &kT.f[rowBase[kv] + hkv * d];
+          double dot = 0;
+          for (int64_t e = 0; e < d; ++e)
+            dot += qRow[e] * kRow[e];
+          at.score = dot * spec.scale;
+          p[kv] = spec.score ? evaluator.eval(*spec.score, at).f : at.score;
+        }
+
+        const int64_t slot = (qStart + i) * qHeads + h;
+        double m = -kInf;
+        bool sawNaN = false;
+        for (double x : p) {
+          sawNaN |= std::isnan(x);
+          m = std::max(m, x);
+        }
+        if (sawNaN) { // a NaN logit poisons the row, visibly
+          for (int64_t e = 0; e < d; ++e)
+            out.o[slot * d + e] = kNaN;
+          out.lse[slot] = kNaN;
+          continue;
+        }
+        if (m == -kInf)
+          continue; // no key has weight: o = 0, lse = -inf
+        double l = 0;
+        std::fill(acc.begin(), acc.end(), 0.0);
+        for (int64_t kv = 0; kv < N; ++kv) {
+          // A masked key gets no weight at all, so its V row (whatever it
+          // holds) cannot reach o. A +inf logit gives inf - inf = NaN here,
+          // as it would in the kernel.
+          if (p[kv] == -kInf)
+            continue;
+          double w = std::exp(p[kv] - m);
+          l += w;
+          const double *vRow = &vT.f[rowBase[kv] + hkv * d];
+          for (int64_t e = 0; e < d; ++e)
+            acc[e] += w * vRow[e];
+        }
+        for (int64_t e = 0; e < d; ++e)
+          out.o[slot * d + e] = acc[e] / l;
+        out.lse[slot] = m + std::log(l);
+      }
+    }
+  }
+  return out;
+}

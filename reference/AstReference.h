@@ -1,0 +1,51 @@
+//===- AstReference.h - Float64 attention evaluated from the DSL's AST ----===//
+//
+// An independent oracle for the compiler: attention computed straight from
+// the checked AST (dsl/AST.h) on host tensors, with no MLIR, no MLIRGen and
+// no IR interpreter in between. It shares only the front end up to Sema with
+// the compiler, so a wrong lowering of an expression (`<` lowered as `<=`, a
+// lost wraparound, a wrong head mapping) shows up as a mismatch against it.
+//
+// Semantics (docs/dsl.md, section 1 and 5):
+//
+//  - Query row i of sequence b (q_len M, kv_len N) sits at the absolute
+//    position q = N - M + i; query head h reads KV head h / (q_heads /
+//    kv_heads). s = (Q . K) * spec.scale in double; the score expression
+//    sees `score` = s; the mask is evaluated for the keys 0 <= kv < N only;
+//    p = mask ? score' : -inf.
+//  - Softmax in double with m = max p: o = sum exp(p - m) V / l, lse = m +
+//    log(l) with l = sum exp(p - m). A row where every p is -inf (all keys
+//    masked, or N == 0) has o = 0 and lse = -inf. NaN in p propagates to the
+//    row's o and lse.
+//  - Expressions: Int is i32 with two's-complement wraparound for + - * and
+//    unary -, `/` truncates, `%` has the dividend's sign; x / 0 == 0,
+//    x % 0 == x, INT32_MIN / -1 == INT32_MIN, INT32_MIN % -1 == 0. Float
+//    arithmetic is done in double (float literals keep their f32 value);
+//    Int -> Float is exact. Both sides of && || ?: are evaluated. A param
+//    read with any index outside its dimension's extent gives 0.
+//
+// Every input is checked before anything is read: shapes, indptrs, the block
+// table entries that hold keys, params against their declarations. An
+// inconsistency gives nullopt and a message naming the tensor.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTNC_REFERENCE_ASTREFERENCE_H
+#define ATTNC_REFERENCE_ASTREFERENCE_H
+
+#include "dsl/AST.h"
+#include "reference/AttentionData.h"
+
+#include <optional>
+#include <string>
+
+namespace attnc {
+
+/// O and LSE of `spec` on `inputs`, in float64, from the AST. On failure
+/// returns nullopt and sets `error`; on success `error` is left unchanged.
+std::optional<AttentionOutputs> astReference(const dsl::AttentionSpec &spec,
+                                             const AttentionInputs &inputs,
+                                             std::string &error);
+
+} // namespace attnc
+
+#endif // ATTNC_REFERENCE_ASTREFERENCE_H
