@@ -10,6 +10,8 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/CudaEmitter.h"
 #include "dialect/AttnDialect.h"
+#include "dsl/AST.h"
+#include "runtime/device/kernel_args.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -248,6 +250,9 @@ LogicalResult KernelEmitter::emit() {
       p.dims.push_back(dim);
     info.params.push_back(std::move(p));
   }
+  static_assert(dsl::kMaxParams == AttnKernelArgs::kMaxParams &&
+                    dsl::kMaxParamRank == AttnKernelArgs::kMaxParamRank,
+                "Sema's limits are the argument block's");
   if (info.params.size() > 8)
     return kernel.emitOpError("has ")
            << info.params.size() << " parameters; at most 8 are supported";
@@ -729,8 +734,10 @@ LogicalResult KernelEmitter::emitParamLoad(ParamLoadOp op) {
   if (param.getRank() == 0)
     return defineScalar(*op, "attnc::dev::loadParam<" + ctype + ">(" + base +
                                  ", 0, 1)");
-  // Row-major linear index and the tensor's size.
-  std::string linear = "0", size = "1";
+  // Row-major linear index and the tensor's size; an index outside its own
+  // dimension reads 0 (as docs/dsl.md says) even where the linear index of
+  // all of them would land inside the tensor.
+  std::string linear = "0", size = "1", inside = "true";
   for (auto [d, dim] : llvm::enumerate(param.getDims())) {
     std::string extent;
     switch (dim) {
@@ -752,15 +759,14 @@ LogicalResult KernelEmitter::emitParamLoad(ParamLoadOp op) {
     }
     std::string idx =
         "static_cast<long long>(" + name(op.getIndices()[d]) + ")";
-    // An index outside its own dimension reads 0: it pushes the linear
-    // index far below 0, where loadParam returns 0.
-    linear = "(" + linear + ") * " + extent + " + (" + idx + " < 0 || " + idx +
-             " >= " + extent + " ? -1LL << 40 : " + idx + ")";
-    size = size + " * " + extent;
+    linear = "(" + linear + ") * " + extent + " + " + idx;
+    inside += " && " + idx + " >= 0 && " + idx + " < " + extent;
+    size = size + " * static_cast<long long>(" + extent + ")";
   }
+  // loadParam reads 0 at index -1.
   return defineScalar(*op, "attnc::dev::loadParam<" + ctype + ">(" + base +
-                               ", " + linear + ", static_cast<long long>(" +
-                               size + "))");
+                               ", (" + inside + ") ? " + linear + " : -1LL, " +
+                               size + ")");
 }
 
 LogicalResult KernelEmitter::emitKVLoad(Operation *op, Value tile, Value batch,

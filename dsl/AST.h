@@ -92,6 +92,13 @@ struct ParamDim {
   SourceLoc loc;
 };
 
+/// What a kernel's argument block holds (runtime/device/kernel_args.h, which
+/// static_asserts the same numbers): Sema rejects specs beyond it.
+constexpr int kMaxParams = 8;
+constexpr int kMaxParamRank = 4;
+/// A param's fixed extents multiply to at most this many elements.
+constexpr int64_t kMaxParamFixedElements = int64_t(1) << 40;
+
 /// `param NAME : f32` or `param NAME : i32[dims...]`.
 struct ParamDecl {
   std::string name;

@@ -196,14 +196,36 @@ void Sema::checkParam(EntrySyntax &entry, AttentionSpec &spec,
     diags.note(first->second, name + " was first declared here");
     ok = false;
   }
+  if (param.dims.size() > static_cast<size_t>(kMaxParamRank)) {
+    diags.error(param.dims[kMaxParamRank].loc,
+                "param " + name + " has " + std::to_string(param.dims.size()) +
+                    " dimensions; at most " + std::to_string(kMaxParamRank) +
+                    " are supported");
+    ok = false;
+  }
+  int64_t fixedElements = 1;
   for (size_t i = 0; i < param.dims.size(); ++i) {
     const ParamDim &dim = param.dims[i];
-    if (dim.kind == ParamDim::Kind::Fixed && dim.extent < 1) {
+    if (dim.kind != ParamDim::Kind::Fixed)
+      continue;
+    if (dim.extent < 1) {
       diags.error(dim.loc, "dimension " + std::to_string(i + 1) + " of param " +
                                name + " must be at least 1, found " +
                                std::to_string(dim.extent));
       ok = false;
+    } else if (dim.extent > kMaxParamFixedElements / fixedElements) {
+      diags.error(dim.loc, "param " + name + " is too large: its fixed "
+                           "dimensions hold more than 2^40 elements");
+      ok = false;
+    } else {
+      fixedElements *= dim.extent;
     }
+  }
+  if (ok && spec.params.size() == static_cast<size_t>(kMaxParams)) {
+    diags.error(param.loc, "param " + name + " is one too many: a kernel "
+                           "takes at most " + std::to_string(kMaxParams) +
+                           " params");
+    ok = false;
   }
   if (ok)
     spec.params.push_back(std::move(param));

@@ -13,7 +13,7 @@ cuda_home=${CUDA_HOME:-/usr/local/cuda}
 
 packages=(build-essential cmake ninja-build python3
           llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
-          catch2 libfmt-dev)
+          catch2 libfmt-dev libssl-dev)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"

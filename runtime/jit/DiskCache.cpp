@@ -1,7 +1,6 @@
-//===- DiskCache.cpp - Compiled kernels on disk, safe to share
-//-------------===//
+//===- DiskCache.cpp - Compiled kernels on disk, safe to share -----------===//
 #include "runtime/jit/DiskCache.h"
-#include "runtime/jit/HostCompiler.h"
+#include "runtime/jit/CacheTrust.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,24 +10,19 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 
 using namespace attnc;
 using namespace attnc::jit;
 
 namespace {
-constexpr char kMagic[8] = {'A', 'T', 'T', 'N', 'C', 'K', 'C', '1'};
+// Version 2: the payload's SHA-256 (was a 64-bit FNV hash).
+constexpr char kMagic[8] = {'A', 'T', 'T', 'N', 'C', 'K', 'C', '2'};
 
 struct Header {
   char magic[8];
   unsigned long long size;
-  unsigned long long checksum;
+  char sha256[64]; ///< hex digits of the payload's SHA-256
 };
-
-unsigned long long checksumOf(const char *data, size_t size) {
-  return hashText(std::string(data, size));
-}
 
 } // namespace
 
@@ -58,20 +52,20 @@ std::string DiskCache::pathOf(const std::string &key) const {
 }
 
 std::optional<std::vector<char>> DiskCache::get(const std::string &key) const {
-  std::string path = pathOf(key);
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
+  // An untrusted directory is never read (put reports why).
+  if (!openPrivateDirectory(dir).ok())
     return std::nullopt;
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)),
-                          std::istreambuf_iterator<char>());
+  std::string path = pathOf(key), bytes;
+  if (!readWholeFile(path, bytes))
+    return std::nullopt;
   Header header;
   bool valid = bytes.size() >= sizeof header;
   if (valid) {
     std::memcpy(&header, bytes.data(), sizeof header);
     valid = std::memcmp(header.magic, kMagic, sizeof kMagic) == 0 &&
             header.size == bytes.size() - sizeof header &&
-            header.checksum ==
-                checksumOf(bytes.data() + sizeof header, header.size);
+            sha256Hex(bytes.data() + sizeof header, header.size) ==
+                std::string(header.sha256, sizeof header.sha256);
   }
   if (!valid) {
     // Corrupt (truncated, overwritten, another format): discard it so the
@@ -84,27 +78,21 @@ std::optional<std::vector<char>> DiskCache::get(const std::string &key) const {
 
 Status DiskCache::put(const std::string &key,
                       const std::vector<char> &payload) const {
-  if (!makeDirectories(dir))
-    return Status::error(ErrorCode::IOError,
-                         "cannot create the kernel cache directory " + dir +
-                             ": " + std::strerror(errno));
+  if (Status s = openPrivateDirectory(dir); !s.ok())
+    return s;
   static std::atomic<unsigned> counter{0};
   std::string temp = pathOf(key) + ".tmp." + std::to_string(getpid()) + "." +
                      std::to_string(counter++);
   Header header;
   std::memcpy(header.magic, kMagic, sizeof kMagic);
   header.size = payload.size();
-  header.checksum = checksumOf(payload.data(), payload.size());
-  {
-    std::ofstream out(temp, std::ios::binary);
-    out.write(reinterpret_cast<const char *>(&header), sizeof header);
-    out.write(payload.data(), static_cast<std::streamsize>(payload.size()));
-    if (!out) {
-      std::remove(temp.c_str());
-      return Status::error(ErrorCode::IOError,
-                           "cannot write the kernel cache entry " + temp);
-    }
-  }
+  std::string digest = sha256Hex(payload.data(), payload.size());
+  std::memcpy(header.sha256, digest.data(), sizeof header.sha256);
+  std::vector<char> bytes(sizeof header + payload.size());
+  std::memcpy(bytes.data(), &header, sizeof header);
+  std::memcpy(bytes.data() + sizeof header, payload.data(), payload.size());
+  if (Status s = writeFileDurably(temp, bytes.data(), bytes.size()); !s.ok())
+    return s;
   if (std::rename(temp.c_str(), pathOf(key).c_str()) != 0) {
     std::remove(temp.c_str());
     return Status::error(ErrorCode::IOError,

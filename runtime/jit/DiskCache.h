@@ -1,11 +1,12 @@
 //===- DiskCache.h - Compiled kernels on disk, safe to share -------------===//
 //
-// One file per key under a directory. Each entry carries a header (magic,
-// format version, payload size, checksum): a truncated or corrupted entry is
-// detected on read, removed, and reported as a miss, so the caller rebuilds
-// it. Writes go to a private temporary file that is renamed into place, so
-// concurrent writers and readers (threads or processes) never see a torn
-// entry: the last rename wins, and every winner is whole.
+// One file per key under a private directory (CacheTrust.h: refused when
+// another user owns it or may write it). Each entry carries a header (magic,
+// format version, payload size, the payload's SHA-256): a truncated or
+// corrupted entry is detected on read, removed, and reported as a miss, so
+// the caller rebuilds it. Writes go to a private temporary file that is renamed
+// into place, so concurrent writers and readers (threads or processes) never
+// see a torn entry: the last rename wins, and every winner is whole.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTNC_RUNTIME_JIT_DISKCACHE_H

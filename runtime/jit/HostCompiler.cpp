@@ -1,5 +1,6 @@
 //===- HostCompiler.cpp - Build generated CUDA for the sim backend --------===//
 #include "runtime/jit/HostCompiler.h"
+#include "runtime/jit/CacheTrust.h"
 #include "runtime/jit/DiskCache.h"
 
 #include <dirent.h>
@@ -17,6 +18,7 @@
 #include <fstream>
 #include <sstream>
 
+using namespace attnc;
 using namespace attnc::jit;
 
 unsigned long long attnc::jit::hashText(const std::string &text,
@@ -127,51 +129,76 @@ compileForSimImpl(const std::string &source, const HostCompileOptions &options,
   std::string dir =
       options.cacheDir.empty() ? defaultCacheDir() : options.cacheDir;
   std::string sim = dir + "/sim";
-  if (!makeDirectories(sim)) {
-    error = "cannot create the kernel cache directory " + sim;
-    return nullptr;
-  }
+  // The directory must be private before anything in it is trusted
+  // (CacheTrust.h); the parent is checked too, since whoever can write it
+  // can replace `sim`.
+  for (const std::string &d : {dir, sim})
+    if (Status s = openPrivateDirectory(d); !s.ok()) {
+      error = s.message();
+      return nullptr;
+    }
   char key[32];
   std::snprintf(key, sizeof key, "%016llx",
                 hashText(source, hashText(compiler + "\n" + flags,
                                           headerFingerprint(includes))));
   std::string object = sim + "/" + key + ".so";
-
-  struct stat st;
-  if (stat(object.c_str(), &st) != 0) {
+  // The SHA-256 of the object, written when it was built: an object without
+  // one, or whose bytes differ (truncated, corrupted, planted), is rebuilt
+  // and never loaded.
+  std::string digestPath = object + ".sha256";
+  std::string bytes, recorded;
+  bool trusted = readWholeFile(object, bytes) &&
+                 readWholeFile(digestPath, recorded) &&
+                 recorded == sha256Hex(bytes.data(), bytes.size());
+  if (!trusted) {
+    std::remove(object.c_str());
+    std::remove(digestPath.c_str());
     // Unique per process and call: threads may build the same source.
     static std::atomic<unsigned> builds{0};
     std::string stem = sim + "/" + key + ".tmp" + std::to_string(getpid()) +
                        "." + std::to_string(builds++);
-    {
-      std::ofstream out(stem + ".cu");
-      out << source;
-      if (!out) {
-        error = "cannot write " + stem + ".cu";
-        return nullptr;
-      }
+    if (Status s = writeFileDurably(stem + ".cu", source.data(), source.size());
+        !s.ok()) {
+      error = s.message();
+      return nullptr;
     }
     std::string output;
     int status = run(quote(compiler) + " " + flags + " -x c++ " +
                          quote(stem + ".cu") + " -o " + quote(stem + ".so"),
                      output);
     std::remove((stem + ".cu").c_str());
-    if (status != 0) {
+    if (status != 0 || !readWholeFile(stem + ".so", bytes)) {
       std::remove((stem + ".so").c_str());
       error =
           "the host compiler could not build the kernel for sim:\n" + output;
       return nullptr;
     }
-    // Publish atomically: a reader sees no object or a whole one.
-    if (std::rename((stem + ".so").c_str(), object.c_str()) != 0) {
+    // The object and its digest reach the disk before either is published;
+    // the digest goes last, so a reader sees a whole pair or rebuilds.
+    std::string digest = sha256Hex(bytes.data(), bytes.size());
+    Status written = writeFileDurably(stem + ".so", bytes.data(), bytes.size());
+    if (written.ok())
+      written =
+          writeFileDurably(stem + ".sha256", digest.data(), digest.size());
+    if (!written.ok()) {
+      std::remove((stem + ".so").c_str());
+      std::remove((stem + ".sha256").c_str());
+      error = written.message();
+      return nullptr;
+    }
+    if (std::rename((stem + ".so").c_str(), object.c_str()) != 0 ||
+        std::rename((stem + ".sha256").c_str(), digestPath.c_str()) != 0) {
+      std::remove((stem + ".so").c_str());
+      std::remove((stem + ".sha256").c_str());
       error = "cannot move the compiled kernel to " + object;
       return nullptr;
     }
   }
   void *handle = dlopen(object.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle && !rebuilt) {
-    // A damaged cached object (e.g. a disk that filled up): rebuild it once.
+    // Whole but unloadable (e.g. built against another runtime): rebuild.
     std::remove(object.c_str());
+    std::remove(digestPath.c_str());
     return compileForSimImpl(source, options, error, /*rebuilt=*/true);
   }
   if (!handle) {

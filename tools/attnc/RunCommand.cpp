@@ -12,11 +12,13 @@
 //
 //===----------------------------------------------------------------------===//
 #include "RunCommand.h"
+#include "reference/AstReference.h"
 
 #include "LoadSpec.h"
 #include "dialect/Interpreter.h"
 #include "dialect/MLIRGen.h"
 #include "dsl/Frontend.h"
+#include "reference/AstReference.h"
 #include "runtime/api/Runtime.h"
 #include "runtime/npy/Npy.h"
 #include "tools/support/KernelTiming.h"
@@ -312,9 +314,11 @@ int attnc::runCommand(const RunOptions &options) {
   if (!options.check)
     return 0;
 
-  mlir::FailureOr<AttentionOutputs> expected =
-      interpretKernel(reference, *inputs, error);
-  if (failed(expected))
+  // The reference evaluates the checked AST itself, sharing nothing with
+  // the compiler past Sema: a wrong lowering cannot hide in both.
+  std::optional<AttentionOutputs> expected =
+      astReference(jit.module().specs.front(), *inputs, error);
+  if (!expected)
     return fail("the float64 reference failed: " + error);
   AttentionOutputs actual;
   actual.o.assign(o.begin(), o.end());

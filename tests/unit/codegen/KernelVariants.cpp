@@ -640,6 +640,7 @@ BuiltVariant attnc::test::buildVariant(MLIRContext &context,
   built.lowered = buildModule(context, *module);
   REQUIRE(built.reference);
   REQUIRE(built.lowered);
+  built.spec = std::move(module);
 
   std::string diagnostics;
   ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {

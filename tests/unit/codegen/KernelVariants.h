@@ -4,12 +4,14 @@
 
 #include "codegen/CudaEmitter.h"
 #include "dialect/AttnDialect.h"
+#include "dsl/AST.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +51,9 @@ const std::vector<KernelVariant> &kernelVariants();
 
 /// A variant built to both stages.
 struct BuiltVariant {
+  /// The checked spec: what the AST reference (the tests' float64 oracle)
+  /// evaluates.
+  std::optional<dsl::Module> spec;
   mlir::OwningOpRef<mlir::ModuleOp> reference; ///< attn.sdpa form
   mlir::OwningOpRef<mlir::ModuleOp> lowered;   ///< after the pipeline
   std::string cuda;

@@ -13,6 +13,7 @@
 #include "FakeCuda.h"
 
 #include "runtime/cuda/CudaDriver.h"
+#include "tests/unit/Skip.h"
 
 #include <catch2/catch.hpp>
 
@@ -77,12 +78,12 @@ private:
   AttncFakeCudaStatsFn statsFn = nullptr;
 };
 
-/// The machine's driver, or null after a warning that the calling [gpu]
-/// test did not run.
+/// The machine's driver, or null after reporting the calling [gpu] test
+/// as skipped (tests/unit/Skip.h).
 inline CudaDriver *gpuDriverOrSkip() {
   Expected<CudaDriver *> driver = CudaDriver::get();
   if (!driver.ok()) {
-    WARN("skipped: no CUDA device: " << driver.status().message());
+    WARN(ATTNC_SKIP_MARKER " no CUDA device: " << driver.status().message());
     return nullptr;
   }
   return *driver;

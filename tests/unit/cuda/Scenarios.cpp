@@ -192,10 +192,9 @@ void runSharedMemoryScenario(const CudaDriver &driver, bool runsKernels) {
   info.threads = 256;
   info.sharedBytes = 100 * 1024;
   if (device->properties().maxSharedPerBlockOptin < info.sharedBytes) {
-    WARN("skipped: " << device->properties().name << " allows only "
-                     << device->properties().maxSharedPerBlockOptin
-                     << " bytes of shared memory per block");
-    return;
+    ATTNC_SKIP(device->properties().name
+               << " allows only " << device->properties().maxSharedPerBlockOptin
+               << " bytes of shared memory per block");
   }
   CudaModule module =
       requireValue(CudaModule::compile(*device, sharedKernelSource(), info));

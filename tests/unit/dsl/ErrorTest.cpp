@@ -253,6 +253,19 @@ static const std::vector<BadInput> &semanticErrors() {
        "duplicate param 'x'", 7, 7},
       {"zero extent", blockWith("param x : f32[batch, 0]"),
        "dimension 2 of param 'x' must be at least 1, found 0", 6, 22},
+      // The kernel argument block holds 8 params of rank 4 at most.
+      {"rank 5", blockWith("param x : f32[batch, ?, 2, 2, ?]"),
+       "param 'x' has 5 dimensions; at most 4 are supported", 6, 31},
+      {"nine params",
+       blockWith("param p1 : f32\nparam p2 : f32\nparam p3 : f32\n"
+                 "param p4 : f32\nparam p5 : f32\nparam p6 : f32\n"
+                 "param p7 : f32\nparam p8 : f32\nparam p9 : f32"),
+       "param 'p9' is one too many: a kernel takes at most 8 params", 14, 7},
+      {"extents beyond 2^40",
+       blockWith("param x : f32[1048576, 1048576, 2]"),
+       "param 'x' is too large: its fixed dimensions hold more than 2^40 "
+       "elements",
+       6, 33},
   };
   return cases;
 }

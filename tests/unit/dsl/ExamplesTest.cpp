@@ -95,8 +95,8 @@ TEST_CASE("printer: canonical form", "[dsl][printer]") {
   ParseResult result = parse(
       "attention x { dtype = bf16; head_dim = 32; q_heads = 4; kv_heads = 2\n"
       "  kv_cache = paged(page_size = 8)\n"
-      "  param cap : f32; param doc : i32[batch, ?, q_heads, kv_heads, 3]\n"
-      "  mask = !(q < kv) || doc[b, q, h, 0, 1] == 2 ? true : false\n"
+      "  param cap : f32; param doc : i32[batch, ?, kv_heads, 3]\n"
+      "  mask = !(q < kv) || doc[b, q, 0, 1] == 2 ? true : false\n"
       "  score = q < kv ? -cap * score : 0.1 + -2 - - 2e+20\n"
       "  scale = 1 }");
   REQUIRE(result.module);
@@ -108,10 +108,10 @@ TEST_CASE("printer: canonical form", "[dsl][printer]") {
         "  kv_heads = 2\n"
         "  kv_cache = paged(page_size = 8)\n"
         "  param cap : f32\n"
-        "  param doc : i32[batch, ?, q_heads, kv_heads, 3]\n"
+        "  param doc : i32[batch, ?, kv_heads, 3]\n"
         "  scale = 1\n"
         "  score = (q < kv) ? (-cap * score) : ((0.1 + -2) - -2e+20)\n"
-        "  mask = (!(q < kv) || (doc[b, q, h, 0, 1] == 2)) ? true : false\n"
+        "  mask = (!(q < kv) || (doc[b, q, 0, 1] == 2)) ? true : false\n"
         "}\n");
 }
 

@@ -182,22 +182,25 @@ TEST_CASE("parser: expressions may span lines", "[dsl][parser]") {
 TEST_CASE("parser: param declarations", "[dsl][parser]") {
   ParseResult result =
       parse(blockWith("param cap : f32\n"
-                      "param table : i32[batch, q_heads, kv_heads, 7, ?]\n"
-                      "score = score + cap + table[b, h, h / 4, 0, q]"));
+                      "param table : i32[batch, q_heads, 7, ?]\n"
+                      "param bias : f32[kv_heads]\n"
+                      "score = score + cap + table[b, h, 0, q] + bias[h / 4]"));
   const AttentionSpec &spec = onlySpec(result);
-  REQUIRE(spec.params.size() == 2);
+  REQUIRE(spec.params.size() == 3);
   CHECK(spec.params[0].dims.empty());
   CHECK(spec.params[0].loc.line == 6);
   CHECK(spec.params[0].loc.col == 7);
   const std::vector<ParamDim> &dims = spec.params[1].dims;
-  REQUIRE(dims.size() == 5);
+  REQUIRE(dims.size() == 4);
   CHECK(dims[0].kind == ParamDim::Kind::Batch);
   CHECK(dims[1].kind == ParamDim::Kind::QHeads);
-  CHECK(dims[2].kind == ParamDim::Kind::KVHeads);
-  CHECK(dims[3].kind == ParamDim::Kind::Fixed);
-  CHECK(dims[3].extent == 7);
-  CHECK(dims[4].kind == ParamDim::Kind::Dynamic);
-  CHECK(dims[4].loc.col == 48);
+  CHECK(dims[2].kind == ParamDim::Kind::Fixed);
+  CHECK(dims[2].extent == 7);
+  CHECK(dims[3].kind == ParamDim::Kind::Dynamic);
+  CHECK(dims[3].loc.col == 38);
+  REQUIRE(spec.params[2].dims.size() == 1);
+  CHECK(spec.params[2].dims[0].kind == ParamDim::Kind::KVHeads);
+  CHECK(spec.params[2].elementType == ValueType::Float);
 }
 
 TEST_CASE("parser: nodes carry their locations", "[dsl][parser]") {

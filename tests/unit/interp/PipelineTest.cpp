@@ -7,9 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "InterpTestSupport.h"
 
-#include "passes/Passes.h"
-
-#include "mlir/Pass/PassManager.h"
+#include "LowerForTest.h"
 
 using namespace attnc;
 using namespace attnc::test;
@@ -19,27 +17,11 @@ namespace {
 mlir::OwningOpRef<mlir::ModuleOp> lowerTo(mlir::ModuleOp module,
                                           llvm::StringRef stage, int64_t blockQ,
                                           int64_t blockKV) {
-  mlir::OwningOpRef<mlir::ModuleOp> clone = module.clone();
-  mlir::PassManager pm(module.getContext());
   PipelineOptions options;
   options.blockQ = blockQ;
   options.blockKV = blockKV;
   options.stopAfter = stage.str();
-  std::string error;
-  bool built = mlir::succeeded(buildAttnPipeline(pm, options, &error));
-  INFO(error);
-  REQUIRE(built);
-  std::string diagnostics;
-  mlir::ScopedDiagnosticHandler handler(
-      module.getContext(), [&](mlir::Diagnostic &d) {
-        if (d.getSeverity() == mlir::DiagnosticSeverity::Error)
-          diagnostics += d.str() + "\n";
-        return mlir::success();
-      });
-  bool ok = mlir::succeeded(pm.run(*clone));
-  INFO(diagnostics);
-  REQUIRE(ok);
-  return clone;
+  return lowerForTest(module, options);
 }
 } // namespace
 

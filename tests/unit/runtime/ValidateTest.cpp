@@ -583,6 +583,21 @@ TEST_CASE("paged index contents", "[validate]") {
     expectInvalid(p, "block_table[2][2] = -5 is negative (k_cache has 10 "
                      "pages; sequence 2 reads 3 pages for kv_lens[2] = 9)");
   }
+  SECTION("a sequence of 2^30 keys") {
+    // Positions must stay below 2^30 (the mask analysis proves q - kv
+    // cannot wrap from it): one page of 256 tokens, read 2^22 times.
+    const int64_t pages = int64_t(1) << 22;
+    p.kernel.pageSize = 256;
+    p.kvLens = {5, 0, int32_t(pages * 256)};
+    p.blockTable.assign(3 * pages, 0);
+    p.tensors.kCache = tensor(dummyData(), DType::F16, {10, 256, 2, 16});
+    p.tensors.vCache = tensor(dummyData(), DType::F16, {10, 256, 2, 16});
+    p.tensors.blockTable = indexTensor(p.blockTable, {3, pages});
+    expectInvalid(p, "sequence 2 has 1073741824 keys; at most 1073741823 per "
+                     "sequence are supported");
+    p.kvLens[2] -= 1;
+    expectValid(p);
+  }
 }
 
 TEST_CASE("host copies that do not match their tensors", "[validate]") {
