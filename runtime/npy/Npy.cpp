@@ -1,6 +1,7 @@
 //===- Npy.cpp - Reading and writing NumPy .npy files ---------------------===//
 
 #include "runtime/npy/Npy.h"
+#include "runtime/core/HostMemory.h"
 #include "runtime/npy/NpyHeader.h"
 
 #include <atomic>
@@ -139,7 +140,9 @@ Expected<NpyArray> attnc::parseNpy(const uint8_t *data, size_t size,
 }
 
 Expected<NpyArray> attnc::readNpy(const std::string &path) {
-  FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // O_NONBLOCK: opening a FIFO would otherwise wait for a writer forever;
+  // it is refused below as not a regular file (for which the flag is moot).
+  FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (file.get() < 0) {
     if (errno == ENOENT)
       return Status::error(ErrorCode::NotFound, path + ": no such file");
@@ -175,6 +178,11 @@ Expected<NpyArray> attnc::readNpy(const std::string &path) {
     return header.takeStatus();
   if (Status s = checkNpyDataSize(*header, fileSize - header->dataOffset, path);
       !s.ok())
+    return s;
+
+  if (Status s = checkHostAllocation(path, header->dataBytes); !s.ok())
+    return s;
+  if (Status s = checkHostAllocation(path, header->dataBytes); !s.ok())
     return s;
 
   NpyArray array;

@@ -12,7 +12,6 @@
 //
 //===----------------------------------------------------------------------===//
 #include "RunCommand.h"
-#include "reference/AstReference.h"
 
 #include "LoadSpec.h"
 #include "dialect/Interpreter.h"
@@ -20,6 +19,7 @@
 #include "dsl/Frontend.h"
 #include "reference/AstReference.h"
 #include "runtime/api/Runtime.h"
+#include "runtime/core/HostMemory.h"
 #include "runtime/npy/Npy.h"
 #include "tools/support/KernelTiming.h"
 #include "tools/support/StagedTensors.h"
@@ -34,6 +34,11 @@
 #include <iostream>
 #include <limits>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 using namespace attnc;
 
@@ -91,22 +96,41 @@ readInputs(const std::string &dir, const KernelInfo &info, std::string &error) {
   if (!load("q", true, q) || !load("qo_indptr", true, qo) ||
       !floats(*q, inputs.q) || !ints(*qo, inputs.qoIndptr))
     return mlir::failure();
+  // Index tensors are read flat: their shapes are checked here, against the
+  // batch that qo_indptr gives, so a short one is never read past its end.
+  auto oneDim = [&](const NpyArray &a, const char *name, int64_t length,
+                    const char *contract) {
+    if (a.shape.size() == 1 && a.shape[0] == length)
+      return true;
+    error = std::string(name) + " must be " + contract + " = [" +
+            std::to_string(length) + "], got " + a.describe();
+    return false;
+  };
+  if (qo->shape.size() != 1 || qo->shape[0] < 1) {
+    error = "qo_indptr must be [batch + 1], got " + qo->describe();
+    return mlir::failure();
+  }
+  int64_t batch = qo->shape[0] - 1;
   if (info.paged) {
     if (!load("k_cache", true, kCache) || !load("v_cache", true, vCache) ||
         !load("block_table", true, table) || !load("kv_lens", true, lens) ||
         !floats(*kCache, inputs.kCache) || !floats(*vCache, inputs.vCache) ||
         !ints(*table, inputs.blockTable) || !ints(*lens, inputs.kvLens))
       return mlir::failure();
-    if (table->shape.size() != 2) {
-      error =
-          "block_table must be [batch, max_pages], got " + table->describe();
+    if (table->shape.size() != 2 || table->shape[0] != batch) {
+      error = "block_table must be [batch, max_pages] with batch = " +
+              std::to_string(batch) + " (qo_indptr has " +
+              std::to_string(batch + 1) + " entries), got " + table->describe();
       return mlir::failure();
     }
+    if (!oneDim(*lens, "kv_lens", batch, "[batch]"))
+      return mlir::failure();
     inputs.maxPages = table->shape[1];
   } else {
     if (!load("k", true, k) || !load("v", true, v) ||
         !load("kv_indptr", true, kvIndptr) || !floats(*k, inputs.k) ||
-        !floats(*v, inputs.v) || !ints(*kvIndptr, inputs.kvIndptr))
+        !floats(*v, inputs.v) || !ints(*kvIndptr, inputs.kvIndptr) ||
+        !oneDim(*kvIndptr, "kv_indptr", batch + 1, "[batch + 1]"))
       return mlir::failure();
   }
   for (const KernelInfo::Param &param : info.params) {
@@ -169,6 +193,47 @@ Status saveInputs(const std::string &dir, const AttentionInputs &in,
   return Status::success();
 }
 
+/// Creates `dir` if it is missing (its parent must exist) and checks that
+/// files can be created in it.
+Status prepareOutputDir(const std::string &dir) {
+  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+    return Status::error(ErrorCode::IOError,
+                         "cannot create the output directory " + dir + ": " +
+                             std::strerror(errno));
+  struct stat st;
+  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return Status::error(ErrorCode::IOError,
+                         "--out " + dir + " is not a directory");
+  if (access(dir.c_str(), W_OK | X_OK) != 0)
+    return Status::error(ErrorCode::IOError,
+                         "cannot write in the output directory " + dir + ": " +
+                             std::strerror(errno));
+  return Status::success();
+}
+
+/// Writes o.npy and lse.npy: both or neither. Each is written whole under a
+/// temporary name first; they are renamed into place only when both exist.
+Status writeOutputs(const std::string &dir, const std::vector<float> &o,
+                    const std::vector<float> &lse,
+                    const AttentionTensors &tensors) {
+  std::string oPath = dir + "/o.npy", lsePath = dir + "/lse.npy";
+  std::string oTemp = oPath + ".partial", lseTemp = lsePath + ".partial";
+  Status s = writeNpy(oTemp, o.data(), tensors.o.shape);
+  if (s.ok())
+    s = writeNpy(lseTemp, lse.data(), tensors.lse.shape);
+  if (s.ok() && std::rename(oTemp.c_str(), oPath.c_str()) != 0)
+    s = Status::error(ErrorCode::IOError,
+                      "cannot write " + oPath + ": " + std::strerror(errno));
+  if (s.ok() && std::rename(lseTemp.c_str(), lsePath.c_str()) != 0) {
+    s = Status::error(ErrorCode::IOError,
+                      "cannot write " + lsePath + ": " + std::strerror(errno));
+    std::remove(oPath.c_str()); // neither, rather than an o without its lse
+  }
+  std::remove(oTemp.c_str());
+  std::remove(lseTemp.c_str());
+  return s;
+}
+
 } // namespace
 
 int attnc::runCommand(const RunOptions &options) {
@@ -176,6 +241,10 @@ int attnc::runCommand(const RunOptions &options) {
     return fail("give exactly one of --inputs DIR and --random");
   if (!options.random && options.outDir.empty() && !options.check)
     return fail("--inputs needs --out DIR (or --check)");
+  // Where the outputs go is checked before any work, not after the kernel.
+  if (!options.outDir.empty())
+    if (Status s = prepareOutputDir(options.outDir); !s.ok())
+      return fail(s.message());
 
   // The path and the spec are checked by JitKernels (loadSpec).
   RuntimeOptions runtimeOptions;
@@ -207,6 +276,21 @@ int attnc::runCommand(const RunOptions &options) {
   if (options.random) {
     if (options.batch < 0 || options.qLen < 0 || options.kvLen < 0)
       return fail("--batch, --q-len and --kv-len must not be negative");
+    // Q, K, V (and O) in float64 on the host, and again as staged: refuse
+    // what cannot fit before allocating any of it.
+    long double elements =
+        static_cast<long double>(options.batch) *
+        (static_cast<long double>(options.qLen) * info.qHeads * 2 +
+         static_cast<long double>(options.kvLen) * info.kvHeads * 2) *
+        info.headDim;
+    long double bytes = elements * (sizeof(double) + sizeof(float));
+    if (Status s = checkHostAllocation(
+            "--random --batch " + std::to_string(options.batch) + " --q-len " +
+                std::to_string(options.qLen) + " --kv-len " +
+                std::to_string(options.kvLen),
+            bytes >= 1.8e19L ? UINT64_MAX : static_cast<uint64_t>(bytes));
+        !s.ok())
+      return fail(s.message());
     RandomInputSpec spec;
     spec.qLens.assign(options.batch, options.qLen);
     spec.kvLens.assign(options.batch, options.kvLen);
@@ -269,10 +353,7 @@ int attnc::runCommand(const RunOptions &options) {
     return fail(s.toString());
 
   if (!options.outDir.empty()) {
-    mkdir(options.outDir.c_str(), 0755);
-    s = writeNpy(options.outDir + "/o.npy", o.data(), tensors.o.shape);
-    if (s.ok())
-      s = writeNpy(options.outDir + "/lse.npy", lse.data(), tensors.lse.shape);
+    s = writeOutputs(options.outDir, o, lse, tensors);
     if (!s.ok())
       return fail(s.toString());
     llvm::errs() << "attnc run: wrote " << options.outDir
