@@ -214,6 +214,7 @@ TunedConfig Tuner::entry(const TuneShape &shape,
                          const TimedConfig &best) const {
   TunedConfig c;
   c.spec = jit.fingerprint();
+  c.kernel = jit.module().specs.front().name;
   c.device = runtime.backend().describe();
   c.bucket = shapeBucket(shape.batch, shape.qLen, shape.kvLen);
   c.path = best.config.path;

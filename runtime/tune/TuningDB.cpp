@@ -2,15 +2,24 @@
 #include "runtime/tune/TuningDB.h"
 #include "runtime/jit/HostCompiler.h"
 
+#include "llvm/Support/Error.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
+#include <climits>
+#include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
-#include <fstream>
-#include <sstream>
 #include <sys/file.h>
+#include <system_error>
+#include <tuple>
 #include <unistd.h>
 
 using namespace attnc;
@@ -36,127 +45,350 @@ std::string attnc::shapeBucket(long long batch, long long maxQLen,
 }
 
 namespace {
-/// The string value of `"key": "..."` in `line`, or nullopt.
-std::optional<std::string> stringField(const std::string &line,
-                                       const std::string &key) {
-  std::string pattern = "\"" + key + "\": \"";
-  size_t at = line.find(pattern);
-  if (at == std::string::npos)
-    return std::nullopt;
-  at += pattern.size();
-  std::string out;
-  for (; at < line.size() && line[at] != '"'; ++at) {
-    if (line[at] == '\\' && at + 1 < line.size())
-      ++at;
-    out += line[at];
-  }
-  if (at >= line.size())
-    return std::nullopt;
-  return out;
+namespace json = llvm::json;
+
+bool isJSONSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-std::optional<double> numberField(const std::string &line,
-                                  const std::string &key) {
-  std::string pattern = "\"" + key + "\": ";
-  size_t at = line.find(pattern);
-  if (at == std::string::npos)
-    return std::nullopt;
-  char *end = nullptr;
-  const char *start = line.c_str() + at + pattern.size();
-  double v = std::strtod(start, &end);
-  if (end == start)
-    return std::nullopt;
-  return v;
+/// "LINE:COL" (1-based, columns in bytes) where element `index` of the
+/// top-level array in `text` starts. llvm::json keeps no positions of parsed
+/// values, so errors in an entry find it again in the text, which has parsed
+/// and so is valid JSON.
+std::string elementPosition(llvm::StringRef text, size_t index) {
+  unsigned line = 1, column = 1;
+  int depth = 0;
+  bool inString = false, escaped = false, expectElement = false;
+  size_t seen = 0;
+  for (char c : text) {
+    if (inString) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        inString = false;
+    } else {
+      if (expectElement && !isJSONSpace(c)) {
+        if (seen++ == index)
+          return std::to_string(line) + ":" + std::to_string(column);
+        expectElement = false;
+      }
+      switch (c) {
+      case '"':
+        inString = true;
+        break;
+      case '[':
+      case '{':
+        // The array itself opens at depth 0; its elements start at depth 1.
+        expectElement = depth++ == 0;
+        break;
+      case ']':
+      case '}':
+        --depth;
+        break;
+      case ',':
+        expectElement = depth == 1;
+        break;
+      default:
+        break;
+      }
+    }
+    if (c == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return "?:?";
 }
 
-std::string quoted(const std::string &s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\')
-      out += '\\';
-    out += c;
+/// "a string", "an object", ... for messages about what a value is not.
+std::string kindName(const json::Value &v) {
+  switch (v.kind()) {
+  case json::Value::Null:
+    return "null";
+  case json::Value::Boolean:
+    return "a boolean";
+  case json::Value::Number: {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    os << v;
+    return os.str();
   }
-  return out + "\"";
+  case json::Value::String:
+    return "a string";
+  case json::Value::Array:
+    return "an array";
+  case json::Value::Object:
+    return "an object";
+  }
+  return "a value";
+}
+
+/// Reads the fields of one entry; the first problem is kept in `error`,
+/// prefixed with `where` (file, position, entry number).
+class EntryReader {
+public:
+  EntryReader(const json::Object &object, std::string where)
+      : object(object), where(std::move(where)) {}
+
+  void string(llvm::StringRef key, std::string &out, bool required) {
+    if (const json::Value *v = field(key, required)) {
+      if (std::optional<llvm::StringRef> s = v->getAsString())
+        out = s->str();
+      else
+        fail(key, "must be a string, not " + kindName(*v));
+    }
+  }
+
+  void integer(llvm::StringRef key, int &out, bool required) {
+    if (const json::Value *v = field(key, required)) {
+      std::optional<int64_t> n = v->getAsInteger();
+      if (!n)
+        fail(key, "must be an integer, not " + kindName(*v));
+      else if (*n < INT_MIN || *n > INT_MAX)
+        fail(key, "is out of range: " + kindName(*v));
+      else
+        out = static_cast<int>(*n);
+    }
+  }
+
+  void number(llvm::StringRef key, double &out, bool required) {
+    if (const json::Value *v = field(key, required)) {
+      if (std::optional<double> n = v->getAsNumber())
+        out = *n;
+      else
+        fail(key, "must be a number, not " + kindName(*v));
+    }
+  }
+
+  /// Fails the entry with `message` unless `ok`.
+  void check(bool ok, const std::string &message) {
+    if (!ok && error.empty())
+      error = where + ": " + message;
+  }
+
+  std::string error;
+
+private:
+  const json::Value *field(llvm::StringRef key, bool required) {
+    if (!error.empty())
+      return nullptr;
+    const json::Value *v = object.get(key);
+    if (!v && required)
+      error = where + " has no \"" + key.str() +
+              "\" (an entry needs spec, device, bucket, path, block_q, "
+              "block_kv and ms)";
+    return v;
+  }
+
+  void fail(llvm::StringRef key, const std::string &problem) {
+    if (error.empty())
+      error = where + ": \"" + key.str() + "\" " + problem;
+  }
+
+  const json::Object &object;
+  std::string where;
+};
+
+/// `s` as json::Value accepts it: it asserts on invalid UTF-8, and a device
+/// description comes from a driver.
+std::string utf8(const std::string &s) {
+  return json::isUTF8(s) ? s : json::fixUTF8(s);
+}
+
+/// The shortest text that reads back as `ms` exactly: llvm::json prints 17
+/// digits, "33.061999999999998" where 33.062 is meant.
+std::string shortest(double ms) {
+  char text[64];
+  std::to_chars_result r = std::to_chars(text, text + sizeof text, ms);
+  return std::string(text, r.ptr);
+}
+
+Status ioError(const std::string &message) {
+  return Status::error(ErrorCode::IOError, message);
+}
+
+/// Writes all of `text` to `fd`, across short writes and signals.
+bool writeAll(int fd, const std::string &text) {
+  size_t written = 0;
+  while (written < text.size()) {
+    ssize_t n = write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return false;
+    written += static_cast<size_t>(n);
+  }
+  return true;
 }
 } // namespace
 
 Expected<TuningDB> TuningDB::load(const std::string &path) {
   TuningDB db;
-  std::ifstream in(path);
-  if (!in)
+  // Read, not mapped: another process may replace the file meanwhile.
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
+      llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                  /*RequiresNullTerminator=*/false,
+                                  /*IsVolatile=*/true);
+  if (!buffer) {
+    if (buffer.getError() == std::errc::no_such_file_or_directory)
+      return db;
+    // An unreadable database is an error: treated as empty, the next merge
+    // would replace it with only the new entries.
+    return ioError("cannot read the tuning database " + path + ": " +
+                   buffer.getError().message());
+  }
+  llvm::StringRef text = (*buffer)->getBuffer();
+  if (text.find_if_not(isJSONSpace) == llvm::StringRef::npos)
     return db;
-  std::string line;
-  int number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    if (line.find('{') == std::string::npos)
-      continue; // "[" and "]"
+
+  llvm::Expected<json::Value> parsed = json::parse(text);
+  if (!parsed) {
+    std::string message;
+    llvm::handleAllErrors(
+        parsed.takeError(),
+        [&](const json::ParseError &e) {
+          // Logged as "[LINE:COL, byte=N]: what"; shown as compilers do.
+          // COL is where the parser stopped, just past the character it
+          // rejected, which makes it that character's column counted from
+          // 1; 0 only at the end of the file, shown as 1.
+          std::string logged;
+          llvm::raw_string_ostream os(logged);
+          e.log(os);
+          unsigned line = 0, column = 0;
+          int end = 0;
+          if (std::sscanf(logged.c_str(), "[%u:%u, byte=%*u]: %n", &line,
+                          &column, &end) == 2 &&
+              end > 0)
+            message = path + ":" + std::to_string(line) + ":" +
+                      std::to_string(std::max(column, 1u)) +
+                      ": not valid JSON: " + logged.substr(end);
+          else
+            message = path + ": not valid JSON: " + logged;
+        },
+        [&](const llvm::ErrorInfoBase &e) {
+          message = path + ": not valid JSON: " + e.message();
+        });
+    return ioError(message);
+  }
+  const json::Array *array = parsed->getAsArray();
+  if (!array)
+    return ioError(path + ": a tuning database is a JSON array of entries, " +
+                   "not " + kindName(*parsed));
+
+  db.configs.reserve(array->size());
+  for (size_t i = 0; i < array->size(); ++i) {
+    std::string where = path + ":" + elementPosition(text, i) +
+                        ": tuning entry " + std::to_string(i + 1);
+    const json::Object *object = (*array)[i].getAsObject();
+    if (!object)
+      return ioError(where + " is " + kindName((*array)[i]) +
+                     ", not an object");
     TunedConfig c;
-    std::optional<std::string> spec = stringField(line, "spec"),
-                               device = stringField(line, "device"),
-                               bucket = stringField(line, "bucket"),
-                               pathName = stringField(line, "path");
-    std::optional<double> bq = numberField(line, "block_q"),
-                          bkv = numberField(line, "block_kv"),
-                          ms = numberField(line, "ms");
-    if (!spec || !device || !bucket || !pathName || !bq || !bkv || !ms)
-      return Status::error(ErrorCode::IOError,
-                           path + ":" + std::to_string(number) +
-                               ": not a tuning entry (expected spec, device, "
-                               "bucket, path, block_q, block_kv, ms)");
-    c.spec = *spec;
-    c.device = *device;
-    c.bucket = *bucket;
-    c.path = *pathName;
-    c.blockQ = static_cast<int>(*bq);
-    c.blockKV = static_cast<int>(*bkv);
-    c.ms = *ms;
+    EntryReader read(*object, where);
+    read.string("spec", c.spec, true);
+    read.string("kernel", c.kernel, false);
+    read.string("device", c.device, true);
+    read.string("bucket", c.bucket, true);
+    read.string("path", c.path, true);
+    read.integer("block_q", c.blockQ, true);
+    read.integer("block_kv", c.blockKV, true);
     // Entries written before these dimensions were tuned hold the defaults.
-    if (std::optional<double> stages = numberField(line, "stages"))
-      c.stages = static_cast<int>(*stages);
-    if (std::optional<double> splits = numberField(line, "splits"))
-      c.splits = static_cast<int>(*splits);
-    if (std::optional<double> warps = numberField(line, "warps"))
-      c.warps = static_cast<int>(*warps);
-    if ((c.stages != 1 && c.stages != 2) || c.splits < 0 || c.blockQ <= 0 ||
-        c.blockKV <= 0 || c.warps < 0)
-      return Status::error(ErrorCode::IOError,
-                           path + ":" + std::to_string(number) +
-                               ": tile sizes must be positive, stages 1 or 2 "
-                               "and splits and warps not negative");
-    db.configs.push_back(c);
+    read.integer("stages", c.stages, false);
+    read.integer("warps", c.warps, false);
+    read.integer("splits", c.splits, false);
+    read.number("ms", c.ms, true);
+    read.check((c.stages == 1 || c.stages == 2) && c.splits >= 0 &&
+                   c.blockQ > 0 && c.blockKV > 0 && c.warps >= 0,
+               "tile sizes must be positive, stages 1 or 2 and splits and "
+               "warps not negative");
+    read.check(std::isfinite(c.ms), "\"ms\" must be finite");
+    read.check(c.ms >= 0, "\"ms\" must not be negative");
+    if (!read.error.empty())
+      return ioError(read.error);
+    // Kept as written, duplicates included: find() takes the first.
+    db.configs.push_back(std::move(c));
   }
   return db;
 }
 
 Status TuningDB::save(const std::string &path) const {
-  // Unique per process and call: threads may save at once.
+  // Sorted, so that saving the same entries writes the same bytes whatever
+  // order they were measured or merged in.
+  std::vector<const TunedConfig *> sorted;
+  for (const TunedConfig &c : configs) {
+    if (!std::isfinite(c.ms))
+      return ioError("cannot store a tuning entry for bucket " + c.bucket +
+                     " in " + path + ": its time is not a finite number");
+    sorted.push_back(&c);
+  }
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const TunedConfig *a, const TunedConfig *b) {
+                     return std::tie(a->spec, a->device, a->bucket) <
+                            std::tie(b->spec, b->device, b->bucket);
+                   });
+  std::string text;
+  {
+    llvm::raw_string_ostream os(text);
+    json::OStream out(os, /*IndentSize=*/2);
+    out.array([&] {
+      for (const TunedConfig *c : sorted)
+        out.object([&] {
+          out.attribute("spec", utf8(c->spec));
+          if (!c->kernel.empty())
+            out.attribute("kernel", utf8(c->kernel));
+          out.attribute("device", utf8(c->device));
+          out.attribute("bucket", utf8(c->bucket));
+          out.attribute("path", utf8(c->path));
+          out.attribute("block_q", c->blockQ);
+          out.attribute("block_kv", c->blockKV);
+          out.attribute("stages", c->stages);
+          out.attribute("warps", c->warps);
+          out.attribute("splits", c->splits);
+          out.attributeBegin("ms");
+          out.rawValue(shortest(c->ms));
+          out.attributeEnd();
+        });
+    });
+    os << "\n";
+  }
+
+  // Unique per process and call: threads may save at once. In the same
+  // directory, so the rename below replaces the file in one step and a
+  // reader sees the old database or the new one, never part of one.
   static std::atomic<unsigned> saves{0};
   std::string temp =
       path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(saves++);
-  {
-    std::ofstream out(temp);
-    out << "[\n";
-    for (size_t i = 0; i < configs.size(); ++i) {
-      const TunedConfig &c = configs[i];
-      out << "  {\"spec\": " << quoted(c.spec)
-          << ", \"device\": " << quoted(c.device)
-          << ", \"bucket\": " << quoted(c.bucket)
-          << ", \"path\": " << quoted(c.path) << ", \"block_q\": " << c.blockQ
-          << ", \"block_kv\": " << c.blockKV << ", \"stages\": " << c.stages
-          << ", \"warps\": " << c.warps << ", \"splits\": " << c.splits
-          << ", \"ms\": " << c.ms << "}" << (i + 1 < configs.size() ? "," : "")
-          << "\n";
-    }
-    out << "]\n";
-    if (!out) {
-      std::remove(temp.c_str());
-      return Status::error(ErrorCode::IOError, "cannot write " + temp);
-    }
+  int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0)
+    return ioError("cannot write " + temp + ": " + std::strerror(errno));
+  // On disk before the rename: after a crash the file is whole, old or new.
+  bool ok = writeAll(fd, text) && fsync(fd) == 0;
+  int writeErrno = errno;
+  if (close(fd) != 0 && ok) {
+    ok = false;
+    writeErrno = errno;
+  }
+  if (!ok) {
+    std::remove(temp.c_str());
+    return ioError("cannot write " + temp + ": " + std::strerror(writeErrno));
   }
   if (std::rename(temp.c_str(), path.c_str()) != 0) {
+    int renameErrno = errno;
     std::remove(temp.c_str());
-    return Status::error(ErrorCode::IOError, "cannot replace " + path);
+    return ioError("cannot replace " + path + ": " +
+                   std::strerror(renameErrno));
+  }
+  // The rename itself is durable once the directory is; best effort.
+  llvm::StringRef dir = llvm::sys::path::parent_path(path);
+  std::string dirPath = dir.empty() ? "." : dir.str();
+  int dirFd = open(dirPath.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirFd >= 0) {
+    fsync(dirFd);
+    close(dirFd);
   }
   return Status::success();
 }

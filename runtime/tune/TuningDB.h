@@ -1,9 +1,27 @@
 //===- TuningDB.h - Tuned kernel configurations, persisted ---------------===//
 //
 // What `attnc tune` measured best, per (spec, device, shape bucket). The file
-// is a JSON array with one object per line, rewritten atomically on save, so
-// it stays readable by people and diff tools and is parsed here without a
-// JSON library (the runtime links none).
+// is a JSON array of objects, one per entry, read and written with llvm::json
+// (attnc_tune is only linked by programs that carry LLVM for MLIR anyway):
+// any formatting of valid JSON reads, and saves pretty-print it sorted by
+// key, so people and diff tools can read it and a rewrite of an unchanged
+// database is byte for byte the same.
+//
+//   [
+//     {
+//       "spec": "3f2c9a0d5e7b1a24",
+//       "kernel": "gemma2_9b_local",
+//       "device": "sim: the SIMT emulator on the host CPU (no GPU is used)",
+//       "bucket": "b1-q1-kv128",
+//       "path": "decode",
+//       "block_q": 64,
+//       "block_kv": 32,
+//       "stages": 2,
+//       "warps": 4,
+//       "splits": 2,
+//       "ms": 1.234
+//     }
+//   ]
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTNC_RUNTIME_TUNE_TUNINGDB_H
@@ -31,6 +49,9 @@ struct TunedConfig {
   /// Split count of a decode kernel; 0: the runtime chooses.
   int splits = 0;
   double ms = 0; ///< the measured median
+  /// The attention block's name, for people reading the file; not part of
+  /// the key, and may be empty.
+  std::string kernel;
 };
 
 /// The database's key for attention block `kernel` of spec `text`.
@@ -42,10 +63,14 @@ std::string shapeBucket(long long batch, long long maxQLen, long long maxKVLen);
 
 class TuningDB {
 public:
-  /// Reads `path`; a missing file is an empty database, a malformed one an
-  /// IOError naming the line.
+  /// Reads `path`; a missing or empty file, or `[]`, is an empty database.
+  /// A file that is not a JSON array of entries is an IOError naming the
+  /// file, the line and column and what is wrong; no entry is ever dropped.
+  /// Keys may come in any order and unknown keys are ignored.
   static Expected<TuningDB> load(const std::string &path);
-  /// Writes the database atomically (temporary file + rename).
+  /// Writes the database atomically: a temporary file in the same
+  /// directory, flushed to disk, then renamed over `path`. Entries are
+  /// sorted by (spec, device, bucket).
   Status save(const std::string &path) const;
   /// Adds `configs` to the database in `path` under an exclusive lock
   /// (`path`.lock), so processes storing at the same time keep each

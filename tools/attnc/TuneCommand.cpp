@@ -9,8 +9,10 @@
 // The command line over tune/Tuner.h (the space, the pruning and the timing
 // are described there): progress bars, a ranking per shape and the winners,
 // stored in the tuning database under (spec, device, shape bucket), which
-// `attnc run` and JitKernels consult before their heuristics. Under sim the
-// timings are CPU timings of the emulator, and the output says so.
+// `attnc run` and JitKernels consult before their heuristics; each winner as
+// soon as its shape is timed, so an interrupted run keeps what it measured.
+// Under sim the timings are CPU timings of the emulator, and the output says
+// so.
 //
 //===----------------------------------------------------------------------===//
 #include "TuneCommand.h"
@@ -193,7 +195,6 @@ int attnc::tuneCommand(const TuneOptions &options) {
     return fail("every candidate was pruned");
 
   std::vector<std::vector<TimedConfig>> rankings;
-  std::vector<TunedConfig> winners;
   {
     Progress progress("time", totalRuns);
     for (const Shape &shape : shapes) {
@@ -201,7 +202,13 @@ int attnc::tuneCommand(const TuneOptions &options) {
           shape, [&](const std::string &what) { progress.step(what); });
       if (!ranking)
         return fail(ranking.status().toString());
-      winners.push_back(tuner.entry(shape, ranking->front()));
+      TunedConfig winner = tuner.entry(shape, ranking->front());
+      // Stored as soon as it is measured, so a run interrupted at a later
+      // shape keeps this one. Merged under a lock: entries other processes
+      // stored meanwhile stay.
+      Expected<TuningDB> saved = TuningDB::merge(options.dbPath, {winner});
+      if (!saved)
+        return fail(saved.status().toString());
       rankings.push_back(ranking.takeValue());
     }
   }
@@ -244,10 +251,7 @@ int attnc::tuneCommand(const TuneOptions &options) {
                   best.describe().c_str(), best.timing.medianMs);
     llvm::outs() << line;
   }
-  // Merged under a lock: entries other processes stored meanwhile stay.
-  Expected<TuningDB> saved = TuningDB::merge(options.dbPath, winners);
-  if (!saved)
-    return fail(saved.status().toString());
+  // Each winner was stored right after its shape was timed.
   llvm::errs() << "attnc tune: wrote " << options.dbPath << "\n";
   return 0;
 }

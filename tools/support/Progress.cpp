@@ -2,13 +2,16 @@
 #include "tools/support/Progress.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 using namespace attnc;
 
 Progress::Progress(std::string title, size_t total)
-    : title(std::move(title)), total(total), terminal(isatty(2) != 0) {}
+    : title(std::move(title)), total(total), terminal(isatty(2) != 0),
+      start(std::chrono::steady_clock::now()) {}
 
 Progress::~Progress() {
   std::lock_guard<std::mutex> lock(mutex);
@@ -16,24 +19,58 @@ Progress::~Progress() {
     std::fputc('\n', stderr);
 }
 
+std::string Progress::formatDuration(double seconds) {
+  long long s = std::isfinite(seconds) && seconds > 0
+                    ? static_cast<long long>(std::llround(seconds))
+                    : 0;
+  char text[48];
+  if (s >= 3600)
+    std::snprintf(text, sizeof text, "%lld:%02lld:%02lld", s / 3600,
+                  s / 60 % 60, s % 60);
+  else
+    std::snprintf(text, sizeof text, "%lld:%02lld", s / 60, s % 60);
+  return text;
+}
+
+std::string Progress::timing(double elapsedSeconds, size_t done, size_t total) {
+  std::string text = formatDuration(elapsedSeconds) + " elapsed";
+  // The average step so far, times the steps left; with nothing done yet
+  // there is no average to go by.
+  if (done > 0 && done <= total)
+    text += ", ETA " + formatDuration(elapsedSeconds / double(done) *
+                                      double(total - done));
+  return text;
+}
+
 void Progress::step(const std::string &what) {
   std::lock_guard<std::mutex> lock(mutex);
   ++done;
-  std::string count =
-      "[" + std::to_string(done) + "/" + std::to_string(total) + "]";
+  double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  std::string times = timing(elapsed, done, total);
   if (!terminal) {
-    std::fprintf(stderr, "%s %s %s\n", title.c_str(), count.c_str(),
-                 what.c_str());
+    // The step's text first, as before the times were shown: logs read
+    // and grepped as "title [done/total] what".
+    std::fprintf(stderr, "%s [%zu/%zu] %s | %s\n", title.c_str(), done, total,
+                 what.c_str(), times.c_str());
     return;
   }
   constexpr size_t barWidth = 30;
   // More steps than announced fill the bar, no further.
   size_t filled =
       total ? std::min(barWidth, done * barWidth / total) : barWidth;
+  // The times before `what`, whose length varies, so they stay in place.
   std::string line = title + " [" + std::string(filled, '#') +
                      std::string(barWidth - filled, '.') + "] " +
                      std::to_string(done) + "/" + std::to_string(total) + " " +
-                     what;
+                     times + " " + what;
+  // A line wider than the terminal wraps, and "\r" then redraws only its
+  // last part: cut it to fit.
+  struct winsize size = {};
+  if (ioctl(2, TIOCGWINSZ, &size) == 0 && size.ws_col > 1 &&
+      line.size() >= size.ws_col)
+    line.resize(size.ws_col - 1);
   // Pad over the previous, possibly longer, line.
   size_t width = line.size();
   if (width < lastWidth)
