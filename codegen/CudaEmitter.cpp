@@ -19,6 +19,7 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/Support/IndentedOstream.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/Format.h"
 
@@ -213,6 +214,9 @@ private:
   unsigned nextId = 0;
   /// K/V loads issued and not yet waited for, in issue order.
   SmallVector<Value> pendingLoads;
+  /// Whether code printed so far touches shared memory (a barrier before a
+  /// refill protects earlier readers; before the first write there are none).
+  bool sharedMemoryUsed = false;
 };
 
 } // namespace
@@ -787,11 +791,27 @@ LogicalResult KernelEmitter::emitKVLoad(Operation *op, Value tile, Value batch,
   os << "const attnc::dev::SmemTile<" << T << ", " << info.blockKV << ", " << d
      << "> " << name(tile) << "{reinterpret_cast<" << T << " *>(smem + "
      << offset << ")};\n";
-  // Every warp must be done with the tile this buffer held before.
-  os << "__syncthreads();\n";
+  // Every warp must be done with the tile this buffer held before; the
+  // kernel's first shared-memory write, outside any loop, follows no use.
+  if (sharedMemoryUsed || op->getParentOfType<scf::ForOp>())
+    os << "__syncthreads();\n";
+  sharedMemoryUsed = true;
   Block &block = addr.front();
   std::string rowArg = "row_" + name(tile);
   bind(block.getArgument(0), rowArg);
+  // What does not depend on the row (the sequence's start in a dense cache)
+  // is printed once before the copy loop: inside the lambda the copies'
+  // asm memory clobbers would make the compiler reload it for every row.
+  llvm::DenseSet<Operation *> perRow;
+  for (Operation &inner : block.without_terminator())
+    if (llvm::any_of(inner.getOperands(), [&](Value v) {
+          return v == block.getArgument(0) ||
+                 (v.getDefiningOp() && perRow.contains(v.getDefiningOp()));
+        }))
+      perRow.insert(&inner);
+  for (Operation &inner : block.without_terminator())
+    if (!perRow.contains(&inner) && failed(emitOp(inner)))
+      return failure();
   os << "attnc::dev::loadKVAsync<" << info.threads << ">(" << name(tile)
      << ", static_cast<const " << T << " *>(args."
      << (info.paged ? (isValue ? "v_cache" : "k_cache") : (isValue ? "v" : "k"))
@@ -800,7 +820,7 @@ LogicalResult KernelEmitter::emitKVLoad(Operation *op, Value tile, Value batch,
      << " - " << name(row0) << ", [&](int " << rowArg << ") -> long long {\n";
   os.indent();
   for (Operation &inner : block.without_terminator())
-    if (failed(emitOp(inner)))
+    if (perRow.contains(&inner) && failed(emitOp(inner)))
       return failure();
   os << "return " << name(cast<YieldRowOp>(block.getTerminator()).getRow())
      << ";\n";

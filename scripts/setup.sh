@@ -48,6 +48,29 @@ if [ ${#cuda_missing[@]} -gt 0 ]; then
 fi
 echo "setup: CUDA toolkit at $cuda_home ($("$cuda_home/bin/nvcc" --version 2>/dev/null | grep -o 'release [0-9.]*' || echo 'nvcc not found'))"
 
+# nvdisasm, for the static SASS report (bench/sass_report.py) and its lit test.
+# When the report cannot find one (PATH, the toolkit, .cache/attnc-tools,
+# Python's site-packages), NVIDIA's PyPI wheels are unpacked with
+# `pip install --target` into .cache/attnc-tools (git-ignored): no virtualenv,
+# nothing written into a system Python (which, on Debian 12, refuses pip
+# installs: PEP 668), and the report looks there. Newer nvdisasm reads older cubins.
+attnc_tools=$root/.cache/attnc-tools
+nvdisasm_wheels=(nvidia-cuda-nvdisasm==13.2.86 nvidia-cuda-cuobjdump==13.2.86)
+if python3 "$root/bench/sass_report.py" --which-nvdisasm >/dev/null 2>&1; then
+  :
+else
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    echo "setup: installing python3-pip"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-pip
+  fi
+  echo "setup: installing nvdisasm (${nvdisasm_wheels[*]}) into $attnc_tools"
+  if ! PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 python3 -m pip install -q \
+         --no-deps --upgrade --target "$attnc_tools" "${nvdisasm_wheels[@]}"; then
+    echo "setup: warning: could not install nvdisasm; tests/lit/attnc/sass-report.test will fail" >&2
+  fi
+fi
+
 cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCUDAToolkit_ROOT="$cuda_home"
 cmake --build "$build_dir" -j "$(nproc)"

@@ -1,8 +1,8 @@
 //===- Tuner.cpp - Time a spec's configurations, keep the best ------------===//
 #include "tune/Tuner.h"
 
-#include "dialect/Interpreter.h"
 #include "dialect/MLIRGen.h"
+#include "interp/Interpreter.h"
 #include "runtime/jit/Nvrtc.h"
 
 #include "mlir/IR/MLIRContext.h"

@@ -18,8 +18,8 @@
 #ifndef ATTNC_TUNE_TUNER_H
 #define ATTNC_TUNE_TUNER_H
 
-#include "codegen/JitKernels.h"
-#include "tools/support/KernelTiming.h"
+#include "tune/JitKernels.h"
+#include "tune/KernelTiming.h"
 
 #include <functional>
 #include <memory>

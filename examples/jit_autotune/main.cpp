@@ -8,10 +8,10 @@
 // stores the winner in TUNING_DB; later runs find it there. Each run then
 // executes the chosen kernel on random inputs and checks O against the
 // float64 reference.
-#include "codegen/JitKernels.h"
-#include "dialect/Interpreter.h"
+#include "tune/JitKernels.h"
+#include "interp/Interpreter.h"
 #include "dialect/MLIRGen.h"
-#include "tools/support/StagedTensors.h"
+#include "tune/StagedTensors.h"
 #include "tune/Tuner.h"
 
 #include "mlir/IR/MLIRContext.h"

@@ -208,11 +208,11 @@ ATTNC_DEVICE void loadKVAsync(SmemTile<T, Rows, D> dst, const T *base,
   }
 }
 
-/// S = scale * Q K^T for the warp's rows and the Bc keys of `k`; each K
-/// fragment is loaded once for all MB row blocks.
+/// qk with one ldmatrix.x2 per 8-key n-tile: fewer live registers, for
+/// head dims whose accumulators leave no room for pairs.
 template <typename T, int Bc, int D, int MB>
-ATTNC_DEVICE void qk(AccTile<Bc, MB> &s, const QTile<T, D, MB> &q,
-                     SmemTile<T, Bc, D> k, float scale) {
+ATTNC_DEVICE void qkSingle(AccTile<Bc, MB> &s, const QTile<T, D, MB> &q,
+                           SmemTile<T, Bc, D> k, float scale) {
   const int lane = laneId();
   ATTNC_UNROLL
   for (int nt = 0; nt < Bc / 8; ++nt) {
@@ -235,6 +235,59 @@ ATTNC_DEVICE void qk(AccTile<Bc, MB> &s, const QTile<T, D, MB> &q,
     for (int r = 0; r < 4; ++r)
       s.f[mb][nt].x[r] = acc[mb].x[r] * scale;
   }
+}
+
+/// S = scale * Q K^T for the warp's rows and the Bc keys of `k`. One
+/// ldmatrix.x4 brings the B fragments of two 8-key n-tiles (lanes 16-31
+/// address the second), each loaded once for all MB row blocks.
+template <typename T, int Bc, int D, int MB>
+ATTNC_DEVICE void qkPaired(AccTile<Bc, MB> &s, const QTile<T, D, MB> &q,
+                           SmemTile<T, Bc, D> k, float scale) {
+  static_assert(Bc % 16 == 0, "n-tiles come in pairs");
+  const int lane = laneId();
+  // Row of the pair's 16 keys and column half this lane addresses.
+  const T *rowBase =
+      k.row((lane & 7) + ((lane >> 4) << 3)) + ((lane >> 3) & 1) * 8;
+  ATTNC_UNROLL
+  for (int np = 0; np < Bc / 16; ++np) {
+    FragC acc[2][MB];
+    ATTNC_UNROLL
+    for (int h = 0; h < 2; ++h)
+      ATTNC_UNROLL
+    for (int mb = 0; mb < MB; ++mb)
+      zero(acc[h][mb]);
+    ATTNC_UNROLL
+    for (int ks = 0; ks < D / 16; ++ks) {
+      unsigned r[4];
+      ldmatrixX4(r, rowBase + np * 16 * SmemTile<T, Bc, D>::kStride + ks * 16);
+      const FragB<T> b[2] = {{{r[0], r[1]}}, {{r[2], r[3]}}};
+      ATTNC_UNROLL
+      for (int h = 0; h < 2; ++h)
+        ATTNC_UNROLL
+      for (int mb = 0; mb < MB; ++mb)
+        mmaM16N8K16(acc[h][mb], q.f[mb][ks], b[h], acc[h][mb]);
+    }
+    ATTNC_UNROLL
+    for (int h = 0; h < 2; ++h)
+      ATTNC_UNROLL
+    for (int mb = 0; mb < MB; ++mb)
+      ATTNC_UNROLL
+    for (int r = 0; r < 4; ++r)
+      s.f[mb][2 * np + h].x[r] = acc[h][mb].x[r] * scale;
+  }
+}
+
+/// S = scale * Q K^T for the warp's rows and the Bc keys of `k`, each K
+/// fragment loaded once for all MB row blocks. Up to d = 128, n-tiles go in
+/// pairs (half the ldmatrix instructions); at d = 256 the O accumulators
+/// take most registers and pairs would spill.
+template <typename T, int Bc, int D, int MB>
+ATTNC_DEVICE void qk(AccTile<Bc, MB> &s, const QTile<T, D, MB> &q,
+                     SmemTile<T, Bc, D> k, float scale) {
+  if constexpr (D <= 128)
+    qkPaired(s, q, k, scale);
+  else
+    qkSingle(s, q, k, scale);
 }
 
 /// dst = x * factor, element-wise.
@@ -320,13 +373,31 @@ ATTNC_DEVICE void pv(AccTile<D, MB> &dst, const AccTile<Bc, MB> &p,
     ATTNC_UNROLL
     for (int mb = 0; mb < MB; ++mb)
       accToA(a[mb], p.f[mb][2 * ks], p.f[mb][2 * ks + 1]);
-    ATTNC_UNROLL
-    for (int nt = 0; nt < D / 8; ++nt) {
-      FragB<T> b;
-      ldmatrixBTrans(b, v.row(ks * 16 + (lane & 15)) + nt * 8);
+    // Up to d = 128 one ldmatrix.x4.trans brings the B fragments of n-tiles
+    // nt and nt + 1 (lanes 16-31 address the second's columns); at d = 256
+    // pairs would spill, so one x2 per n-tile.
+    if constexpr (D <= 128) {
       ATTNC_UNROLL
-      for (int mb = 0; mb < MB; ++mb)
-        mmaM16N8K16(out.f[mb][nt], a[mb], b, out.f[mb][nt]);
+      for (int nt = 0; nt < D / 8; nt += 2) {
+        unsigned r[4];
+        ldmatrixX4Trans(r,
+                        v.row(ks * 16 + (lane & 15)) + (nt + (lane >> 4)) * 8);
+        const FragB<T> b[2] = {{{r[0], r[1]}}, {{r[2], r[3]}}};
+        ATTNC_UNROLL
+        for (int h = 0; h < 2; ++h)
+          ATTNC_UNROLL
+        for (int mb = 0; mb < MB; ++mb)
+          mmaM16N8K16(out.f[mb][nt + h], a[mb], b[h], out.f[mb][nt + h]);
+      }
+    } else {
+      ATTNC_UNROLL
+      for (int nt = 0; nt < D / 8; ++nt) {
+        FragB<T> b;
+        ldmatrixBTrans(b, v.row(ks * 16 + (lane & 15)) + nt * 8);
+        ATTNC_UNROLL
+        for (int mb = 0; mb < MB; ++mb)
+          mmaM16N8K16(out.f[mb][nt], a[mb], b, out.f[mb][nt]);
+      }
     }
   }
   dst = out;

@@ -83,6 +83,9 @@ bool BlockRunner::prepare(LaunchState &l) {
   auto base = reinterpret_cast<uintptr_t>(smemStorage.get()) + kSmemRedzone;
   smem = reinterpret_cast<char *>((base + kSmemAlign - 1) & ~(kSmemAlign - 1));
   smemBytes = l.smemBytes;
+  raceCheck = l.checked && l.raceCheck;
+  if (raceCheck)
+    race.prepare(smemBytes, blockDim);
 
   for (unsigned i = 0; i < numThreads; ++i) {
     SimThread &t = threads[i];
@@ -114,6 +117,8 @@ bool BlockRunner::runBlock(uint64_t b) {
   exitedCount = 0;
   failed = false;
   ringHead = ringSize = 0;
+  if (raceCheck)
+    race.beginBlock();
   for (unsigned w = 0; w < (numThreads + 31) / 32; ++w) {
     warps[w]->arrived = 0;
     warps[w]->exited = 0;
@@ -163,7 +168,11 @@ void BlockRunner::fiberMain(void *arg) {
   auto *t = static_cast<SimThread *>(arg);
   BlockRunner &r = runner();
   r.launch->kernel.invoke(r.launch->kernel.closure);
-  // cp.asyncs still in flight complete before the thread is gone.
+  // cp.asyncs still in flight complete before the thread is gone; the race
+  // detector calls that a bug (docs/sim.md).
+  if (r.raceCheck && t->copyHead < t->copies.size())
+    r.race.exitWithCopyInFlight(r.smemOffset(t->copies[t->copyHead].dst),
+                                t->linear);
   r.completeCopies(*t, ~0u);
   r.exitCurrent();
 }
@@ -198,6 +207,8 @@ void BlockRunner::fail(LaunchError kind, const std::string &what) {
 void BlockRunner::syncThreads() {
   if (++barrierArrived == numThreads) {
     barrierArrived = 0;
+    if (raceCheck)
+      race.barrier();
     // Everyone else is parked at this barrier.
     for (unsigned i = 0; i < numThreads; ++i)
       if (i != cur->linear)

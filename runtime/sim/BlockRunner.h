@@ -19,6 +19,7 @@
 #define ATTNC_RUNTIME_SIM_BLOCKRUNNER_H
 
 #include "Fiber.h"
+#include "RaceCheck.h"
 #include "Scheduler.h"
 
 #include <memory>
@@ -87,6 +88,14 @@ public:
 
   [[noreturn]] void fail(LaunchError kind, const std::string &what);
   std::string describeThread(unsigned linear) const;
+
+  /// Checked mode's race detector (RaceCheck.h): `raceCheck` says whether
+  /// this launch uses it.
+  bool raceCheck = false;
+  RaceChecker race;
+  size_t smemOffset(const void *p) const {
+    return static_cast<size_t>(static_cast<const char *>(p) - smem);
+  }
 
   uint3 blockIdx{0, 0, 0};
   dim3 blockDim, gridDim;

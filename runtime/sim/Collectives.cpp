@@ -17,8 +17,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "BlockRunner.h"
 #include "HalfTypes.h"
-#include "Scheduler.h"
 
 #include <cstdio>
 #include <cstring>
@@ -119,6 +119,13 @@ void ldmatrixFn(WarpExchange &ex, unsigned, const void *arg) {
                        std::to_string(r) + " of matrix " + std::to_string(m) +
                        ", address of lane " + std::to_string(lane) + ") at " +
                        describeSharedAddress(p));
+      if (checkedMode) {
+        // The lane whose row this is reads it, whichever lane computes.
+        BlockRunner &r = runner();
+        if (r.raceCheck)
+          r.race.read(r.smemOffset(p), 16, (r.current().linear & ~31u) + lane,
+                      SmemOp::Ldmatrix);
+      }
       std::memcpy(rows[m][r], p, 16);
     }
   for (unsigned lane = 0; lane < 32; ++lane) {

@@ -28,9 +28,12 @@ void BlockRunner::cpAsync(void *dst, const void *src, unsigned srcBytes) {
     fail(LaunchError::Misaligned, buf);
   }
   if (launch->checked) {
-    detail::checkAccessSlow(dst, 16, 16, detail::Access::SharedWrite);
+    detail::checkBounds(dst, 16, 16, detail::Access::SharedWrite);
     if (srcBytes)
-      detail::checkAccessSlow(src, srcBytes, 1, detail::Access::GlobalRead);
+      detail::checkBounds(src, srcBytes, 1, detail::Access::GlobalRead);
+    // The copy may land any time from now to the covering wait.
+    if (raceCheck)
+      race.issueCopy(smemOffset(dst), cur->linear);
   }
   cur->copies.push_back({dst, src, srcBytes, cur->openGroup});
 }
@@ -39,6 +42,8 @@ void BlockRunner::completeCopies(SimThread &t, unsigned belowGroup) {
   while (t.copyHead < t.copies.size() &&
          t.copies[t.copyHead].group < belowGroup) {
     const PendingCopy &c = t.copies[t.copyHead++];
+    if (raceCheck)
+      race.completeCopy(smemOffset(c.dst), t.linear);
     std::memcpy(c.dst, c.src, c.srcBytes);
     std::memset(static_cast<char *>(c.dst) + c.srcBytes, 0, 16 - c.srcBytes);
   }

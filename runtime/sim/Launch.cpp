@@ -23,6 +23,8 @@ SimOptions optionsFromEnvironment() {
   SimOptions o;
   if (const char *v = std::getenv("ATTNC_SIM_CHECKED"))
     o.checked = *v && std::strtol(v, nullptr, 10) != 0;
+  if (const char *v = std::getenv("ATTNC_SIM_RACECHECK"))
+    o.raceCheck = !*v || std::strtol(v, nullptr, 10) != 0;
   if (const char *v = std::getenv("ATTNC_SIM_THREADS"))
     o.hostThreads = static_cast<unsigned>(std::strtoul(v, nullptr, 10));
   if (const char *v = std::getenv("ATTNC_SIM_STACK_KIB")) {
@@ -78,6 +80,8 @@ const char *toString(LaunchError error) {
     return "trap";
   case LaunchError::OutOfMemory:
     return "out of memory";
+  case LaunchError::DataRace:
+    return "data race";
   }
   return "unknown";
 }
@@ -137,6 +141,7 @@ LaunchStatus launchKernel(const LaunchConfig &config, KernelInvoker kernel) {
   launch.smemBytes = config.dynamicSmemBytes;
   launch.kernel = kernel;
   launch.checked = opts.checked;
+  launch.raceCheck = opts.checked && opts.raceCheck;
   launch.stackBytes = std::max<size_t>(opts.fiberStackBytes, 16 * 1024);
   launch.numBlocks = uint64_t(g.x) * g.y * g.z;
   if (opts.checked) {

@@ -30,13 +30,17 @@
 namespace attnc::sim {
 
 /// Process-wide sim settings. The first read takes its defaults from the
-/// environment: ATTNC_SIM_CHECKED=1, ATTNC_SIM_THREADS=n,
-/// ATTNC_SIM_STACK_KIB=n.
+/// environment: ATTNC_SIM_CHECKED=1, ATTNC_SIM_RACECHECK=0,
+/// ATTNC_SIM_THREADS=n, ATTNC_SIM_STACK_KIB=n.
 struct SimOptions {
   /// Bound-check every access made through the device library's memory
   /// primitives (and cp.async / ldmatrix) against registered buffers and the
   /// block's shared memory.
   bool checked = false;
+  /// With `checked`: also fail the launch on a shared-memory race, two warps
+  /// touching the same bytes with no __syncthreads() between them, one of
+  /// them writing, or a cp.async read before its wait (docs/sim.md).
+  bool raceCheck = true;
   /// Host threads running blocks; 0 means the hardware concurrency. The
   /// calling thread is one of them, so 1 runs everything on the caller
   /// (deterministic, and what to use under gdb).
@@ -71,6 +75,7 @@ enum class LaunchError {
   WarpDivergence,  ///< lanes of one collective disagree on op or mask
   Trap,            ///< __trap() or a runtime error inside the kernel
   OutOfMemory,     ///< fiber stacks or shared memory could not be allocated
+  DataRace,        ///< checked mode: unsynchronised shared-memory accesses
 };
 
 const char *toString(LaunchError error);

@@ -3,7 +3,8 @@
 // Global accesses must fall inside a buffer registered for the launch;
 // shared ones inside the block's dynamic shared memory. A violation fails
 // the launch with the access, its address, and where that lies relative to
-// the nearest buffer.
+// the nearest buffer. Shared accesses within bounds then go to the race
+// detector (RaceCheck.h).
 //
 //===----------------------------------------------------------------------===//
 
@@ -40,7 +41,7 @@ std::string describeSharedAddress(const void *p) {
          "; static __shared__ arrays are not checked memory)";
 }
 
-void checkAccessSlow(const void *p, size_t bytes, size_t align, Access kind) {
+void checkBounds(const void *p, size_t bytes, size_t align, Access kind) {
   const char *what = kind == Access::GlobalRead    ? "global read"
                      : kind == Access::GlobalWrite ? "global write"
                      : kind == Access::SharedRead  ? "shared read"
@@ -71,6 +72,22 @@ void checkAccessSlow(const void *p, size_t bytes, size_t align, Access kind) {
                 std::string("out-of-bounds ") + what + " of " +
                     std::to_string(bytes) + " bytes at " + buf + " = " +
                     describeGlobalAddress(l.buffers, a));
+}
+
+void checkAccessSlow(const void *p, size_t bytes, size_t align, Access kind) {
+  checkBounds(p, bytes, align, kind);
+  if (kind != Access::SharedRead && kind != Access::SharedWrite)
+    return;
+  BlockRunner &r = runner();
+  if (!r.raceCheck)
+    return;
+  // Only loadShared / storeShared come here; cp.async and ldmatrix call the
+  // detector themselves.
+  if (kind == Access::SharedRead)
+    r.race.read(r.smemOffset(p), bytes, r.current().linear, SmemOp::LoadShared);
+  else
+    r.race.write(r.smemOffset(p), bytes, r.current().linear,
+                 SmemOp::StoreShared);
 }
 
 } // namespace detail

@@ -37,6 +37,8 @@ struct LaunchState {
   size_t smemBytes = 0;
   KernelInvoker kernel;
   bool checked = false;
+  /// Checked mode's shared-memory race detector (with `checked` only).
+  bool raceCheck = false;
   size_t stackBytes = 0;
   /// Registered buffers, sorted by `begin`, frozen for the launch.
   std::vector<BufferInfo> buffers;
@@ -69,6 +71,8 @@ namespace detail {
 /// Fails the launch with "kernel 'k' block (..) thread (..): <what>" and
 /// abandons the block; never returns into the kernel.
 [[noreturn]] void failThread(LaunchError kind, const std::string &what);
+/// checkAccessSlow's bound and alignment checks, without the race detector.
+void checkBounds(const void *p, size_t bytes, size_t align, Access kind);
 /// Whether [p, p + bytes) lies inside the block's dynamic shared memory.
 bool inSharedMemory(const void *p, size_t bytes);
 /// "shared offset N (the block has M bytes of dynamic shared memory)".

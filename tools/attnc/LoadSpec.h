@@ -2,8 +2,8 @@
 #ifndef ATTNC_TOOLS_ATTNC_LOADSPEC_H
 #define ATTNC_TOOLS_ATTNC_LOADSPEC_H
 
-#include "codegen/JitKernels.h"
 #include "dialect/AttnDialect.h"
+#include "tune/JitKernels.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"

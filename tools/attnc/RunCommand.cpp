@@ -14,15 +14,16 @@
 #include "RunCommand.h"
 
 #include "LoadSpec.h"
-#include "dialect/Interpreter.h"
 #include "dialect/MLIRGen.h"
 #include "dsl/Frontend.h"
+#include "interp/Interpreter.h"
 #include "reference/AstReference.h"
 #include "runtime/api/Runtime.h"
 #include "runtime/core/HostMemory.h"
 #include "runtime/npy/Npy.h"
-#include "tools/support/KernelTiming.h"
-#include "tools/support/StagedTensors.h"
+#include "runtime/sim/Launch.h"
+#include "tune/KernelTiming.h"
+#include "tune/StagedTensors.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/Support/Format.h"
@@ -259,6 +260,13 @@ int attnc::runCommand(const RunOptions &options) {
   jitOptions.kernel = options.kernel;
   jitOptions.tuningDB = options.tuningDB;
   jitOptions.path = options.path;
+  jitOptions.simFault = options.simFault;
+  // A removed synchronization is found by checked mode's race detector.
+  if (!options.simFault.empty()) {
+    sim::SimOptions simOptions = sim::getOptions();
+    simOptions.checked = true;
+    sim::setOptions(simOptions);
+  }
   jitOptions.blockQ = static_cast<int>(options.blockQ);
   jitOptions.blockKV = static_cast<int>(options.blockKV);
   mlir::MLIRContext context;

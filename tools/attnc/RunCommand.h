@@ -24,6 +24,8 @@ struct RunOptions {
   int splits = 0;       ///< decode path; 0: the runtime chooses
   std::string tuningDB; ///< consulted before the heuristics
   int timeRuns = 0;     ///< > 0: time this many launches and print the median
+  /// Under sim: a barrier or wait removed from the kernel (tune/SimFault.h).
+  std::string simFault;
 };
 
 /// Compiles the spec, runs it on the inputs, writes/checks the outputs.

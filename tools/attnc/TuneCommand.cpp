@@ -19,9 +19,9 @@
 
 #include "LoadSpec.h"
 #include "runtime/api/Runtime.h"
-#include "runtime/tune/TuningDB.h"
 #include "tools/support/Progress.h"
 #include "tune/Tuner.h"
+#include "tune/TuningDB.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/Support/raw_ostream.h"

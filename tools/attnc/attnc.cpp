@@ -166,6 +166,13 @@ cl::opt<int> runSplits("splits",
                        cl::desc("KV splits on the decode path (0: chosen "
                                 "from the problem and the device)"),
                        cl::init(0), cl::sub(runSub));
+cl::opt<std::string> runSimFault(
+    "sim-fault",
+    cl::desc("Remove the N-th __syncthreads() (drop-barrier:N) or cp.async "
+             "wait (drop-wait:N) of the kernel, counted from 0 in source "
+             "order, before compiling it for sim: checked mode must then "
+             "report a race"),
+    cl::value_desc("drop-barrier:N|drop-wait:N"), cl::sub(runSub));
 cl::opt<int64_t> runBlockQ("block-q",
                            cl::desc("Query rows per CTA (0: by head_dim)"),
                            cl::init(0), cl::sub(runSub));
@@ -385,6 +392,7 @@ int main(int argc, char **argv) {
     options.tuningDB = tuningDBPath(runTuningDB);
     options.timeRuns = runTime;
     options.splits = runSplits;
+    options.simFault = runSimFault;
     return runCommand(options);
   }
 

@@ -1,6 +1,8 @@
 //===- Progress.cpp - A progress bar for long tool runs -------------------===//
 #include "tools/support/Progress.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -23,13 +25,9 @@ std::string Progress::formatDuration(double seconds) {
   long long s = std::isfinite(seconds) && seconds > 0
                     ? static_cast<long long>(std::llround(seconds))
                     : 0;
-  char text[48];
   if (s >= 3600)
-    std::snprintf(text, sizeof text, "%lld:%02lld:%02lld", s / 3600,
-                  s / 60 % 60, s % 60);
-  else
-    std::snprintf(text, sizeof text, "%lld:%02lld", s / 60, s % 60);
-  return text;
+    return fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
+  return fmt::format("{}:{:02}", s / 60, s % 60);
 }
 
 std::string Progress::timing(double elapsedSeconds, size_t done, size_t total) {
@@ -52,8 +50,7 @@ void Progress::step(const std::string &what) {
   if (!terminal) {
     // The step's text first, as before the times were shown: logs read
     // and grepped as "title [done/total] what".
-    std::fprintf(stderr, "%s [%zu/%zu] %s | %s\n", title.c_str(), done, total,
-                 what.c_str(), times.c_str());
+    fmt::print(stderr, "{} [{}/{}] {} | {}\n", title, done, total, what, times);
     return;
   }
   constexpr size_t barWidth = 30;
@@ -61,10 +58,9 @@ void Progress::step(const std::string &what) {
   size_t filled =
       total ? std::min(barWidth, done * barWidth / total) : barWidth;
   // The times before `what`, whose length varies, so they stay in place.
-  std::string line = title + " [" + std::string(filled, '#') +
-                     std::string(barWidth - filled, '.') + "] " +
-                     std::to_string(done) + "/" + std::to_string(total) + " " +
-                     times + " " + what;
+  std::string line =
+      fmt::format("{} [{:#<{}}{:.<{}}] {}/{} {} {}", title, "", filled, "",
+                  barWidth - filled, done, total, times, what);
   // A line wider than the terminal wraps, and "\r" then redraws only its
   // last part: cut it to fit.
   struct winsize size = {};

@@ -1,10 +1,10 @@
 //===- JitKernelsTest.cpp - A spec's kernels chosen per shape -------------===//
-#include "codegen/JitKernels.h"
+#include "tune/JitKernels.h"
 #include "tune/Tuner.h"
 
-#include "dialect/Interpreter.h"
+#include "interp/Interpreter.h"
 #include "dialect/MLIRGen.h"
-#include "tools/support/StagedTensors.h"
+#include "tune/StagedTensors.h"
 
 #include "mlir/IR/MLIRContext.h"
 

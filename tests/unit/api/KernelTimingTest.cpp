@@ -13,8 +13,8 @@
 #include "dialect/MLIRGen.h"
 #include "dsl/Frontend.h"
 #include "runtime/api/Runtime.h"
-#include "tools/support/KernelTiming.h"
-#include "tools/support/StagedTensors.h"
+#include "tune/KernelTiming.h"
+#include "tune/StagedTensors.h"
 
 #include "mlir/IR/MLIRContext.h"
 

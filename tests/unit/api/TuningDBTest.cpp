@@ -1,5 +1,5 @@
 //===- TuningDBTest.cpp - The tuning database on disk ---------------------===//
-#include "runtime/tune/TuningDB.h"
+#include "tune/TuningDB.h"
 #include "tools/support/Progress.h"
 
 #include <catch2/catch.hpp>

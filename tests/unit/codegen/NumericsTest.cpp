@@ -14,12 +14,12 @@
 //===----------------------------------------------------------------------===//
 #include "KernelVariants.h"
 
-#include "dialect/Interpreter.h"
+#include "interp/Interpreter.h"
 #include "reference/AstReference.h"
 #include "runtime/api/Runtime.h"
 #include "runtime/sim/Launch.h"
 #include "tests/unit/Skip.h"
-#include "tools/support/StagedTensors.h"
+#include "tune/StagedTensors.h"
 
 #include <catch2/catch.hpp>
 

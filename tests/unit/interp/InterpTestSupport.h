@@ -12,7 +12,7 @@
 #define ATTNC_TESTS_UNIT_INTERP_INTERPTESTSUPPORT_H
 
 #include "dialect/AttnDialect.h"
-#include "dialect/Interpreter.h"
+#include "interp/Interpreter.h"
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Diagnostics.h"

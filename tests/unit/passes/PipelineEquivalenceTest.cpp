@@ -7,7 +7,7 @@
 // fp16/bf16 before P·V, as the kernel does.
 //
 //===----------------------------------------------------------------------===//
-#include "dialect/Interpreter.h"
+#include "interp/Interpreter.h"
 #include "dialect/MLIRGen.h"
 #include "dsl/Frontend.h"
 #include "passes/Passes.h"

@@ -1,6 +1,6 @@
 //===- KernelTiming.cpp - Time a kernel the way a benchmark should --------===//
-#include "tools/support/KernelTiming.h"
-#include "tools/support/StagedTensors.h"
+#include "tune/KernelTiming.h"
+#include "tune/StagedTensors.h"
 
 #include <algorithm>
 #include <memory>

@@ -6,7 +6,7 @@
 // they are used.
 //
 //===----------------------------------------------------------------------===//
-#include "dialect/InterpInternal.h"
+#include "interp/InterpInternal.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/raw_ostream.h"

@@ -24,8 +24,8 @@
 //   ]
 //
 //===----------------------------------------------------------------------===//
-#ifndef ATTNC_RUNTIME_TUNE_TUNINGDB_H
-#define ATTNC_RUNTIME_TUNE_TUNINGDB_H
+#ifndef ATTNC_TUNE_TUNINGDB_H
+#define ATTNC_TUNE_TUNINGDB_H
 
 #include "runtime/core/Status.h"
 
@@ -95,4 +95,4 @@ private:
 
 } // namespace attnc
 
-#endif // ATTNC_RUNTIME_TUNE_TUNINGDB_H
+#endif // ATTNC_TUNE_TUNINGDB_H

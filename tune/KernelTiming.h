@@ -6,12 +6,12 @@
 // tensors from memory rather than from the L2 its predecessor filled.
 //
 //===----------------------------------------------------------------------===//
-#ifndef ATTNC_TOOLS_SUPPORT_KERNELTIMING_H
-#define ATTNC_TOOLS_SUPPORT_KERNELTIMING_H
+#ifndef ATTNC_TUNE_KERNELTIMING_H
+#define ATTNC_TUNE_KERNELTIMING_H
 
-#include "dialect/Interpreter.h"
+#include "interp/Interpreter.h"
 #include "runtime/api/Runtime.h"
-#include "tools/support/StagedTensors.h"
+#include "tune/StagedTensors.h"
 
 #include <cstddef>
 #include <memory>
@@ -84,4 +84,4 @@ Expected<TimingResult> timeKernel(Runtime &runtime, const Kernel &kernel,
 
 } // namespace attnc
 
-#endif // ATTNC_TOOLS_SUPPORT_KERNELTIMING_H
+#endif // ATTNC_TUNE_KERNELTIMING_H

@@ -7,7 +7,7 @@
 // kernels are held to.
 //
 //===----------------------------------------------------------------------===//
-#include "dialect/InterpInternal.h"
+#include "interp/InterpInternal.h"
 
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/raw_ostream.h"

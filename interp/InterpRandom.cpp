@@ -5,7 +5,7 @@
 // output instead of passing by luck.
 //
 //===----------------------------------------------------------------------===//
-#include "dialect/Interpreter.h"
+#include "interp/Interpreter.h"
 
 #include "llvm/ADT/STLExtras.h"
 

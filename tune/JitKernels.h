@@ -16,11 +16,11 @@
 // cache.
 //
 //===----------------------------------------------------------------------===//
-#ifndef ATTNC_CODEGEN_JITKERNELS_H
-#define ATTNC_CODEGEN_JITKERNELS_H
+#ifndef ATTNC_TUNE_JITKERNELS_H
+#define ATTNC_TUNE_JITKERNELS_H
 
 #include "runtime/api/Runtime.h"
-#include "runtime/tune/TuningDB.h"
+#include "tune/TuningDB.h"
 
 #include <functional>
 #include <map>
@@ -84,6 +84,10 @@ public:
     std::function<Expected<TunedConfig>(JitKernels &, int64_t batch,
                                         int64_t maxQLen, int64_t maxKVLen)>
         tuneOnMiss;
+    /// A synchronization to remove from the selected kernel's source before
+    /// it is loaded (tune/SimFault.h: "drop-barrier:N", "drop-wait:N");
+    /// sim backend only.
+    std::string simFault;
   };
 
   /// Parses and checks `specText` (named `specName` in messages): an error
@@ -132,4 +136,4 @@ private:
 
 } // namespace attnc
 
-#endif // ATTNC_CODEGEN_JITKERNELS_H
+#endif // ATTNC_TUNE_JITKERNELS_H

@@ -1,5 +1,5 @@
 //===- InterpNumerics.cpp - Rounding to f16/bf16 and output comparison ----===//
-#include "dialect/Interpreter.h"
+#include "interp/Interpreter.h"
 
 #include <cmath>
 #include <cstring>

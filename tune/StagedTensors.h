@@ -7,10 +7,10 @@
 // both launch through the same Runtime::run (validation included).
 //
 //===----------------------------------------------------------------------===//
-#ifndef ATTNC_TOOLS_SUPPORT_STAGEDTENSORS_H
-#define ATTNC_TOOLS_SUPPORT_STAGEDTENSORS_H
+#ifndef ATTNC_TUNE_STAGEDTENSORS_H
+#define ATTNC_TUNE_STAGEDTENSORS_H
 
-#include "dialect/Interpreter.h"
+#include "interp/Interpreter.h"
 #include "runtime/api/Backend.h"
 
 #include <vector>
@@ -44,4 +44,4 @@ private:
 
 } // namespace attnc
 
-#endif // ATTNC_TOOLS_SUPPORT_STAGEDTENSORS_H
+#endif // ATTNC_TUNE_STAGEDTENSORS_H

@@ -19,8 +19,8 @@
 // message naming the tensor or the op.
 //
 //===----------------------------------------------------------------------===//
-#ifndef ATTNC_DIALECT_INTERPRETER_H
-#define ATTNC_DIALECT_INTERPRETER_H
+#ifndef ATTNC_INTERP_INTERPRETER_H
+#define ATTNC_INTERP_INTERPRETER_H
 
 #include "dialect/AttnDialect.h"
 #include "reference/AttentionData.h"
@@ -95,4 +95,4 @@ double roundToBF16(double value);
 
 } // namespace attnc
 
-#endif // ATTNC_DIALECT_INTERPRETER_H
+#endif // ATTNC_INTERP_INTERPRETER_H

@@ -6,7 +6,7 @@
 // lowered form is compared with.
 //
 //===----------------------------------------------------------------------===//
-#include "dialect/InterpInternal.h"
+#include "interp/InterpInternal.h"
 
 #include <cmath>
 #include <limits>

@@ -1,5 +1,5 @@
 //===- StagedTensors.cpp - Interpreter inputs as a launch's tensors -------===//
-#include "tools/support/StagedTensors.h"
+#include "tune/StagedTensors.h"
 #include "runtime/sim/HalfTypes.h"
 
 #include <limits>

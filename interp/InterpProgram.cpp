@@ -6,7 +6,7 @@
 // that leaves rows uncovered is an error rather than a silent hole.
 //
 //===----------------------------------------------------------------------===//
-#include "dialect/InterpInternal.h"
+#include "interp/InterpInternal.h"
 
 #include <cmath>
 #include <limits>

@@ -1,5 +1,5 @@
 //===- TuningDB.cpp - Tuned kernel configurations, persisted -------------===//
-#include "runtime/tune/TuningDB.h"
+#include "tune/TuningDB.h"
 #include "runtime/jit/HostCompiler.h"
 
 #include "llvm/Support/Error.h"

@@ -1,5 +1,6 @@
 //===- JitKernels.cpp - A spec's kernels, compiled and chosen per shape ---===//
-#include "codegen/JitKernels.h"
+#include "tune/JitKernels.h"
+#include "tune/SimFault.h"
 
 #include "codegen/Compile.h"
 #include "dialect/MLIRGen.h"
@@ -204,7 +205,16 @@ JitKernels::select(int64_t batch, int64_t maxQLen, int64_t maxKVLen) {
   pick.why += ": " + pick.config.describe();
   if (pick.config.path == "decode")
     pick.why += " splits " + splitsLabel(pick.numSplits);
-  Expected<Kernel> kernel = runtime.load(v->cuda, v->info);
+  std::string cuda = v->cuda;
+  if (!options.simFault.empty()) {
+    if (std::string(runtime.backend().name()) != "sim")
+      return Status::error(ErrorCode::InvalidArgument,
+                           "--sim-fault needs the sim backend");
+    if (Status s = applySimFault(cuda, options.simFault); !s.ok())
+      return s;
+    pick.why += ", " + options.simFault;
+  }
+  Expected<Kernel> kernel = runtime.load(cuda, v->info);
   if (!kernel)
     return kernel.takeStatus();
   pick.kernel = kernel.takeValue();

@@ -7,7 +7,7 @@
 // oversized shifts) are errors rather than a value the GPU might not give.
 //
 //===----------------------------------------------------------------------===//
-#include "dialect/InterpInternal.h"
+#include "interp/InterpInternal.h"
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
 

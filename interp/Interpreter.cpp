@@ -1,5 +1,5 @@
 //===- Interpreter.cpp - Entry point of the reference interpreter ---------===//
-#include "dialect/InterpInternal.h"
+#include "interp/InterpInternal.h"
 
 using namespace mlir;
 using namespace attnc;

@@ -4,10 +4,10 @@
 // value of an SSA value, and the evaluator that walks blocks of ops.
 //
 //===----------------------------------------------------------------------===//
-#ifndef ATTNC_DIALECT_INTERPINTERNAL_H
-#define ATTNC_DIALECT_INTERPINTERNAL_H
+#ifndef ATTNC_INTERP_INTERPINTERNAL_H
+#define ATTNC_INTERP_INTERPINTERNAL_H
 
-#include "dialect/Interpreter.h"
+#include "interp/Interpreter.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SmallVector.h"
@@ -197,4 +197,4 @@ mlir::FailureOr<AttentionOutputs> interpretProgram(attn::ProgramOp program,
 
 } // namespace attnc::interp
 
-#endif // ATTNC_DIALECT_INTERPINTERNAL_H
+#endif // ATTNC_INTERP_INTERPINTERNAL_H
