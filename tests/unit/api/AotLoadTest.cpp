@@ -114,3 +114,42 @@ TEST_CASE("an AOT kernel without an image for the device compiles its source "
   REQUIRE_FALSE(failed);
   CHECK(failed.status().code() == ErrorCode::CompileError);
 }
+
+TEST_CASE("a kernel cache shared by an sm_90 and an sm_80 device keeps an "
+          "image per architecture (fake driver)",
+          "[api][cache][cuda][fake]") {
+  Generated g = generate();
+  ScratchCache cache;
+  auto images = [&] {
+    int count = 0;
+    for (const auto &entry :
+         std::filesystem::directory_iterator(cache.dir + "/cuda"))
+      count += entry.path().extension() == ".bin";
+    return count;
+  };
+  {
+    test::FakeProcessDriver fake(AttncFakeCudaConfig{}); // sm_90
+    std::unique_ptr<Runtime> runtime = cudaRuntime(cache);
+    Expected<Kernel> loaded = runtime->load(g.cuda, g.info);
+    INFO(loaded.status().toString());
+    REQUIRE(loaded);
+  }
+  CHECK(images() == 1);
+  {
+    // An A100: the sm_90 image in the same directory must not be served
+    // to it (the fake driver refuses an image for another architecture,
+    // and a cache keyed without the architecture would then have only one
+    // entry, rebuilt back and forth).
+    AttncFakeCudaConfig a100;
+    a100.ccMajor = 8;
+    a100.ccMinor = 0;
+    a100.smCount = 108;
+    a100.sharedOptin = 166912;
+    test::FakeProcessDriver fake(a100);
+    std::unique_ptr<Runtime> runtime = cudaRuntime(cache);
+    Expected<Kernel> loaded = runtime->load(g.cuda, g.info);
+    INFO(loaded.status().toString());
+    REQUIRE(loaded);
+  }
+  CHECK(images() == 2);
+}
