@@ -71,7 +71,9 @@ struct Comparer {
   bool classify(double a, double e, size_t index) {
     if (std::isfinite(a) && std::isfinite(e))
       return true;
-    if (a == e) // both the same infinity
+    // Both the same infinity, or both NaN: a NaN input propagates to the
+    // same outputs in the kernel and the references (docs/runtime.md).
+    if (a == e || (std::isnan(a) && std::isnan(e)))
       return false;
     if (diff.nonFiniteMismatches++ == 0)
       diff.firstMismatch = std::string(what) + "[" + std::to_string(index) +

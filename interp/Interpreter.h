@@ -72,7 +72,7 @@ struct OutputDiff {
   /// max |actual − expected| over the LSE entries finite in both.
   double lseMaxAbsDiff = 0;
   /// Entries where one side is not finite and the two differ (-inf must
-  /// meet -inf; NaN never matches), plus a size mismatch.
+  /// meet -inf, NaN must meet NaN), plus a size mismatch.
   int64_t nonFiniteMismatches = 0;
   /// Describes the first such mismatch.
   std::string firstMismatch;

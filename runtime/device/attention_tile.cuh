@@ -312,13 +312,16 @@ ATTNC_DEVICE void rowMax(Rows<MB> &dst, const AccTile<N, MB> &s,
   }
 }
 
-/// exp2(x - m) with 0 where m = -inf: such a row has seen only masked keys,
-/// and exp2(-inf - -inf) would be NaN.
+/// exp2(x - m), where a row max m of -inf (every score so far masked, or
+/// NaN) subtracts 0 instead: a masked x then gives exp2(-inf) = 0 and a NaN
+/// x NaN, which reaches l, O and LSE (NaN propagates as in PyTorch instead
+/// of passing for a fully masked row); exp2(-inf - -inf) would be NaN for
+/// every masked score.
 ATTNC_DEVICE float exp2Diff(float x, float m) {
-  return m == negInf() ? 0.0f : fastExp2(x - m);
+  return fastExp2(x - (m == negInf() ? 0.0f : m));
 }
 
-/// P = exp2(S - m) row-wise.
+/// P = exp2(S - m) row-wise (see exp2Diff above for a row max of -inf).
 template <int N, int MB>
 ATTNC_DEVICE void exp2Diff(AccTile<N, MB> &dst, const AccTile<N, MB> &s,
                            const Rows<MB> &m) {
@@ -403,7 +406,8 @@ ATTNC_DEVICE void pv(AccTile<D, MB> &dst, const AccTile<Bc, MB> &p,
   dst = out;
 }
 
-/// O = acc / l and LSE = ln2 (m + log2 l); O = 0, LSE = -inf where l = 0.
+/// O = acc / l and LSE = ln2 (m + log2 l); O = 0, LSE = -inf where l = 0
+/// (every key masked). A NaN l (a NaN score) gives NaN O and LSE.
 template <int D, int MB>
 ATTNC_DEVICE void finalize(AccTile<D, MB> &o, Rows<MB> &lse,
                            const AccTile<D, MB> &acc, const Rows<MB> &m,
@@ -412,9 +416,9 @@ ATTNC_DEVICE void finalize(AccTile<D, MB> &o, Rows<MB> &lse,
   float inv[2 * MB];
   ATTNC_UNROLL
   for (int r = 0; r < 2 * MB; ++r) {
-    const bool any = l.x[r] > 0.0f;
-    inv[r] = any ? 1.0f / l.x[r] : 0.0f;
-    lse.x[r] = any ? (m.x[r] + log2f(l.x[r])) * kLn2 : negInf();
+    const bool none = l.x[r] == 0.0f;
+    inv[r] = none ? 0.0f : 1.0f / l.x[r];
+    lse.x[r] = none ? negInf() : (m.x[r] + log2f(l.x[r])) * kLn2;
   }
   ATTNC_UNROLL
   for (int i = 0; i < AccTile<D, MB>::kElems; ++i)
@@ -480,15 +484,18 @@ ATTNC_DEVICE void mergeSplits(const AttnKernelArgs &args, int qHeads) {
   float m = negInf();
   for (int s = 0; s < args.num_splits; ++s)
     m = fmaxf(m, loadGlobal(args.lse_partial + s * slots + slot));
+  // Every split empty: subtract 0, so each weight is exp(-inf) = 0; a NaN
+  // split LSE (a NaN score) makes its weight, O and LSE NaN.
+  if (m == negInf())
+    m = 0.0f;
   auto weight = [&](int s) {
-    return m == negInf()
-               ? 0.0f
-               : expf(loadGlobal(args.lse_partial + s * slots + slot) - m);
+    return expf(loadGlobal(args.lse_partial + s * slots + slot) - m);
   };
   float sum = 0.0f;
   for (int s = 0; s < args.num_splits; ++s)
     sum += weight(s);
-  const float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
+  const bool none = sum == 0.0f;
+  const float inv = none ? 0.0f : 1.0f / sum;
   T *o = static_cast<T *>(args.o) + slot * D;
   for (int d = lane; d < D; d += 32) {
     float acc = 0.0f;
@@ -498,7 +505,7 @@ ATTNC_DEVICE void mergeSplits(const AttnKernelArgs &args, int qHeads) {
     storeGlobal(o + d, fromFloat<T>(acc * inv));
   }
   if (lane == 0)
-    storeGlobal(args.lse + slot, sum > 0.0f ? m + logf(sum) : negInf());
+    storeGlobal(args.lse + slot, none ? negInf() : m + logf(sum));
 }
 
 } // namespace attnc::dev

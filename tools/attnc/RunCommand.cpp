@@ -79,8 +79,20 @@ readInputs(const std::string &dir, const KernelInfo &info, std::string &error) {
       return false;
     }
     t.shape = a.shape;
-    for (float v : *values)
+    // A finite value the dtype cannot hold would become inf on the way in:
+    // an error naming it, not a silent infinity.
+    const double limit = info.bf16 ? 3.3895313892515355e38 : 65504.0;
+    for (size_t i = 0; i < values->size(); ++i) {
+      float v = (*values)[i];
+      if (std::isfinite(v) && std::fabs(v) > limit) {
+        error = a.source + ": element " + std::to_string(i) + " = " +
+                std::to_string(v) + " is beyond " +
+                (info.bf16 ? "bf16" : "fp16") + "'s range (largest " +
+                (info.bf16 ? "3.39e38" : "65504") + ")";
+        return false;
+      }
       t.f.push_back(info.bf16 ? roundToBF16(v) : roundToF16(v));
+    }
     return true;
   };
   auto ints = [&](const NpyArray &a, std::vector<int32_t> &out) -> bool {
@@ -422,6 +434,32 @@ int attnc::runCommand(const RunOptions &options) {
   if (diff.nonFiniteMismatches)
     llvm::outs() << ", " << diff.nonFiniteMismatches
                  << " non-finite mismatches (" << diff.firstMismatch << ")";
+  // The global norm can hide one bad sequence among long good ones.
+  int64_t batch = inputs->batch();
+  if (batch > 1) {
+    int64_t rowWidth = int64_t(info.qHeads) * info.headDim, worst = -1;
+    double worstErr = -1;
+    for (int64_t b = 0; b < batch; ++b) {
+      AttentionOutputs a, e;
+      size_t begin = size_t(inputs->qoIndptr[b]) * rowWidth;
+      size_t end = size_t(inputs->qoIndptr[b + 1]) * rowWidth;
+      a.o.assign(actual.o.begin() + begin, actual.o.begin() + end);
+      e.o.assign(expected->o.begin() + begin, expected->o.begin() + end);
+      double err = compareOutputs(a, e).oRelErr;
+      if (err > worstErr) {
+        worstErr = err;
+        worst = b;
+      }
+    }
+    llvm::outs() << ", worst sequence " << worst << ": " << worstErr;
+  }
   llvm::outs() << ": " << (pass ? "PASS" : "FAIL") << "\n";
+  // A check where no row sees any key compares zeros with zeros.
+  if (!expected->lse.empty() && llvm::all_of(expected->lse, [](double v) {
+        return std::isinf(v) && v < 0;
+      }))
+    llvm::errs() << "attnc run: warning: every query row is fully masked, so "
+                    "this check compared only zeros (o = 0, lse = -inf); "
+                    "pick lengths where the mask lets keys through\n";
   return pass ? 0 : 1;
 }
