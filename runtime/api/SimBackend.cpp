@@ -125,6 +125,11 @@ public:
       return Status::error(ErrorCode::OutOfMemory, "cannot allocate " +
                                                        std::to_string(bytes) +
                                                        " bytes of host memory");
+    // Device memory starts as whatever the last user left. Here it starts as
+    // NaN (all bits set: NaN in f32, f16 and bf16, -1 as i32), so a kernel
+    // that reads what nothing wrote -- a split-KV workspace slot, padding --
+    // poisons its output instead of reading plausible zeros.
+    std::memset(p, 0xFF, bytes);
     // Known to checked mode, which bound-checks every kernel access.
     sim::registerBuffer(p, bytes, name);
     return p;

@@ -29,6 +29,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OperationSupport.h"
 #include "mlir/Support/FileUtilities.h"
+#include "llvm/Config/llvm-config.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -348,6 +349,12 @@ int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
   stopAfterOption();
   cl::HideUnrelatedOptions(attncCategory);
+  // attnc's own version (not LLVM's, which cl prints by default), and the
+  // toolchain its kernels are compiled with.
+  cl::SetVersionPrinter([](llvm::raw_ostream &os) {
+    os << "attnc " << ATTNC_VERSION << " (LLVM/MLIR " << LLVM_VERSION_STRING
+       << ", NVRTC " << jit::nvrtcVersion() << ")\n";
+  });
   cl::ParseCommandLineOptions(
       argc, argv,
       "attnc: the attention compiler\n\n"
