@@ -160,10 +160,19 @@ Expected<LaunchPlan> Runtime::plan(const Kernel &kernel,
                   [&](size_t bytes) { return allocateWorkspace(bytes); });
 }
 
+Expected<LaunchPlan> Runtime::plan(const Kernel &kernel,
+                                   const AttentionTensors &tensors,
+                                   const HostIndexData &host, int numSplits) {
+  return planWith(
+      kernel, tensors, numSplits,
+      [&](size_t bytes) { return allocateWorkspace(bytes); }, &host);
+}
+
 Expected<LaunchPlan> Runtime::planWith(const Kernel &kernel,
                                        const AttentionTensors &tensors,
                                        int numSplits,
-                                       const WorkspaceFn &workspaceFor) {
+                                       const WorkspaceFn &workspaceFor,
+                                       const HostIndexData *given) {
   const KernelInfo &info = kernel.info;
   if (numSplits < 0 || numSplits > 1024)
     return Status::error(ErrorCode::InvalidArgument,
@@ -175,21 +184,25 @@ Expected<LaunchPlan> Runtime::planWith(const Kernel &kernel,
   HostIndexData host;
   std::vector<int32_t> qo, kvIndptr, table, lens;
   std::map<std::string, std::vector<int32_t>> paramStorage;
-  for (Status s : {indices.add(tensors.qoIndptr, qo, host.qoIndptr),
-                   indices.add(tensors.kvIndptr, kvIndptr, host.kvIndptr),
-                   indices.add(tensors.blockTable, table, host.blockTable),
-                   indices.add(tensors.kvLens, lens, host.kvLens)})
-    if (!s.ok())
-      return s;
-  for (const KernelInfo::Param &param : info.params) {
-    auto it = tensors.params.find(param.name);
-    if (it == tensors.params.end() || param.isFloat)
-      continue;
-    HostI32 view;
-    Status s = indices.add(it->second, paramStorage[param.name], view);
-    if (!s.ok())
-      return s;
-    host.params[param.name] = view;
+  if (given) {
+    host = *given;
+  } else {
+    for (Status s : {indices.add(tensors.qoIndptr, qo, host.qoIndptr),
+                     indices.add(tensors.kvIndptr, kvIndptr, host.kvIndptr),
+                     indices.add(tensors.blockTable, table, host.blockTable),
+                     indices.add(tensors.kvLens, lens, host.kvLens)})
+      if (!s.ok())
+        return s;
+    for (const KernelInfo::Param &param : info.params) {
+      auto it = tensors.params.find(param.name);
+      if (it == tensors.params.end() || param.isFloat)
+        continue;
+      HostI32 view;
+      Status s = indices.add(it->second, paramStorage[param.name], view);
+      if (!s.ok())
+        return s;
+      host.params[param.name] = view;
+    }
   }
   Status valid = validateAttentionInputs(info, tensors, host);
   if (!valid.ok())

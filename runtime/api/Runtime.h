@@ -20,6 +20,7 @@
 
 #include "runtime/aot/Registry.h"
 #include "runtime/api/Backend.h"
+#include "runtime/core/Validate.h"
 
 #include <functional>
 #include <map>
@@ -86,6 +87,15 @@ public:
   /// index tensors (copied from the device when they live there).
   Expected<LaunchPlan> plan(const Kernel &kernel,
                             const AttentionTensors &tensors, int numSplits = 0);
+  /// plan() for an inference engine's decode loop, whose index tensors live
+  /// on the device and whose host already knows them: `host` holds the
+  /// host-side copies of qo_indptr, kv_indptr or block_table and kv_lens,
+  /// and of the i32 params (hostIndexDataOf() builds it from host tensors).
+  /// Nothing is copied from the device, so planning never waits for it;
+  /// the copies are validated exactly as plan() validates what it copies.
+  Expected<LaunchPlan> plan(const Kernel &kernel,
+                            const AttentionTensors &tensors,
+                            const HostIndexData &host, int numSplits = 0);
   /// Enqueues `plan` on `stream`: no validation, no host copies.
   Status launch(const LaunchPlan &plan, void *stream = nullptr);
 
@@ -106,9 +116,12 @@ private:
   std::map<std::string, std::shared_ptr<LoadedKernel>> loaded;
   using WorkspaceFn =
       std::function<Expected<std::shared_ptr<void>>(size_t bytes)>;
+  /// `given`: the caller's host copies of the index tensors; null: read
+  /// (copied from the device when there) here.
   Expected<LaunchPlan> planWith(const Kernel &kernel,
                                 const AttentionTensors &tensors, int numSplits,
-                                const WorkspaceFn &workspaceFor);
+                                const WorkspaceFn &workspaceFor,
+                                const HostIndexData *given = nullptr);
   Expected<std::shared_ptr<void>> allocateWorkspace(size_t bytes);
 
   /// run()'s split-KV partial results, one buffer per stream, grown as

@@ -179,6 +179,39 @@ TEST_CASE("runtime: load caches, run validates, sim computes",
     REQUIRE((*runtime)->launch(*plan).ok());
     CHECK(byPlan.o == byRun.o);
   }
+  SECTION("a plan from the caller's host copies of the indices") {
+    // What an engine's decode loop does: the indices live on the device,
+    // their host copies are at hand, and planning must not read them back.
+    Compiled decode = compilePaged(true);
+    auto split = (*runtime)->load(decode.cuda, decode.info);
+    REQUIRE(split);
+    Problem given, byRun;
+    HostIndexData host = hostIndexDataOf(given.tensors);
+    Expected<LaunchPlan> plan =
+        (*runtime)->plan(*split, given.tensors, host, 2);
+    INFO(plan.status().toString());
+    REQUIRE(plan);
+    CHECK(given.outputsUntouched());
+    REQUIRE((*runtime)->launch(*plan).ok());
+    REQUIRE((*runtime)->run(*split, byRun.tensors, nullptr, 2).ok());
+    CHECK(given.o == byRun.o);
+    CHECK(given.lse == byRun.lse);
+    // The copies are checked as plan() checks what it reads itself.
+    HostIndexData wrong = host;
+    wrong.kvLens.count -= 1;
+    Expected<LaunchPlan> refused =
+        (*runtime)->plan(*split, given.tensors, wrong, 2);
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.status().message(), Catch::Contains("kv_lens"));
+    std::vector<int32_t> longer(host.kvLens.data,
+                                host.kvLens.data + host.kvLens.count);
+    longer[0] = 1 << 20; // beyond the block table's capacity
+    wrong = host;
+    wrong.kvLens.data = longer.data();
+    refused = (*runtime)->plan(*split, given.tensors, wrong, 2);
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.status().message(), Catch::Contains("kv_lens[0]"));
+  }
   SECTION("split-KV plans own their workspaces; run reuses one per stream") {
     Compiled decode = compilePaged(true);
     auto split = (*runtime)->load(decode.cuda, decode.info);
