@@ -67,7 +67,9 @@ void checkSpec(mlir::MLIRContext &context, const dsl::AttentionSpec &spec,
        << front.oRelErr << ", lse max diff " << front.lseMaxAbsDiff << ", "
        << front.nonFiniteMismatches << " non-finite mismatches "
        << front.firstMismatch);
-  CHECK(front.within(1e-5, 1e-4));
+  // O to f32-vs-double rounding; LSE absolutely, where scores of a few
+  // hundred (exp(score) in a score expression) leave 1e-4 to f32 rounding.
+  CHECK(front.within(1e-5, 1e-3));
 
   mlir::OwningOpRef<mlir::ModuleOp> low = lowerForTest(*ir, options);
   attn::KernelOp program;

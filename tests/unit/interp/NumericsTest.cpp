@@ -101,9 +101,15 @@ TEST_CASE("compareOutputs", "[interp][numerics]") {
     CHECK(diff.nonFiniteMismatches == 1);
     CHECK_THAT(diff.firstMismatch, Catch::Matchers::Contains("lse[1]"));
   }
-  SECTION("NaN never matches") {
+  SECTION("NaN meets NaN, and only NaN") {
+    // A NaN input propagates to the same outputs everywhere.
     actual.o[3] = std::nan("");
     expected.o[3] = std::nan("");
+    CHECK(compareOutputs(actual, expected).nonFiniteMismatches == 0);
+    expected.o[3] = 0.5;
+    CHECK(compareOutputs(actual, expected).nonFiniteMismatches == 1);
+    actual.o[3] = 0.5;
+    expected.lse[0] = std::nan("");
     CHECK(compareOutputs(actual, expected).nonFiniteMismatches == 1);
   }
   SECTION("sizes must match") {
