@@ -93,6 +93,12 @@ TEST_CASE("cache trust: a directory others may write is refused",
   CHECK_FALSE(compileForSim(probeSource(1), options, error));
   CHECK_THAT(error, Catch::Contains("mode 0777"));
 
+  // Group-writable alone is refused too.
+  REQUIRE(chmod((dir + "/a/b").c_str(), 0770) == 0);
+  s = openPrivateDirectory(dir + "/a/b");
+  REQUIRE_FALSE(s.ok());
+  CHECK_THAT(s.message(), Catch::Contains("mode 0770"));
+
   REQUIRE(symlink((dir + "/a/b").c_str(), (dir + "/link").c_str()) == 0);
   REQUIRE(chmod((dir + "/a/b").c_str(), 0700) == 0);
   s = openPrivateDirectory(dir + "/link");
