@@ -1,5 +1,6 @@
 //===- CacheTrust.cpp - What the kernel caches may load -------------------===//
 #include "runtime/jit/CacheTrust.h"
+#include "runtime/jit/DiskCache.h"
 
 #include <openssl/evp.h>
 
@@ -54,15 +55,10 @@ void removeStaleTemporaries(const std::string &dir) {
 Status attnc::jit::openPrivateDirectory(const std::string &dir) {
   if (dir.empty())
     return refuse("''", "the path is empty");
-  for (size_t i = 1; i <= dir.size(); ++i) {
-    if (i != dir.size() && dir[i] != '/')
-      continue;
-    std::string prefix = dir.substr(0, i);
-    if (mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST)
-      return Status::error(ErrorCode::IOError,
-                           "cannot create the kernel cache directory " +
-                               prefix + ": " + std::strerror(errno));
-  }
+  if (!makeDirectories(dir)) // missing ones are created 0700
+    return Status::error(ErrorCode::IOError,
+                         "cannot create the kernel cache directory " + dir +
+                             ": " + std::strerror(errno));
   struct stat st;
   if (lstat(dir.c_str(), &st) != 0)
     return refuse(dir, std::string("cannot stat it: ") + std::strerror(errno));

@@ -98,15 +98,24 @@ void RaceChecker::checkReadSlow(const Shadow &s, size_t at, unsigned reader,
   std::string who = "warp " + std::to_string(warp) + " reads (" + opName(op) +
                     ", " + thread(reader) + ")";
   if (s.writeEpoch == kInFlight)
-    fail(at, who + " what a cp.async of " + thread(writer) + " (warp " +
-                 std::to_string(writer >> 5) + "), issued " + since(s.readers) +
-                 ", may still be writing: no cp.async.wait_group of that "
-                 "thread covers it yet");
-  fail(at,
-       who + " what warp " + std::to_string(writer >> 5) + " wrote (" +
-           opName(s.writer & kOpBit ? SmemOp::CpAsync : SmemOp::StoreShared) +
-           ", " + thread(writer) + ") " + since(barriers) +
-           ", with no __syncthreads() between them");
+    fail(at, who + inFlightBy(s));
+  fail(at, who + writtenBy(s));
+}
+
+std::string RaceChecker::inFlightBy(const Shadow &s) const {
+  unsigned writer = s.writer & kThreadMask;
+  return " what a cp.async of " + thread(writer) + " (warp " +
+         std::to_string(writer >> 5) + "), issued " + since(s.readers) +
+         ", may still be writing: no cp.async.wait_group of that thread "
+         "covers it yet";
+}
+
+std::string RaceChecker::writtenBy(const Shadow &s) const {
+  unsigned writer = s.writer & kThreadMask;
+  return " what warp " + std::to_string(writer >> 5) + " wrote (" +
+         opName(s.writer & kOpBit ? SmemOp::CpAsync : SmemOp::StoreShared) +
+         ", " + thread(writer) + ") " + since(barriers) +
+         ", with no __syncthreads() between them";
 }
 
 void RaceChecker::writeConflict(const Shadow &s, size_t at, unsigned writer,
@@ -114,12 +123,8 @@ void RaceChecker::writeConflict(const Shadow &s, size_t at, unsigned writer,
   unsigned warp = writer >> 5;
   std::string who = "warp " + std::to_string(warp) + " writes (" + opName(op) +
                     ", " + thread(writer) + ")";
-  unsigned other = s.writer & kThreadMask;
   if (s.writeEpoch == kInFlight)
-    fail(at, who + " what a cp.async of " + thread(other) + " (warp " +
-                 std::to_string(other >> 5) + "), issued " + since(s.readers) +
-                 ", may still be writing: no cp.async.wait_group of that "
-                 "thread covers it yet");
+    fail(at, who + inFlightBy(s));
   uint32_t others = s.readEpoch == epoch ? s.readers & ~(1u << warp) : 0;
   if (others) {
     // One of the two recorded readers is another warp's (RaceCheck.h).
@@ -132,11 +137,7 @@ void RaceChecker::writeConflict(const Shadow &s, size_t at, unsigned writer,
                  ", " + thread(reader) + ") " + since(barriers) +
                  ", with no __syncthreads() between them");
   }
-  fail(at,
-       who + " what warp " + std::to_string(other >> 5) + " wrote (" +
-           opName(s.writer & kOpBit ? SmemOp::CpAsync : SmemOp::StoreShared) +
-           ", " + thread(other) + ") " + since(barriers) +
-           ", with no __syncthreads() between them");
+  fail(at, who + writtenBy(s));
 }
 
 void RaceChecker::exitWithCopyInFlight(size_t offset, unsigned linear) {

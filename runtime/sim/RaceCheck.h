@@ -170,6 +170,10 @@ private:
   template <typename Fn> void forEachEntry(size_t offset, size_t bytes, Fn fn);
 
   std::string thread(unsigned linear) const;
+  /// The message's second half for an entry in flight / written by another
+  /// warp in this epoch ("... what warp 1 wrote (cp.async, ...) since ...").
+  std::string inFlightBy(const Shadow &s) const;
+  std::string writtenBy(const Shadow &s) const;
   std::string since(uint32_t barrier) const;
 
   std::vector<Shadow> words;
