@@ -206,3 +206,17 @@ attention chunked_offset {{
     o, lse = ring(q, k, v)
     _check(o, lse, ref_o, ref_lse, "chunked mask, one rank")
     assert ring.stats["skipped"] == 0 and ring.stats["full"] == 0
+
+
+def test_ring_example_runs():
+    import os
+    import subprocess
+    import sys
+
+    script = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "python", "ring_attention.py")
+    proc = subprocess.run(
+        [sys.executable, script, "--world", "2", "--window", "48"], capture_output=True, text=True, timeout=300
+    )
+    print(proc.stdout[-2000:], proc.stderr[-2000:])
+    assert proc.returncode == 0
+    assert "ring of 2 vs one process" in proc.stdout

@@ -251,3 +251,27 @@ def test_bf16_model_matches_eager():
     err = _rel_err(got, _logits(model, "eager", ids, mask).float(), mask.bool())
     print(f"llama bf16: logits vs eager {err:.2e}")
     assert err <= LOGITS_RTOL
+
+
+EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "python")
+
+
+@pytest.mark.parametrize(
+    "script, expect",
+    [
+        ("hf_generate.py", "same tokens as eager"),
+        ("flex_masks.py", "relative_bias"),
+        ("paged_decode.py", "every step matches float64 attention"),
+    ],
+)
+def test_example_runs(script, expect):
+    """The examples in examples/python run and pass their own checks against float64 / eager."""
+    import subprocess
+
+    proc = subprocess.run(
+        [sys.executable, os.path.join(EXAMPLES, script)], capture_output=True, text=True, timeout=300
+    )
+    print(proc.stdout[-2000:], proc.stderr[-2000:])
+    assert proc.returncode == 0
+    assert expect in proc.stdout
+    assert "MISMATCH" not in proc.stdout
