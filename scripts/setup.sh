@@ -11,7 +11,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=${BUILD_DIR:-$root/build}
 cuda_home=${CUDA_HOME:-/usr/local/cuda}
 
-packages=(build-essential cmake ninja-build python3
+packages=(build-essential cmake ninja-build python3 python3-dev python3-venv
           llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
           catch2 libfmt-dev libssl-dev)
 
@@ -75,3 +75,41 @@ cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCUDAToolkit_ROOT="$cuda_home"
 cmake --build "$build_dir" -j "$(nproc)"
 echo "setup: built attnc in $build_dir"
+
+# The Python package (docs/python.md): a virtualenv at .venv with torch and
+# the build tools from PyPI, then attnc itself, whose extension is built in
+# $build_dir (pyproject.toml: only the target _C, so this step is
+# incremental after the build above).
+venv=$root/.venv
+python_packages=(torch==2.15.0 transformers nanobind scikit-build-core pytest numpy)
+if [ ! -x "$venv/bin/python" ]; then
+  echo "setup: creating the virtualenv $venv"
+  if ! python3 -m venv "$venv"; then
+    echo "setup: error: python3 -m venv failed; install python3-venv" >&2
+    exit 1
+  fi
+fi
+if "$venv/bin/python" - "${python_packages[@]}" <<'PY' 2>/dev/null
+import sys
+from importlib.metadata import version
+for spec in sys.argv[1:]:
+    name, _, pinned = spec.partition("==")
+    if pinned and version(name) != pinned or not version(name):
+        sys.exit(1)
+PY
+then
+  echo "setup: Python packages already installed in $venv"
+else
+  echo "setup: installing ${python_packages[*]} into $venv (PyPI)"
+  if ! "$venv/bin/python" -m pip install -q --disable-pip-version-check "${python_packages[@]}"; then
+    echo "setup: error: pip could not install ${python_packages[*]}" >&2
+    exit 1
+  fi
+fi
+echo "setup: installing the attnc package into $venv"
+if ! "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-build-isolation \
+       --config-settings=build-dir="$build_dir" "$root"; then
+  echo "setup: error: building or installing the attnc package failed (see above)" >&2
+  exit 1
+fi
+echo "setup: attnc installed in $venv (python -c 'import attnc')"

@@ -1,0 +1,52 @@
+//===- arrays.h - Python tensors as the runtime's TensorRefs --------------===//
+//
+// Tensors arrive through DLPack (nanobind ndarrays: torch tensors, and any
+// other DLPack producer) and are handed to the runtime as TensorRefs over
+// the same memory: nothing is copied. A tensor the kernels cannot read as
+// it is (not contiguous, an unknown dtype) is an error naming it.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTNC_PYTHON_ARRAYS_H
+#define ATTNC_PYTHON_ARRAYS_H
+
+#include "runtime/core/Tensor.h"
+#include "runtime/core/Validate.h"
+
+#include <nanobind/ndarray.h>
+
+#include <optional>
+#include <string>
+
+namespace attnc::python {
+
+/// Any DLPack tensor, taken without conversion (so never copied).
+using Array = nanobind::ndarray<>;
+
+/// Where a tensor lives: the runtime's memory kind, and the CUDA ordinal.
+struct Placement {
+  MemoryKind memory = MemoryKind::Host;
+  int device = 0;
+  bool operator==(const Placement &o) const {
+    return memory == o.memory &&
+           (memory == MemoryKind::Host || device == o.device);
+  }
+  bool operator!=(const Placement &o) const { return !(*this == o); }
+  /// "cpu" or "cuda:N".
+  std::string describe() const;
+};
+
+/// The runtime's view of `array`, named `name` in errors: TypeError for a
+/// dtype other than float16, bfloat16, float32, int32 or int64, ValueError
+/// for a tensor that is not contiguous or not in CPU or CUDA memory.
+TensorRef tensorRef(const Array &array, const std::string &name);
+/// `array`'s placement (ValueError as tensorRef).
+Placement placementOf(const Array &array, const std::string &name);
+
+/// A host-readable view of an int32 tensor for validation: `array` must be
+/// a CPU tensor (ValueError otherwise). Other dtypes are left empty: the
+/// runtime rejects them, naming the tensor.
+HostI32 hostI32(const Array &array, const std::string &name);
+
+} // namespace attnc::python
+
+#endif // ATTNC_PYTHON_ARRAYS_H

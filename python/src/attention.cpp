@@ -1,0 +1,459 @@
+//===- attention.cpp - A compiled spec, callable on tensors ---------------===//
+#include "attention.h"
+
+#include "errors.h"
+#include "runtimes.h"
+
+#include "dsl/Frontend.h"
+
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/unique_ptr.h>
+
+#include <algorithm>
+
+namespace nb = nanobind;
+
+namespace attnc::python {
+
+namespace {
+
+/// Info's view of a param dimension: the DSL's spelling for the symbolic
+/// ones, the extent for a fixed one.
+nb::object dimension(const dsl::ParamDim &d) {
+  switch (d.kind) {
+  case dsl::ParamDim::Kind::Batch:
+    return nb::str("batch");
+  case dsl::ParamDim::Kind::QHeads:
+    return nb::str("q_heads");
+  case dsl::ParamDim::Kind::KVHeads:
+    return nb::str("kv_heads");
+  case dsl::ParamDim::Kind::Fixed:
+    return nb::int_(d.extent);
+  case dsl::ParamDim::Kind::Dynamic:
+    break;
+  }
+  return nb::str("?");
+}
+
+nb::dict describeSpec(const dsl::AttentionSpec &spec) {
+  nb::dict info;
+  info["name"] = spec.name;
+  info["dtype"] = spec.dtype == dsl::DType::BF16 ? "bf16" : "fp16";
+  info["head_dim"] = spec.headDim;
+  info["q_heads"] = spec.qHeads;
+  info["kv_heads"] = spec.kvHeads;
+  bool paged = spec.kvCache == dsl::KVCacheKind::Paged;
+  info["kv_cache"] = paged ? "paged" : "dense";
+  info["page_size"] = paged ? nb::object(nb::int_(spec.pageSize)) : nb::none();
+  nb::dict params;
+  for (const dsl::ParamDecl &p : spec.params) {
+    nb::list dims;
+    for (const dsl::ParamDim &d : p.dims)
+      dims.append(dimension(d));
+    params[p.name.c_str()] = nb::make_tuple(
+        p.elementType == dsl::ValueType::Int ? "i32" : "f32", nb::tuple(dims));
+  }
+  info["params"] = params;
+  info["scale"] = spec.scale;
+  return info;
+}
+
+/// The dtype each tensor of a call must have, by the name the runtime's
+/// messages give it.
+std::optional<std::string> dtypeMismatch(const KernelInfo &info,
+                                         const AttentionTensors &t) {
+  DType element = info.bf16 ? DType::BF16 : DType::F16;
+  std::pair<const char *, const TensorRef *> floats[] = {
+      {"q", &t.q},
+      {"o", &t.o},
+      {"k", &t.k},
+      {"v", &t.v},
+      {"k_cache", &t.kCache},
+      {"v_cache", &t.vCache}};
+  for (auto &[name, ref] : floats)
+    if (!ref->absent() && ref->dtype != element)
+      return std::string(name);
+  if (t.lse.dtype != DType::F32)
+    return std::string("lse");
+  std::pair<const char *, const TensorRef *> ints[] = {
+      {"qo_indptr", &t.qoIndptr},
+      {"kv_indptr", &t.kvIndptr},
+      {"block_table", &t.blockTable},
+      {"kv_lens", &t.kvLens}};
+  for (auto &[name, ref] : ints)
+    if (!ref->absent() && ref->dtype != DType::I32)
+      return std::string(name);
+  for (const KernelInfo::Param &p : info.params) {
+    auto it = t.params.find(p.name);
+    if (it != t.params.end() &&
+        it->second.dtype != (p.isFloat ? DType::F32 : DType::I32))
+      return "param '" + p.name + "'";
+  }
+  return std::nullopt;
+}
+
+/// The runtime's rejection of a call as a Python exception: TypeError when
+/// it is about a tensor's dtype, ValueError otherwise.
+[[noreturn]] void rejectCall(const Status &status, const KernelInfo &info,
+                             const AttentionTensors &t) {
+  if (status.code() == ErrorCode::InvalidInput)
+    if (std::optional<std::string> name = dtypeMismatch(info, t);
+        name && status.message().rfind(*name + " is ", 0) == 0)
+      throw nb::type_error(status.message().c_str());
+  raise(status);
+}
+
+/// The longest query and KV runs of a call that validated.
+std::pair<int64_t, int64_t> longestRuns(const HostIndexData &host, bool paged) {
+  int64_t maxQ = 0, maxKV = 0;
+  for (int64_t b = 0; b + 1 < host.qoIndptr.count; ++b) {
+    maxQ = std::max<int64_t>(maxQ,
+                             host.qoIndptr.data[b + 1] - host.qoIndptr.data[b]);
+    maxKV = std::max<int64_t>(maxKV, paged ? host.kvLens.data[b]
+                                           : host.kvIndptr.data[b + 1] -
+                                                 host.kvIndptr.data[b]);
+  }
+  return {maxQ, maxKV};
+}
+
+/// "a, b" or "none".
+std::string paramNames(const KernelInfo &info) {
+  std::string all;
+  for (const KernelInfo::Param &p : info.params)
+    all += (all.empty() ? "" : ", ") + p.name;
+  return all.empty() ? "none" : all;
+}
+
+nb::dict describeSelection(const JitKernels::Selection &pick) {
+  nb::dict d;
+  d["path"] = pick.config.path;
+  d["block_q"] = pick.config.blockQ;
+  d["block_kv"] = pick.config.blockKV;
+  d["stages"] = pick.config.stages;
+  d["warps"] = pick.kernel.info.threads / 32;
+  d["splits"] = pick.numSplits;
+  d["tuned"] = pick.tuned;
+  d["why"] = pick.why;
+  return d;
+}
+
+} // namespace
+
+dsl::AttentionSpec checkSpec(const CompileRequest &r) {
+  // Checked here, before JitKernels does, for messages that speak of
+  // kernel= and list the blocks.
+  std::string diagnostics;
+  std::optional<dsl::Module> module =
+      dsl::parseAndCheckText(r.name, r.text, diagnostics);
+  if (!module)
+    throw SpecError(diagnostics);
+  std::string names;
+  for (const dsl::AttentionSpec &s : module->specs)
+    names += (names.empty() ? "" : ", ") + s.name;
+  if (r.kernel.empty() && module->specs.size() > 1)
+    throw SpecError(r.name + " holds several attention blocks (" + names +
+                    "); pick one with kernel=");
+  for (dsl::AttentionSpec &s : module->specs)
+    if (r.kernel.empty() || s.name == r.kernel)
+      return std::move(s);
+  throw SpecError(r.name + " has no attention block named '" + r.kernel +
+                  "' (it has " + names + ")");
+}
+
+std::unique_ptr<JitKernels> createJit(Runtime &runtime, const CompileRequest &r,
+                                      JitKernels::Options options) {
+  options.kernel = r.kernel;
+  options.tuningDB = r.tuningDB;
+  options.path = r.path;
+  Expected<std::unique_ptr<JitKernels>> jit = [&] {
+    nb::gil_scoped_release released;
+    return JitKernels::create(runtime, r.name, r.text, options);
+  }();
+  if (!jit) {
+    // The spec checked already: what is left is the tuning database (a
+    // file that does not read) or a lowering the compiler refused.
+    if (jit.status().code() == ErrorCode::IOError)
+      raise(jit.status());
+    throw SpecError(jit.status().message());
+  }
+  return jit.takeValue();
+}
+
+std::unique_ptr<CompiledAttention>
+CompiledAttention::compile(const CompileRequest &r) {
+  if (r.backend != "auto" && r.backend != "sim" && r.backend != "cuda")
+    throw nb::value_error(
+        ("unknown backend '" + r.backend + "'; use 'auto', 'sim' or 'cuda'")
+            .c_str());
+  if (r.path != "auto" && !isKernelPath(r.path))
+    throw nb::value_error(("unknown path '" + r.path +
+                           "'; use 'auto', 'prefill', 'packed' or 'decode'")
+                              .c_str());
+  dsl::AttentionSpec spec = checkSpec(r);
+  std::unique_ptr<CompiledAttention> compiled(new CompiledAttention(r));
+  compiled->request.kernel = spec.name;
+  compiled->infoDict = describeSpec(spec);
+  compiled->paged = spec.kvCache == dsl::KVCacheKind::Paged;
+  Expected<std::shared_ptr<Runtime>> runtime =
+      sharedRuntime(r.backend, 0, r.cacheDir);
+  if (!runtime)
+    raise(runtime.status());
+  compiled->primary = (*runtime)->backend().name();
+  compiled->selectionNote = (*runtime)->selection();
+  compiled->addEngine(compiled->primary == "sim" ? "cpu" : "cuda:0", *runtime);
+  return compiled;
+}
+
+CompiledAttention::Engine &
+CompiledAttention::addEngine(const std::string &key,
+                             std::shared_ptr<Runtime> runtime) {
+  std::unique_ptr<JitKernels> jit = createJit(*runtime, request, {});
+  auto engine = std::make_unique<Engine>();
+  engine->runtime = std::move(runtime);
+  engine->jit = std::move(jit);
+  std::lock_guard<std::mutex> lock(mutex);
+  return *(engines[key] = std::move(engine));
+}
+
+CompiledAttention::Engine &
+CompiledAttention::engineFor(const Placement &where) {
+  std::string key = where.describe();
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto found = engines.find(key);
+    if (found != engines.end())
+      return *found->second;
+  }
+  bool cpu = where.memory == MemoryKind::Host;
+  if (request.backend == (cpu ? "cuda" : "sim"))
+    throw nb::value_error(
+        ("this attention was compiled with backend='" + request.backend +
+         "', but the tensors are on " + key +
+         " (CPU tensors run on the sim "
+         "backend, CUDA tensors on cuda); compile with backend='auto' to "
+         "run on both")
+            .c_str());
+  Expected<std::shared_ptr<Runtime>> runtime =
+      sharedRuntime(cpu ? "sim" : "cuda", where.device, request.cacheDir);
+  if (!runtime)
+    raise(runtime.status());
+  return addEngine(key, *runtime);
+}
+
+Expected<JitKernels::Selection> CompiledAttention::pick(Engine &engine,
+                                                        int64_t batch,
+                                                        int64_t maxQ,
+                                                        int64_t maxKV) {
+  std::lock_guard<std::mutex> lock(mutex);
+  auto key = std::make_tuple(batch, maxQ, maxKV);
+  auto found = engine.picks.find(key);
+  if (found != engine.picks.end())
+    return found->second;
+  Expected<JitKernels::Selection> fresh =
+      engine.jit->select(batch, maxQ, maxKV);
+  if (fresh) {
+    if (engine.picks.size() >= 4096) // a bound for long-running servers
+      engine.picks.clear();
+    engine.picks.emplace(key, *fresh);
+  }
+  return fresh;
+}
+
+void CompiledAttention::run(CallArgs &a) {
+  bool pagedCall = a.kCache.has_value();
+  if (pagedCall != paged)
+    throw nb::value_error(
+        (std::string("attention '") + request.kernel + "' has kv_cache = " +
+         (paged ? "paged: call attn.paged(q, k_cache, v_cache, block_table, "
+                  "kv_lens)"
+                : "dense: call attn(q, k, v) or attn.padded(q, k, v)"))
+            .c_str());
+  // Every tensor on the one device the query is on.
+  Placement where = placementOf(a.q, "q");
+  AttentionTensors t;
+  auto take = [&](const Array &array, const char *name, TensorRef &ref) {
+    ref = tensorRef(array, name);
+    Placement p = placementOf(array, name);
+    if (p != where)
+      throw nb::value_error((std::string(name) + " is on " + p.describe() +
+                             " but q is on " + where.describe() +
+                             "; every tensor of a call must be on one device")
+                                .c_str());
+  };
+  take(a.q, "q", t.q);
+  take(a.o, "o", t.o);
+  take(a.lse, "lse", t.lse);
+  take(a.qoIndptr, "qo_indptr", t.qoIndptr);
+  if (pagedCall) {
+    take(*a.kCache, "k_cache", t.kCache);
+    take(*a.vCache, "v_cache", t.vCache);
+    take(*a.blockTable, "block_table", t.blockTable);
+    take(*a.kvLens, "kv_lens", t.kvLens);
+  } else {
+    take(*a.k, "k", t.k);
+    take(*a.v, "v", t.v);
+    take(*a.kvIndptr, "kv_indptr", t.kvIndptr);
+  }
+  Engine &engine = engineFor(where);
+  const KernelInfo &info = engine.jit->info();
+  for (auto [key, value] : a.params) {
+    std::string name = nb::cast<std::string>(key);
+    bool declared =
+        std::any_of(info.params.begin(), info.params.end(),
+                    [&](const KernelInfo::Param &p) { return p.name == name; });
+    if (!declared)
+      throw nb::value_error(("unknown param '" + name + "': attention '" +
+                             request.kernel + "' declares " + paramNames(info))
+                                .c_str());
+    Array array;
+    if (!nb::try_cast(value, array))
+      throw nb::type_error(("param '" + name + "' must be a tensor").c_str());
+    take(array, ("param '" + name + "'").c_str(), t.params[name]);
+  }
+
+  // Host-readable index tensors: the tensors themselves on the CPU, the
+  // copies Python made of them for CUDA tensors.
+  HostIndexData host;
+  if (where.memory == MemoryKind::Host) {
+    host = hostIndexDataOf(t);
+  } else {
+    auto copy = [&](const char *name) -> HostI32 {
+      nb::object found = a.hostIndices.get(name, nb::none());
+      return found.is_none() ? HostI32{}
+                             : hostI32(nb::cast<Array>(found), name);
+    };
+    host.qoIndptr = copy("qo_indptr");
+    host.kvIndptr = copy("kv_indptr");
+    host.blockTable = copy("block_table");
+    host.kvLens = copy("kv_lens");
+    for (const KernelInfo::Param &p : info.params)
+      if (!p.isFloat && t.params.count(p.name))
+        host.params[p.name] = copy(p.name.c_str());
+  }
+  if (a.numSplits < 0)
+    throw nb::value_error("num_splits must be 0 (automatic) or positive");
+
+  // Checked before any kernel is chosen (or compiled), so a bad call costs
+  // nothing and writes nothing; run() checks again, against the variant.
+  Status valid = validateAttentionInputs(info, t, host);
+  if (!valid.ok())
+    rejectCall(valid, info, t);
+  auto [maxQ, maxKV] = longestRuns(host, paged);
+  int64_t batch = host.qoIndptr.count - 1;
+  Status ran;
+  {
+    nb::gil_scoped_release released;
+    Expected<JitKernels::Selection> chosen = pick(engine, batch, maxQ, maxKV);
+    if (!chosen) {
+      ran = chosen.status();
+    } else {
+      int splits = a.numSplits ? a.numSplits : chosen->numSplits;
+      ran = engine.runtime->run(chosen->kernel, t,
+                                reinterpret_cast<void *>(a.stream), splits);
+    }
+  }
+  if (!ran.ok())
+    rejectCall(ran, info, t);
+}
+
+nb::dict CompiledAttention::kernelFor(int64_t batch, int64_t maxQLen,
+                                      int64_t maxKVLen,
+                                      const std::string &device) {
+  Placement where;
+  if (device.rfind("cuda", 0) == 0) {
+    where.memory = MemoryKind::Device;
+    where.device = device.size() > 5 ? std::stoi(device.substr(5)) : 0;
+  } else if (device != "cpu") {
+    throw nb::value_error(
+        ("device must be 'cpu' or 'cuda[:N]', got '" + device + "'").c_str());
+  }
+  if (batch < 0 || maxQLen < 0 || maxKVLen < 0)
+    throw nb::value_error("batch and lengths must not be negative");
+  Engine &engine = engineFor(where);
+  Expected<JitKernels::Selection> chosen = [&] {
+    nb::gil_scoped_release released;
+    return pick(engine, batch, maxQLen, maxKVLen);
+  }();
+  if (!chosen)
+    raise(chosen.status());
+  return describeSelection(*chosen);
+}
+
+nb::dict CompiledAttention::info() const {
+  // A copy: callers may change theirs.
+  nb::dict copy;
+  for (auto [key, value] : infoDict)
+    copy[key] = key.equal(nb::str("params"))
+                    ? nb::object(nb::dict(nb::borrow<nb::dict>(value)))
+                    : nb::borrow(value);
+  return copy;
+}
+
+void bindAttention(nb::module_ &m) {
+  nb::class_<CompiledAttention>(m, "CompiledAttention",
+                                "A checked and lowered spec (attnc._C); "
+                                "attnc.Attention wraps it.")
+      .def_prop_ro("info", &CompiledAttention::info)
+      .def_prop_ro("backend", &CompiledAttention::backend)
+      .def_prop_ro("selection", &CompiledAttention::selection)
+      .def("kernel_for", &CompiledAttention::kernelFor, nb::arg("batch"),
+           nb::arg("max_q_len"), nb::arg("max_kv_len"),
+           nb::arg("device") = "cpu",
+           "The kernel a call of this shape would run (compiled if needed).")
+      .def(
+          "run_dense",
+          [](CompiledAttention &self, Array o, Array lse, Array q, Array k,
+             Array v, Array qoIndptr, Array kvIndptr, int numSplits,
+             nb::dict params, uintptr_t stream, nb::dict hostIndices) {
+            CallArgs a{o,      lse,       q,      qoIndptr,
+                       params, numSplits, stream, hostIndices};
+            a.k = k;
+            a.v = v;
+            a.kvIndptr = kvIndptr;
+            self.run(a);
+          },
+          nb::arg("o").noconvert(), nb::arg("lse").noconvert(),
+          nb::arg("q").noconvert(), nb::arg("k").noconvert(),
+          nb::arg("v").noconvert(), nb::arg("qo_indptr").noconvert(),
+          nb::arg("kv_indptr").noconvert(), nb::arg("num_splits"),
+          nb::arg("params"), nb::arg("stream"), nb::arg("host_indices"),
+          "Writes o and lse for ragged dense q, k, v (validated first; "
+          "nothing is written on error).")
+      .def(
+          "run_paged",
+          [](CompiledAttention &self, Array o, Array lse, Array q, Array kCache,
+             Array vCache, Array blockTable, Array kvLens, Array qoIndptr,
+             int numSplits, nb::dict params, uintptr_t stream,
+             nb::dict hostIndices) {
+            CallArgs a{o,      lse,       q,      qoIndptr,
+                       params, numSplits, stream, hostIndices};
+            a.kCache = kCache;
+            a.vCache = vCache;
+            a.blockTable = blockTable;
+            a.kvLens = kvLens;
+            self.run(a);
+          },
+          nb::arg("o").noconvert(), nb::arg("lse").noconvert(),
+          nb::arg("q").noconvert(), nb::arg("k_cache").noconvert(),
+          nb::arg("v_cache").noconvert(), nb::arg("block_table").noconvert(),
+          nb::arg("kv_lens").noconvert(), nb::arg("qo_indptr").noconvert(),
+          nb::arg("num_splits"), nb::arg("params"), nb::arg("stream"),
+          nb::arg("host_indices"),
+          "Writes o and lse for q over a paged KV cache (validated first; "
+          "nothing is written on error).");
+
+  m.def(
+      "compile",
+      [](std::string text, std::string name, std::string kernel,
+         std::string backend, std::string path, std::string tuningDB,
+         std::string cacheDir) {
+        return CompiledAttention::compile(
+            {text, name, kernel, backend, path, tuningDB, cacheDir});
+      },
+      nb::arg("text"), nb::arg("name"), nb::arg("kernel"), nb::arg("backend"),
+      nb::arg("path"), nb::arg("tuning_db"), nb::arg("cache_dir"),
+      "Checks and lowers the DSL `text` (named `name` in diagnostics).");
+}
+
+} // namespace attnc::python
