@@ -1,5 +1,6 @@
 """attnc.compile() and the Attention it returns."""
 
+import itertools
 import os
 from typing import Any, Dict, Optional, Tuple, Union
 
@@ -49,6 +50,19 @@ def compile(
     core = _C.compile(text, name, kernel or "", backend, path, db, cache)
     return Attention(core)
 
+
+def _same_device(q: Tensor, named, param_names, param_values) -> None:
+    """ValueError unless every tensor given is on q's device. Checked before
+    the op: torch would dispatch a call mixing devices by one of them (a
+    meta tensor picks the fake implementation) instead of refusing it."""
+    if not isinstance(q, Tensor):
+        raise TypeError(f"q must be a torch.Tensor, not {type(q).__name__}")
+    device = q.device
+    for name, t in itertools.chain(named, zip(param_names, param_values)):
+        if isinstance(t, Tensor) and t.device != device:
+            what = name if name in dict(named) else f"param '{name}'"
+            raise ValueError(f"{what} is on {t.device} but q is on {device}; every "
+                             f"tensor of a call must be on one device")
 
 class Attention:
     """A compiled attention spec. Call it on tensors:
@@ -129,6 +143,8 @@ class Attention:
         for a row whose keys are all masked).
         """
         names, values = self._param_list(params, q)
+        _same_device(q, (("k", k), ("v", v), ("qo_indptr", qo_indptr),
+                         ("kv_indptr", kv_indptr)), params, values)
         return torch.ops.attnc.attention(
             self._handle, q, k, v, qo_indptr, kv_indptr, num_splits, names, values)
 
@@ -146,6 +162,9 @@ class Attention:
         sequence (one each for a decode step). Otherwise as __call__.
         """
         names, values = self._param_list(params, q)
+        _same_device(q, (("k_cache", k_cache), ("v_cache", v_cache),
+                         ("block_table", block_table), ("kv_lens", kv_lens),
+                         ("qo_indptr", qo_indptr)), params, values)
         return torch.ops.attnc.attention_paged(
             self._handle, q, k_cache, v_cache, block_table, kv_lens, qo_indptr,
             num_splits, names, values)
@@ -168,6 +187,8 @@ class Attention:
         any strides are accepted.
         """
         names, values = self._param_list(params, q)
+        _same_device(q, (("k", k), ("v", v), ("q_lens", q_lens), ("kv_lens", kv_lens)),
+                     params, values)
         return torch.ops.attnc.attention_padded(
             self._handle, q, k, v, q_lens, kv_lens, names, values)
 
@@ -187,7 +208,8 @@ class Attention:
                 if isinstance(value, bool) or not isinstance(value, (int, float)):
                     raise TypeError(f"param '{name}' must be a tensor or a number, "
                                     f"not {type(value).__name__}")
-                value = torch.tensor(value, dtype=dtype, device=q.device)
+                value = torch.tensor(value, dtype=dtype,
+                                     device=q.device if isinstance(q, Tensor) else None)
             values.append(value)
         return ",".join(params), values
 
