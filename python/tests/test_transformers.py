@@ -43,17 +43,17 @@ from transformers import AttentionInterface  # noqa: E402
 from transformers.masking_utils import AttentionMaskInterface, eager_mask  # noqa: E402
 
 PROMPT = 12
-NEW_TOKENS = 6
+NEW_TOKENS = 4
 # max |logits(attnc) - logits(ref)| / max |logits(ref)| over non-padding positions
 LOGITS_RTOL = 4e-2  # against plain float32 eager
-TIGHT_RTOL = 2e-3  # against eager with attnc's bf16 rounding
-MARGIN_FACTOR = 3.0
+TIGHT_RTOL = 1e-2  # against eager with attnc's bf16 rounding of q/k/v and o
+MARGIN_FACTOR = 2.0
 SEEDS = range(32)
 
 
 def _configs():
     common = dict(
-        vocab_size=256,
+        vocab_size=128,
         num_hidden_layers=2,
         intermediate_size=256,
         max_position_embeddings=256,
@@ -156,7 +156,7 @@ def test_logits_match_eager(name):
     assert _rel_err(alone[0], got[1, 4:], slice(None)) <= TIGHT_RTOL
 
 
-def _generate(model, impl, ids, mask):
+def _generate(model, impl, ids, mask, cache="dynamic"):
     model.set_attn_implementation(impl)
     with torch.no_grad():
         out = model.generate(
@@ -167,17 +167,21 @@ def _generate(model, impl, ids, mask):
             output_scores=True,
             return_dict_in_generate=True,
             pad_token_id=0,
+            cache_implementation=cache,
         )
     return out.sequences, torch.stack(out.scores, 1)  # [B, steps, vocab]
 
 
+@pytest.mark.parametrize("cache", ["dynamic", "static"])
 @pytest.mark.parametrize("name", MODELS)
-def test_greedy_generate_matches_eager(name):
+def test_greedy_generate_matches_eager(name, cache):
+    """Dynamic caches grow (Mistral's sliding layers drop old keys: kv_offset > 0); static
+    caches hold max_cache_len slots and generate() builds their masks ahead."""
     # The first seed whose reference run has a clear top-1 margin at every step.
     for seed in SEEDS:
         model = _model(name, seed)
         ids, mask = _batch(model.config.vocab_size, seed + 1)
-        ref_seq, ref_scores = _generate(model, "eager_bf16io", ids, mask)
+        ref_seq, ref_scores = _generate(model, "eager_bf16io", ids, mask, cache)
         scale = ref_scores.abs().max().item()
         top2 = ref_scores.topk(2, dim=-1).values
         margin = (top2[..., 0] - top2[..., 1]).min().item() / scale
@@ -188,10 +192,10 @@ def test_greedy_generate_matches_eager(name):
     new = ref_seq[:, PROMPT:]
     assert len(set(new.flatten().tolist())) >= 3, "the reference generates (nearly) one token: the check is trivial"
 
-    seq, scores = _generate(model, "attnc", ids, mask)
+    seq, scores = _generate(model, "attnc", ids, mask, cache)
     # Every step (prefill, then q_len 1 over the cached, left-padded keys) agrees with the reference.
     err = (scores - ref_scores).abs().max().item() / scale
-    print(f"{name}: seed {seed}, min top-1 margin {margin:.2e}, decode logits error {err:.2e}, tokens {new.tolist()}")
+    print(f"{name} ({cache} cache): seed {seed}, min top-1 margin {margin:.2e}, decode logits error {err:.2e}, tokens {new.tolist()}")
     assert err <= TIGHT_RTOL
     assert torch.equal(seq, ref_seq)
 
@@ -214,7 +218,7 @@ def test_specs_follow_the_config():
 def test_masks_and_softcap_matter(name):
     """The window (and Gemma-2's softcap) change the logits by far more than the tolerance,
     so matching eager depends on getting them right."""
-    ids, mask = _batch(256)
+    ids, mask = _batch(_configs()[name].vocab_size)
     valid = mask.bool()
     base = _logits(_model(name), "eager", ids, mask)
 

@@ -12,14 +12,15 @@
   spec text, packs the valid tokens of the batch into attnc's ragged layout,
   runs the kernel and scatters the result back to [batch, q_len, heads,
   head_dim];
-* a mask function (`transformers.AttentionMaskInterface`): instead of a dense
-  [batch, 1, q_len, kv_len] tensor it returns an `AttncMask`, the per-row
-  valid query and key ranges plus the sliding window. Before it does, it
-  builds transformers' own boolean mask for the same call and checks that the
-  attnc description reproduces it exactly on every valid query row; a mask
-  that attnc cannot express (packed sequences with a document mask, custom
-  and/or mask functions, padding in the middle of a sequence) raises
-  `UnsupportedMask` instead of computing something else.
+* a mask function (`transformers.AttentionMaskInterface`): it describes the
+  mask as an `AttncMask` (the valid query rows and key run of each sequence,
+  causal or not, the sliding window), checks that this description
+  reproduces transformers' own boolean mask for the same request on every
+  valid query row, and returns the dense boolean mask with the description
+  attached (the attention function reads the description). A mask attnc
+  cannot express (packed sequences with a document mask, custom and/or mask
+  functions, padding in the middle of a sequence) raises `UnsupportedMask`
+  instead of computing something else.
 
 Padding: each row of the batch must hold one contiguous run of valid keys
 that ends at the row's last valid query: left padding (what `generate()`
@@ -72,19 +73,19 @@ class AttncMask:
     causal: bool
     window: int | None
 
-    # Model code sometimes reads these off a mask; keep them meaningful.
-    @property
-    def shape(self):
-        b, q = self.q_valid.shape
-        return (b, 1, q, self.kv_valid.shape[1])
+    def attach(self, dense: torch.Tensor) -> torch.Tensor:
+        """The dense [batch, 1, q_len, kv_len] bool mask, carrying this description.
 
-    @property
-    def device(self):
-        return self.q_valid.device
-
-    @property
-    def dtype(self):
-        return torch.bool
+        transformers passes a ready 4D mask through untouched (generate()
+        builds masks ahead, and makes them contiguous, for static caches), so
+        the mask function returns a real, contiguous boolean mask (the same
+        values as transformers' on every valid query row) with the
+        description in its `attnc_mask` attribute, which is what the attnc
+        attention function reads.
+        """
+        dense = dense.contiguous()
+        dense.attnc_mask = self
+        return dense
 
 
 # ----------------------------------------------------------------------------
@@ -129,6 +130,7 @@ def build_spec(
 _compiled: dict[tuple, object] = {}
 _compiled_lock = threading.Lock()
 _options: dict = {}
+_options_verify = {"on": True}
 
 
 def compiled(spec: str):
@@ -172,32 +174,42 @@ def attnc_mask(
     local_size: int | None = None,
     device="cpu",
     **kwargs,
-) -> AttncMask:
-    """transformers' mask interface for attnc (see the module docstring)."""
-    from transformers.masking_utils import causal_mask_function, prepare_padding_mask, sdpa_mask
+) -> torch.Tensor:
+    """transformers' mask interface for attnc (see the module docstring); returns a dense mask carrying an AttncMask."""
+    from transformers.masking_utils import (
+        bidirectional_mask_function,
+        causal_mask_function,
+        prepare_padding_mask,
+        sdpa_mask,
+    )
 
     if mask_function is None:
         mask_function = causal_mask_function
     q_offset = int(q_offset)
     kv_offset = int(kv_offset)
 
-    # transformers' own verdict, as a dense boolean mask [B, 1, q, kv].
-    ref = sdpa_mask(
-        batch_size=batch_size,
-        q_length=q_length,
-        kv_length=kv_length,
-        q_offset=q_offset,
-        kv_offset=kv_offset,
-        mask_function=mask_function,
-        attention_mask=attention_mask,
-        allow_is_causal_skip=False,
-        allow_is_bidirectional_skip=False,
-        use_vmap=kwargs.get("use_vmap", False),
-        device=device,
-    )
-    if ref is None:
-        raise UnsupportedMask("transformers returned no mask to check against")
-    ref = ref.expand(batch_size, 1, q_length, kv_length)[:, 0]
+    ref = None
+    candidates = (True, False)  # causal, then bidirectional
+    if _options_verify["on"]:
+        # transformers' own verdict, as a dense boolean mask [B, 1, q, kv].
+        ref = sdpa_mask(
+            batch_size=batch_size,
+            q_length=q_length,
+            kv_length=kv_length,
+            q_offset=q_offset,
+            kv_offset=kv_offset,
+            mask_function=mask_function,
+            attention_mask=attention_mask,
+            allow_is_causal_skip=False,
+            allow_is_bidirectional_skip=False,
+            use_vmap=kwargs.get("use_vmap", False),
+            device=device,
+        )
+        if ref is None:
+            raise UnsupportedMask("transformers returned no mask to check against")
+        ref = ref.expand(batch_size, 1, q_length, kv_length)[:, 0]
+    else:
+        candidates = (mask_function is not bidirectional_mask_function,)
 
     # Key index of each query's own token (the query is also a key of this call).
     own = torch.arange(q_length, device=device) + (q_offset - kv_offset)
@@ -212,8 +224,7 @@ def attnc_mask(
     own_c = own.clamp(0, kv_length - 1)
     j = torch.arange(kv_length, device=device)
 
-    failures = []
-    for causal in (True, False):
+    for causal in candidates:
         kv_valid = pad.clone()
         if causal:
             if own.numel() == 0:
@@ -225,9 +236,7 @@ def attnc_mask(
             expect &= j[None, None, :] <= own[None, :, None]
             if local_size is not None:
                 expect &= (own[None, :, None] - j[None, None, :]) < int(local_size)
-        wrong = (expect != ref) & q_valid[:, :, None]
-        if bool(wrong.any()):
-            failures.append(causal)
+        if ref is not None and bool(((expect != ref) & q_valid[:, :, None]).any()):
             continue
         if not bool(_runs_are_contiguous(kv_valid).all()):
             raise UnsupportedMask(
@@ -246,7 +255,7 @@ def attnc_mask(
             kv_valid=kv_valid,
             causal=causal,
             window=int(local_size) if (causal and local_size is not None) else None,
-        )
+        ).attach(expect[:, None])
     raise UnsupportedMask(
         "this attention mask is neither causal (with padding and an optional sliding window) nor bidirectional "
         "with padding, so attnc cannot express it (packed sequences, custom and/or mask functions and block masks "
@@ -298,7 +307,8 @@ def attnc_attention_forward(
         kv_valid = torch.ones(B, Skv, dtype=torch.bool, device=query.device)
         if causal and Sq > Skv:
             raise UnsupportedMask("more queries than keys in a causal layer")
-    elif isinstance(attention_mask, AttncMask):
+    elif isinstance(getattr(attention_mask, "attnc_mask", attention_mask), AttncMask):
+        attention_mask = getattr(attention_mask, "attnc_mask", attention_mask)
         causal, window = attention_mask.causal, attention_mask.window
         q_valid = attention_mask.q_valid.to(query.device)
         kv_valid = attention_mask.kv_valid.to(query.device)
@@ -353,17 +363,22 @@ def attnc_attention_forward(
     return out, None
 
 
-def register(name: str = NAME, **compile_options) -> str:
+def register(name: str = NAME, *, verify_masks: bool = True, **compile_options) -> str:
     """Register attnc with transformers under `name` (default "attnc").
 
-    compile_options go to attnc.compile (backend=, path=, tuning_db=,
-    cache_dir=). Returns the name to pass as attn_implementation.
+    verify_masks: check every mask transformers asks for against its own
+    dense boolean mask (costs batch * q_len * kv_len booleans per mask, once
+    per forward and mask type); with False the mask function trusts that the
+    request is causal (with padding and an optional sliding window) or
+    bidirectional. compile_options go to attnc.compile (backend=, path=,
+    tuning_db=, cache_dir=). Returns the name to pass as attn_implementation.
     """
     from transformers import AttentionInterface
     from transformers.masking_utils import AttentionMaskInterface
 
     _options.clear()
     _options.update(compile_options)
+    _options_verify["on"] = bool(verify_masks)
     AttentionInterface.register(name, attnc_attention_forward)
     AttentionMaskInterface.register(name, attnc_mask)
     return name
