@@ -238,6 +238,36 @@ def test_masks_and_softcap_matter(name):
         assert change > 3 * LOGITS_RTOL, what
 
 
+def test_bidirectional_matches_eager():
+    """config.is_causal = False: transformers asks for a bidirectional mask with padding."""
+    model = _model("llama")
+    model.config.is_causal = False
+    ids, mask = _batch(model.config.vocab_size)
+    valid = mask.bool()
+    got = _logits(model, "attnc", ids, mask)
+    tight = _rel_err(got, _logits(model, "eager_bf16io", ids, mask), valid)
+    loose = _rel_err(got, _logits(model, "eager", ids, mask), valid)
+    model.config.is_causal = True
+    causal_change = _rel_err(_logits(model, "eager", ids, mask), got, valid)
+    print(f"bidirectional llama: vs eager {loose:.2e}, tight {tight:.2e}; causal differs by {causal_change:.2e}")
+    assert loose <= LOGITS_RTOL and tight <= TIGHT_RTOL
+    assert causal_change > 3 * LOGITS_RTOL
+
+
+@pytest.mark.parametrize("name", ["mistral", "gemma2"])
+def test_unverified_masks_match(name):
+    """register(verify_masks=False) skips building transformers' dense mask; same results."""
+    model = _model(name)
+    ids, mask = _batch(model.config.vocab_size)
+    checked = _logits(model, "attnc", ids, mask)
+    try:
+        attnc_hf.register(verify_masks=False)
+        unchecked = _logits(model, "attnc", ids, mask)
+    finally:
+        attnc_hf.register()
+    assert torch.equal(checked, unchecked)
+
+
 def test_padding_inside_a_sequence_is_refused():
     model = _model("llama")
     ids, mask = _batch(model.config.vocab_size)
