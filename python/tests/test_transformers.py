@@ -277,14 +277,18 @@ def test_padding_inside_a_sequence_is_refused():
         model(input_ids=ids, attention_mask=mask)
 
 
-def test_bf16_model_matches_eager():
-    """A bf16 model: attnc runs natively in bf16; eager computes in bf16 too."""
-    model = _model("llama").to(torch.bfloat16)
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_half_model_matches_eager(dtype):
+    """A bf16 / fp16 model: attnc runs natively in that dtype (an fp16 spec for fp16); eager
+    computes in it too, so both sides carry half-precision rounding."""
+    model = _model("llama").to(dtype)
     ids, mask = _batch(model.config.vocab_size)
     got = _logits(model, "attnc", ids, mask).float()
     err = _rel_err(got, _logits(model, "eager", ids, mask).float(), mask.bool())
-    print(f"llama bf16: logits vs eager {err:.2e}")
+    print(f"llama {dtype}: logits vs eager {err:.2e}")
     assert err <= LOGITS_RTOL
+    want = "fp16" if dtype == torch.float16 else "bf16"
+    assert any(f"dtype = {want}\n" in s and "head_dim = 32\n" in s for s in attnc_hf.compiled_specs())
 
 
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "python")
