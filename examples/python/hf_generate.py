@@ -66,22 +66,40 @@ def main() -> int:
     mask = torch.ones_like(ids)
     ids[1, :3], mask[1, :3] = 0, 0
 
-    results = {}
+    results, scores = {}, {}
     for impl in ("eager", "attnc"):
         model.set_attn_implementation(impl)
         start = time.perf_counter()
         with torch.no_grad():
             out = model.generate(
-                input_ids=ids, attention_mask=mask, max_new_tokens=args.new_tokens, do_sample=False, pad_token_id=0
+                input_ids=ids,
+                attention_mask=mask,
+                max_new_tokens=args.new_tokens,
+                do_sample=False,
+                pad_token_id=0,
+                output_scores=True,
+                return_dict_in_generate=True,
             )
-        results[impl] = out[:, ids.shape[1] :]
+        results[impl] = out.sequences[:, ids.shape[1] :]
+        scores[impl] = torch.stack(out.scores, 1)  # [batch, step, vocab]
         print(f"{impl:6} {time.perf_counter() - start:6.2f} s  {results[impl].tolist()}")
     print("specs compiled for this model:")
     for spec in attnc_hf.compiled_specs():
         print("  " + spec.replace("\n", "\n  ").rstrip())
-    same = torch.equal(results["eager"], results["attnc"])
-    print("same tokens as eager" if same else "tokens differ from eager")
-    return 0 if same or args.model else 1
+
+    if torch.equal(results["eager"], results["attnc"]):
+        print("same tokens as eager")
+        return 0
+    # bf16 attention moves logits by about 1e-2 of the largest one: a different token is
+    # expected only where eager's top two were closer than that.
+    ref = scores["eager"]
+    top2 = ref.topk(2, dim=-1).values
+    margin = (top2[..., 0] - top2[..., 1]) / ref.abs().max()
+    differs = (results["eager"] != results["attnc"]).int()
+    row, step = divmod(int(differs.flatten().argmax()), differs.shape[1])
+    print(f"tokens differ from eager first at row {row}, step {step}, where eager's top-1 margin was "
+          f"{margin[row, step].item():.1e} of the largest logit")
+    return 0 if margin[row, step] < 4e-2 else 1
 
 
 if __name__ == "__main__":
