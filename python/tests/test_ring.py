@@ -36,7 +36,7 @@ O_RTOL = 1e-2
 LSE_ATOL = 1e-5
 
 
-def reference(q, k, v, causal, window, mask_fn=None):
+def reference(q, k, v, causal, window, mask_fn=None, softcap=None):
     """float64 attention of [B, S, H, D] tensors, positions 0..S-1; mask_fn(q, kv) replaces the mask."""
     B, S, Hq, D = q.shape
     rep = Hq // k.shape[2]
@@ -44,6 +44,8 @@ def reference(q, k, v, causal, window, mask_fn=None):
     kd = k.double().repeat_interleave(rep, 2).transpose(1, 2)
     vd = v.double().repeat_interleave(rep, 2).transpose(1, 2)
     s = qd @ kd.transpose(-1, -2) / math.sqrt(D)
+    if softcap is not None:
+        s = softcap * torch.tanh(s / softcap)
     i = torch.arange(S)
     visible = torch.ones(S, S, dtype=torch.bool)
     if causal:
@@ -177,13 +179,18 @@ def test_merge_partials_is_attention_over_the_union():
     assert torch.isneginf(lse[1]).all() and (o[1] == 0).all()
 
 
-def test_one_process_without_a_process_group():
-    """With no process group the module runs the whole sequence on one rank."""
+@pytest.mark.parametrize("layout", ["zigzag", "contiguous"])
+def test_one_process_without_a_process_group(layout):
+    """With no process group the module runs the whole sequence on one rank (here with a softcap)."""
     q, k, v = W.inputs(1, seed=5)
-    ref_o, ref_lse = reference(q, k, v, True, 24)
-    ring = RingAttention.for_mask(head_dim=W.D, q_heads=W.HQ, kv_heads=W.HKV, causal=True, window=24)
+    ref_o, ref_lse = reference(q, k, v, True, 24, softcap=1.5)
+    ring = RingAttention.for_mask(
+        head_dim=W.D, q_heads=W.HQ, kv_heads=W.HKV, causal=True, window=24, softcap=1.5, layout=layout
+    )
     o, lse = ring(q[0], k[0], v[0])  # [S, H, D]: a single sequence
-    _check(o[None], lse[None], ref_o, ref_lse, "one rank")
+    _check(o[None], lse[None], ref_o, ref_lse, f"one rank, {layout}")
+    no_cap_o, _ = reference(q, k, v, True, 24)
+    assert (no_cap_o - ref_o).abs().max().item() > 10 * O_RTOL * ref_o.abs().max().item()
 
 
 def test_custom_mask_through_offsets():
