@@ -301,7 +301,7 @@ class RingAttention:
     def _run_pairs(self, attn, pairs, q, kv, q_pieces, kv_pieces, with_offsets, params):
         """One ragged attnc call for a list of chunk pairs over every sequence of the batch."""
         B = q.shape[0]
-        qs, ks, vs, q_len, kv_len, q_off, kv_off = [], [], [], [], [], [], []
+        qs, ks, vs, q_len, kv_len, q_off, kv_off, seq = [], [], [], [], [], [], [], []
         for b in range(B):
             for p in pairs:
                 qa, qn = p.q_range
@@ -315,10 +315,20 @@ class RingAttention:
                 kv_len.append(kn)
                 q_off.append(qa - (kn - qn))
                 kv_off.append(ka)
+                seq.append(b)
         dev = q.device
         qo_indptr = torch.tensor([0, *torch.tensor(q_len).cumsum(0).tolist()], dtype=torch.int32, device=dev)
         kv_indptr = torch.tensor([0, *torch.tensor(kv_len).cumsum(0).tolist()], dtype=torch.int32, device=dev)
-        extra = dict(params)
+        # Params with a leading `batch` dimension: one row per sequence of the
+        # caller's batch; the call's batch is one entry per (sequence, pair).
+        extra = {}
+        declared = attn.info.get("params", {})
+        rows = torch.tensor(seq, dtype=torch.long, device=dev)
+        for name, value in params.items():
+            dims = declared.get(name, (None, ()))[1]
+            if dims and dims[0] == "batch" and isinstance(value, torch.Tensor):
+                value = value.index_select(0, rows.to(value.device))
+            extra[name] = value
         if with_offsets:
             extra["q_off"] = torch.tensor(q_off, dtype=torch.int32, device=dev)
             extra["kv_off"] = torch.tensor(kv_off, dtype=torch.int32, device=dev)
@@ -346,7 +356,9 @@ class RingAttention:
         [B, S_local, Hkv, D]: this rank's slice in the module's layout (every
         rank holds the same number of tokens; seq_len defaults to
         world_size * S_local). Extra keyword arguments are the spec's other
-        params. Returns (o like q, lse float32 [..., S_local, Hq]) for this
+        params; a param whose first dimension is `batch` has one row per
+        sequence of q's batch, and position-indexed params are read at the
+        global positions the spec writes (`doc[b, q + q_off[b]]`). Returns (o like q, lse float32 [..., S_local, Hq]) for this
         rank's queries.
         """
         squeeze = q.dim() == 3

@@ -227,3 +227,33 @@ def test_ring_example_runs():
     print(proc.stdout[-2000:], proc.stderr[-2000:])
     assert proc.returncode == 0
     assert "ring of 2 vs one process" in proc.stdout
+
+
+def test_batch_params_follow_their_sequence():
+    """A document mask over a batch of two: doc[b, ...] must reach each sequence's chunk pairs."""
+    spec = f"""
+attention doc_offset {{
+  dtype = bf16
+  head_dim = {W.D}
+  q_heads = {W.HQ}
+  kv_heads = {W.HKV}
+  param q_off : i32[batch]
+  param kv_off : i32[batch]
+  param doc : i32[batch, ?]
+  mask = kv + kv_off[b] <= q + q_off[b] && doc[b, q + q_off[b]] == doc[b, kv + kv_off[b]]
+}}
+"""
+    doc = torch.zeros(2, W.S, dtype=torch.int32)
+    doc[0, 40:] = 1
+    doc[1, 10:] = 1
+    doc[1, 90:] = 2
+    q, k, v = W.inputs(2, seed=9)
+    # float64 reference, one sequence at a time with its own documents
+    outs = [
+        reference(q[b : b + 1], k[b : b + 1], v[b : b + 1], True, None,
+                  mask_fn=lambda i, j, d=doc[b]: (j <= i) & (d[i] == d[j]))
+        for b in range(2)
+    ]
+    ref_o, ref_lse = torch.cat([o for o, _ in outs]), torch.cat([lse for _, lse in outs])
+    o, lse = RingAttention(spec)(q, k, v, doc=doc)
+    _check(o, lse, ref_o, ref_lse, "document mask, batch of two")
