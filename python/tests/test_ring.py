@@ -193,20 +193,18 @@ def test_one_process_without_a_process_group(layout):
     assert (no_cap_o - ref_o).abs().max().item() > 10 * O_RTOL * ref_o.abs().max().item()
 
 
+def _offset_spec(name, mask, *params):
+    """A spec of the test's shape whose mask reads the global positions through q_off / kv_off."""
+    lines = [f"attention {name}_offset {{", "  dtype = bf16", f"  head_dim = {W.D}", f"  q_heads = {W.HQ}",
+             f"  kv_heads = {W.HKV}", "  param q_off : i32[batch]", "  param kv_off : i32[batch]",
+             *(f"  {p}" for p in params), f"  mask = {mask}", "}"]
+    return "\n".join(lines) + "\n"
+
+
 def test_custom_mask_through_offsets():
     """Any mask written over q + q_off[b], kv + kv_off[b] (here Llama-4-style chunked causal
     attention, chunks of 16) runs with causal=None: every chunk pair through the offset spec."""
-    spec = f"""
-attention chunked_offset {{
-  dtype = bf16
-  head_dim = {W.D}
-  q_heads = {W.HQ}
-  kv_heads = {W.HKV}
-  param q_off : i32[batch]
-  param kv_off : i32[batch]
-  mask = kv + kv_off[b] <= q + q_off[b] && (q + q_off[b]) / 16 == (kv + kv_off[b]) / 16
-}}
-"""
+    spec = _offset_spec("chunked", "kv + kv_off[b] <= q + q_off[b] && (q + q_off[b]) / 16 == (kv + kv_off[b]) / 16")
     q, k, v = W.inputs(2, seed=7)
     ref_o, ref_lse = reference(q, k, v, True, None, mask_fn=lambda i, j: (j <= i) & (i // 16 == j // 16))
     ring = RingAttention(spec)
@@ -231,18 +229,11 @@ def test_ring_example_runs():
 
 def test_batch_params_follow_their_sequence():
     """A document mask over a batch of two: doc[b, ...] must reach each sequence's chunk pairs."""
-    spec = f"""
-attention doc_offset {{
-  dtype = bf16
-  head_dim = {W.D}
-  q_heads = {W.HQ}
-  kv_heads = {W.HKV}
-  param q_off : i32[batch]
-  param kv_off : i32[batch]
-  param doc : i32[batch, ?]
-  mask = kv + kv_off[b] <= q + q_off[b] && doc[b, q + q_off[b]] == doc[b, kv + kv_off[b]]
-}}
-"""
+    spec = _offset_spec(
+        "doc",
+        "kv + kv_off[b] <= q + q_off[b] && doc[b, q + q_off[b]] == doc[b, kv + kv_off[b]]",
+        "param doc : i32[batch, ?]",
+    )
     doc = torch.zeros(2, W.S, dtype=torch.int32)
     doc[0, 40:] = 1
     doc[1, 10:] = 1
