@@ -268,6 +268,33 @@ def test_unverified_masks_match(name):
     assert torch.equal(checked, unchecked)
 
 
+def test_right_padding_without_cache():
+    """Right padding (training-style batches): valid tokens first, no cache."""
+    model = _model("mistral")
+    ids, _ = _batch(model.config.vocab_size)
+    mask = torch.ones_like(ids)
+    mask[1, 7:] = 0
+    valid = mask.bool()
+    model.set_attn_implementation("attnc")
+    with torch.no_grad():
+        got = model(input_ids=ids, attention_mask=mask, use_cache=False).logits
+    model.set_attn_implementation("eager_bf16io")
+    with torch.no_grad():
+        ref = model(input_ids=ids, attention_mask=mask, use_cache=False).logits
+    assert _rel_err(got, ref, valid) <= TIGHT_RTOL
+
+
+def test_packed_sequences_are_refused():
+    """Two documents packed in one row (position_ids restart, no attention_mask): transformers
+    asks for a block-diagonal mask, which the attnc backend does not express."""
+    model = _model("llama")
+    ids, _ = _batch(model.config.vocab_size)
+    position_ids = torch.cat([torch.arange(6), torch.arange(6)])[None].expand(2, -1)
+    model.set_attn_implementation("attnc")
+    with torch.no_grad(), pytest.raises(attnc_hf.UnsupportedMask, match="packed sequences"):
+        model(input_ids=ids, position_ids=position_ids, use_cache=False)
+
+
 def test_padding_inside_a_sequence_is_refused():
     model = _model("llama")
     ids, mask = _batch(model.config.vocab_size)
