@@ -405,6 +405,13 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
         return defineScalar(op, "(" + name(o.getLen()) + " + " + t +
                                     " - 1) / " + t);
       })
+      .Case([&](TileOfRangesOp o) {
+        std::string bounds;
+        for (Value bound : o.getBounds())
+          bounds += (bounds.empty() ? "" : ", ") + name(bound);
+        return defineScalar(op, "attnc::dev::tileOfRanges(" + name(o.getT()) +
+                                    ", {" + bounds + "})");
+      })
       .Case([&](SplitIndexOp) { return defineScalar(op, "split"); })
       .Case([&](NumSplitsOp) { return defineScalar(op, "args.num_splits"); })
       .Case([&](KVStartOp o) {
@@ -457,6 +464,8 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
         os << "attnc::dev::qk(" << name(o) << ", " << name(o.getQ()) << ", "
            << name(o.getK()) << ", "
            << floatLiteral(o.getScale().convertToDouble()) << ");\n";
+        // One QK^T per KV tile a program visits (counted under sim only).
+        os << "attnc::dev::countKVTile();\n";
         return success();
       })
       .Case([&](ScoreModOp o) {
@@ -842,6 +851,8 @@ LogicalResult KernelEmitter::emitElementwise(Operation *op, Value result,
   std::string tileType = accType(type.getDimSize(1));
   std::string r = name(result), src = name(s);
   bool isMask = static_cast<bool>(kvLen);
+  if (isMask)
+    os << "attnc::dev::countMaskedTile();\n";
   os << *decl << ";\n";
   // Unrolled: the element index then picks registers, not a stack slot.
   os << "ATTNC_UNROLL\n";

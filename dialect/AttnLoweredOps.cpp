@@ -99,3 +99,15 @@ void MaskOp::getAsmBlockArgumentNames(Region &region,
                                       OpAsmSetValueNameFn setNameFn) {
   nameExpressionRegionArgs(region, setNameFn);
 }
+
+//===----------------------------------------------------------------------===//
+// attn.tile_of_ranges
+//===----------------------------------------------------------------------===//
+
+LogicalResult TileOfRangesOp::verify() {
+  size_t n = getBounds().size();
+  if (n == 0 || n % 2 != 0)
+    return emitOpError("needs (lo, hi) pairs of bounds, got ")
+           << n << " value" << (n == 1 ? "" : "s");
+  return success();
+}

@@ -100,6 +100,25 @@ def Attn_TileStartOp : Attn_Op<"tile_start", [Pure]> {
   let assemblyFormat = "$dim $index attr-dict";
 }
 
+def Attn_TileOfRangesOp : Attn_Op<"tile_of_ranges", [Pure]> {
+  let summary = "The %t-th tile of a union of tile ranges";
+  let description = [{
+    The KV loop of a mask whose visible tiles form several runs (sinks plus
+    a window, prefix-LM plus a window) iterates over t in [0, total) and
+    maps t to a tile index here. `bounds` holds pairs lo0, hi0, lo1, hi1,
+    ...: the half-open ranges [lo_r, hi_r) in increasing order, a range with
+    hi_r <= lo_r being empty; total is the sum of their lengths. With
+    p_r the length of the ranges before r, the result is lo_r + (t - p_r)
+    for the last non-empty range r with p_r <= t (range 0 when none is
+    non-empty), so a t at or past the total continues the last range, as
+    the prefetch of the tile after the last one expects.
+  }];
+  let arguments = (ins I32:$t, Variadic<I32>:$bounds);
+  let results = (outs I32:$tile);
+  let assemblyFormat = "$t `in` `(` $bounds `)` attr-dict";
+  let hasVerifier = 1;
+}
+
 def Attn_SplitIndexOp : Attn_Op<"split_index", [Pure]> {
   let summary = "Which KV split this program instance computes";
   let results = (outs I32:$index);

@@ -527,6 +527,29 @@ LogicalResult Evaluator::runTileOp(Operation &op, bool &handled) {
             bind(o.getRow(), RtValue::ofInt(*tile ? *index * **tile : 0, 32));
             return success();
           })
+          .Case([&](attn::TileOfRangesOp o) -> LogicalResult {
+            std::optional<int64_t> t = intOf(o, o.getT());
+            if (!t)
+              return failure();
+            // The last non-empty range starting at or before t; range 0
+            // when none is non-empty (attn.tile_of_ranges).
+            int64_t before = 0, tile = 0;
+            bool chosen = false;
+            for (size_t r = 0; r + 1 < o.getBounds().size(); r += 2) {
+              std::optional<int64_t> lo = intOf(o, o.getBounds()[r]);
+              std::optional<int64_t> hi = intOf(o, o.getBounds()[r + 1]);
+              if (!lo || !hi)
+                return failure();
+              int64_t length = std::max<int64_t>(*hi - *lo, 0);
+              if (!chosen || (length > 0 && before <= *t)) {
+                tile = *lo + (*t - before);
+                chosen = true;
+              }
+              before += length;
+            }
+            bind(o.getTile(), RtValue::ofInt(tile, 32));
+            return success();
+          })
           .Case([&](attn::KVStartOp o) -> LogicalResult {
             if (problem.paged)
               return fail(o, "needs a dense KV cache (kv_indptr)");

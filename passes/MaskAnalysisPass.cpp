@@ -6,9 +6,13 @@
 //      them; a Q tile that sees nothing runs no iteration (o = 0, lse = -inf);
 //   2. in the loop, attn.mask moves under `scf.if` and runs only on tiles
 //      that are partial: some element masked (canFalse) or past kv_len.
-// Tiles strictly between two visible ones still run (masked), so the result
-// is exact for any mask; for causal, windowed, chunked and prefix masks the
-// visible tiles are contiguous and nothing is wasted.
+// A mask that is a union of constraints (sinks || window) can leave gaps
+// between its visible tiles: the scan then records up to max-ranges runs and
+// the loop iterates t over their union, mapping t to a tile with
+// attn.tile_of_ranges. Tiles inside a recorded run, and the gaps of runs
+// merged for want of a slot, still run (masked), so the result is exact for
+// any mask; for causal, windowed, chunked, prefix and sinks + window masks
+// exactly the tiles holding a visible element run.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/MaskAnalysis.h"
@@ -97,6 +101,19 @@ static Value buildKVLast(OpBuilder &builder, Location loc, Value kvFirst,
                                        arith::IntegerOverflowFlags::nsw);
 }
 
+/// Whether the Q tile can see some element of KV tile `j` (canTrue).
+static Value buildCanSee(RewriterBase &rewriter, MaskOp mask,
+                         const QTileBounds &q, Value j, int64_t blockKV) {
+  Location loc = mask.getLoc();
+  Value kvFirst =
+      rewriter.create<TileStartOp>(loc, rewriter.getI32Type(), TileDim::kv, j,
+                                   rewriter.getI64IntegerAttr(blockKV));
+  Value kvLast = buildKVLast(rewriter, loc, kvFirst, mask.getKvLen(), blockKV);
+  TileRect rect{mask.getBatch(), q.headFirst, q.headLast, q.qFirst,
+                q.qLast,         kvFirst,     kvLast};
+  return emitTileClass(rewriter, loc, mask.getBody(), rect).canTrue;
+}
+
 /// Emits the scan [lo, hi) over KV tiles whose mask can be true and narrows
 /// `loop` to it.
 static void narrowLoopBounds(RewriterBase &rewriter, scf::ForOp loop,
@@ -116,19 +133,11 @@ static void narrowLoopBounds(RewriterBase &rewriter, scf::ForOp loop,
     rewriter.setInsertionPointToStart(scan.getBody());
     Value j = scan.getInductionVar();
     Value lo = scan.getRegionIterArg(0), hi = scan.getRegionIterArg(1);
-    Value kvFirst =
-        rewriter.create<TileStartOp>(loc, rewriter.getI32Type(), TileDim::kv, j,
-                                     rewriter.getI64IntegerAttr(blockKV));
-    Value kvLast =
-        buildKVLast(rewriter, loc, kvFirst, mask.getKvLen(), blockKV);
-    TileRect rect{mask.getBatch(), q.headFirst, q.headLast, q.qFirst,
-                  q.qLast,         kvFirst,     kvLast};
-    TileClass tileClass = emitTileClass(rewriter, loc, mask.getBody(), rect);
+    Value visible = buildCanSee(rewriter, mask, q, j, blockKV);
     Value newLo = rewriter.create<arith::SelectOp>(
-        loc, tileClass.canTrue, rewriter.create<arith::MinSIOp>(loc, lo, j),
-        lo);
+        loc, visible, rewriter.create<arith::MinSIOp>(loc, lo, j), lo);
     Value newHi = rewriter.create<arith::SelectOp>(
-        loc, tileClass.canTrue,
+        loc, visible,
         rewriter.create<arith::AddIOp>(loc, j, one,
                                        arith::IntegerOverflowFlags::nsw),
         hi);
@@ -138,6 +147,129 @@ static void narrowLoopBounds(RewriterBase &rewriter, scf::ForOp loop,
     loop.getLowerBoundMutable().assign(scan.getResult(0));
     loop.getUpperBoundMutable().assign(scan.getResult(1));
   });
+}
+
+/// How many runs of visible tiles the mask's or/and structure can produce:
+/// `a || b` adds, `a && b` multiplies (and the reverse under `!`), anything
+/// else is one run. Only a hint for how many ranges the scan records: any
+/// count is exact, a low one only runs some masked tiles.
+static int64_t countRuns(Value value, bool negated, int64_t cap) {
+  Operation *def = value.getDefiningOp();
+  auto both = [&](Value a, Value b, bool sum) {
+    int64_t x = countRuns(a, negated, cap), y = countRuns(b, negated, cap);
+    return std::min(cap, sum ? x + y : x * y);
+  };
+  if (auto orOp = dyn_cast_or_null<arith::OrIOp>(def))
+    return both(orOp.getLhs(), orOp.getRhs(), /*sum=*/!negated);
+  if (auto andOp = dyn_cast_or_null<arith::AndIOp>(def))
+    return both(andOp.getLhs(), andOp.getRhs(), /*sum=*/negated);
+  if (auto xorOp = dyn_cast_or_null<arith::XOrIOp>(def)) {
+    if (isConstantTrue(xorOp.getRhs()))
+      return countRuns(xorOp.getLhs(), !negated, cap);
+    if (isConstantTrue(xorOp.getLhs()))
+      return countRuns(xorOp.getRhs(), !negated, cap);
+  }
+  if (auto select = dyn_cast_or_null<arith::SelectOp>(def);
+      select && select.getType().isInteger(1))
+    return both(select.getTrueValue(), select.getFalseValue(), /*sum=*/true);
+  return 1;
+}
+
+static int64_t countMaskRuns(MaskOp mask, int64_t cap) {
+  auto yield = cast<YieldOp>(mask.getBody().front().getTerminator());
+  return countRuns(yield.getValue(), /*negated=*/false,
+                   std::max<int64_t>(cap, 1));
+}
+
+/// Emits a scan recording up to `slots` runs of KV tiles whose mask can be
+/// true, and makes `loop` iterate t over their union: its body maps t to a
+/// tile with attn.tile_of_ranges. A visible tile after a gap opens the next
+/// slot; with none left it extends the last run over the gap.
+static void iterateTileRuns(RewriterBase &rewriter, scf::ForOp loop,
+                            MaskOp mask, const QTileBounds &q, int64_t blockKV,
+                            int64_t slots) {
+  Location loc = mask.getLoc();
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(loop);
+  auto constant = [&](int64_t v) -> Value {
+    return rewriter.create<arith::ConstantIntOp>(loc, v, 32);
+  };
+  auto add = [&](Value a, Value b) -> Value {
+    return rewriter.create<arith::AddIOp>(loc, a, b,
+                                          arith::IntegerOverflowFlags::nsw);
+  };
+  auto cmp = [&](arith::CmpIPredicate p, Value a, Value b) -> Value {
+    return rewriter.create<arith::CmpIOp>(loc, p, a, b);
+  };
+  auto select = [&](Value c, Value a, Value b) -> Value {
+    return rewriter.create<arith::SelectOp>(loc, c, a, b);
+  };
+  Value numTiles = loop.getUpperBound();
+  Value zero = constant(0), one = constant(1);
+  // Every slot starts as the empty range [numTiles, 0); the last operand is
+  // the slot being filled.
+  SmallVector<Value> init;
+  for (int64_t r = 0; r < slots; ++r) {
+    init.push_back(numTiles);
+    init.push_back(zero);
+  }
+  init.push_back(zero);
+  auto scan = rewriter.create<scf::ForOp>(loc, zero, numTiles, one, init);
+  {
+    OpBuilder::InsertionGuard bodyGuard(rewriter);
+    rewriter.setInsertionPointToStart(scan.getBody());
+    Value j = scan.getInductionVar();
+    auto lo = [&](int64_t r) { return scan.getRegionIterArg(2 * r); };
+    auto hi = [&](int64_t r) { return scan.getRegionIterArg(2 * r + 1); };
+    Value slot = scan.getRegionIterArg(2 * slots);
+    Value visible = buildCanSee(rewriter, mask, q, j, blockKV);
+    // The bounds of the slot being filled.
+    Value curLo = lo(0), curHi = hi(0);
+    for (int64_t r = 1; r < slots; ++r) {
+      Value isR = cmp(arith::CmpIPredicate::eq, slot, constant(r));
+      curLo = select(isR, lo(r), curLo);
+      curHi = select(isR, hi(r), curHi);
+    }
+    // A visible tile not adjacent to a non-empty run opens the next slot.
+    Value gap = rewriter.create<arith::AndIOp>(
+        loc, cmp(arith::CmpIPredicate::sgt, curHi, curLo),
+        cmp(arith::CmpIPredicate::ne, curHi, j));
+    Value open = rewriter.create<arith::AndIOp>(
+        loc, rewriter.create<arith::AndIOp>(loc, visible, gap),
+        cmp(arith::CmpIPredicate::slt, slot, constant(slots - 1)));
+    Value newSlot = select(open, add(slot, one), slot);
+    SmallVector<Value> next;
+    for (int64_t r = 0; r < slots; ++r) {
+      Value here = rewriter.create<arith::AndIOp>(
+          loc, visible, cmp(arith::CmpIPredicate::eq, newSlot, constant(r)));
+      Value empty = cmp(arith::CmpIPredicate::sle, hi(r), lo(r));
+      next.push_back(
+          select(rewriter.create<arith::AndIOp>(loc, here, empty), j, lo(r)));
+      next.push_back(select(here, add(j, one), hi(r)));
+    }
+    next.push_back(newSlot);
+    rewriter.create<scf::YieldOp>(loc, next);
+  }
+  // t runs over the total length of the runs.
+  SmallVector<Value> bounds(scan.getResults().begin(),
+                            scan.getResults().begin() + 2 * slots);
+  Value total = zero;
+  for (int64_t r = 0; r < slots; ++r)
+    total = add(total, rewriter.create<arith::MaxSIOp>(
+                           loc,
+                           rewriter.create<arith::SubIOp>(
+                               loc, bounds[2 * r + 1], bounds[2 * r],
+                               arith::IntegerOverflowFlags::nsw),
+                           zero));
+  rewriter.modifyOpInPlace(loop, [&] {
+    loop.getLowerBoundMutable().assign(zero);
+    loop.getUpperBoundMutable().assign(total);
+  });
+  rewriter.setInsertionPointToStart(loop.getBody());
+  Value t = loop.getInductionVar();
+  auto tile =
+      rewriter.create<TileOfRangesOp>(loc, rewriter.getI32Type(), t, bounds);
+  rewriter.replaceAllUsesExcept(t, tile.getResult(), tile);
 }
 
 /// Puts `mask` under `scf.if needsMask`.
@@ -156,7 +288,7 @@ static void guardMask(RewriterBase &rewriter, MaskOp mask, Value needsMask) {
 }
 
 static LogicalResult analyzeMask(RewriterBase &rewriter, ProgramOp program,
-                                 MaskOp mask) {
+                                 MaskOp mask, int64_t maxRanges, bool remarks) {
   auto loop = dyn_cast<scf::ForOp>(mask->getParentOp());
   if (!loop || loop->getParentOp() != program)
     return mask.emitOpError("is not in the program's KV loop");
@@ -196,8 +328,28 @@ static LogicalResult analyzeMask(RewriterBase &rewriter, ProgramOp program,
       if (isConstantTrue(tileClass.canTrue))
         remark << ", and every KV tile is visited";
     }
-    if (!isConstantTrue(tileClass.canTrue))
+    int64_t runs = countMaskRuns(mask, maxRanges);
+    // Remarks point at the mask expression in the spec.
+    Location exprLoc = loc;
+    if (Operation *root = cast<YieldOp>(mask.getBody().front().getTerminator())
+                              .getValue()
+                              .getDefiningOp())
+      exprLoc = root->getLoc();
+    if (isConstantTrue(tileClass.canTrue)) {
+      if (remarks && tileClass.unboundedReason.empty())
+        emitRemark(exprLoc)
+            << "tile skipping: none, every KV tile can be visible";
+    } else if (runs > 1) {
+      iterateTileRuns(rewriter, loop, mask, *q, blockKV, runs);
+      if (remarks)
+        emitRemark(exprLoc) << "tile skipping: a union of up to " << runs
+                            << " ranges of KV tiles per query tile";
+    } else {
       narrowLoopBounds(rewriter, loop, mask, *q, blockKV);
+      if (remarks)
+        emitRemark(exprLoc)
+            << "tile skipping: one contiguous range of KV tiles per query tile";
+    }
   }
   if (!isConstantTrue(needsMask))
     guardMask(rewriter, mask, needsMask);
@@ -207,8 +359,13 @@ static LogicalResult analyzeMask(RewriterBase &rewriter, ProgramOp program,
 namespace {
 struct AttnMaskAnalysisPass
     : public attnc::impl::AttnMaskAnalysisBase<AttnMaskAnalysisPass> {
+  using AttnMaskAnalysisBase::AttnMaskAnalysisBase;
   void runOnOperation() override {
     KernelOp kernel = getOperation();
+    if (maxRanges < 1 || maxRanges > 16) {
+      kernel.emitOpError("max-ranges must be in [1, 16], got ") << maxRanges;
+      return signalPassFailure();
+    }
     IRRewriter rewriter(&getContext());
     for (ProgramOp program : kernel.getBody().front().getOps<ProgramOp>()) {
       if (!program.getBlockQ() || !program.getBlockKv()) {
@@ -223,7 +380,7 @@ struct AttnMaskAnalysisPass
           masks.push_back(mask);
       });
       for (MaskOp mask : masks)
-        if (failed(analyzeMask(rewriter, program, mask)))
+        if (failed(analyzeMask(rewriter, program, mask, maxRanges, remarks)))
           return signalPassFailure();
     }
     for (SdpaOp sdpa : kernel.getBody().front().getOps<SdpaOp>()) {

@@ -75,6 +75,11 @@ struct PipelineOptions {
   /// Load the next K tile while the current one is used (two K tiles in
   /// flight); off, each iteration loads and waits for its own K tile.
   bool prefetchKV = true;
+  /// Most runs of visible KV tiles the mask analysis iterates over (1: one
+  /// contiguous range per Q tile).
+  int64_t maxTileRanges = 4;
+  /// A remark at each mask naming the form its tile skipping took.
+  bool maskRemarks = false;
   /// Stop after the pass with this command-line name (empty: run all).
   std::string stopAfter;
 };

@@ -98,7 +98,21 @@ def AttnMaskAnalysis : Pass<"attn-mask-analysis", "::attnc::attn::KernelOp"> {
     is true everywhere, and lies inside the sequence, runs without mask
     code. Masks that read tensor data at q or kv (document ids) cannot be
     bounded: every tile is treated as partial, and a remark says so.
+
+    A mask that is a union (`||`, after distributing `&&`) of constraints,
+    such as attention sinks plus a window, can leave its visible tiles in
+    several runs: the scan then records up to `max-ranges` runs and the loop
+    iterates over their union (`attn.tile_of_ranges`), so the tiles between
+    two runs are skipped too. Runs beyond the last slot merge into it (their
+    gaps run masked).
   }];
+  let options = [
+    Option<"maxRanges", "max-ranges", "int64_t", /*default=*/"4",
+           "Most runs of visible KV tiles a Q tile iterates over (1: one "
+           "contiguous range)">,
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "Say, as a remark at each mask, which form its tile skipping took">,
+  ];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect"];
 }

@@ -49,7 +49,10 @@ LogicalResult attnc::buildAttnPipeline(OpPassManager &pm,
     return success();
   if (addStage(stages[3], [&] { kernel.addPass(createAttnBlockTable()); }))
     return success();
-  if (addStage(stages[4], [&] { kernel.addPass(createAttnMaskAnalysis()); }))
+  if (addStage(stages[4], [&] {
+        kernel.addPass(createAttnMaskAnalysis(AttnMaskAnalysisOptions{
+            options.maxTileRanges, options.maskRemarks}));
+      }))
     return success();
   if (addStage(stages[5], [&] {
         if (options.splitKV)

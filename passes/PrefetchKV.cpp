@@ -30,10 +30,17 @@ using namespace mlir;
 using namespace attnc;
 using namespace attnc::attn;
 
-/// Clones `load` with its K rows starting at tile `index`, before `point`.
+/// Clones `load` with its K rows starting at loop step `index` (mapped to a
+/// tile by `ranges` when the loop runs over a union of tile ranges).
 static LoadKOp cloneLoadForTile(RewriterBase &rewriter, LoadKOp load,
-                                TileStartOp start, Value index) {
+                                TileStartOp start, TileOfRangesOp ranges,
+                                Value index) {
   IRMapping mapping;
+  if (ranges) {
+    auto newRanges = cast<TileOfRangesOp>(rewriter.clone(*ranges));
+    newRanges.getTMutable().assign(index);
+    index = newRanges.getResult();
+  }
   auto newStart = cast<TileStartOp>(rewriter.clone(*start));
   newStart.getIndexMutable().assign(index);
   mapping.map(start.getResult(), newStart.getResult());
@@ -48,7 +55,17 @@ LogicalResult attnc::prefetchKTiles(RewriterBase &rewriter, scf::ForOp loop) {
   if (!load)
     return success(); // nothing to pipeline
   auto start = load.getRow0().getDefiningOp<TileStartOp>();
-  if (!start || start.getIndex() != loop.getInductionVar() ||
+  // The tile is the induction variable, or its image in a union of ranges
+  // fixed before the loop.
+  auto ranges = start ? start.getIndex().getDefiningOp<TileOfRangesOp>()
+                      : TileOfRangesOp();
+  if (ranges && (ranges.getT() != loop.getInductionVar() ||
+                 !llvm::all_of(ranges.getBounds(), [&](Value bound) {
+                   return loop.isDefinedOutsideOfLoop(bound);
+                 })))
+    ranges = {};
+  Value step = ranges ? ranges.getT() : (start ? start.getIndex() : Value());
+  if (!start || step != loop.getInductionVar() ||
       start->getBlock() != loop.getBody())
     return load.emitOpError("does not load the tile of the loop's induction "
                             "variable; cannot prefetch it");
@@ -67,7 +84,8 @@ LogicalResult attnc::prefetchKTiles(RewriterBase &rewriter, scf::ForOp loop) {
 
   // The first tile, before the loop.
   rewriter.setInsertionPoint(loop);
-  LoadKOp first = cloneLoadForTile(rewriter, load, start, loop.getLowerBound());
+  LoadKOp first =
+      cloneLoadForTile(rewriter, load, start, ranges, loop.getLowerBound());
 
   // The loop carries the tile; the next one is loaded after the last use of
   // the current one.
@@ -86,7 +104,7 @@ LogicalResult attnc::prefetchKTiles(RewriterBase &rewriter, scf::ForOp loop) {
       loc, 1, newLoop.getInductionVar().getType());
   Value next = rewriter.create<arith::AddIOp>(
       loc, newLoop.getInductionVar(), one, arith::IntegerOverflowFlags::nsw);
-  LoadKOp prefetch = cloneLoadForTile(rewriter, load, start, next);
+  LoadKOp prefetch = cloneLoadForTile(rewriter, load, start, ranges, next);
   auto yield = cast<scf::YieldOp>(body->getTerminator());
   rewriter.modifyOpInPlace(yield, [&] {
     yield->setOperand(yield->getNumOperands() - 1, prefetch.getResult());

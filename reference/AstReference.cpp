@@ -655,15 +655,21 @@ bool checkSpec(const AttentionSpec &spec, std::string &error) {
   return true;
 }
 
-} // namespace
+/// What every use of the inputs needs once they are checked: the sequences'
+/// KV lengths and the params bound to their reads.
+struct Checked {
+  std::vector<int64_t> kvLen;
+  ParamBindings bindings;
+};
 
-std::optional<AttentionOutputs>
-attnc::astReference(const AttentionSpec &spec, const AttentionInputs &inputs,
-                    std::string &error) {
+/// Checks `inputs` against `spec` (shapes, indptrs, block table, params,
+/// expressions) before anything is read.
+std::optional<Checked> checkInputs(const AttentionSpec &spec,
+                                   const AttentionInputs &inputs,
+                                   std::string &error) {
   if (!checkSpec(spec, error))
     return std::nullopt;
-  const int64_t d = spec.headDim, qHeads = spec.qHeads, kvHeads = spec.kvHeads,
-                group = qHeads / kvHeads;
+  const int64_t d = spec.headDim, qHeads = spec.qHeads, kvHeads = spec.kvHeads;
   const bool paged = spec.kvCache == KVCacheKind::Paged;
 
   // --- Shapes ---------------------------------------------------------------
@@ -680,7 +686,9 @@ attnc::astReference(const AttentionSpec &spec, const AttentionInputs &inputs,
 
   const HostTensor &kT = paged ? inputs.kCache : inputs.k;
   const HostTensor &vT = paged ? inputs.vCache : inputs.v;
-  std::vector<int64_t> kvLen(batch);
+  Checked checked;
+  std::vector<int64_t> &kvLen = checked.kvLen;
+  kvLen.resize(batch);
   if (!paged) {
     if (!checkIndptr(inputs.kvIndptr, "kv_indptr", batch, error))
       return std::nullopt;
@@ -757,8 +765,7 @@ attnc::astReference(const AttentionSpec &spec, const AttentionInputs &inputs,
   }
 
   // --- Expressions ----------------------------------------------------------
-  ParamBindings bindings;
-  StructureChecker checker(spec, inputs.params, bindings, error);
+  StructureChecker checker(spec, inputs.params, checked.bindings, error);
   if (spec.score) {
     if (spec.score->type != ValueType::Float) {
       error = "the 'score' expression must be a Float";
@@ -775,7 +782,26 @@ attnc::astReference(const AttentionSpec &spec, const AttentionInputs &inputs,
     if (!checker.check(*spec.mask, "mask", /*allowScore=*/false))
       return std::nullopt;
   }
-  Evaluator evaluator(spec, bindings);
+  return checked;
+}
+
+} // namespace
+
+std::optional<AttentionOutputs>
+attnc::astReference(const AttentionSpec &spec, const AttentionInputs &inputs,
+                    std::string &error) {
+  std::optional<Checked> checked = checkInputs(spec, inputs, error);
+  if (!checked)
+    return std::nullopt;
+  const int64_t d = spec.headDim, qHeads = spec.qHeads, kvHeads = spec.kvHeads,
+                group = qHeads / kvHeads;
+  const bool paged = spec.kvCache == KVCacheKind::Paged;
+  const int64_t batch = inputs.batch();
+  const int64_t totalQ = inputs.qoIndptr.back();
+  const HostTensor &kT = paged ? inputs.kCache : inputs.k;
+  const HostTensor &vT = paged ? inputs.vCache : inputs.v;
+  const std::vector<int64_t> &kvLen = checked->kvLen;
+  Evaluator evaluator(spec, checked->bindings);
 
   // --- Attention ------------------------------------------------------------
   AttentionOutputs out;
@@ -858,4 +884,57 @@ attnc::astReference(const AttentionSpec &spec, const AttentionInputs &inputs,
     }
   }
   return out;
+}
+
+std::optional<TileCounts> attnc::astTileCounts(const AttentionSpec &spec,
+                                               const AttentionInputs &inputs,
+                                               const TileShape &shape,
+                                               std::string &error) {
+  std::optional<Checked> checked = checkInputs(spec, inputs, error);
+  if (!checked)
+    return std::nullopt;
+  const int64_t group = spec.qHeads / spec.kvHeads;
+  const int64_t pack = shape.packHeads ? group : 1;
+  if (shape.blockQ < pack || shape.blockQ % pack != 0 || shape.blockKV < 1) {
+    error = "tile shape " + std::to_string(shape.blockQ) + "x" +
+            std::to_string(shape.blockKV) + " does not hold " +
+            std::to_string(pack) + " packed heads";
+    return std::nullopt;
+  }
+  const int64_t rowsPerTile = shape.blockQ / pack;
+  Evaluator evaluator(spec, checked->bindings);
+  TileCounts counts;
+  for (int64_t b = 0; b < inputs.batch(); ++b) {
+    const int64_t M = inputs.qoIndptr[b + 1] - inputs.qoIndptr[b];
+    const int64_t N = checked->kvLen[b];
+    const int64_t kvTiles = (N + shape.blockKV - 1) / shape.blockKV;
+    // One program per (head, or group of packed heads) and query tile.
+    for (int64_t h0 = 0; h0 < spec.qHeads; h0 += pack) {
+      for (int64_t row0 = 0; row0 < M; row0 += rowsPerTile) {
+        const int64_t rows = std::min(rowsPerTile, M - row0);
+        for (int64_t j = 0; j < kvTiles; ++j) {
+          bool visible = false, masked = false;
+          for (int64_t h = h0; h < h0 + pack; ++h)
+            for (int64_t i = row0; i < row0 + rows; ++i)
+              for (int64_t kv = j * shape.blockKV; kv < (j + 1) * shape.blockKV;
+                   ++kv) {
+                Element at;
+                at.b = static_cast<int32_t>(b);
+                at.h = static_cast<int32_t>(h);
+                at.q = static_cast<int32_t>(N - M + i);
+                at.kv = static_cast<int32_t>(kv);
+                // Keys past kv_len are masked whatever the mask says.
+                bool on =
+                    kv < N && (!spec.mask || evaluator.eval(*spec.mask, at).b);
+                visible |= on;
+                masked |= !on;
+              }
+          counts.kvTilesVisible += visible;
+          counts.kvTilesPartial += visible && masked;
+          counts.kvTilesAll += 1;
+        }
+      }
+    }
+  }
+  return counts;
 }

@@ -46,6 +46,27 @@ std::optional<AttentionOutputs> astReference(const dsl::AttentionSpec &spec,
                                              const AttentionInputs &inputs,
                                              std::string &error);
 
+/// The tiles of a kernel's programs: `blockQ` rows per program, holding
+/// `blockQ` / G query rows of the G heads of a KV head when `packHeads`.
+struct TileShape {
+  int64_t blockQ = 64, blockKV = 64;
+  bool packHeads = false;
+};
+
+/// What exact tile skipping visits, counted from the AST: over every
+/// program and KV tile of its sequence (the key range cut in blockKV
+/// tiles), those holding at least one visible element of the program's
+/// valid query rows (`kvTilesVisible`), and among them those with a masked
+/// element as well, keys past kv_len counting as masked (`kvTilesPartial`).
+struct TileCounts {
+  int64_t kvTilesAll = 0, kvTilesVisible = 0, kvTilesPartial = 0;
+};
+
+std::optional<TileCounts> astTileCounts(const dsl::AttentionSpec &spec,
+                                        const AttentionInputs &inputs,
+                                        const TileShape &shape,
+                                        std::string &error);
+
 } // namespace attnc
 
 #endif // ATTNC_REFERENCE_ASTREFERENCE_H

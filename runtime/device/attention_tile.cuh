@@ -28,6 +28,7 @@
 
 #include "attnc_device.cuh"
 #include "kernel_args.h"
+#include "tile_loop.cuh"
 
 namespace attnc::dev {
 

@@ -1,11 +1,15 @@
 //===- KernelEntryPoints.cpp - The sim functions kernel code calls --------===//
 //
 // Definitions of ThreadContext.h's interface that forward to the calling
-// host thread's BlockRunner.
+// host thread's BlockRunner, and of the counters kernels bump (Counters.h).
+// They live in one object so that linking the launcher links all of them.
 //
 //===----------------------------------------------------------------------===//
 
 #include "BlockRunner.h"
+#include "Counters.h"
+
+#include <atomic>
 
 namespace attnc::sim {
 
@@ -56,5 +60,29 @@ void failThread(LaunchError kind, const std::string &what) {
 }
 
 } // namespace detail
+
+namespace {
+// Blocks of one launch run on several host threads.
+std::atomic<int64_t> kvTileCount{0};
+std::atomic<int64_t> maskedTileCount{0};
+} // namespace
+
+void countEvent(Event event) {
+  switch (event) {
+  case Event::KVTile:
+    kvTileCount.fetch_add(1, std::memory_order_relaxed);
+    break;
+  case Event::MaskedTile:
+    maskedTileCount.fetch_add(1, std::memory_order_relaxed);
+    break;
+  }
+}
+
+Counters readCounters() { return {kvTileCount.load(), maskedTileCount.load()}; }
+
+void resetCounters() {
+  kvTileCount.store(0);
+  maskedTileCount.store(0);
+}
 
 } // namespace attnc::sim

@@ -20,6 +20,7 @@
 #define ATTNC_RUNTIME_SIM_CUDA_SIM_H
 
 #include "Atomics.h"
+#include "Counters.h"
 #include "DeviceMath.h"
 #include "HalfTypes.h"
 #include "ThreadContext.h"

@@ -21,7 +21,9 @@
 #include "runtime/api/Runtime.h"
 #include "runtime/core/HostMemory.h"
 #include "runtime/npy/Npy.h"
+#include "runtime/sim/Counters.h"
 #include "runtime/sim/Launch.h"
+#include "tune/JitKernels.h"
 #include "tune/KernelTiming.h"
 #include "tune/StagedTensors.h"
 
@@ -247,6 +249,50 @@ Status writeOutputs(const std::string &dir, const std::vector<float> &o,
   return s;
 }
 
+/// --count-tiles: the sim's counts of the launch just run against what
+/// exact skipping visits, counted from the AST's mask. Prints both; false
+/// (after saying why) when they differ.
+bool reportTileCounts(const JitKernels &jit, const KernelInfo &info,
+                      const AttentionInputs &inputs) {
+  TileShape shape;
+  shape.blockQ = info.blockQ;
+  shape.blockKV = info.blockKV;
+  shape.packHeads = info.gqaPack > 1;
+  std::string error;
+  std::optional<TileCounts> ideal =
+      astTileCounts(jit.module().specs.front(), inputs, shape, error);
+  if (!ideal) {
+    fail("cannot count the visible tiles: " + error);
+    return false;
+  }
+  sim::Counters seen = sim::readCounters();
+  llvm::outs() << "tiles: visited " << seen.kvTiles << " of "
+               << ideal->kvTilesAll << " (" << ideal->kvTilesVisible
+               << " hold a visible element), masked " << seen.maskedTiles
+               << " (" << ideal->kvTilesPartial << " partial), tile "
+               << info.blockQ << "x" << info.blockKV << "\n";
+  // Fewer masked tiles than partial ones would be wrong results (the
+  // numeric check would catch them too); more is only slower: the interval
+  // bound of "some element masked" is not exact for every mask (a tile
+  // covered by two disjuncts together, by neither alone).
+  if (seen.maskedTiles < ideal->kvTilesPartial) {
+    llvm::errs() << "attnc run: error: "
+                 << ideal->kvTilesPartial - seen.maskedTiles
+                 << " partial tiles ran without the mask\n";
+    return false;
+  }
+  if (seen.maskedTiles > ideal->kvTilesPartial)
+    llvm::errs() << "attnc run: note: "
+                 << seen.maskedTiles - ideal->kvTilesPartial
+                 << " tiles ran the mask with every element visible\n";
+  if (seen.kvTiles == ideal->kvTilesVisible)
+    return true;
+  llvm::errs() << "attnc run: error: tile skipping is not exact: "
+               << seen.kvTiles - ideal->kvTilesVisible
+               << " tiles visited beyond the visible ones\n";
+  return false;
+}
+
 } // namespace
 
 int attnc::runCommand(const RunOptions &options) {
@@ -361,12 +407,18 @@ int attnc::runCommand(const RunOptions &options) {
   StagedTensors staged((*runtime)->backend(), info);
   AttentionTensors tensors;
   Status s = staged.stage(*inputs, tensors);
+  bool onSim = std::string((*runtime)->backend().name()) == "sim";
+  if (options.countTiles && !onSim)
+    return fail("--count-tiles counts under the sim backend only");
+  sim::resetCounters();
   if (s.ok())
     s = (*runtime)->run(kernel, tensors, nullptr, splits);
   if (s.ok())
     s = (*runtime)->backend().synchronize(nullptr);
   if (!s.ok())
     return fail(s.toString());
+  if (options.countTiles && !reportTileCounts(jit, kernel.info, *inputs))
+    return 1;
   std::vector<float> o, lse;
   s = staged.fetch(tensors, o, lse);
   if (!s.ok())

@@ -26,6 +26,9 @@ struct RunOptions {
   int timeRuns = 0;     ///< > 0: time this many launches and print the median
   /// Under sim: a barrier or wait removed from the kernel (tune/SimFault.h).
   std::string simFault;
+  /// Under sim: compare the KV tiles the kernel visited (and masked) with
+  /// those holding a visible element (and a masked one); differing fails.
+  bool countTiles = false;
 };
 
 /// Compiles the spec, runs it on the inputs, writes/checks the outputs.

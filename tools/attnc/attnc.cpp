@@ -174,6 +174,12 @@ cl::opt<std::string> runSimFault(
              "order, before compiling it for sim: checked mode must then "
              "report a race"),
     cl::value_desc("drop-barrier:N|drop-wait:N"), cl::sub(runSub));
+cl::opt<bool> runCountTiles(
+    "count-tiles",
+    cl::desc("Under sim: print the KV tiles the kernel visited and masked "
+             "next to the tiles that hold a visible element (from the "
+             "float64 reference's mask); fail when they differ"),
+    cl::init(false), cl::sub(runSub));
 cl::opt<int64_t> runBlockQ("block-q",
                            cl::desc("Query rows per CTA (0: by head_dim)"),
                            cl::init(0), cl::sub(runSub));
@@ -260,6 +266,16 @@ cl::opt<bool> splitKV(
     cl::desc("Split each sequence's KV range across program instances, with "
              "a merge kernel (flash-decoding)"),
     cl::cat(attncCategory));
+cl::opt<bool> remarks(
+    "remarks",
+    cl::desc("Say, at each mask, which form of KV tile skipping it gets: one "
+             "contiguous range, a union of ranges, or none"),
+    cl::cat(attncCategory));
+cl::opt<int64_t> maxTileRanges(
+    "max-tile-ranges",
+    cl::desc("Most runs of visible KV tiles a query tile iterates over "
+             "(default 4; 1: one contiguous range)"),
+    cl::init(4), cl::cat(attncCategory));
 cl::opt<bool> printIRAfterAll("print-ir-after-all",
                               cl::desc("Print the IR after every pass"),
                               cl::cat(attncCategory));
@@ -287,6 +303,8 @@ mlir::LogicalResult lowerModule(mlir::MLIRContext &context,
   pipeline.splitKV = splitKV;
   pipeline.prefetchKV = prefetchKV;
   pipeline.warps = warps;
+  pipeline.maskRemarks = remarks;
+  pipeline.maxTileRanges = maxTileRanges;
   pipeline.stopAfter = stopAfterOption().getValue();
   if (failed(buildAttnPipeline(pm, pipeline, &error))) {
     llvm::errs() << "attnc: error: " << error << "\n";
@@ -400,6 +418,7 @@ int main(int argc, char **argv) {
     options.timeRuns = runTime;
     options.splits = runSplits;
     options.simFault = runSimFault;
+    options.countTiles = runCountTiles;
     return runCommand(options);
   }
 
