@@ -11,6 +11,7 @@
 #include <nanobind/stl/unique_ptr.h>
 
 #include <algorithm>
+#include <chrono>
 
 namespace nb = nanobind;
 
@@ -260,7 +261,7 @@ Expected<JitKernels::Selection> CompiledAttention::pick(Engine &engine,
   return fresh;
 }
 
-void CompiledAttention::run(CallArgs &a) {
+double CompiledAttention::run(CallArgs &a, int timedRuns) {
   bool pagedCall = a.kCache.has_value();
   if (pagedCall != paged)
     throw nb::value_error(
@@ -342,6 +343,7 @@ void CompiledAttention::run(CallArgs &a) {
   auto [maxQ, maxKV] = longestRuns(host, paged);
   int64_t batch = host.qoIndptr.count - 1;
   Status ran;
+  double seconds = 0;
   {
     nb::gil_scoped_release released;
     Expected<JitKernels::Selection> chosen = pick(engine, batch, maxQ, maxKV);
@@ -349,12 +351,21 @@ void CompiledAttention::run(CallArgs &a) {
       ran = chosen.status();
     } else {
       int splits = a.numSplits ? a.numSplits : chosen->numSplits;
-      ran = engine.runtime->run(chosen->kernel, t,
-                                reinterpret_cast<void *>(a.stream), splits);
+      void *stream = reinterpret_cast<void *>(a.stream);
+      ran = engine.runtime->run(chosen->kernel, t, stream, splits);
+      auto start = std::chrono::steady_clock::now();
+      for (int i = 0; ran.ok() && i < timedRuns; ++i)
+        ran = engine.runtime->run(chosen->kernel, t, stream, splits);
+      if (timedRuns > 0)
+        ran = ran.ok() ? engine.runtime->backend().synchronize(stream) : ran;
+      seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                              start)
+                    .count();
     }
   }
   if (!ran.ok())
     rejectCall(ran, info, t);
+  return timedRuns > 0 ? seconds / timedRuns : 0.0;
 }
 
 nb::dict CompiledAttention::kernelFor(int64_t batch, int64_t maxQLen,
@@ -420,6 +431,23 @@ void bindAttention(nb::module_ &m) {
           nb::arg("params"), nb::arg("stream"), nb::arg("host_indices"),
           "Writes o and lse for ragged dense q, k, v (validated first; "
           "nothing is written on error).")
+      .def(
+          "time_runtime_runs",
+          [](CompiledAttention &self, Array o, Array lse, Array q, Array k,
+             Array v, Array qoIndptr, Array kvIndptr, int runs) {
+            CallArgs a{o, lse, q, qoIndptr, nb::dict(), 0, 0, nb::dict()};
+            a.k = k;
+            a.v = v;
+            a.kvIndptr = kvIndptr;
+            return self.run(a, std::max(runs, 1));
+          },
+          nb::arg("o").noconvert(), nb::arg("lse").noconvert(),
+          nb::arg("q").noconvert(), nb::arg("k").noconvert(),
+          nb::arg("v").noconvert(), nb::arg("qo_indptr").noconvert(),
+          nb::arg("kv_indptr").noconvert(), nb::arg("runs"),
+          "run_dense on CPU tensors, then `runs` more Runtime::run calls in "
+          "C++ with the kernel chosen once: the mean seconds per call "
+          "(bench/python_overhead.py).")
       .def(
           "run_paged",
           [](CompiledAttention &self, Array o, Array lse, Array q, Array kCache,

@@ -66,8 +66,10 @@ public:
   std::string selection() const { return selectionNote; }
 
   /// Validates the tensors, picks the kernel for their shape and runs it,
-  /// writing o and lse; on any error nothing is written.
-  void run(CallArgs &args);
+  /// writing o and lse; on any error nothing is written. With timedRuns >
+  /// 0, then runs Runtime::run that many more times (the kernel chosen
+  /// once, as a C++ program would) and returns the mean seconds per run.
+  double run(CallArgs &args, int timedRuns = 0);
 
   /// The kernel a call of this shape on `device` ("cpu", "cuda:N") would
   /// use, as a dict (path, block_q, block_kv, stages, warps, splits, tuned,
