@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 
 namespace nb = nanobind;
 
@@ -298,6 +299,10 @@ double CompiledAttention::run(CallArgs &a, int timedRuns) {
   }
   Engine &engine = engineFor(where);
   const KernelInfo &info = engine.jit->info();
+  // Arrays imported here own their DLPack capsules' tensors, which may be
+  // referenced by nothing else (the host copies Python made): kept for the
+  // whole call.
+  std::deque<Array> held;
   for (auto [key, value] : a.params) {
     std::string name = nb::cast<std::string>(key);
     bool declared =
@@ -307,7 +312,7 @@ double CompiledAttention::run(CallArgs &a, int timedRuns) {
       throw nb::value_error(("unknown param '" + name + "': attention '" +
                              request.kernel + "' declares " + paramNames(info))
                                 .c_str());
-    Array array;
+    Array &array = held.emplace_back();
     if (!nb::try_cast(value, array))
       throw nb::type_error(("param '" + name + "' must be a tensor").c_str());
     take(array, ("param '" + name + "'").c_str(), t.params[name]);
@@ -321,8 +326,9 @@ double CompiledAttention::run(CallArgs &a, int timedRuns) {
   } else {
     auto copy = [&](const char *name) -> HostI32 {
       nb::object found = a.hostIndices.get(name, nb::none());
-      return found.is_none() ? HostI32{}
-                             : hostI32(nb::cast<Array>(found), name);
+      if (found.is_none())
+        return HostI32{};
+      return hostI32(held.emplace_back(nb::cast<Array>(found)), name);
     };
     host.qoIndptr = copy("qo_indptr");
     host.kvIndptr = copy("kv_indptr");
