@@ -162,20 +162,26 @@ class KVCache:
 
     @property
     def device(self) -> torch.device:
+        """Where the pages live: cpu, or cuda:N."""
         return self._device
 
     @property
     def num_pages(self) -> int:
+        """Pages in the pool."""
         return self._core.num_pages
 
     @property
     def page_size(self) -> int:
+        """Tokens per page."""
         return self._core.page_size
 
     @property
     def num_layers(self) -> int:
+        """Layers, each with its own k_cache and v_cache."""
         return self._core.num_layers
 
     def _on_device(self, array) -> Tensor:
+        """An int32 array from the native module as a tensor on the cache's
+        device (a view of it on the CPU)."""
         t = torch.from_numpy(array)
         return t if self._device.type == "cpu" else t.to(self._device)
