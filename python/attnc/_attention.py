@@ -241,7 +241,7 @@ class Attention:
         if q.device.type != "cuda":
             return 0, {}
         host = {name: _dlpack(t.cpu()) for name, t in indices.items() if t is not None}
-        host.update({name: _dlpack(t.cpu()) for name, t in params.items()
+        host.update({"param:" + name: _dlpack(t.cpu()) for name, t in params.items()
                      if t.dtype == torch.int32})
         return torch.cuda.current_stream(q.device).cuda_stream, host
 

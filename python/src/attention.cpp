@@ -336,7 +336,7 @@ double CompiledAttention::run(CallArgs &a, int timedRuns) {
     host.kvLens = copy("kv_lens");
     for (const KernelInfo::Param &p : info.params)
       if (!p.isFloat && t.params.count(p.name))
-        host.params[p.name] = copy(p.name.c_str());
+        host.params[p.name] = copy(("param:" + p.name).c_str());
   }
   if (a.numSplits < 0)
     throw nb::value_error("num_splits must be 0 (automatic) or positive");

@@ -39,8 +39,8 @@ struct CompileRequest {
 };
 
 /// The tensors of one call, as Python passed them. Host copies of the
-/// index tensors (and i32 params) come with CUDA tensors: kernel choice and
-/// validation read them on the host.
+/// index tensors (by their names) and i32 params ("param:NAME") come with
+/// CUDA tensors: kernel choice and validation read them on the host.
 struct CallArgs {
   Array o, lse, q, qoIndptr;
   nanobind::dict params;
