@@ -10,10 +10,32 @@ import torch
 sys.path.insert(0, os.path.dirname(__file__))
 
 try:
-    import attnc  # noqa: F401
+    import attnc
 except ImportError as e:  # fail, never skip: the tests are the package's
     raise pytest.UsageError(
         f"the attnc package is not importable ({e}); run scripts/setup.sh") from e
+
+
+# The two specs most tests share: causal GQA 4:2, fp16, head_dim 64, over
+# a dense and over a paged (16-token pages) KV cache.
+CAUSAL = """
+attention causal {
+  dtype = fp16; head_dim = 64; q_heads = 4; kv_heads = 2
+  mask = kv <= q
+}
+"""
+PAGED_CAUSAL = CAUSAL.replace("attention causal", "attention paged_causal").replace(
+    "kv_heads = 2", "kv_heads = 2\n  kv_cache = paged(page_size = 16)")
+
+
+@pytest.fixture(scope="session")
+def causal():
+    return attnc.compile(CAUSAL)
+
+
+@pytest.fixture(scope="session")
+def paged_causal():
+    return attnc.compile(PAGED_CAUSAL)
 
 
 @pytest.fixture(autouse=True)

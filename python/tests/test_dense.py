@@ -9,13 +9,6 @@ import attnc
 from conftest import ragged
 from reference import assert_close, attention
 
-CAUSAL = """
-attention causal {
-  dtype = fp16; head_dim = 64; q_heads = 4; kv_heads = 2
-  mask = kv <= q
-}
-"""
-
 WINDOW_BF16 = """
 attention window {
   dtype = bf16; head_dim = 64; q_heads = 4; kv_heads = 4
@@ -29,11 +22,6 @@ attention gqa7 {
   mask = kv <= q
 }
 """
-
-
-@pytest.fixture(scope="module")
-def causal():
-    return attnc.compile(CAUSAL)
 
 
 def run_and_check(attn, q_lens, kv_lens, dtype, mask, **call):

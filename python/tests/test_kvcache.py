@@ -7,27 +7,18 @@ import torch
 import attnc
 from reference import assert_close, attention
 
-PAGED = """
-attention cache_decode {
-  dtype = fp16; head_dim = 32; q_heads = 4; kv_heads = 2
-  kv_cache = paged(page_size = 16)
-  mask = kv <= q
-}
-"""
-
-
-@pytest.fixture(scope="module")
-def attn():
-    return attnc.compile(PAGED)
+@pytest.fixture
+def attn(paged_causal):
+    return paged_causal
 
 
 def rows(n):
-    return torch.randn(n, 2, 32).half(), torch.randn(n, 2, 32).half()
+    return torch.randn(n, 2, 64).half(), torch.randn(n, 2, 64).half()
 
 
 def test_pages_are_tensors_over_the_cache(attn):
     cache = attnc.KVCache.for_attention(attn, num_pages=8, num_layers=2)
-    assert cache.key_cache(1).shape == (8, 16, 2, 32)
+    assert cache.key_cache(1).shape == (8, 16, 2, 64)
     assert cache.key_cache(1).dtype == torch.float16
     assert torch.isnan(cache.value_cache(0)).all()  # unwritten pages are NaN
     seq = cache.add_sequence(list(range(20)))
@@ -41,7 +32,7 @@ def test_pages_are_tensors_over_the_cache(attn):
     assert torch.equal(keys[pages[0]], k[:16])
 
 
-def test_fork_append_free_and_attention(attn):
+def test_fork_append_free_and_attention(attn, causal):
     cache = attnc.KVCache.for_attention(attn, num_pages=12)
     history = {}
     prompt = list(range(100, 140))  # 40 tokens: 2 full pages and half a page
@@ -71,7 +62,7 @@ def test_fork_append_free_and_attention(attn):
     # One decode step over both sequences, through the exported tables.
     table, lens = cache.block_tables([parent.seq_id, child], pad_value=0)
     assert table.dtype == torch.int32 and lens.tolist() == [41, 41]
-    q = torch.randn(2, 4, 32).half()
+    q = torch.randn(2, 4, 64).half()
     o, lse = attn.paged(q, cache.key_cache(0), cache.value_cache(0), table, lens)
     k = torch.cat([history[parent.seq_id][0], history[child][0]])
     v = torch.cat([history[parent.seq_id][1], history[child][1]])
@@ -79,8 +70,7 @@ def test_fork_append_free_and_attention(attn):
                                scale=attn.info["scale"], mask=lambda b, h, qp, kp: kp <= qp)
     assert_close(o, lse, ref_o, ref_lse, torch.float16)
     # The dense kernel over the same histories gives the same rows.
-    dense = attnc.compile(PAGED.replace("paged(page_size = 16)", "dense"))
-    do, dlse = dense(q, k, v, qo_indptr=torch.tensor([0, 1, 2], dtype=torch.int32),
+    do, dlse = causal(q, k, v, qo_indptr=torch.tensor([0, 1, 2], dtype=torch.int32),
                      kv_indptr=torch.tensor([0, 41, 82], dtype=torch.int32))
     assert_close(o, lse, do, dlse.double(), torch.float16)
 

@@ -3,22 +3,8 @@
 import pytest
 import torch
 
-import attnc
 from conftest import ragged
 from reference import assert_close, attention, paged_to_dense
-
-PAGED = """
-attention paged_causal {
-  dtype = fp16; head_dim = 64; q_heads = 4; kv_heads = 2
-  kv_cache = paged(page_size = 16)
-  mask = kv <= q
-}
-"""
-
-
-@pytest.fixture(scope="module")
-def paged():
-    return attnc.compile(PAGED)
 
 
 def random_cache(kv_lens, num_pages=40, page=16, heads=2, dim=64):
@@ -36,36 +22,36 @@ def random_cache(kv_lens, num_pages=40, page=16, heads=2, dim=64):
 
 
 @pytest.mark.parametrize("q_lens", [[1, 1, 1], [9, 1, 30]])
-def test_paged_matches_reference(paged, q_lens):
+def test_paged_matches_reference(paged_causal, q_lens):
     kv_lens = [70, 16, 33]
     k_cache, v_cache, table, lens = random_cache(kv_lens)
     q, qo = ragged(q_lens, 4, 64, torch.float16)
-    o, lse = paged.paged(q, k_cache, v_cache, table, lens, qo_indptr=qo)
+    o, lse = paged_causal.paged(q, k_cache, v_cache, table, lens, qo_indptr=qo)
     k, v, kv = paged_to_dense(k_cache, v_cache, table, lens)
-    ref_o, ref_lse = attention(q, k, v, qo, kv, scale=paged.info["scale"],
+    ref_o, ref_lse = attention(q, k, v, qo, kv, scale=paged_causal.info["scale"],
                                mask=lambda b, h, q, kv: kv <= q)
     assert_close(o, lse, ref_o, ref_lse, torch.float16)
 
 
-def test_decode_step_needs_no_qo_indptr(paged):
+def test_decode_step_needs_no_qo_indptr(paged_causal):
     k_cache, v_cache, table, lens = random_cache([5, 48])
     q = torch.randn(2, 4, 64).half()
-    o, lse = paged.paged(q, k_cache, v_cache, table, lens)
-    explicit, _ = paged.paged(q, k_cache, v_cache, table, lens,
+    o, lse = paged_causal.paged(q, k_cache, v_cache, table, lens)
+    explicit, _ = paged_causal.paged(q, k_cache, v_cache, table, lens,
                               qo_indptr=torch.tensor([0, 1, 2], dtype=torch.int32))
     assert torch.equal(o, explicit)
     with pytest.raises(ValueError, match="split evenly"):
-        paged.paged(torch.randn(3, 4, 64).half(), k_cache, v_cache, table, lens)
+        paged_causal.paged(torch.randn(3, 4, 64).half(), k_cache, v_cache, table, lens)
 
 
-def test_table_entry_past_the_pool_is_refused(paged):
+def test_table_entry_past_the_pool_is_refused(paged_causal):
     k_cache, v_cache, table, lens = random_cache([20, 8])
     table[0, 1] = 917
     with pytest.raises(ValueError, match=r"block_table\[0\]\[1\] = 917"):
-        paged.paged(torch.randn(2, 4, 64).half(), k_cache, v_cache, table, lens)
+        paged_causal.paged(torch.randn(2, 4, 64).half(), k_cache, v_cache, table, lens)
 
 
-def test_dense_call_on_a_paged_spec_says_which_call(paged):
+def test_dense_call_on_a_paged_spec_says_which_call(paged_causal):
     q = torch.randn(4, 4, 64).half()
     with pytest.raises(ValueError, match="attn.paged"):
-        paged(q, torch.randn(4, 2, 64).half(), torch.randn(4, 2, 64).half())
+        paged_causal(q, torch.randn(4, 2, 64).half(), torch.randn(4, 2, 64).half())
