@@ -187,6 +187,9 @@ private:
   LogicalResult emitFor(scf::ForOp op);
   LogicalResult emitIf(scf::IfOp op);
   LogicalResult emitParamLoad(ParamLoadOp op);
+  LogicalResult emitParamRange(ParamRangeOp op);
+  /// The extent of each dimension of `param` (slot `index`), as C++.
+  std::vector<std::string> paramExtents(ParamOp param, int index);
   LogicalResult emitKVLoad(Operation *op, Value tile, Value batch, Value head,
                            Value row0, Region &addr, bool isValue);
   LogicalResult emitElementwise(Operation *op, Value result, Value s,
@@ -425,6 +428,7 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
                                     name(o.getIndex()) + ")");
       })
       .Case([&](ParamLoadOp o) { return emitParamLoad(o); })
+      .Case([&](ParamRangeOp o) { return emitParamRange(o); })
       .Case([&](LoadQOp o) -> LogicalResult {
         std::string b = name(o.getBatch()), row0 = name(o.getRow0());
         os << "attnc::dev::QTile<" << T << ", " << d << blocksArg() << "> "
@@ -732,16 +736,51 @@ LogicalResult KernelEmitter::emitArith(Operation &op) {
       .Default([&](Operation *) { return op.emitOpError("has no CUDA form"); });
 }
 
-LogicalResult KernelEmitter::emitParamLoad(ParamLoadOp op) {
-  ParamOp param = kernel.lookupParam(op.getParam());
+/// The parameter `op` names and its slot in KernelInfo::params.
+static FailureOr<std::pair<ParamOp, int>>
+lookupParamSlot(KernelOp kernel, const KernelInfo &info, Operation *op,
+                StringRef symbol) {
+  ParamOp param = kernel.lookupParam(symbol);
   if (!param)
-    return op.emitOpError("references an unknown parameter");
+    return op->emitOpError("references an unknown parameter");
   int index =
       static_cast<int>(llvm::find_if(info.params,
                                      [&](const KernelInfo::Param &p) {
                                        return p.name == param.getSymName();
                                      }) -
                        info.params.begin());
+  return std::make_pair(param, index);
+}
+
+std::vector<std::string> KernelEmitter::paramExtents(ParamOp param, int index) {
+  std::vector<std::string> extents;
+  for (auto [d, dim] : llvm::enumerate(param.getDims())) {
+    switch (dim) {
+    case kBatchDim:
+      extents.push_back("args.batch");
+      break;
+    case kQHeadsDim:
+      extents.push_back(std::to_string(info.qHeads));
+      break;
+    case kKVHeadsDim:
+      extents.push_back(std::to_string(info.kvHeads));
+      break;
+    case kDynamicDim:
+      extents.push_back("args.param_dims[" + std::to_string(index) + "][" +
+                        std::to_string(d) + "]");
+      break;
+    default:
+      extents.push_back(std::to_string(dim));
+    }
+  }
+  return extents;
+}
+
+LogicalResult KernelEmitter::emitParamLoad(ParamLoadOp op) {
+  auto slot = lookupParamSlot(kernel, info, op, op.getParam());
+  if (failed(slot))
+    return failure();
+  auto [param, index] = *slot;
   std::string ctype = param.getElementType().isF32() ? "float" : "int";
   std::string base = "args.params[" + std::to_string(index) + "]";
   if (param.getRank() == 0)
@@ -751,25 +790,8 @@ LogicalResult KernelEmitter::emitParamLoad(ParamLoadOp op) {
   // dimension reads 0 (as docs/dsl.md says) even where the linear index of
   // all of them would land inside the tensor.
   std::string linear = "0", size = "1", inside = "true";
-  for (auto [d, dim] : llvm::enumerate(param.getDims())) {
-    std::string extent;
-    switch (dim) {
-    case kBatchDim:
-      extent = "args.batch";
-      break;
-    case kQHeadsDim:
-      extent = std::to_string(info.qHeads);
-      break;
-    case kKVHeadsDim:
-      extent = std::to_string(info.kvHeads);
-      break;
-    case kDynamicDim:
-      extent = "args.param_dims[" + std::to_string(index) + "][" +
-               std::to_string(d) + "]";
-      break;
-    default:
-      extent = std::to_string(dim);
-    }
+  std::vector<std::string> extents = paramExtents(param, index);
+  for (auto [d, extent] : llvm::enumerate(extents)) {
     std::string idx =
         "static_cast<long long>(" + name(op.getIndices()[d]) + ")";
     linear = "(" + linear + ") * " + extent + " + " + idx;
@@ -780,6 +802,40 @@ LogicalResult KernelEmitter::emitParamLoad(ParamLoadOp op) {
   return defineScalar(*op, "attnc::dev::loadParam<" + ctype + ">(" + base +
                                ", (" + inside + ") ? " + linear + " : -1LL, " +
                                size + ")");
+}
+
+LogicalResult KernelEmitter::emitParamRange(ParamRangeOp op) {
+  auto slot = lookupParamSlot(kernel, info, op, op.getParam());
+  if (failed(slot))
+    return failure();
+  auto [param, index] = *slot;
+  if (!param.getElementType().isSignlessInteger(32) ||
+      param.getRank() != static_cast<int64_t>(op.getIndices().size()))
+    return op.emitOpError("needs an i32 parameter and one index per "
+                          "dimension");
+  // The element offset with the ranging index at 0, that index's stride
+  // and extent, and whether the other indices are inside theirs.
+  std::vector<std::string> extents = paramExtents(param, index);
+  auto ranged = static_cast<size_t>(op.getDim());
+  std::string offset = "0", stride = "1", inside = "true";
+  for (auto [d, extent] : llvm::enumerate(extents)) {
+    std::string idx = d == ranged ? "0LL"
+                                  : "static_cast<long long>(" +
+                                        name(op.getIndices()[d]) + ")";
+    offset = "(" + offset + ") * " + extent + " + " + idx;
+    if (d > ranged)
+      stride = stride + " * static_cast<long long>(" + extent + ")";
+    if (d != ranged)
+      inside += " && " + idx + " >= 0 && " + idx + " < " + extent;
+  }
+  std::string r = "range" + std::to_string(nextId++);
+  os << "const attnc::dev::IntRange " << r
+     << " = attnc::dev::paramRange(args.params[" << index << "], " << offset
+     << ", " << stride << ", " << extents[ranged] << ", " << inside << ", "
+     << name(op.getIndices()[ranged]) << ", " << name(op.getLast()) << ");\n";
+  bind(op.getMin(), r + ".min");
+  bind(op.getMax(), r + ".max");
+  return success();
 }
 
 LogicalResult KernelEmitter::emitKVLoad(Operation *op, Value tile, Value batch,

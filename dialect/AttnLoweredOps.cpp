@@ -111,3 +111,15 @@ LogicalResult TileOfRangesOp::verify() {
            << n << " value" << (n == 1 ? "" : "s");
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// attn.param_range
+//===----------------------------------------------------------------------===//
+
+LogicalResult ParamRangeOp::verify() {
+  auto dims = static_cast<int64_t>(getIndices().size());
+  if (getDim() < 0 || getDim() >= dims)
+    return emitOpError("ranges over index ")
+           << getDim() << ", but has " << dims << " indices";
+  return success();
+}

@@ -119,6 +119,29 @@ def Attn_TileOfRangesOp : Attn_Op<"tile_of_ranges", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Attn_ParamRangeOp : Attn_Op<"param_range", [Pure]> {
+  let summary = "Smallest and largest value of an i32 parameter over a range of one index";
+  let description = [{
+    ```mlir
+    %min, %max = attn.param_range @doc[%b, %first] to %last along 1 : i32
+    ```
+    The minimum and maximum of `@doc[..., i, ...]` for index `dim` running
+    over [first, last] (inclusive) and the other indices as given. An
+    element whose indices fall outside the parameter's extent reads 0, as
+    a `param_load` of it would; an empty range (first > last) gives 0, 0.
+    The mask analysis bounds a data-dependent mask with it: `doc[b, q]` over
+    a query tile lies in [min, max] of the tile's positions, so tiles whose
+    document ranges do not meet are skipped at run time.
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$param, Variadic<I32>:$indices,
+                       I32:$last, I64Attr:$dim);
+  let results = (outs I32:$min, I32:$max);
+  let assemblyFormat = [{
+    $param `[` $indices `]` `to` $last `along` $dim attr-dict `:` type($min)
+  }];
+  let hasVerifier = 1;
+}
+
 def Attn_SplitIndexOp : Attn_Op<"split_index", [Pure]> {
   let summary = "Which KV split this program instance computes";
   let results = (outs I32:$index);

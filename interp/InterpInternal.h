@@ -166,6 +166,7 @@ private:
   mlir::LogicalResult runMath(mlir::Operation &op, bool &handled);
   mlir::LogicalResult runScf(mlir::Operation &op, bool &handled);
   mlir::LogicalResult runParamLoad(attn::ParamLoadOp op);
+  mlir::LogicalResult runParamRange(attn::ParamRangeOp op);
 
   // InterpTileOps.cpp: the ops of AttnLoweredOps.td.
   mlir::LogicalResult runTileOp(mlir::Operation &op, bool &handled);

@@ -171,6 +171,8 @@ LogicalResult Evaluator::runOp(Operation &op) {
     result = runScf(op, handled);
   else if (auto load = dyn_cast<attn::ParamLoadOp>(op))
     return runParamLoad(load);
+  else if (auto range = dyn_cast<attn::ParamRangeOp>(op))
+    return runParamRange(range);
   else if (dialect == "attn")
     result = runTileOp(op, handled);
   if (failed(result))
@@ -675,5 +677,47 @@ LogicalResult Evaluator::runParamLoad(attn::ParamLoadOp op) {
     bind(op.getResult(), RtValue::ofInt(t.i[linear], 32));
   else
     bind(op.getResult(), RtValue::ofFloat(static_cast<float>(t.f[linear])));
+  return success();
+}
+
+LogicalResult Evaluator::runParamRange(attn::ParamRangeOp op) {
+  auto it = problem.params.find(op.getParam());
+  if (it == problem.params.end())
+    return fail(op, "unknown parameter @" + op.getParam());
+  const HostTensor &t = *it->second;
+  if (op.getIndices().size() != t.shape.size() || !t.isInt)
+    return fail(op, "parameter @" + op.getParam() +
+                        " is not an i32 tensor of rank " +
+                        std::to_string(op.getIndices().size()));
+  std::vector<int64_t> at;
+  for (Value index : op.getIndices()) {
+    std::optional<int64_t> i = intOf(op, index);
+    if (!i)
+      return failure();
+    at.push_back(*i);
+  }
+  std::optional<int64_t> last = intOf(op, op.getLast());
+  if (!last)
+    return failure();
+  size_t dim = static_cast<size_t>(op.getDim());
+  int64_t first = at[dim];
+  // Every element of the range, 0 where an index is outside the tensor (as
+  // attn.param_load reads it); an empty range gives 0, 0.
+  int64_t lo = first > *last ? 0 : std::numeric_limits<int32_t>::max();
+  int64_t hi = first > *last ? 0 : std::numeric_limits<int32_t>::min();
+  for (int64_t i = first; i <= *last; ++i) {
+    at[dim] = i;
+    int64_t linear = 0;
+    bool inRange = true;
+    for (size_t axis = 0; axis < at.size(); ++axis) {
+      inRange &= at[axis] >= 0 && at[axis] < t.shape[axis];
+      linear = linear * t.shape[axis] + at[axis];
+    }
+    int64_t v = inRange ? t.i[linear] : 0;
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  bind(op.getMin(), RtValue::ofInt(lo, 32));
+  bind(op.getMax(), RtValue::ofInt(hi, 32));
   return success();
 }

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <set>
 #include <utility>
 
 using namespace mlir;
@@ -88,6 +89,7 @@ public:
     TileClass tileClass;
     tileClass.unboundedReason = reason;
     tileClass.unboundedLoc = reasonLoc;
+    tileClass.rangedParams.assign(rangedParams.begin(), rangedParams.end());
     tileClass.canTrue = result.mayTrue;
     tileClass.canFalse = result.mayFalse;
     return tileClass;
@@ -281,13 +283,7 @@ private:
                                         andOf(a.mayFalse, b.mayFalse)));
             })
             .Case([&](arith::SelectOp o) { return select(o); })
-            .Case([&](ParamLoadOp o) {
-              noteUnbounded(op, "the mask reads parameter @" +
-                                    o.getParam().str() +
-                                    " at a query or key position (tensor "
-                                    "data), which cannot be bounded per tile");
-              return Bound::unknown();
-            })
+            .Case([&](ParamLoadOp o) { return paramBound(o); })
             .Default([&](Operation *) {
               noteUnbounded(op, "the mask uses '" +
                                     op.getName().getStringRef().str() +
@@ -297,6 +293,48 @@ private:
             });
     if (op.getNumResults() == 1)
       bounds[op.getResult(0)] = result;
+  }
+
+  /// An i32 parameter read with one index ranging over the tile (doc[b, q],
+  /// win[h] over packed heads) lies between the smallest and largest value
+  /// it holds over that range: attn.param_range reads them at run time.
+  Bound paramBound(ParamLoadOp o) {
+    std::string what = "the mask reads parameter @" + o.getParam().str();
+    if (!o.getType().isSignlessInteger(32)) {
+      noteUnbounded(*o, what + " (f32) at a query or key position, which "
+                               "cannot be bounded per tile");
+      return Bound::unknown();
+    }
+    SmallVector<Value> indices;
+    Value last;
+    int64_t ranged = -1;
+    for (auto [d, index] : llvm::enumerate(o.getIndices())) {
+      Bound b = lookup(index);
+      if (b.kind == Bound::Kind::Exact) {
+        indices.push_back(b.exact);
+        continue;
+      }
+      b = asRange(b);
+      if (b.kind != Bound::Kind::Range || ranged >= 0 ||
+          !b.lo.getType().isSignlessInteger(32) ||
+          !b.hi.getType().isSignlessInteger(32)) {
+        noteUnbounded(*o, what + " with an index the analysis cannot bound "
+                                 "to one range (or two such indices), so it "
+                                 "cannot be bounded per tile");
+        return Bound::unknown();
+      }
+      ranged = static_cast<int64_t>(d);
+      indices.push_back(b.lo);
+      last = b.hi;
+    }
+    if (ranged < 0) // every index exact: tryCloneExact took it
+      return Bound::unknown();
+    Type i32 = builder.getI32Type();
+    auto range =
+        builder.create<ParamRangeOp>(loc, i32, i32, o.getParamAttr(), indices,
+                                     last, builder.getI64IntegerAttr(ranged));
+    rangedParams.insert(o.getParam().str());
+    return Bound::ofRange(range.getMin(), range.getMax());
   }
 
   static bool isRange(const Bound &a, const Bound &b) {
@@ -444,6 +482,7 @@ private:
   llvm::DenseMap<Value, Bound> bounds;
   std::string reason;
   std::optional<Location> reasonLoc;
+  std::set<std::string> rangedParams;
 };
 
 } // namespace

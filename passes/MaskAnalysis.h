@@ -22,6 +22,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace attnc {
 
@@ -43,6 +44,9 @@ struct TileClass {
   std::string unboundedReason;
   /// The op of the mask region the reason is about.
   std::optional<mlir::Location> unboundedLoc;
+  /// Parameters read at a ranging index (doc[b, q]), bounded at run time by
+  /// their values over the tile (attn.param_range), sorted.
+  std::vector<std::string> rangedParams;
 };
 
 /// Emits, at the builder's insertion point, IR that bounds the mask region

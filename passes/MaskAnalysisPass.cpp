@@ -335,21 +335,26 @@ static LogicalResult analyzeMask(RewriterBase &rewriter, ProgramOp program,
                               .getValue()
                               .getDefiningOp())
       exprLoc = root->getLoc();
+    std::string form;
     if (isConstantTrue(tileClass.canTrue)) {
-      if (remarks && tileClass.unboundedReason.empty())
-        emitRemark(exprLoc)
-            << "tile skipping: none, every KV tile can be visible";
+      form = "none, every KV tile can be visible";
     } else if (runs > 1) {
       iterateTileRuns(rewriter, loop, mask, *q, blockKV, runs);
-      if (remarks)
-        emitRemark(exprLoc) << "tile skipping: a union of up to " << runs
-                            << " ranges of KV tiles per query tile";
+      form = "a union of up to " + std::to_string(runs) +
+             " ranges of KV tiles per query tile";
     } else {
       narrowLoopBounds(rewriter, loop, mask, *q, blockKV);
-      if (remarks)
-        emitRemark(exprLoc)
-            << "tile skipping: one contiguous range of KV tiles per query tile";
+      form = "one contiguous range of KV tiles per query tile";
     }
+    if (!tileClass.rangedParams.empty()) {
+      form += ", bounded at run time by the values of";
+      for (const std::string &param : tileClass.rangedParams)
+        form += " @" + param;
+      form += " over each tile";
+    }
+    if (remarks && (tileClass.unboundedReason.empty() ||
+                    !isConstantTrue(tileClass.canTrue)))
+      emitRemark(exprLoc) << "tile skipping: " << form;
   }
   if (!isConstantTrue(needsMask))
     guardMask(rewriter, mask, needsMask);

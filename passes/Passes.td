@@ -96,8 +96,11 @@ def AttnMaskAnalysis : Pass<"attn-mask-analysis", "::attnc::attn::KernelOp"> {
     exact. A tile whose mask is false everywhere is skipped: the KV loop
     bounds shrink to the first and last tile that is not. A tile whose mask
     is true everywhere, and lies inside the sequence, runs without mask
-    code. Masks that read tensor data at q or kv (document ids) cannot be
-    bounded: every tile is treated as partial, and a remark says so.
+    code. An i32 parameter read at one index that ranges over the tile
+    (doc[b, q]) is bounded by its smallest and largest value over that
+    range, read at run time (attn.param_range); what cannot be bounded
+    (a read at two ranging indices, an f32 parameter) makes every tile
+    partial, and a remark says so.
 
     A mask that is a union (`||`, after distributing `&&`) of constraints,
     such as attention sinks plus a window, can leave its visible tiles in

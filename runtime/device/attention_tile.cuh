@@ -132,6 +132,41 @@ ATTNC_DEVICE T loadParam(const void *base, long long index, long long size) {
   return loadGlobal(static_cast<const T *>(base) + index);
 }
 
+struct IntRange {
+  int min, max;
+};
+
+/// attn.param_range: the smallest and largest of the i32 parameter
+/// `base[offset + i * stride]` over i in [first, last], where an i outside
+/// [0, extent), or `inside` false (another index outside its extent),
+/// reads 0 as loadParam does; {0, 0} when first > last. Warp-cooperative:
+/// every lane of the warp calls it with the same arguments, reads every
+/// 32nd element, and the warp reduces, so bounding a 64-key tile costs two
+/// loads and ten shuffles per lane.
+ATTNC_DEVICE IntRange paramRange(const void *base, long long offset,
+                                 long long stride, long long extent,
+                                 bool inside, int first, int last) {
+  if (first > last)
+    return {0, 0};
+  const int *p = static_cast<const int *>(base);
+  int lo = 0x7fffffff, hi = -0x7fffffff - 1;
+  for (long long i = static_cast<long long>(first) + (threadIdx.x & 31);
+       i <= last; i += 32) {
+    int v = inside && i >= 0 && i < extent ? loadGlobal(p + offset + i * stride)
+                                           : 0;
+    lo = v < lo ? v : lo;
+    hi = v > hi ? v : hi;
+  }
+  ATTNC_UNROLL
+  for (int lanes = 16; lanes > 0; lanes /= 2) {
+    int otherLo = __shfl_xor_sync(kFullMask, lo, lanes);
+    int otherHi = __shfl_xor_sync(kFullMask, hi, lanes);
+    lo = otherLo < lo ? otherLo : lo;
+    hi = otherHi > hi ? otherHi : hi;
+  }
+  return {lo, hi};
+}
+
 template <int N, int MB> ATTNC_DEVICE void fill(AccTile<N, MB> &dst, float v) {
   ATTNC_UNROLL
   for (int i = 0; i < AccTile<N, MB>::kElems; ++i)

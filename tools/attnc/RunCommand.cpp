@@ -284,7 +284,8 @@ bool reportTileCounts(const JitKernels &jit, const KernelInfo &info,
   if (seen.maskedTiles > ideal->kvTilesPartial)
     llvm::errs() << "attnc run: note: "
                  << seen.maskedTiles - ideal->kvTilesPartial
-                 << " tiles ran the mask with every element visible\n";
+                 << " more tiles ran the mask than hold both a visible and "
+                    "a masked element\n";
   if (seen.kvTiles == ideal->kvTilesVisible)
     return true;
   llvm::errs() << "attnc run: error: tile skipping is not exact: "

@@ -68,16 +68,22 @@
 // CHECK:           scf.if
 // CHECK:             attn.mask
 
-// Document ids read tensor data at q and kv: no bound, every tile partial,
-// no scan, mask always applied.
+// Document ids read tensor data at q and kv: doc[b, q] over the tile lies
+// between the smallest and largest id of its positions, read at run time
+// (attn.param_range), and the same for kv; equality can hold where the two
+// ranges meet, and fail unless both are one and the same id.
 // CHECK-LABEL: attn.kernel @document
 // CHECK:         %[[NKV:.*]] = attn.num_tiles kv
-// CHECK-NOT:     scf.if
-// CHECK:         scf.for %{{.*}} = %{{.*}} to %[[NKV]]
-// CHECK-NOT:     scf.if
-// CHECK:           attn.mask
-// CHECK-NOT:     scf.if
-// CHECK:           attn.row_max
+// CHECK:         %[[RANGE:.*]]:2 = scf.for %[[J:.*]] = %{{.*}} to %[[NKV]]
+// CHECK-DAG:       %[[QMIN:.*]], %[[QMAX:.*]] = attn.param_range @doc[%b, %{{.*}}] to %{{.*}} along 1 : i32
+// CHECK-DAG:       %[[KMIN:.*]], %[[KMAX:.*]] = attn.param_range @doc[%b, %{{.*}}] to %{{.*}} along 1 : i32
+// CHECK-DAG:       arith.cmpi sle, %[[QMIN]], %[[KMAX]] : i32
+// CHECK-DAG:       arith.cmpi sle, %[[KMIN]], %[[QMAX]] : i32
+// CHECK:           scf.yield
+// CHECK:         scf.for %{{.*}} = %[[RANGE]]#0 to %[[RANGE]]#1
+// CHECK:           attn.param_range @doc
+// CHECK:           scf.if
+// CHECK:             attn.mask
 
 // No mask: no scan; only the tile that runs past kv_len is masked.
 // CHECK-LABEL: attn.kernel @none

@@ -25,6 +25,24 @@ static int64_t floorDiv(int64_t a, int64_t b) {
 bool ScalarEval::run(Block &block, std::string &error) {
   for (Operation &op : block.without_terminator()) {
     auto in = [&](unsigned i) { return values.lookup(op.getOperand(i)); };
+    if (auto range = dyn_cast<attn::ParamRangeOp>(op)) {
+      // Smallest and largest value read over the ranging index.
+      std::vector<int64_t> indices;
+      for (Value index : range.getIndices())
+        indices.push_back(values.lookup(index));
+      auto dim = static_cast<size_t>(range.getDim());
+      int64_t first = indices[dim], last = values.lookup(range.getLast());
+      int64_t lo = 0, hi = 0;
+      for (int64_t i = first; i <= last; ++i) {
+        indices[dim] = i;
+        int64_t v = params(range.getParam().str(), indices);
+        lo = i == first ? v : std::min(lo, v);
+        hi = i == first ? v : std::max(hi, v);
+      }
+      values[range.getMin()] = lo;
+      values[range.getMax()] = hi;
+      continue;
+    }
     std::optional<int64_t> result =
         llvm::TypeSwitch<Operation *, std::optional<int64_t>>(&op)
             .Case([&](arith::ConstantOp c) -> std::optional<int64_t> {

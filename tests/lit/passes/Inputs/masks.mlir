@@ -55,7 +55,6 @@ attn.kernel @document dtype(f16) head_dim(64) heads(8, 8) kv_cache(dense) scale(
     attn.yield %score : f32
   } mask {
   ^bb0(%score: f32, %b: i32, %h: i32, %q: i32, %kv: i32):
-    // expected-remark @below {{the mask reads parameter @doc at a query or key position (tensor data), which cannot be bounded per tile: every visited KV tile runs the mask, and every KV tile is visited}}
     %dq = attn.param_load @doc[%b, %q] : i32
     %dk = attn.param_load @doc[%b, %kv] : i32
     %m = arith.cmpi eq, %dq, %dk : i32
