@@ -4,9 +4,13 @@
 // pages, appends that copy-on-write the shared last page) are attended by
 // the paged kernel under sim, through the block tables the manager exports.
 // The same sequences laid out densely go through the dense kernel of the
-// same spec. Same tiles, same arithmetic: O and LSE must be identical.
+// same spec. Both are checked element by element against the float64 AST
+// reference of the logical histories (so a wrong page, a lost
+// copy-on-write or a wrong table shows as a wrong value), and, same tiles
+// and same arithmetic, against each other: O and LSE must be identical.
 //
 //===----------------------------------------------------------------------===//
+#include "ReferenceCheck.h"
 #include "codegen/Compile.h"
 #include "runtime/api/Runtime.h"
 #include "runtime/kvcache/HostPageStorage.h"
@@ -29,18 +33,20 @@ struct Compiled {
   KernelInfo info;
 };
 
+std::string specText(const std::string &kvCache) {
+  return "attention t {\n  dtype = fp16; head_dim = 32; q_heads = 2; "
+         "kv_heads = 1\n  kv_cache = " +
+         kvCache + "\n  mask = kv <= q\n}\n";
+}
+
 Compiled compile(const std::string &kvCache) {
   mlir::MLIRContext context;
   PipelineOptions options;
   options.blockQ = 16;
   options.blockKV = 16;
   std::string error;
-  auto module = compileSpecText(
-      context, "t.attn",
-      "attention t {\n  dtype = fp16; head_dim = 32; q_heads = 2; "
-      "kv_heads = 1\n  kv_cache = " +
-          kvCache + "\n  mask = kv <= q\n}\n",
-      options, error);
+  auto module =
+      compileSpecText(context, "t.attn", specText(kvCache), options, error);
   INFO(error);
   REQUIRE(mlir::succeeded(module));
   return Compiled{module->cuda, module->kernels.front()};
@@ -175,6 +181,24 @@ TEST_CASE("attention over a managed paged cache equals attention over the "
   std::vector<uint16_t> oPaged;
   std::vector<float> lsePaged;
   runWith(paged, compile("paged(page_size = 4)"), oPaged, lsePaged);
+  AttentionInputs pagedRef;
+  pagedRef.qoIndptr = qo;
+  pagedRef.q = test::halfTensor(q, {totalQ, kQHeads, kHeadDim});
+  std::vector<uint16_t> kPoolCopy(kPool, kPool + shape.numPages * kPageSize *
+                                                     kHeadDim),
+      vPoolCopy(vPool, vPool + shape.numPages * kPageSize * kHeadDim);
+  pagedRef.kCache =
+      test::halfTensor(kPoolCopy, {shape.numPages, kPageSize, 1, kHeadDim});
+  pagedRef.vCache =
+      test::halfTensor(vPoolCopy, {shape.numPages, kPageSize, 1, kHeadDim});
+  pagedRef.blockTable = tables->blockTable;
+  pagedRef.maxPages = tables->maxPages;
+  pagedRef.kvLens = tables->kvLens;
+  {
+    INFO("paged kernel against the reference over the manager's pool");
+    test::checkAgainstReference(specText("paged(page_size = 4)"), pagedRef,
+                                oPaged, lsePaged);
+  }
 
   // Dense: the logical histories, row after row.
   std::vector<uint16_t> k, v;
@@ -198,6 +222,22 @@ TEST_CASE("attention over a managed paged cache equals attention over the "
   std::vector<uint16_t> oDense;
   std::vector<float> lseDense;
   runWith(dense, compile("dense"), oDense, lseDense);
+  // The reference of the logical histories: what the manager's pages and
+  // tables must hold.
+  AttentionInputs denseRef;
+  denseRef.qoIndptr = qo;
+  denseRef.q = test::halfTensor(q, {totalQ, kQHeads, kHeadDim});
+  denseRef.kvIndptr = kvIndptr;
+  denseRef.k = test::halfTensor(k, {totalKV, 1, kHeadDim});
+  denseRef.v = test::halfTensor(v, {totalKV, 1, kHeadDim});
+  {
+    INFO("dense kernel against the reference of the histories");
+    test::checkAgainstReference(specText("dense"), denseRef, oDense, lseDense);
+  }
+  {
+    INFO("paged kernel against the reference of the histories");
+    test::checkAgainstReference(specText("dense"), denseRef, oPaged, lsePaged);
+  }
 
   REQUIRE(oPaged.size() == oDense.size());
   for (size_t i = 0; i < oPaged.size(); ++i) {

@@ -1,11 +1,14 @@
 //===- RuntimeTest.cpp - Loading, validating and launching kernels ------===//
 #include "runtime/api/Runtime.h"
+#include "ReferenceCheck.h"
 #include "codegen/Compile.h"
 #include "runtime/sim/HalfTypes.h"
+#include "runtime/sim/Launch.h"
 
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <memory>
 #include <random>
 
 using namespace attnc;
@@ -18,6 +21,12 @@ struct Compiled {
   KernelInfo info;
 };
 
+const char *kPagedSpec = "attention paged_t {\n"
+                         "  dtype = fp16; head_dim = 32\n"
+                         "  q_heads = 2; kv_heads = 1\n"
+                         "  kv_cache = paged(page_size = 4)\n"
+                         "  mask = kv <= q\n}\n";
+
 /// The kernel: the prefill variant, or (decode) GQA-packed with split-KV.
 Compiled compilePaged(bool decode = false) {
   auto compile = [](bool decode) {
@@ -27,12 +36,7 @@ Compiled compilePaged(bool decode = false) {
     options.blockKV = 16;
     std::string error;
     auto module =
-        compileSpecText(context, "t.attn",
-                        "attention paged_t {\n"
-                        "  dtype = fp16; head_dim = 32\n"
-                        "  q_heads = 2; kv_heads = 1\n"
-                        "  kv_cache = paged(page_size = 4)\n"
-                        "  mask = kv <= q\n}\n",
+        compileSpecText(context, "t.attn", kPagedSpec,
                         decode ? decodePipeline(options) : options, error);
     INFO(error);
     REQUIRE(mlir::succeeded(module));
@@ -76,6 +80,32 @@ struct Problem {
     tensors.vCache = ref(vCache.data(), DType::F16, {4, 4, 1, 32});
     tensors.blockTable = ref(table.data(), DType::I32, {1, 3});
     tensors.kvLens = ref(lens.data(), DType::I32, {1});
+  }
+  /// The same tensors as the float64 AST reference takes them.
+  AttentionInputs referenceInputs() const {
+    AttentionInputs in;
+    in.qoIndptr = qo;
+    in.q = test::halfTensor(q, {5, 2, 32});
+    in.kCache = test::halfTensor(kCache, {4, 4, 1, 32});
+    in.vCache = test::halfTensor(vCache, {4, 4, 1, 32});
+    in.blockTable = table;
+    in.maxPages = 3;
+    in.kvLens = lens;
+    return in;
+  }
+  /// Calls f(data, bytes, name) for each host tensor (for checked mode).
+  template <typename F> void forEachBuffer(F f) {
+    auto each = [&](auto &v, const char *name) {
+      f(v.data(), v.size() * sizeof(v[0]), name);
+    };
+    each(q, "q");
+    each(kCache, "k_cache");
+    each(vCache, "v_cache");
+    each(o, "o");
+    each(lse, "lse");
+    each(qo, "qo_indptr");
+    each(table, "block_table");
+    each(lens, "kv_lens");
   }
   bool outputsUntouched() const {
     for (uint16_t b : o)
@@ -129,15 +159,41 @@ TEST_CASE("runtime: load caches, run validates, sim computes",
   REQUIRE(k2);
   CHECK(k1->loaded == k2->loaded); // in-memory hit
 
-  SECTION("valid inputs: every output written") {
+  SECTION("valid inputs: O and LSE equal the float64 reference") {
     Problem p;
     Status s = (*runtime)->run(*k1, p.tensors);
     INFO(s.toString());
     REQUIRE(s.ok());
-    for (uint16_t b : p.o)
-      CHECK(std::isfinite(sim::halfBitsToFloat(b)));
-    for (float x : p.lse)
-      CHECK(std::isfinite(x));
+    test::checkAgainstReference(kPagedSpec, p.referenceInputs(), p.o, p.lse);
+  }
+  SECTION("split-KV decode: O and LSE equal the float64 reference") {
+    // Checked mode: every access of the kernels, the workspace's included,
+    // stays inside its buffer.
+    sim::SimOptions checked = sim::getOptions();
+    checked.checked = true;
+    sim::ScopedOptions scoped(checked);
+    Compiled decode = compilePaged(true);
+    auto split = (*runtime)->load(decode.cuda, decode.info);
+    REQUIRE(split);
+    // 11 keys; 3 (queries at positions -2..2: the first two see no key, the
+    // third one); none (every split of every row is empty: O = 0 and
+    // LSE = -inf).
+    for (int32_t keys : {11, 3, 0})
+      for (int splits : {1, 2, 3}) {
+        INFO(keys << " keys, " << splits << " splits");
+        Problem p;
+        p.lens[0] = keys;
+        std::vector<std::unique_ptr<sim::ScopedBuffer>> known;
+        p.forEachBuffer([&](const void *data, size_t bytes, const char *name) {
+          known.push_back(
+              std::make_unique<sim::ScopedBuffer>(data, bytes, name));
+        });
+        Status s = (*runtime)->run(*split, p.tensors, nullptr, splits);
+        INFO(s.toString());
+        REQUIRE(s.ok());
+        test::checkAgainstReference(kPagedSpec, p.referenceInputs(), p.o,
+                                    p.lse);
+      }
   }
   SECTION("a block table entry past the pool: error, nothing written") {
     Problem p;
