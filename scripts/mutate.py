@@ -9,6 +9,9 @@ restored after each mutant, and a final rebuild leaves the build as it was.
 
     python3 scripts/mutate.py [--build DIR] [--only ID,...] [--list]
 
+First each mutant's tests run on the unmutated source: a mutant whose
+tests already fail is reported as broken, not counted (a failure would
+prove nothing).
 The build directory is --build, else $BUILD_DIR, else build. The tests
 field of a mutant is a `ctest -R` regex, optionally followed by
 ` lit:REGEX`: then only the lit tests whose names match REGEX run (lit's
@@ -150,6 +153,8 @@ def main():
     parser.add_argument("--jobs", default="2", help="build and ctest jobs")
     parser.add_argument("--timeout", default="900",
                         help="seconds per test (a hang is a kill)")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="skip running each mutant's tests unmutated")
     parser.add_argument("--log", default="/tmp/attnc-mutate.log")
     args = parser.parse_args()
 
@@ -165,14 +170,41 @@ def main():
             print(f"{m['id']:24} {m['file']:40} {m['what']}")
         return 0
 
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    # SIGINT too: a shell starts a background job with it ignored.
+    for sig in SIGNALS:
         signal.signal(sig, raise_interrupt)
     build = os.path.join(ROOT, args.build)
     journal = Journal(os.path.join(build, "mutate-journal.json"))
     journal.recover()
     build_cmd = ["nice", "-n", "5", "cmake", "--build", build, "-j", args.jobs]
 
+    def run_tests(m):
+        env = dict(os.environ)
+        if m["lit"]:
+            # A selected lit directory none of whose tests match runs
+            # nothing rather than failing.
+            env["LIT_FILTER"] = m["lit"]
+            env["LIT_OPTS"] = (env.get("LIT_OPTS", "") +
+                               " --allow-empty-runs").strip()
+        return run(["ctest", "--test-dir", build, "-R", m["tests"], "-j",
+                    args.jobs, "--timeout", args.timeout,
+                    "--output-on-failure"], args.log, env)
+
     results = []
+    # The tests of each mutant must pass on the unmutated source, or a
+    # failure would prove nothing.
+    baseline = {}
+    if not args.no_baseline:
+        if run(build_cmd, args.log) != 0:
+            sys.exit("the unmutated source does not build (see the log)")
+        for m in mutants:
+            key = (m["tests"], m["lit"])
+            if key not in baseline:
+                baseline[key] = run_tests(m) == 0
+                if not baseline[key]:
+                    print(f"baseline: the tests of {m['id']} ({m['tests']}"
+                          f"{' lit:' + m['lit'] if m['lit'] else ''}) fail "
+                          f"unmutated", flush=True)
     try:
         for i, m in enumerate(mutants, 1):
             path = os.path.join(ROOT, m["file"])
@@ -187,6 +219,11 @@ def main():
                 results.append((m, "stale", f"pattern occurs {count} times"))
                 print(f"[{i}/{len(mutants)}] {m['id']}: STALE ({count} matches)")
                 continue
+            if not baseline.get((m["tests"], m["lit"]), True):
+                results.append((m, "broken", "its tests fail unmutated"))
+                print(f"[{i}/{len(mutants)}] {m['id']}: BROKEN (its tests "
+                      f"fail on the unmutated source)", flush=True)
+                continue
             selected = count_tests(build, m["tests"])
             if selected == 0:
                 results.append((m, "stale", "its regex selects no test"))
@@ -200,18 +237,9 @@ def main():
                     journal.record(path, text, mutated)
                     with open(path, "w") as out:
                         out.write(mutated)
-                env = dict(os.environ)
-                if m["lit"]:
-                    # A selected lit directory none of whose tests match
-                    # runs nothing rather than failing.
-                    env["LIT_FILTER"] = m["lit"]
-                    env["LIT_OPTS"] = (env.get("LIT_OPTS", "") +
-                                       " --allow-empty-runs").strip()
                 if run(build_cmd, args.log) != 0:
                     verdict, why = "killed", "does not build"
-                elif run(["ctest", "--test-dir", build, "-R", m["tests"],
-                          "-j", args.jobs, "--timeout", args.timeout],
-                         args.log, env) != 0:
+                elif run_tests(m) != 0:
                     verdict, why = "killed", "a test fails"
                 else:
                     verdict, why = "survived", "every test passes"
@@ -233,7 +261,8 @@ def main():
     print(f"\nscore: {killed}/{len(counted)} killed"
           + (f" ({100.0 * killed / len(counted):.0f}%)" if counted else "")
           + f", {sum(r[1] == 'stale' for r in results)} stale"
-          + f", {sum(r[1] == 'busy' for r in results)} busy")
+          + f", {sum(r[1] == 'busy' for r in results)} busy"
+          + f", {sum(r[1] == 'broken' for r in results)} with failing tests")
     for m, verdict, why in results:
         if verdict != "killed":
             print(f"  {verdict}: {m['id']} ({m['file']}): {m['what']}")

@@ -67,6 +67,13 @@ TEST_CASE("disk cache: corrupt entries are discarded", "[api][cache]") {
       std::ofstream(path, std::ios::trunc) << "garbage";
     });
   }
+  SECTION("bytes appended after the payload") {
+    // The payload's digest still matches; only the size says the file is
+    // longer than the entry.
+    corruptWith([](const std::string &path) {
+      std::ofstream(path, std::ios::app | std::ios::binary) << "tail";
+    });
+  }
   SECTION("empty file") {
     corruptWith([](const std::string &path) { truncate(path.c_str(), 0); });
   }

@@ -38,6 +38,24 @@ TEST_CASE("sema: defaults", "[dsl][sema]") {
   CHECK(spec.params.empty());
 }
 
+TEST_CASE("sema: the ends of each range are accepted", "[dsl][sema]") {
+  // ErrorTest.cpp has the values just outside.
+  for (int pageSize : {1, 256}) {
+    INFO("page_size = " << pageSize);
+    Checked checked =
+        check("kv_cache = paged(page_size = " + std::to_string(pageSize) + ")");
+    CHECK(checked.spec().kvCache == KVCacheKind::Paged);
+    CHECK(checked.spec().pageSize == pageSize);
+  }
+  for (int headDim : {16, 256}) {
+    INFO("head_dim = " << headDim);
+    ParseResult result = parse(
+        "attention a { dtype = fp16; head_dim = " + std::to_string(headDim) +
+        "; q_heads = 1; kv_heads = 1 }");
+    CHECK(onlySpec(result).headDim == headDim);
+  }
+}
+
 TEST_CASE("sema: scale is folded in double precision", "[dsl][sema]") {
   ParseResult result = parse("attention a { dtype = bf16; head_dim = 128; "
                              "q_heads = 8; kv_heads = 8\n"
