@@ -838,6 +838,32 @@ LogicalResult KernelEmitter::emitParamRange(ParamRangeOp op) {
   return success();
 }
 
+/// Whether an address region maps logical row r to `start + r` with
+/// `start` the same for every row (a dense cache): consecutive rows are then
+/// consecutive in memory, and a tile's copies can use constant offsets.
+static bool hasContiguousRows(Block &addr) {
+  Value row = addr.getArgument(0);
+  Value physical = cast<YieldRowOp>(addr.getTerminator()).getRow();
+  if (physical == row)
+    return true;
+  auto add = physical.getDefiningOp<arith::AddIOp>();
+  if (!add)
+    return false;
+  Value other = add.getLhs() == row   ? add.getRhs()
+                : add.getRhs() == row ? add.getLhs()
+                                      : Value();
+  // `other` must not depend on the row: defined outside the region, or by
+  // an op of it whose operands are.
+  if (!other)
+    return false;
+  Operation *def = other.getDefiningOp();
+  return !def || def->getBlock() != &addr ||
+         llvm::none_of(def->getOperands(), [&](Value v) {
+           return v == row ||
+                  (v.getDefiningOp() && v.getDefiningOp()->getBlock() == &addr);
+         });
+}
+
 LogicalResult KernelEmitter::emitKVLoad(Operation *op, Value tile, Value batch,
                                         Value head, Value row0, Region &addr,
                                         bool isValue) {
@@ -877,12 +903,14 @@ LogicalResult KernelEmitter::emitKVLoad(Operation *op, Value tile, Value batch,
   for (Operation &inner : block.without_terminator())
     if (!perRow.contains(&inner) && failed(emitOp(inner)))
       return failure();
-  os << "attnc::dev::loadKVAsync<" << info.threads << ">(" << name(tile)
+  os << "attnc::dev::loadKVAsync<" << info.threads << ", "
+     << static_cast<long long>(info.kvHeads) * d << "LL, "
+     << (hasContiguousRows(block) ? "true" : "false") << ">(" << name(tile)
      << ", static_cast<const " << T << " *>(args."
      << (info.paged ? (isValue ? "v_cache" : "k_cache") : (isValue ? "v" : "k"))
-     << "), " << static_cast<long long>(info.kvHeads) * d << "LL, "
-     << name(head) << " * " << d << ", " << name(row0) << ", " << kvLenOf(b)
-     << " - " << name(row0) << ", [&](int " << rowArg << ") -> long long {\n";
+     << "), " << name(head) << " * " << d << ", " << name(row0) << ", "
+     << kvLenOf(b) << " - " << name(row0) << ", [&](int " << rowArg
+     << ") -> long long {\n";
   os.indent();
   for (Operation &inner : block.without_terminator())
     if (perRow.contains(&inner) && failed(emitOp(inner)))

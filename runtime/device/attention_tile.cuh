@@ -211,36 +211,80 @@ ATTNC_DEVICE void loadQ(QTile<T, D, MB> &dst, const T *q, long long rowStride,
   }
 }
 
+/// Pass P..Passes-1 of a contiguous-row tile copy: row r0 + P * RowsPerPass
+/// lies P * RowsPerPass rows past d0 / g0 in shared and global memory
+/// (compile-time offsets); it is valid while P * RowsPerPass < rowsLeft.
+template <int RowsPerPass, int Passes, long long RowStride, typename T,
+          int Rows, int D, int P = 0>
+ATTNC_DEVICE void copyRowsAt(T *d0, unsigned s0, const T *g0, int rowsLeft) {
+  if constexpr (P < Passes) {
+    constexpr int kDst = P * RowsPerPass * SmemTile<T, Rows, D>::kStride *
+                         static_cast<int>(sizeof(T));
+    constexpr long long kSrc =
+        P * RowsPerPass * RowStride * static_cast<long long>(sizeof(T));
+    cpAsync16ZeroFillAt<kDst, kSrc>(d0, s0, g0,
+                                    P * RowsPerPass < rowsLeft ? 16u : 0u);
+    copyRowsAt<RowsPerPass, Passes, RowStride, T, Rows, D, P + 1>(d0, s0, g0,
+                                                                  rowsLeft);
+  }
+}
+
 /// Starts copying logical rows [row0, row0 + Rows) of a K or V tile into
 /// shared memory with 16-byte cp.async. `physicalRow(r)` gives the row of
-/// the [rows, kv_heads, D] view of `base` holding logical row r; the head's
-/// D elements start at `headOffset` in it. Rows at or past `rowsValid` are
-/// zero-filled and never addressed. All Threads threads call it; commit and
-/// wait are the caller's.
-template <int Threads, typename T, int Rows, int D, typename RowFn>
+/// the [rows, kv_heads, D] view of `base` holding logical row r, RowStride
+/// elements apart; the head's D elements start at `headOffset` in it. With
+/// ContiguousRows (a dense cache: physicalRow(r + i) == physicalRow(r) + i)
+/// it is called once per tile. Rows at or past `rowsValid` are zero-filled
+/// and never read. All Threads threads call it; commit and wait are the
+/// caller's.
+template <int Threads, long long RowStride, bool ContiguousRows, typename T,
+          int Rows, int D, typename RowFn>
 ATTNC_DEVICE void loadKVAsync(SmemTile<T, Rows, D> dst, const T *base,
-                              long long physicalRowStride, int headOffset,
-                              int row0, int rowsValid, RowFn physicalRow) {
+                              int headOffset, int row0, int rowsValid,
+                              RowFn physicalRow) {
   constexpr int kChunks = D / 8; // 16-byte chunks per row
   const int tid = static_cast<int>(threadIdx.x);
-  // Chunk `chunk` of tile row r: copied, or zero past the valid rows.
-  auto copyChunk = [&](int r, int chunk) {
-    T *d = dst.row(r) + chunk * 8;
-    if (r < rowsValid) {
-      const long long phys = physicalRow(row0 + r);
-      cpAsync16(d, base + phys * physicalRowStride + headOffset + chunk * 8);
-    } else {
-      cpAsync16OrZero(d, base, false);
-    }
-  };
-  if constexpr (Threads % kChunks == 0) {
-    // Each thread keeps one chunk column, so it looks the row up once.
+  if constexpr (Threads % kChunks == 0 && Rows % (Threads / kChunks) == 0) {
+    // Each thread keeps one chunk column and copies every kRowsPerPass-th
+    // row, unrolled: the shared addresses of its rows, and for contiguous
+    // rows the global ones, differ by constants that become the copies'
+    // immediate offsets. A row past the valid ones copies zero bytes (its
+    // address is formed but never read).
     constexpr int kRowsPerPass = Threads / kChunks;
-    for (int r = tid / kChunks; r < Rows; r += kRowsPerPass)
-      copyChunk(r, tid % kChunks);
+    const int r0 = tid / kChunks, chunk = tid % kChunks;
+    T *d0 = dst.row(r0) + chunk * 8;
+    const unsigned s0 = smemAddress(d0);
+    if constexpr (ContiguousRows) {
+      const T *g0 = base + static_cast<long long>(physicalRow(row0 + r0)) *
+                               RowStride +
+                           headOffset + chunk * 8;
+      copyRowsAt<kRowsPerPass, Rows / kRowsPerPass, RowStride, T, Rows, D>(
+          d0, s0, g0, rowsValid - r0);
+    } else {
+      // Rows looked up one by one (a block table), in a rolled loop: its
+      // lookups keep few registers live, where unrolled they fill the file.
+      for (int r = r0; r < Rows; r += kRowsPerPass) {
+        T *d = dst.row(r) + chunk * 8;
+        if (r < rowsValid)
+          cpAsync16(d, base +
+                           static_cast<long long>(physicalRow(row0 + r)) *
+                               RowStride +
+                           headOffset + chunk * 8);
+        else
+          cpAsync16OrZero(d, base, false);
+      }
+    }
   } else {
-    for (int c = tid; c < Rows * kChunks; c += Threads)
-      copyChunk(c / kChunks, c % kChunks);
+    for (int c = tid; c < Rows * kChunks; c += Threads) {
+      const int r = c / kChunks, chunk = c % kChunks;
+      const bool valid = r < rowsValid;
+      const T *src = valid ? base +
+                                 static_cast<long long>(physicalRow(row0 + r)) *
+                                     RowStride +
+                                 headOffset + chunk * 8
+                           : base;
+      cpAsync16OrZero(dst.row(r) + chunk * 8, src, valid);
+    }
   }
 }
 
@@ -284,6 +328,7 @@ ATTNC_DEVICE void qkPaired(AccTile<Bc, MB> &s, const QTile<T, D, MB> &q,
   // Row of the pair's 16 keys and column half this lane addresses.
   const T *rowBase =
       k.row((lane & 7) + ((lane >> 4) << 3)) + ((lane >> 3) & 1) * 8;
+  const unsigned baseAddr = smemAddress(rowBase);
   ATTNC_UNROLL
   for (int np = 0; np < Bc / 16; ++np) {
     FragC acc[2][MB];
@@ -295,7 +340,9 @@ ATTNC_DEVICE void qkPaired(AccTile<Bc, MB> &s, const QTile<T, D, MB> &q,
     ATTNC_UNROLL
     for (int ks = 0; ks < D / 16; ++ks) {
       unsigned r[4];
-      ldmatrixX4(r, rowBase + np * 16 * SmemTile<T, Bc, D>::kStride + ks * 16);
+      const int offset = np * 16 * SmemTile<T, Bc, D>::kStride + ks * 16;
+      ldmatrixX4(r, rowBase + offset,
+                 baseAddr + offset * static_cast<unsigned>(sizeof(T)));
       const FragB<T> b[2] = {{{r[0], r[1]}}, {{r[2], r[3]}}};
       ATTNC_UNROLL
       for (int h = 0; h < 2; ++h)
@@ -405,6 +452,9 @@ ATTNC_DEVICE void pv(AccTile<D, MB> &dst, const AccTile<Bc, MB> &p,
                      SmemTile<T, Bc, D> v, const AccTile<D, MB> &acc) {
   static_assert(Bc % 16 == 0, "P V needs whole k16 steps");
   const int lane = laneId();
+  // This lane's row and column of the .x4.trans loads, at ks = nt = 0.
+  const T *vBase = v.row(lane & 15) + (lane >> 4) * 8;
+  const unsigned vAddr = smemAddress(vBase);
   AccTile<D, MB> out = acc;
   ATTNC_UNROLL
   for (int ks = 0; ks < Bc / 16; ++ks) {
@@ -419,8 +469,9 @@ ATTNC_DEVICE void pv(AccTile<D, MB> &dst, const AccTile<Bc, MB> &p,
       ATTNC_UNROLL
       for (int nt = 0; nt < D / 8; nt += 2) {
         unsigned r[4];
-        ldmatrixX4Trans(r,
-                        v.row(ks * 16 + (lane & 15)) + (nt + (lane >> 4)) * 8);
+        const int offset = ks * 16 * SmemTile<T, Bc, D>::kStride + nt * 8;
+        ldmatrixX4Trans(r, vBase + offset,
+                        vAddr + offset * static_cast<unsigned>(sizeof(T)));
         const FragB<T> b[2] = {{{r[0], r[1]}}, {{r[2], r[3]}}};
         ATTNC_UNROLL
         for (int h = 0; h < 2; ++h)

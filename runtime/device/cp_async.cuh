@@ -48,6 +48,28 @@ ATTNC_DEVICE void cpAsync16(void *dst, const void *src) {
 #endif
 }
 
+/// cpAsync16ZeroFill to shared `dst` + DstOffset bytes from global `src` +
+/// SrcOffset bytes, where `dstShared` is smemAddress(dst): the offsets are
+/// the instruction's immediates, so a tile's copies share two base
+/// registers instead of computing an address pair each.
+template <int DstOffset, long long SrcOffset>
+ATTNC_DEVICE void cpAsync16ZeroFillAt(void *dst, unsigned dstShared,
+                                      const void *src, unsigned srcBytes) {
+#ifdef ATTNC_SIM
+  (void)dstShared;
+  ::attnc::sim::detail::cpAsync(static_cast<char *>(dst) + DstOffset,
+                                static_cast<const char *>(src) + SrcOffset,
+                                srcBytes);
+#else
+  (void)dst;
+  asm volatile("cp.async.cg.shared.global [%0+%3], [%1+%4], 16, %2;"
+               :
+               : "r"(dstShared), "l"(__cvta_generic_to_global(src)),
+                 "r"(srcBytes), "n"(DstOffset), "n"(SrcOffset)
+               : "memory");
+#endif
+}
+
 /// 16 bytes if `valid`, else 16 zeros: the out-of-range-row form.
 ATTNC_DEVICE void cpAsync16OrZero(void *dst, const void *src, bool valid) {
   cpAsync16ZeroFill(dst, src, valid ? 16u : 0u);

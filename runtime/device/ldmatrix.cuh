@@ -91,6 +91,41 @@ ATTNC_DEVICE void ldmatrixX4Trans(unsigned (&dst)[4], const void *smemRow) {
 
 /// A fragment of a row-major 16x16 tile (see the header comment for the
 /// per-lane row address).
+/// The .x4 (and .x4.trans) forms at a shared address computed by the
+/// caller: `addr` is smemAddress(smemRow). A tile's loads then add
+/// compile-time offsets to one base register, which ptxas folds into the
+/// instructions' immediates; converting each row pointer (smemAddress)
+/// would cost an address computation per load. Under sim the pointer is
+/// used.
+ATTNC_DEVICE void ldmatrixX4(unsigned (&dst)[4], const void *smemRow,
+                             unsigned addr) {
+#ifdef ATTNC_SIM
+  (void)addr;
+  ldmatrixX4(dst, smemRow);
+#else
+  (void)smemRow;
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];"
+               : "=r"(dst[0]), "=r"(dst[1]), "=r"(dst[2]), "=r"(dst[3])
+               : "r"(addr)
+               : "memory");
+#endif
+}
+
+ATTNC_DEVICE void ldmatrixX4Trans(unsigned (&dst)[4], const void *smemRow,
+                                  unsigned addr) {
+#ifdef ATTNC_SIM
+  (void)addr;
+  ldmatrixX4Trans(dst, smemRow);
+#else
+  (void)smemRow;
+  asm volatile(
+      "ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];"
+      : "=r"(dst[0]), "=r"(dst[1]), "=r"(dst[2]), "=r"(dst[3])
+      : "r"(addr)
+      : "memory");
+#endif
+}
+
 template <typename T>
 ATTNC_DEVICE void ldmatrixA(FragA<T> &dst, const void *smemRow) {
   ldmatrixX4(dst.x, smemRow);

@@ -54,9 +54,8 @@ extern "C" __global__ void __launch_bounds__(128) attnc_mpt_7b_alibi(const attnc
   const int v26 = v17 * 64;
   // K rows [v26, v26 + 64) -> shared memory
   const attnc::dev::SmemTile<attnc::dev::f16, 64, 128> v27{reinterpret_cast<attnc::dev::f16 *>(smem + 0)};
-  __syncthreads();
-  attnc::dev::loadKVAsync<128>(v27, static_cast<const attnc::dev::f16 *>(args.k), 4096LL, h * 128, v26, (args.kv_indptr[b + 1] - args.kv_indptr[b]) - v26, [&](int row_v27) -> long long {
-    const int v28 = args.kv_indptr[b];
+  const int v28 = args.kv_indptr[b];
+  attnc::dev::loadKVAsync<128, 4096LL, true>(v27, static_cast<const attnc::dev::f16 *>(args.k), h * 128, v26, (args.kv_indptr[b + 1] - args.kv_indptr[b]) - v26, [&](int row_v27) -> long long {
     const int v29 = (v28 + row_v27);
     return v29;
   });
@@ -70,8 +69,8 @@ extern "C" __global__ void __launch_bounds__(128) attnc_mpt_7b_alibi(const attnc
     // V rows [v35, v35 + 64) -> shared memory
     const attnc::dev::SmemTile<attnc::dev::f16, 64, 128> v36{reinterpret_cast<attnc::dev::f16 *>(smem + 17408)};
     __syncthreads();
-    attnc::dev::loadKVAsync<128>(v36, static_cast<const attnc::dev::f16 *>(args.v), 4096LL, h * 128, v35, (args.kv_indptr[b + 1] - args.kv_indptr[b]) - v35, [&](int row_v36) -> long long {
-      const int v37 = args.kv_indptr[b];
+    const int v37 = args.kv_indptr[b];
+    attnc::dev::loadKVAsync<128, 4096LL, true>(v36, static_cast<const attnc::dev::f16 *>(args.v), h * 128, v35, (args.kv_indptr[b + 1] - args.kv_indptr[b]) - v35, [&](int row_v36) -> long long {
       const int v38 = (v37 + row_v36);
       return v38;
     });
@@ -80,13 +79,14 @@ extern "C" __global__ void __launch_bounds__(128) attnc_mpt_7b_alibi(const attnc
     __syncthreads();
     attnc::dev::AccTile<64> v39;
     attnc::dev::qk(v39, v8, v33, 0.0883883476f);
+    attnc::dev::countKVTile();
     const int v40 = (v34 + v2);
     const int v41 = v40 * 64;
     // K rows [v41, v41 + 64) -> shared memory
     const attnc::dev::SmemTile<attnc::dev::f16, 64, 128> v42{reinterpret_cast<attnc::dev::f16 *>(smem + 0)};
     __syncthreads();
-    attnc::dev::loadKVAsync<128>(v42, static_cast<const attnc::dev::f16 *>(args.k), 4096LL, h * 128, v41, (args.kv_indptr[b + 1] - args.kv_indptr[b]) - v41, [&](int row_v42) -> long long {
-      const int v43 = args.kv_indptr[b];
+    const int v43 = args.kv_indptr[b];
+    attnc::dev::loadKVAsync<128, 4096LL, true>(v42, static_cast<const attnc::dev::f16 *>(args.k), h * 128, v41, (args.kv_indptr[b + 1] - args.kv_indptr[b]) - v41, [&](int row_v42) -> long long {
       const int v44 = (v43 + row_v42);
       return v44;
     });
@@ -114,6 +114,7 @@ extern "C" __global__ void __launch_bounds__(128) attnc_mpt_7b_alibi(const attnc
     const bool v57 = (v55 || v56);
     attnc::dev::AccTile<64> v58;
     if (v57) {
+      attnc::dev::countMaskedTile();
       attnc::dev::AccTile<64> v59;
       ATTNC_UNROLL
       for (int i = 0; i < attnc::dev::AccTile<64>::kElems; ++i) {
