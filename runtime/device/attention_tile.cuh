@@ -294,6 +294,9 @@ template <typename T, int Bc, int D, int MB>
 ATTNC_DEVICE void qkSingle(AccTile<Bc, MB> &s, const QTile<T, D, MB> &q,
                            SmemTile<T, Bc, D> k, float scale) {
   const int lane = laneId();
+  // This lane's row and column half at nt = ks = 0.
+  const T *kBase = k.row(lane & 7) + ((lane >> 3) & 1) * 8;
+  const unsigned kAddr = smemAddress(kBase);
   ATTNC_UNROLL
   for (int nt = 0; nt < Bc / 8; ++nt) {
     FragC acc[MB];
@@ -303,8 +306,9 @@ ATTNC_DEVICE void qkSingle(AccTile<Bc, MB> &s, const QTile<T, D, MB> &q,
     ATTNC_UNROLL
     for (int ks = 0; ks < D / 16; ++ks) {
       FragB<T> b;
-      ldmatrixB(b,
-                k.row(nt * 8 + (lane & 7)) + ks * 16 + ((lane >> 3) & 1) * 8);
+      const int offset = nt * 8 * SmemTile<T, Bc, D>::kStride + ks * 16;
+      ldmatrixX2(b.x, kBase + offset,
+                 kAddr + offset * static_cast<unsigned>(sizeof(T)));
       ATTNC_UNROLL
       for (int mb = 0; mb < MB; ++mb)
         mmaM16N8K16(acc[mb], q.f[mb][ks], b, acc[mb]);
@@ -455,6 +459,9 @@ ATTNC_DEVICE void pv(AccTile<D, MB> &dst, const AccTile<Bc, MB> &p,
   // This lane's row and column of the .x4.trans loads, at ks = nt = 0.
   const T *vBase = v.row(lane & 15) + (lane >> 4) * 8;
   const unsigned vAddr = smemAddress(vBase);
+  // And of the .x2.trans loads (d = 256).
+  const T *vRow = v.row(lane & 15);
+  const unsigned vRowAddr = smemAddress(vRow);
   AccTile<D, MB> out = acc;
   ATTNC_UNROLL
   for (int ks = 0; ks < Bc / 16; ++ks) {
@@ -483,7 +490,10 @@ ATTNC_DEVICE void pv(AccTile<D, MB> &dst, const AccTile<Bc, MB> &p,
       ATTNC_UNROLL
       for (int nt = 0; nt < D / 8; ++nt) {
         FragB<T> b;
-        ldmatrixBTrans(b, v.row(ks * 16 + (lane & 15)) + nt * 8);
+        // Lanes 16-31 repeat 0-15's rows (the .x2 form reads 0-15's).
+        const int offset = ks * 16 * SmemTile<T, Bc, D>::kStride + nt * 8;
+        ldmatrixX2Trans(b.x, vRow + offset,
+                        vRowAddr + offset * static_cast<unsigned>(sizeof(T)));
         ATTNC_UNROLL
         for (int mb = 0; mb < MB; ++mb)
           mmaM16N8K16(out.f[mb][nt], a[mb], b, out.f[mb][nt]);

@@ -126,6 +126,36 @@ ATTNC_DEVICE void ldmatrixX4Trans(unsigned (&dst)[4], const void *smemRow,
 #endif
 }
 
+/// The .x2 (and .x2.trans) forms at a caller-computed shared address, as
+/// above.
+ATTNC_DEVICE void ldmatrixX2(unsigned (&dst)[2], const void *smemRow,
+                             unsigned addr) {
+#ifdef ATTNC_SIM
+  (void)addr;
+  ldmatrixX2(dst, smemRow);
+#else
+  (void)smemRow;
+  asm volatile("ldmatrix.sync.aligned.m8n8.x2.shared.b16 {%0,%1}, [%2];"
+               : "=r"(dst[0]), "=r"(dst[1])
+               : "r"(addr)
+               : "memory");
+#endif
+}
+
+ATTNC_DEVICE void ldmatrixX2Trans(unsigned (&dst)[2], const void *smemRow,
+                                  unsigned addr) {
+#ifdef ATTNC_SIM
+  (void)addr;
+  ldmatrixX2Trans(dst, smemRow);
+#else
+  (void)smemRow;
+  asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0,%1}, [%2];"
+               : "=r"(dst[0]), "=r"(dst[1])
+               : "r"(addr)
+               : "memory");
+#endif
+}
+
 template <typename T>
 ATTNC_DEVICE void ldmatrixA(FragA<T> &dst, const void *smemRow) {
   ldmatrixX4(dst.x, smemRow);
