@@ -15,7 +15,8 @@ prove nothing).
 The build directory is --build, else $BUILD_DIR, else build. The tests
 field of a mutant is a `ctest -R` regex, optionally followed by
 ` lit:REGEX`: then only the lit tests whose names match REGEX run (lit's
-LIT_FILTER), so a mutant of the mask analysis need not run every lit test.
+LIT_FILTER, applied to every lit directory the ctest regex selects), so a
+mutant of the mask analysis need not run every lit test.
 
 Safety, since the tree may be shared: one file is mutated at a time and
 restored before the next, also on Ctrl-C, SIGTERM or SIGHUP and when the
