@@ -506,7 +506,10 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
           return failure();
         os << *decl << ";\n";
         os << "attnc::dev::exp2Diff(" << name(o) << ", " << name(o.getX())
-           << ", " << name(o.getM()) << ");\n";
+           << ", " << name(o.getM());
+        if (o.getScale())
+          os << ", " << floatLiteral(o.getScale()->convertToDouble());
+        os << ");\n";
         return success();
       })
       .Case([&](RowSumOp o) -> LogicalResult {
@@ -545,7 +548,10 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
         os << *o1 << ";\n" << *o2 << ";\n";
         os << "attnc::dev::finalize(" << name(o.getO()) << ", "
            << name(o.getLse()) << ", " << name(o.getAcc()) << ", "
-           << name(o.getM()) << ", " << name(o.getL()) << ");\n";
+           << name(o.getM()) << ", " << name(o.getL());
+        if (o.getScale())
+          os << ", " << floatLiteral(o.getScale()->convertToDouble());
+        os << ");\n";
         return success();
       })
       .Case([&](StoreOp o) -> LogicalResult {

@@ -318,13 +318,17 @@ def Attn_RowMaxOp : Attn_Op<"row_max", [Pure, AllTypesMatch<["m", "m_new"]>]> {
 }
 
 def Attn_Exp2DiffOp : Attn_Op<"exp2_diff", [Pure, AllTypesMatch<["x", "result"]>]> {
-  let summary = "exp2(x - m) row-wise; 0 where m is -inf";
+  let summary = "exp2(scale * (x - m)) row-wise; 0 where m is -inf";
   let description = [{
     For a tile x[i, j] (P from S) or a row vector x[i] (the rescale factor
     alpha from the old max). A row whose max is still -inf has seen only
-    masked keys: its result is 0, never exp2(-inf - -inf) = NaN.
+    masked keys: its result is 0, never exp2(-inf - -inf) = NaN. `scale`
+    (1 when absent) is the softmax scale that attn-fold-scale moved here
+    from attn.qk: exp2(scale * x - scale * m), one fused multiply-add per
+    element.
   }];
-  let arguments = (ins RankedTensorOf<[F32]>:$x, Attn_F32Rows:$m);
+  let arguments = (ins RankedTensorOf<[F32]>:$x, Attn_F32Rows:$m,
+                       OptionalAttr<F64Attr>:$scale);
   let results = (outs RankedTensorOf<[F32]>:$result);
   let assemblyFormat = "$x `,` $m attr-dict `:` type($x) `,` type($m)";
 }
@@ -357,8 +361,13 @@ def Attn_PVOp : Attn_Op<"pv", [Pure, AllTypesMatch<["acc", "result"]>]> {
 
 def Attn_FinalizeOp : Attn_Op<"finalize", [Pure,
     AllTypesMatch<["acc", "o"]>, AllTypesMatch<["m", "l", "lse"]>]> {
-  let summary = "O = acc / l and LSE = ln2 * (m + log2 l); O = 0, LSE = -inf where l = 0";
-  let arguments = (ins Attn_F32Tile:$acc, Attn_F32Rows:$m, Attn_F32Rows:$l);
+  let summary = "O = acc / l and LSE = ln2 * (scale * m + log2 l); O = 0, LSE = -inf where l = 0";
+  let description = [{
+    `scale` (1 when absent): the row max m is in unscaled score units after
+    attn-fold-scale.
+  }];
+  let arguments = (ins Attn_F32Tile:$acc, Attn_F32Rows:$m, Attn_F32Rows:$l,
+                       OptionalAttr<F64Attr>:$scale);
   let results = (outs Attn_F32Tile:$o, Attn_F32Rows:$lse);
   let assemblyFormat = [{
     $acc `,` $m `,` $l attr-dict `:` type($acc) `,` type($m)

@@ -380,11 +380,15 @@ static LogicalResult runExp2Diff(Evaluator &ev, attn::Exp2DiffOp op) {
   if (!m || failed(checkRows(ev, op, *x, *m, "m")))
     return failure();
   auto out = std::make_shared<Tile>(*x);
+  // The softmax scale, when attn-fold-scale moved it here: exp2(c x - c m).
+  float c = op.getScale() ? static_cast<float>(op.getScale()->convertToDouble())
+                          : 1.0f;
   for (int64_t i = 0; i < x->rows(); ++i)
     for (int64_t j = 0; j < x->cols(); ++j) {
       float &v = out->data[i * x->cols() + j];
       // A row whose max is still -inf has seen only masked keys.
-      v = m->data[i] == kNegInf ? 0.0f : std::exp2(v - m->data[i]);
+      v = m->data[i] == kNegInf ? 0.0f
+                                : std::exp2(std::fma(v, c, -(m->data[i] * c)));
     }
   ev.bind(op.getResult(), RtValue::ofTile(std::move(out)));
   return success();
@@ -467,13 +471,17 @@ static LogicalResult runFinalize(Evaluator &ev, attn::FinalizeOp op) {
   auto o = std::make_shared<Tile>(*acc);
   auto lse = std::make_shared<Tile>(*l);
   const float ln2 = 0.693147180559945309f;
+  // m is unscaled after attn-fold-scale.
+  const float c = op.getScale()
+                      ? static_cast<float>(op.getScale()->convertToDouble())
+                      : 1.0f;
   for (int64_t i = 0; i < acc->rows(); ++i) {
     float li = l->data[i];
     for (int64_t j = 0; j < acc->cols(); ++j) {
       float &v = o->data[i * acc->cols() + j];
       v = li == 0 ? 0.0f : v / li;
     }
-    lse->data[i] = li == 0 ? kNegInf : ln2 * (m->data[i] + std::log2(li));
+    lse->data[i] = li == 0 ? kNegInf : ln2 * (c * m->data[i] + std::log2(li));
   }
   ev.bind(op.getO(), RtValue::ofTile(std::move(o)));
   ev.bind(op.getLse(), RtValue::ofTile(std::move(lse)));

@@ -144,17 +144,17 @@ FailureOr<ProgramOp> attnc::convertToOnlineSoftmax(RewriterBase &rewriter,
     s = mask;
 
     Value mNew = rewriter.create<RowMaxOp>(loc, rows, s, m);
-    Value p = rewriter.create<Exp2DiffOp>(loc, sTile, s, mNew);
-    Value alpha = rewriter.create<Exp2DiffOp>(loc, rows, m, mNew);
+    Value p = rewriter.create<Exp2DiffOp>(loc, sTile, s, mNew, FloatAttr());
+    Value alpha = rewriter.create<Exp2DiffOp>(loc, rows, m, mNew, FloatAttr());
     Value lNew = rewriter.create<RowSumOp>(loc, rows, p, l, alpha);
     Value accScaled = rewriter.create<RescaleOp>(loc, accTile, acc, alpha);
     Value accNew = rewriter.create<PVOp>(loc, accTile, p, v, accScaled);
     rewriter.create<scf::YieldOp>(loc, ValueRange{mNew, lNew, accNew});
   }
 
-  auto finalize =
-      rewriter.create<FinalizeOp>(loc, accTile, rows, loop.getResult(2),
-                                  loop.getResult(0), loop.getResult(1));
+  auto finalize = rewriter.create<FinalizeOp>(
+      loc, accTile, rows, loop.getResult(2), loop.getResult(0),
+      loop.getResult(1), FloatAttr());
   rewriter.create<StoreOp>(loc, finalize.getO(), b, h, qRow0);
   rewriter.create<StoreOp>(loc, finalize.getLse(), b, h, qRow0);
   rewriter.eraseOp(sdpa);

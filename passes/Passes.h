@@ -75,6 +75,9 @@ struct PipelineOptions {
   /// Load the next K tile while the current one is used (two K tiles in
   /// flight); off, each iteration loads and waits for its own K tile.
   bool prefetchKV = true;
+  /// Move the softmax scale from Q K^T into the exponent where no score
+  /// modifier reads the scores (attn-fold-scale).
+  bool foldScale = true;
   /// Most runs of visible KV tiles the mask analysis iterates over (1: one
   /// contiguous range per Q tile).
   int64_t maxTileRanges = 4;

@@ -148,4 +148,17 @@ def AttnPrefetchKV : Pass<"attn-prefetch-kv", "::attnc::attn::KernelOp"> {
   }];
 }
 
+def AttnFoldScale : Pass<"attn-fold-scale", "::attnc::attn::KernelOp"> {
+  let summary = "Move the softmax scale from Q Kᵀ into the exponent";
+  let description = [{
+    Without a score modifier the scaled scores are only compared (row max,
+    masks see positions, not scores) and exponentiated, and scale > 0 keeps
+    the max where it was. So attn.qk computes raw Q Kᵀ (no multiply per
+    score) and the scale moves into attn.exp2_diff, exp2(scale * s -
+    scale * m) as one fused multiply-add per score, and into
+    attn.finalize's LSE (m is then unscaled). A program with a score
+    modifier, which needs the scaled score, is left alone.
+  }];
+}
+
 #endif // ATTNC_PASSES_TD

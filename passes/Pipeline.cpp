@@ -11,10 +11,10 @@ using namespace mlir;
 using namespace attnc;
 
 ArrayRef<StringRef> attnc::attnPipelineStages() {
-  static const StringRef stages[] = {"attn-online-softmax", "attn-pack-gqa",
-                                     "attn-tile",           "attn-block-table",
-                                     "attn-mask-analysis",  "attn-split-kv",
-                                     "attn-prefetch-kv",    "cleanup"};
+  static const StringRef stages[] = {
+      "attn-online-softmax", "attn-pack-gqa",      "attn-tile",
+      "attn-block-table",    "attn-mask-analysis", "attn-split-kv",
+      "attn-prefetch-kv",    "attn-fold-scale",    "cleanup"};
   return stages;
 }
 
@@ -64,6 +64,11 @@ LogicalResult attnc::buildAttnPipeline(OpPassManager &pm,
           kernel.addPass(createAttnPrefetchKV());
       }))
     return success();
+  if (addStage(stages[7], [&] {
+        if (options.foldScale)
+          kernel.addPass(createAttnFoldScale());
+      }))
+    return success();
   // Cleanup inside each program: constants hoist to the program's entry,
   // which the kernel body (attn ops only) must not receive.
   OpPassManager &program = kernel.nest<attn::ProgramOp>();
@@ -104,6 +109,7 @@ void attnc::registerAttnPipelines() {
   registerAttnBlockTable();
   registerAttnMaskAnalysis();
   registerAttnPrefetchKV();
+  registerAttnFoldScale();
   registerAttnSplitKV();
   PassPipelineRegistration<PipelineCLOptions>(
       "attn-pipeline",

@@ -425,6 +425,29 @@ ATTNC_DEVICE void exp2Diff(Rows<MB> &dst, const Rows<MB> &x,
     dst.x[r] = exp2Diff(x.x[r], m.x[r]);
 }
 
+/// The scaled forms (attn-fold-scale): exp2(c x - c m), S and m unscaled.
+/// c m is formed once per row, so each score costs one fused multiply-add
+/// and the exp2.
+template <int N, int MB>
+ATTNC_DEVICE void exp2Diff(AccTile<N, MB> &dst, const AccTile<N, MB> &s,
+                           const Rows<MB> &m, float c) {
+  float cm[2 * MB];
+  ATTNC_UNROLL
+  for (int r = 0; r < 2 * MB; ++r)
+    cm[r] = m.x[r] == negInf() ? 0.0f : m.x[r] * c;
+  ATTNC_UNROLL
+  for (int i = 0; i < AccTile<N, MB>::kElems; ++i)
+    dst.at(i) = fastExp2(fmaf(s.at(i), c, -cm[AccTile<N, MB>::half(i)]));
+}
+template <int MB>
+ATTNC_DEVICE void exp2Diff(Rows<MB> &dst, const Rows<MB> &x, const Rows<MB> &m,
+                           float c) {
+  ATTNC_UNROLL
+  for (int r = 0; r < 2 * MB; ++r)
+    dst.x[r] = fastExp2(
+        fmaf(x.x[r], c, -(m.x[r] == negInf() ? 0.0f : m.x[r] * c)));
+}
+
 /// l_new = alpha l + rowsum(P).
 template <int N, int MB>
 ATTNC_DEVICE void rowSum(Rows<MB> &dst, const AccTile<N, MB> &p,
@@ -508,14 +531,14 @@ ATTNC_DEVICE void pv(AccTile<D, MB> &dst, const AccTile<Bc, MB> &p,
 template <int D, int MB>
 ATTNC_DEVICE void finalize(AccTile<D, MB> &o, Rows<MB> &lse,
                            const AccTile<D, MB> &acc, const Rows<MB> &m,
-                           const Rows<MB> &l) {
+                           const Rows<MB> &l, float scale = 1.0f) {
   const float kLn2 = 0.69314718055994531f;
   float inv[2 * MB];
   ATTNC_UNROLL
   for (int r = 0; r < 2 * MB; ++r) {
     const bool none = l.x[r] == 0.0f;
     inv[r] = none ? 0.0f : 1.0f / l.x[r];
-    lse.x[r] = none ? negInf() : (m.x[r] + log2f(l.x[r])) * kLn2;
+    lse.x[r] = none ? negInf() : (m.x[r] * scale + log2f(l.x[r])) * kLn2;
   }
   ATTNC_UNROLL
   for (int i = 0; i < AccTile<D, MB>::kElems; ++i)
