@@ -31,34 +31,38 @@ using namespace attnc::attn;
 /// Folds the program's scale, or leaves it alone and says nothing when the
 /// program does not have the one shape this applies to.
 static void foldScale(ProgramOp program) {
+  // One survey of the program: its products, anything that reads a scaled
+  // score, and the ops the scale would move to (already folded: never twice).
   SmallVector<QKOp> products;
-  program.walk([&](QKOp op) { products.push_back(op); });
-  if (products.size() != 1)
-    return;
-  bool scoreModInside = false;
-  program.walk(
-      [&](Operation *op) { scoreModInside |= isa<ScoreModOp, ScaleOp>(op); });
-  if (scoreModInside)
+  SmallVector<Exp2DiffOp> exponents;
+  SmallVector<FinalizeOp> finals;
+  bool readsScores = false, folded = false;
+  program.walk([&](Operation *op) {
+    if (auto qk = dyn_cast<QKOp>(op))
+      products.push_back(qk);
+    readsScores |= isa<ScoreModOp, ScaleOp>(op);
+    if (auto e = dyn_cast<Exp2DiffOp>(op)) {
+      exponents.push_back(e);
+      folded |= e.getScale().has_value();
+    }
+    if (auto f = dyn_cast<FinalizeOp>(op)) {
+      finals.push_back(f);
+      folded |= f.getScale().has_value();
+    }
+  });
+  if (products.size() != 1 || readsScores || folded)
     return;
   QKOp qk = products.front();
   double scale = qk.getScale().convertToDouble();
   if (scale == 1.0 || !(scale > 0.0))
     return;
-  // Already folded ops carry their own scale: never fold twice.
-  bool folded = false;
-  program.walk([&](Operation *op) {
-    if (auto e = dyn_cast<Exp2DiffOp>(op))
-      folded |= e.getScale().has_value();
-    if (auto f = dyn_cast<FinalizeOp>(op))
-      folded |= f.getScale().has_value();
-  });
-  if (folded)
-    return;
   Builder builder(program.getContext());
   FloatAttr scaleAttr = builder.getF64FloatAttr(scale);
   qk.setScaleAttr(builder.getF64FloatAttr(1.0));
-  program.walk([&](Exp2DiffOp op) { op.setScaleAttr(scaleAttr); });
-  program.walk([&](FinalizeOp op) { op.setScaleAttr(scaleAttr); });
+  for (Exp2DiffOp op : exponents)
+    op.setScaleAttr(scaleAttr);
+  for (FinalizeOp op : finals)
+    op.setScaleAttr(scaleAttr);
 }
 
 namespace {
