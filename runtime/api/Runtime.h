@@ -21,6 +21,7 @@
 #include "runtime/aot/Registry.h"
 #include "runtime/api/Backend.h"
 #include "runtime/core/Validate.h"
+#include "runtime/jit/PackageLocation.h"
 
 #include <functional>
 #include <map>

@@ -2,6 +2,7 @@
 #include "runtime/jit/HostCompiler.h"
 #include "runtime/jit/CacheTrust.h"
 #include "runtime/jit/DiskCache.h"
+#include "runtime/jit/Nvrtc.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -117,10 +118,8 @@ compileForSimImpl(const std::string &source, const HostCompileOptions &options,
   std::string compiler =
       options.compiler.empty() ? std::string(ATTNC_HOST_CXX) : options.compiler;
   std::vector<std::string> includes = options.includeDirs;
-  if (includes.empty()) {
-    const char *device = std::getenv("ATTNC_DEVICE_DIR");
-    includes.push_back(device ? device : ATTNC_DEVICE_DIR);
-  }
+  if (includes.empty())
+    includes.push_back(deviceDir());
   std::string flags = "-std=c++17 -fPIC -shared -DATTNC_SIM " +
                       options.optLevel + (options.debugInfo ? " -g" : "");
   for (const std::string &dir : includes)

@@ -3,7 +3,13 @@
 
 #include <nvrtc.h>
 
+#include <dlfcn.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdlib>
+#include <mutex>
 #include <regex>
 #include <sstream>
 
@@ -52,10 +58,74 @@ std::string attnc::jit::nvrtcVersion() {
   return std::to_string(major) + "." + std::to_string(minor);
 }
 
+namespace {
+std::mutex packageDirMutex;
+std::string &packageDir() {
+  static std::string dir;
+  return dir;
+}
+
+/// Whether `dir` holds the device library.
+bool holdsDeviceLibrary(const std::string &dir) {
+  struct stat st;
+  return !dir.empty() && stat((dir + "/attnc_device.cuh").c_str(), &st) == 0 &&
+         S_ISREG(st.st_mode);
+}
+
+/// <prefix>/include/attnc/runtime/device for the file `binary` in
+/// <prefix>/bin or <prefix>/lib (or lib64, lib/<multiarch>), when it holds
+/// the device library.
+std::string installedBeside(const std::string &binary) {
+  char resolved[PATH_MAX];
+  if (binary.empty() || !realpath(binary.c_str(), resolved))
+    return "";
+  std::string dir = resolved;
+  for (int up = 0; up < 3; ++up) {
+    size_t slash = dir.rfind('/');
+    if (slash == std::string::npos || slash == 0)
+      return "";
+    dir.resize(slash);
+    std::string candidate = dir + "/include/attnc/runtime/device";
+    if (holdsDeviceLibrary(candidate))
+      return candidate;
+  }
+  return "";
+}
+} // namespace
+
+bool attnc::jit::setPackageDeviceDir(const char *dir) {
+  std::lock_guard<std::mutex> lock(packageDirMutex);
+  packageDir() = dir ? dir : "";
+  return true;
+}
+
+std::string attnc::jit::deviceDir() {
+  if (const char *env = std::getenv("ATTNC_DEVICE_DIR"); env && *env)
+    return env;
+  {
+    std::lock_guard<std::mutex> lock(packageDirMutex);
+    if (holdsDeviceLibrary(packageDir()))
+      return packageDir();
+  }
+  // The shared object holding this code, then the program.
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void *>(&attnc::jit::deviceDir), &info) &&
+      info.dli_fname)
+    if (std::string dir = installedBeside(info.dli_fname); !dir.empty())
+      return dir;
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    exe[n] = 0;
+    if (std::string dir = installedBeside(exe); !dir.empty())
+      return dir;
+  }
+  return ATTNC_DEVICE_DIR;
+}
+
 std::vector<std::string> attnc::jit::defaultIncludeDirs() {
   std::vector<std::string> dirs;
-  const char *device = std::getenv("ATTNC_DEVICE_DIR");
-  dirs.push_back(device ? device : ATTNC_DEVICE_DIR);
+  dirs.push_back(deviceDir());
   const char *cuda = std::getenv("CUDA_HOME");
   dirs.push_back(cuda ? std::string(cuda) + "/include"
                       : ATTNC_CUDA_INCLUDE_DIR);

@@ -55,8 +55,23 @@ int maxSharedBytesOptin(const std::string &arch);
 std::string nvrtcVersion();
 
 /// Where the device headers (runtime/device) and the CUDA headers are:
-/// ATTNC_DEVICE_DIR / CUDA_HOME when set, else the paths of this build.
+/// deviceDir(), then $CUDA_HOME/include when set, else the CUDA headers
+/// this build used.
 std::vector<std::string> defaultIncludeDirs();
+
+/// The device library's directory (attnc_device.cuh; ../sim beside it), the
+/// first of: $ATTNC_DEVICE_DIR; the directory a program built against the
+/// installed CMake package was told at its configure time
+/// (runtime/jit/PackageLocation.h), when it holds the headers;
+/// include/attnc/runtime/device of the install prefix this code runs from
+/// (the shared object or program holding it, in <prefix>/lib or
+/// <prefix>/bin), when it holds them; else runtime/device of the source
+/// tree this library was built from. So an install prefix may be moved.
+std::string deviceDir();
+
+/// Records the device directory of the CMake package a program was built
+/// against (PackageLocation.h calls it; not meant for other callers).
+bool setPackageDeviceDir(const char *dir);
 
 } // namespace attnc::jit
 
