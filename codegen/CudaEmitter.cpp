@@ -195,6 +195,11 @@ private:
   LogicalResult emitElementwise(Operation *op, Value result, Value s,
                                 Value batch, Value head, Value qPos0,
                                 Value kvPos0, Region &body, Value kvLen);
+  /// Defines `q` and `h`, the query position and head of tile row `row`
+  /// (a C++ expression), and returns the name of the head variable.
+  std::string emitRowPosition(const std::string &row, Value qPos0, Value head,
+                              const std::string &q, const std::string &h);
+  LogicalResult emitSink(SinkOp op);
   /// Waits for the cp.async group that loads `tile` before its first use.
   void waitFor(Value tile);
 
@@ -482,6 +487,7 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
                                o.getQPos0(), o.getKvPos0(), o.getBody(),
                                o.getKvLen());
       })
+      .Case([&](SinkOp o) { return emitSink(o); })
       .Case([&](ScaleOp o) -> LogicalResult {
         FailureOr<std::string> decl = declare(o, &op);
         if (failed(decl))
@@ -949,19 +955,8 @@ LogicalResult KernelEmitter::emitElementwise(Operation *op, Value result,
   os << "for (int i = 0; i < " << tileType << "::kElems; ++i) {\n";
   os.indent();
   std::string q = "q_" + r, kv = "kv_" + r, score = "score_" + r;
-  std::string hElem = name(head);
-  if (info.gqaPack > 1) {
-    // Packed rows: query row row(i) / G of query head h * G + row % G.
-    std::string g = std::to_string(info.gqaPack);
-    hElem = "h_" + r;
-    os << "const int " << q << " = " << name(qPos0) << " + " << tileType
-       << "::row(i) / " << g << ";\n";
-    os << "const int " << hElem << " = " << name(head) << " * " << g << " + "
-       << tileType << "::row(i) % " << g << ";\n";
-  } else {
-    os << "const int " << q << " = " << name(qPos0) << " + " << tileType
-       << "::row(i);\n";
-  }
+  std::string hElem =
+      emitRowPosition(tileType + "::row(i)", qPos0, head, q, "h_" + r);
   os << "const int " << kv << " = " << name(kvPos0) << " + " << tileType
      << "::col(i);\n";
   os << "const float " << score << " = " << src << ".at(i);\n";
@@ -1002,6 +997,63 @@ LogicalResult KernelEmitter::emitElementwise(Operation *op, Value result,
   }
   os.unindent();
   os << "}\n";
+  return success();
+}
+
+std::string KernelEmitter::emitRowPosition(const std::string &row, Value qPos0,
+                                           Value head, const std::string &q,
+                                           const std::string &h) {
+  if (info.gqaPack == 1) {
+    os << "const int " << q << " = " << name(qPos0) << " + " << row << ";\n";
+    return name(head);
+  }
+  // Packed rows: query row row / G of query head h * G + row % G.
+  std::string g = std::to_string(info.gqaPack);
+  os << "const int " << q << " = " << name(qPos0) << " + " << row << " / " << g
+     << ";\n";
+  os << "const int " << h << " = " << name(head) << " * " << g << " + " << row
+     << " % " << g << ";\n";
+  return h;
+}
+
+LogicalResult KernelEmitter::emitSink(SinkOp op) {
+  FailureOr<std::string> m = declare(op.getMNew(), op);
+  FailureOr<std::string> l = declare(op.getLNew(), op);
+  if (failed(m) || failed(l))
+    return failure();
+  std::string mNew = name(op.getMNew()), lNew = name(op.getLNew());
+  os << *m << " = " << name(op.getM()) << ";\n";
+  os << *l << " = " << name(op.getL()) << ";\n";
+  if (op.getEnabled()) {
+    os << "if (" << name(op.getEnabled()) << ") {\n";
+    os.indent();
+  }
+  // One logit per row this thread holds; rows past q_len evaluate it too
+  // (a param read out of bounds gives 0) and are never stored.
+  os << "ATTNC_UNROLL\n";
+  os << "for (int r = 0; r < " << rowsType() << "::kRows; ++r) {\n";
+  os.indent();
+  std::string q = "q_" + mNew;
+  std::string h = emitRowPosition(rowsType() + "::row(r)", op.getQPos0(),
+                                  op.getHead(), q, "h_" + mNew);
+  Block &block = op.getBody().front();
+  bind(block.getArgument(SdpaOp::kBatch), name(op.getBatch()));
+  bind(block.getArgument(SdpaOp::kHead), h);
+  bind(block.getArgument(SdpaOp::kQ), q);
+  for (Operation &inner : block.without_terminator())
+    if (failed(emitOp(inner)))
+      return failure();
+  double c = op.getScale() ? op.getScale()->convertToDouble() : 1.0;
+  os << "attnc::dev::addSink(" << mNew << ".x[r], " << lNew << ".x[r], "
+     << name(cast<YieldOp>(block.getTerminator()).getValue()) << ", "
+     << floatLiteral(1.4426950408889634 / c) << ", " << floatLiteral(c)
+     << ");\n";
+  os.unindent();
+  os << "}\n";
+  if (op.getEnabled()) {
+    os.unindent();
+    os << "}\n";
+  }
   return success();
 }
 

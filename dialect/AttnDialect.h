@@ -38,6 +38,9 @@ mlir::LogicalResult verifyExpressionRegion(mlir::Operation *op,
                                            mlir::Region &region,
                                            llvm::StringRef what,
                                            mlir::Type yieldType);
+/// Checks an attention-sink region: an expression region yielding f32 that
+/// reads neither `score` nor `kv`.
+mlir::LogicalResult verifySinkRegion(mlir::Operation *op, mlir::Region &region);
 /// Names an expression region's arguments %score, %b, %h, %q, %kv.
 void nameExpressionRegionArgs(mlir::Region &region,
                               mlir::OpAsmSetValueNameFn setNameFn);

@@ -100,6 +100,28 @@ void MaskOp::getAsmBlockArgumentNames(Region &region,
   nameExpressionRegionArgs(region, setNameFn);
 }
 
+/// The sink region (of attn.sdpa or attn.sink) yields an f32 per query row:
+/// it may read b, h and q but neither the score nor the key position.
+LogicalResult attnc::attn::verifySinkRegion(Operation *op, Region &region) {
+  if (failed(verifyExpressionRegion(op, region, "sink",
+                                    Float32Type::get(op->getContext()))))
+    return failure();
+  if (!region.getArgument(SdpaOp::kScore).use_empty() ||
+      !region.getArgument(SdpaOp::kKV).use_empty())
+    return op->emitOpError("the sink must depend on neither the score nor "
+                           "the key position");
+  return success();
+}
+
+LogicalResult SinkOp::verifyRegions() {
+  return verifySinkRegion(*this, getBody());
+}
+
+void SinkOp::getAsmBlockArgumentNames(Region &region,
+                                      OpAsmSetValueNameFn setNameFn) {
+  nameExpressionRegionArgs(region, setNameFn);
+}
+
 //===----------------------------------------------------------------------===//
 // attn.tile_of_ranges
 //===----------------------------------------------------------------------===//

@@ -303,6 +303,33 @@ def Attn_MaskOp : Attn_Op<"mask", [Pure, IsolatedFromAbove, AllTypesMatch<["s", 
   let hasRegionVerifier = 1;
 }
 
+def Attn_SinkOp : Attn_Op<"sink", [Pure, IsolatedFromAbove,
+    AllTypesMatch<["m", "l", "m_new", "l_new"]>,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>]> {
+  let summary = "Folds an attention sink into the softmax state (m, l)";
+  let description = [{
+    Row i, at q = q_pos0 + i, gets one more key: score σ (the region's
+    value at (b, h, q), in natural-log units like a modified score) and a
+    zero value row. In the state's units, s = σ log2(e) / scale (`scale` is
+    1 when absent, the softmax scale once attn-fold-scale moved it):
+      m_new = max(m, s)
+      l_new = l exp2(scale (m - m_new)) + exp2(scale (s - m_new))
+    (0 for each term whose exponent has a -inf max). `enabled` (true when
+    absent) leaves (m, l) as they are where false: split-KV counts the
+    sink in split 0 only. The region reads neither `score` nor `kv`.
+  }];
+  let arguments = (ins Attn_F32Rows:$m, Attn_F32Rows:$l, I32:$batch,
+                       I32:$head, I32:$q_pos0, Optional<I1>:$enabled,
+                       OptionalAttr<F64Attr>:$scale);
+  let results = (outs Attn_F32Rows:$m_new, Attn_F32Rows:$l_new);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $m `,` $l `,` $batch `,` $head `,` $q_pos0 (`if` $enabled^)? attr-dict
+    `:` type($m) $body
+  }];
+  let hasRegionVerifier = 1;
+}
+
 def Attn_ScaleOp : Attn_Op<"scale", [Pure, AllTypesMatch<["s", "result"]>]> {
   let summary = "Multiplies every element by `factor` (moves S into the log2 domain)";
   let arguments = (ins Attn_F32Tile:$s, F64Attr:$factor);

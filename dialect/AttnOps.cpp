@@ -237,5 +237,7 @@ LogicalResult SdpaOp::verifyRegions() {
   if (!maskScore.use_empty())
     return emitOpError("the mask must not depend on the score; put score "
                        "changes in the score region");
+  if (!getSink().empty())
+    return verifySinkRegion(*this, getSink());
   return success();
 }

@@ -129,6 +129,13 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [
       O[q,h] = sum_kv p * V[b, kv, h / group] / sum_kv p
       LSE    = log(sum_kv exp(s'))           (-inf when every key is masked)
 
+    With a `sink` region (a learned attention sink, as in gpt-oss), its
+    value σ(b, h, q) is one more logit in the softmax with no value row:
+      O[q,h] = sum_kv p * V[b, kv, h / group] / (sum_kv p + exp(σ - max))
+      LSE    = log(sum_kv exp(s') + exp(σ))
+    where max also takes σ. The sink region must read neither `score` nor
+    `kv`.
+
     Positions are absolute and bottom-right aligned: a query block of length
     M at the end of a KV sequence of length N has positions N-M .. N-1.
 
@@ -137,8 +144,10 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [
     must not read `score` (so masks can be analysed per tile before any
     score is computed).
   }];
-  let regions = (region SizedRegion<1>:$score_mod, SizedRegion<1>:$mask);
-  let assemblyFormat = "`score` $score_mod `mask` $mask attr-dict";
+  let regions = (region SizedRegion<1>:$score_mod, SizedRegion<1>:$mask,
+                        AnyRegion:$sink);
+  let assemblyFormat =
+      "`score` $score_mod `mask` $mask (`sink` $sink^)? attr-dict";
   let hasRegionVerifier = 1;
   let extraClassDeclaration = [{
     /// Number and types of the block arguments of both regions.
@@ -153,7 +162,7 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [
 
 def Attn_YieldOp : Attn_Op<"yield", [
     Pure, Terminator, ReturnLike,
-    ParentOneOf<["SdpaOp", "ScoreModOp", "MaskOp"]>]> {
+    ParentOneOf<["SdpaOp", "ScoreModOp", "MaskOp", "SinkOp"]>]> {
   let summary = "Yields the value of a score-modifier or mask region";
   let arguments = (ins AnyType:$value);
   let assemblyFormat = "$value attr-dict `:` type($value)";

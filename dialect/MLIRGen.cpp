@@ -91,6 +91,16 @@ private:
                            : builder.create<arith::ConstantOp>(
                                  loc(spec.loc), builder.getBoolAttr(true));
     builder.create<attn::YieldOp>(mask.getLoc(), mask);
+
+    if (spec.sink) {
+      Block &sinkBlock = createRegionBlock(sdpa.getSink(), spec.loc);
+      builder.setInsertionPointToStart(&sinkBlock);
+      Value sink = buildExpr(*spec.sink, sinkBlock);
+      if (sink.getType().isInteger(32))
+        sink = builder.create<arith::SIToFPOp>(sink.getLoc(),
+                                               builder.getF32Type(), sink);
+      builder.create<attn::YieldOp>(sink.getLoc(), sink);
+    }
   }
 
   void buildParam(const ParamDecl &param) {

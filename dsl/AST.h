@@ -125,6 +125,9 @@ struct AttentionSpec {
 
   ExprPtr score; ///< f32 expression; null means the identity (`score`)
   ExprPtr mask;  ///< i1 expression; null means every key is visible
+  /// f32 expression of (b, h, q): a learned attention sink, one more logit
+  /// in each row's softmax with no value row; null means none.
+  ExprPtr sink;
 
   std::vector<ParamDecl> params;
 };

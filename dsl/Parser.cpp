@@ -162,7 +162,7 @@ static std::string unknownKeyMessage(std::string_view word) {
   if (best)
     message += std::string(" (did you mean '") + best + "'?)";
   message += "; allowed keys are dtype, head_dim, q_heads, kv_heads, "
-             "kv_cache, scale, score, mask and param";
+             "kv_cache, scale, score, mask, sink and param";
   return message;
 }
 
@@ -216,7 +216,8 @@ bool Parser::parseKeyValue(EntrySyntax &entry) {
     return parseKVCache(entry);
   case EntryKey::Scale:
   case EntryKey::Score:
-  case EntryKey::Mask: {
+  case EntryKey::Mask:
+  case EntryKey::Sink: {
     if (!canStartExpr(tok)) {
       errorExpected("expected an expression " + after);
       return false;

@@ -70,6 +70,7 @@ void Printer::printSpec(const AttentionSpec &spec) {
   printEntry("scale", spec.scaleExpr);
   printEntry("score", spec.score);
   printEntry("mask", spec.mask);
+  printEntry("sink", spec.sink);
   out += "}\n";
 }
 

@@ -113,7 +113,8 @@ std::optional<AttentionSpec> Sema::checkBlock(BlockSyntax &block) {
     constants.qHeads = spec.qHeads;
   if (spec.kvHeads > 0)
     constants.kvHeads = spec.kvHeads;
-  for (EntryKey key : {EntryKey::Scale, EntryKey::Score, EntryKey::Mask})
+  for (EntryKey key :
+       {EntryKey::Scale, EntryKey::Score, EntryKey::Mask, EntryKey::Sink})
     if (EntrySyntax *entry = entryFor(key); entry && !tooManyErrors())
       checkExprEntry(*entry, spec, params, constants);
   // The same value `scale = 1 / sqrt(head_dim)` folds to (ConstantFold.cpp
@@ -168,6 +169,7 @@ void Sema::checkEntryValue(EntrySyntax &entry, AttentionSpec &spec) {
   case EntryKey::Scale:
   case EntryKey::Score:
   case EntryKey::Mask:
+  case EntryKey::Sink:
   case EntryKey::Param:
     return; // Checked once all params are known.
   }
@@ -214,21 +216,36 @@ void Sema::checkParam(EntrySyntax &entry, AttentionSpec &spec,
                                std::to_string(dim.extent));
       ok = false;
     } else if (dim.extent > kMaxParamFixedElements / fixedElements) {
-      diags.error(dim.loc, "param " + name + " is too large: its fixed "
-                           "dimensions hold more than 2^40 elements");
+      diags.error(dim.loc, "param " + name +
+                               " is too large: its fixed "
+                               "dimensions hold more than 2^40 elements");
       ok = false;
     } else {
       fixedElements *= dim.extent;
     }
   }
   if (ok && spec.params.size() == static_cast<size_t>(kMaxParams)) {
-    diags.error(param.loc, "param " + name + " is one too many: a kernel "
-                           "takes at most " + std::to_string(kMaxParams) +
-                           " params");
+    diags.error(param.loc, "param " + name +
+                               " is one too many: a kernel "
+                               "takes at most " +
+                               std::to_string(kMaxParams) + " params");
     ok = false;
   }
   if (ok)
     spec.params.push_back(std::move(param));
+}
+
+/// A Float-valued entry (score, sink): a boolean is an error, an Int is
+/// converted. Returns whether `entry.expr` is ready to keep.
+bool Sema::takeNumber(EntrySyntax &entry, ValueType type, const char *mustBe) {
+  if (type == ValueType::Bool) {
+    diags.error(entry.valueLoc,
+                std::string(mustBe) + ", but this expression is a boolean");
+    return false;
+  }
+  if (type == ValueType::Int)
+    convertToFloat(entry.expr);
+  return true;
 }
 
 void Sema::checkExprEntry(EntrySyntax &entry, AttentionSpec &spec,
@@ -236,6 +253,7 @@ void Sema::checkExprEntry(EntrySyntax &entry, AttentionSpec &spec,
                           const ScaleConstants &constants) {
   ExprContext context = entry.key == EntryKey::Scale   ? ExprContext::Scale
                         : entry.key == EntryKey::Score ? ExprContext::Score
+                        : entry.key == EntryKey::Sink  ? ExprContext::Sink
                                                        : ExprContext::Mask;
   ValueType type = TypeChecker(diags, params, context).check(entry.expr);
   if (type == ValueType::Invalid)
@@ -264,14 +282,8 @@ void Sema::checkExprEntry(EntrySyntax &entry, AttentionSpec &spec,
     return;
   }
   case ExprContext::Score:
-    if (type == ValueType::Bool) {
-      diags.error(entry.valueLoc, "score modifier must be a number, but this "
-                                  "expression is a boolean");
-      return;
-    }
-    if (type == ValueType::Int)
-      convertToFloat(entry.expr);
-    spec.score = std::move(entry.expr);
+    if (takeNumber(entry, type, "score modifier must be a number"))
+      spec.score = std::move(entry.expr);
     return;
   case ExprContext::Mask:
     if (type != ValueType::Bool) {
@@ -280,6 +292,10 @@ void Sema::checkExprEntry(EntrySyntax &entry, AttentionSpec &spec,
       return;
     }
     spec.mask = std::move(entry.expr);
+    return;
+  case ExprContext::Sink:
+    if (takeNumber(entry, type, "sink must be a number (a logit)"))
+      spec.sink = std::move(entry.expr);
     return;
   }
 }

@@ -23,7 +23,7 @@
 namespace attnc::dsl {
 
 /// Which entry an expression is the value of; each allows different names.
-enum class ExprContext { Scale, Score, Mask };
+enum class ExprContext { Scale, Score, Mask, Sink };
 
 /// Params of one block, by name.
 using ParamTable = std::map<std::string, const ParamDecl *, std::less<>>;
@@ -90,6 +90,7 @@ private:
   void checkEntryValue(EntrySyntax &entry, AttentionSpec &spec);
   void checkParam(EntrySyntax &entry, AttentionSpec &spec,
                   std::map<std::string, SourceLoc, std::less<>> &declared);
+  bool takeNumber(EntrySyntax &entry, ValueType type, const char *mustBe);
   void checkExprEntry(EntrySyntax &entry, AttentionSpec &spec,
                       const ParamTable &params,
                       const ScaleConstants &constants);

@@ -22,6 +22,8 @@ const char *attnc::dsl::spelling(EntryKey key) {
     return "score";
   case EntryKey::Mask:
     return "mask";
+  case EntryKey::Sink:
+    return "sink";
   case EntryKey::Param:
     return "param";
   }

@@ -29,6 +29,7 @@ enum class EntryKey {
   Scale,
   Score,
   Mask,
+  Sink,
   Param,
 };
 constexpr unsigned kNumEntryKeys = static_cast<unsigned>(EntryKey::Param) + 1;
@@ -57,7 +58,7 @@ struct EntrySyntax {
   KVCacheKind kvCache = KVCacheKind::Dense; ///< kv_cache
   int64_t pageSize = 0;                     ///< kv_cache = paged(...)
   SourceLoc pageSizeLoc;                    ///< kv_cache = paged(...)
-  ExprPtr expr;                             ///< scale, score, mask
+  ExprPtr expr;                             ///< scale, score, mask, sink
   ParamDecl param;                          ///< param
 };
 

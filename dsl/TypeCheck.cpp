@@ -99,6 +99,13 @@ ValueType TypeChecker::checkVar(Expr &e) {
                        "changes in 'score ='");
     return ValueType::Invalid;
   }
+  if (context == ExprContext::Sink &&
+      (e.var == BuiltinVar::Score || e.var == BuiltinVar::KV)) {
+    diags.error(e.loc, std::string("the sink is one logit per query row and "
+                                   "cannot depend on '") +
+                           spelling(e.var) + "'; it may use b, h and q");
+    return ValueType::Invalid;
+  }
   if (context == ExprContext::Scale && !isConstant) {
     diags.error(e.loc, std::string("scale must be a constant expression, "
                                    "but it uses '") +

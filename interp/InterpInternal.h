@@ -176,6 +176,7 @@ private:
                                 mlir::Type type);
   mlir::LogicalResult runElementwiseRegion(mlir::Operation *op, bool isMask,
                                            mlir::Region &body);
+  mlir::LogicalResult runSink(attn::SinkOp op);
   mlir::LogicalResult runStore(attn::StoreOp op);
 
   std::string &error;

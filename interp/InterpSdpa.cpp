@@ -84,13 +84,26 @@ interp::interpretSdpa(attn::SdpaOp sdpa, const Problem &p, std::string &error) {
           keys.push_back(kv);
           scores.push_back(score->f);
         }
-        if (keys.empty())
+        // The attention sink: one more logit, with no value row.
+        double sink = -inf;
+        if (!sdpa.getSink().empty()) {
+          FailureOr<RtValue> value =
+              ev.runExpression(sdpa.getSink(), 0.0f, b, h, q, 0);
+          if (failed(value)) {
+            error += elementContext("sink", b, h, q, 0);
+            return failure();
+          }
+          if (value->kind != RtValue::Kind::Float)
+            return ev.fail(sdpa, "sink region must yield f32");
+          sink = value->f;
+        }
+        if (keys.empty() && sink == -inf)
           continue; // o = 0, lse = -inf
-        double m = scores[0];
+        double m = sink;
         for (double s : scores)
           if (!(s <= m))
             m = s; // NaN wins, so it reaches the output
-        double sum = 0;
+        double sum = sink == -inf ? 0.0 : std::exp(sink - m);
         std::fill(acc.begin(), acc.end(), 0.0);
         for (size_t n = 0; n < keys.size(); ++n) {
           double w = std::exp(scores[n] - m);

@@ -296,6 +296,58 @@ LogicalResult Evaluator::runElementwiseRegion(Operation *op, bool isMask,
   return success();
 }
 
+/// attn.sink: each row's logit, from the region at (b, h, q), joins the
+/// state (m, l) as a key with a zero value row.
+LogicalResult Evaluator::runSink(attn::SinkOp op) {
+  const Tile *m = tileOf(op, op.getM(), 1);
+  const Tile *l = m ? tileOf(op, op.getL(), 1) : nullptr;
+  std::optional<int64_t> b =
+      l ? batchOf(*this, op, op.getBatch()) : std::nullopt;
+  std::optional<int64_t> h = b ? intOf(op, op.getHead()) : std::nullopt;
+  std::optional<int64_t> q0 = h ? intOf(op, op.getQPos0()) : std::nullopt;
+  if (!q0)
+    return failure();
+  if (l->rows() != m->rows())
+    return fail(op, "l has " + std::to_string(l->rows()) + " rows, m " +
+                        std::to_string(m->rows()));
+  auto mNew = std::make_shared<Tile>(*m);
+  auto lNew = std::make_shared<Tile>(*l);
+  bool enabled = true;
+  if (op.getEnabled()) {
+    std::optional<int64_t> flag = intOf(op, op.getEnabled());
+    if (!flag)
+      return failure();
+    enabled = *flag != 0;
+  }
+  const float c = op.getScale()
+                      ? static_cast<float>(op.getScale()->convertToDouble())
+                      : 1.0f;
+  const float toState = static_cast<float>(1.4426950408889634 / c);
+  for (int64_t i = 0; enabled && i < m->rows(); ++i) {
+    int64_t q = *q0 + i / pack;
+    int64_t head = pack > 1 ? *h * pack + i % pack : *h;
+    FailureOr<RtValue> r = runExpression(op.getBody(), 0.0f, *b, head, q, 0);
+    if (failed(r)) {
+      error += " (b=" + std::to_string(*b) + ", h=" + std::to_string(head) +
+               ", q=" + std::to_string(q) + ")";
+      return failure();
+    }
+    if (r->kind != RtValue::Kind::Float)
+      return fail(op, "sink region must yield f32");
+    float s = r->f * toState;
+    float mi = m->data[i];
+    float mx = std::fmax(mi, s);
+    if (mx == kNegInf)
+      continue;
+    lNew->data[i] =
+        l->data[i] * std::exp2((mi - mx) * c) + std::exp2((s - mx) * c);
+    mNew->data[i] = mx;
+  }
+  bind(op.getMNew(), RtValue::ofTile(std::move(mNew)));
+  bind(op.getLNew(), RtValue::ofTile(std::move(lNew)));
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Compute
 //===----------------------------------------------------------------------===//
@@ -608,6 +660,7 @@ LogicalResult Evaluator::runTileOp(Operation &op, bool &handled) {
           .Case([&](attn::MaskOp o) {
             return runElementwiseRegion(o, /*isMask=*/true, o.getBody());
           })
+          .Case([&](attn::SinkOp o) { return runSink(o); })
           .Case([&](attn::ScaleOp o) -> LogicalResult {
             const Tile *s = tileOf(o, o.getS(), 2);
             if (!s)

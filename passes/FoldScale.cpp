@@ -11,6 +11,9 @@
 //   %a = attn.exp2_diff %m, %m1 {scale = c}
 //   ... attn.finalize %acc, %m, %l {scale = c}
 //
+// An attn.sink before the loop takes the scale too: it puts its logit into
+// the state in the same unscaled units.
+//
 // exp2(c s - c m) == exp2(c (s - m)) and max(c s) == c max(s) for c > 0,
 // so the online softmax carries unscaled maxima and every score saves a
 // multiply: the scale rides in the fused multiply-add that forms the
@@ -36,6 +39,7 @@ static void foldScale(ProgramOp program) {
   SmallVector<QKOp> products;
   SmallVector<Exp2DiffOp> exponents;
   SmallVector<FinalizeOp> finals;
+  SmallVector<SinkOp> sinks;
   bool readsScores = false, folded = false;
   program.walk([&](Operation *op) {
     if (auto qk = dyn_cast<QKOp>(op))
@@ -48,6 +52,10 @@ static void foldScale(ProgramOp program) {
     if (auto f = dyn_cast<FinalizeOp>(op)) {
       finals.push_back(f);
       folded |= f.getScale().has_value();
+    }
+    if (auto s = dyn_cast<SinkOp>(op)) {
+      sinks.push_back(s);
+      folded |= s.getScale().has_value();
     }
   });
   if (products.size() != 1 || readsScores || folded)
@@ -62,6 +70,8 @@ static void foldScale(ProgramOp program) {
   for (Exp2DiffOp op : exponents)
     op.setScaleAttr(scaleAttr);
   for (FinalizeOp op : finals)
+    op.setScaleAttr(scaleAttr);
+  for (SinkOp op : sinks)
     op.setScaleAttr(scaleAttr);
 }
 

@@ -100,6 +100,16 @@ FailureOr<ProgramOp> attnc::convertToOnlineSoftmax(RewriterBase &rewriter,
       rewriter.create<FillOp>(loc, rows, rewriter.getF32FloatAttr(0), qLen);
   Value acc0 =
       rewriter.create<FillOp>(loc, accTile, rewriter.getF32FloatAttr(0), qLen);
+  // An attention sink is a key with a zero value row: it enters the state
+  // before any real key, so every later step (and LSE) counts it.
+  if (!sdpa.getSink().empty()) {
+    auto sink = rewriter.create<SinkOp>(loc, rows, rows, m0, l0, b, h, qPos0,
+                                        Value(), FloatAttr());
+    rewriter.inlineRegionBefore(sdpa.getSink(), sink.getBody(),
+                                sink.getBody().end());
+    m0 = sink.getMNew();
+    l0 = sink.getLNew();
+  }
   Value numKVTiles =
       rewriter.create<NumTilesOp>(loc, i32, TileDim::kv, kvLen, IntegerAttr());
 

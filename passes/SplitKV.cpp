@@ -61,6 +61,18 @@ LogicalResult attnc::splitKV(RewriterBase &rewriter, KernelOp kernel,
     loop.getLowerBoundMutable().assign(myLo);
     loop.getUpperBoundMutable().assign(myHi);
   });
+  // The merge adds the splits' partial sums, so an attention sink is counted
+  // by split 0 alone.
+  for (SinkOp sink :
+       llvm::to_vector(program.getBody().front().getOps<SinkOp>())) {
+    rewriter.setInsertionPoint(sink);
+    Value index = rewriter.create<SplitIndexOp>(sink.getLoc(), i32);
+    Value first = rewriter.create<arith::CmpIOp>(
+        sink.getLoc(), arith::CmpIPredicate::eq, index,
+        rewriter.create<arith::ConstantIntOp>(sink.getLoc(), 0, 32));
+    rewriter.modifyOpInPlace(sink,
+                             [&] { sink.getEnabledMutable().assign(first); });
+  }
   rewriter.modifyOpInPlace(program, [&] { program.setKvSplit(true); });
   rewriter.setInsertionPointAfter(program);
   rewriter.create<MergeSplitsOp>(program.getLoc());

@@ -70,6 +70,10 @@ static void retypeTiles(ProgramOp program, int64_t blockQ, int64_t blockKV,
       return sameAs(o, o.getS());
     if (auto o = dyn_cast<Exp2DiffOp>(op))
       return sameAs(o, o.getX());
+    if (auto o = dyn_cast<SinkOp>(op)) {
+      sameAs(o.getMNew(), o.getM());
+      return sameAs(o.getLNew(), o.getL());
+    }
     if (auto o = dyn_cast<RowMaxOp>(op))
       return sameAs(o, o.getM());
     if (auto o = dyn_cast<RowSumOp>(op))

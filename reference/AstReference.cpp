@@ -782,6 +782,14 @@ std::optional<Checked> checkInputs(const AttentionSpec &spec,
     if (!checker.check(*spec.mask, "mask", /*allowScore=*/false))
       return std::nullopt;
   }
+  if (spec.sink) {
+    if (spec.sink->type != ValueType::Float) {
+      error = "the 'sink' expression must be a Float";
+      return std::nullopt;
+    }
+    if (!checker.check(*spec.sink, "sink", /*allowScore=*/false))
+      return std::nullopt;
+  }
   return checked;
 }
 
@@ -849,8 +857,15 @@ attnc::astReference(const AttentionSpec &spec, const AttentionInputs &inputs,
         }
 
         const int64_t slot = (qStart + i) * qHeads + h;
-        double m = -kInf;
-        bool sawNaN = false;
+        // The sink: one more logit of this row, with no value row.
+        double sink = -kInf;
+        if (spec.sink) {
+          at.kv = 0; // the sink reads neither kv nor score (Sema)
+          at.score = 0;
+          sink = evaluator.eval(*spec.sink, at).f;
+        }
+        double m = sink;
+        bool sawNaN = std::isnan(sink);
         for (double x : p) {
           sawNaN |= std::isnan(x);
           m = std::max(m, x);
@@ -863,7 +878,7 @@ attnc::astReference(const AttentionSpec &spec, const AttentionInputs &inputs,
         }
         if (m == -kInf)
           continue; // no key has weight: o = 0, lse = -inf
-        double l = 0;
+        double l = sink == -kInf ? 0.0 : std::exp(sink - m);
         std::fill(acc.begin(), acc.end(), 0.0);
         for (int64_t kv = 0; kv < N; ++kv) {
           // A masked key gets no weight at all, so its V row (whatever it

@@ -67,7 +67,16 @@ template <int N, int MB = 1> struct AccTile {
   }
 };
 
-template <int MB> struct Rows { float x[2 * MB]; };
+/// One value per accumulator row a thread holds: entry r is the row of
+/// AccTile<N, MB> elements with half(i) == r.
+template <int MB> struct Rows {
+  static constexpr int kRows = 2 * MB;
+  float x[2 * MB];
+  /// Row of entry r within the CTA's Br-row tile.
+  static ATTNC_DEVICE int row(int r) {
+    return (warpId() * MB + r / 2) * 16 + accRow(laneId(), (r & 1) << 1);
+  }
+};
 using RowVec = Rows<1>;
 
 template <typename T, int D, int MB = 1> struct QTile {
@@ -255,9 +264,9 @@ ATTNC_DEVICE void loadKVAsync(SmemTile<T, Rows, D> dst, const T *base,
     T *d0 = dst.row(r0) + chunk * 8;
     const unsigned s0 = smemAddress(d0);
     if constexpr (ContiguousRows) {
-      const T *g0 = base + static_cast<long long>(physicalRow(row0 + r0)) *
-                               RowStride +
-                           headOffset + chunk * 8;
+      const T *g0 = base +
+                    static_cast<long long>(physicalRow(row0 + r0)) * RowStride +
+                    headOffset + chunk * 8;
       copyRowsAt<kRowsPerPass, Rows / kRowsPerPass, RowStride, T, Rows, D>(
           d0, s0, g0, rowsValid - r0);
     } else {
@@ -444,8 +453,22 @@ ATTNC_DEVICE void exp2Diff(Rows<MB> &dst, const Rows<MB> &x, const Rows<MB> &m,
                            float c) {
   ATTNC_UNROLL
   for (int r = 0; r < 2 * MB; ++r)
-    dst.x[r] = fastExp2(
-        fmaf(x.x[r], c, -(m.x[r] == negInf() ? 0.0f : m.x[r] * c)));
+    dst.x[r] =
+        fastExp2(fmaf(x.x[r], c, -(m.x[r] == negInf() ? 0.0f : m.x[r] * c)));
+}
+
+/// attn.sink on one row: a key of logit `sigma` (natural-log units) and a
+/// zero value row joins the state (m, l). `toState` (log2(e) / c) puts the
+/// logit in m's units; exponents are scaled by c as in exp2Diff. A NaN
+/// sigma makes l NaN (fmaxf keeps m, the exponent is NaN).
+ATTNC_DEVICE void addSink(float &m, float &l, float sigma, float toState,
+                          float c) {
+  const float s = sigma * toState;
+  const float mNew = fmaxf(m, s);
+  if (mNew == negInf())
+    return; // no sink and no key yet: the state stays empty
+  l = l * fastExp2((m - mNew) * c) + fastExp2((s - mNew) * c);
+  m = mNew;
 }
 
 /// l_new = alpha l + rowsum(P).

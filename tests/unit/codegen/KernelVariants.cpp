@@ -29,6 +29,8 @@ std::string KernelVariant::specText() const {
     os << "  score = " << score << "\n";
   if (!mask.empty())
     os << "  mask = " << mask << "\n";
+  if (!sink.empty())
+    os << "  sink = " << sink << "\n";
   os << "}\n";
   return os.str();
 }
@@ -619,6 +621,73 @@ const std::vector<KernelVariant> &attnc::test::kernelVariants() {
       k.packGQA = true;
       twoBlocks(std::move(k), 2);
     }
+    // Learned attention sinks (gpt-oss), strong enough to take much of each
+    // row's weight, different per head and per query row (q % 3) so that a
+    // packed row mapped to the wrong head or position shows. `kv < q`
+    // leaves the first query of a full prefill with no key: O = 0 and LSE =
+    // the sink. Prefill with fold-scale, packed heads with a softcap (no
+    // fold), split-KV (split 0 alone counts the sink) and two row blocks per
+    // warp.
+    const std::string sinks = "  param sinks : f32[q_heads]\n";
+    const std::string sinkLogit = "sinks[h] * 8.0 + q % 3";
+    auto withSink = [&](KernelVariant k) {
+      k.sink = sinkLogit;
+      return k;
+    };
+    add(withSink({"sink_strict_causal_gqa4",
+                  "fp16",
+                  64,
+                  8,
+                  2,
+                  0,
+                  sinks,
+                  "",
+                  "kv < q",
+                  64,
+                  64,
+                  {37, 1, 0},
+                  {37, 200, 5}}));
+    packed(withSink({"packed_sink_softcap_gqa3_paged1",
+                     "bf16",
+                     64,
+                     6,
+                     2,
+                     1,
+                     sinks,
+                     "20.0 * tanh(score / 20.0)",
+                     "kv <= q && q - kv < 21",
+                     48,
+                     64,
+                     {4, 1},
+                     {100, 50}}));
+    split(withSink({"split3_sink_window_gqa4_paged16",
+                    "bf16",
+                    128,
+                    8,
+                    2,
+                    16,
+                    sinks,
+                    "",
+                    "kv <= q && q - kv < 300",
+                    64,
+                    64,
+                    {1, 4, 1},
+                    {900, 37, 1}}),
+          3, true);
+    twoBlocks(withSink({"warps2_sink_causal_mha",
+                        "fp16",
+                        64,
+                        2,
+                        2,
+                        0,
+                        sinks,
+                        "",
+                        causal,
+                        64,
+                        64,
+                        {70, 5},
+                        {120, 80}}),
+              2);
     return v;
   }();
   return variants;

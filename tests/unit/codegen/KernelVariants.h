@@ -41,6 +41,8 @@ struct KernelVariant {
   bool prefetchKV = true;
   /// Warps sharing the Br rows (0: Br / 16).
   int warps = 0;
+  /// The attention sink's logit (empty: none).
+  std::string sink;
 
   std::string specText() const;
 };

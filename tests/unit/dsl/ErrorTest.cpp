@@ -68,7 +68,7 @@ static const std::vector<BadInput> &syntaxErrors() {
        2, 3},
       {"unknown key", line2("  window = 4096"),
        "unknown key 'window'; allowed keys are dtype, head_dim, q_heads, "
-       "kv_heads, kv_cache, scale, score, mask and param",
+       "kv_heads, kv_cache, scale, score, mask, sink and param",
        2, 3},
       {"number as key", line2("  42 = 1"),
        "expected a key such as 'dtype', or '}', found '42'", 2, 3},
@@ -172,6 +172,17 @@ static const std::vector<BadInput> &semanticErrors() {
        9},
       {"numeric mask", blockWith("mask = q - kv"),
        "mask must be a boolean, but this expression is a number", 6, 8},
+      {"sink uses kv", blockWith("sink = 1.0 + kv"),
+       "the sink is one logit per query row and cannot depend on 'kv'; it "
+       "may use b, h and q",
+       6, 14},
+      {"sink uses score", blockWith("sink = score"),
+       "the sink is one logit per query row and cannot depend on 'score'; it "
+       "may use b, h and q",
+       6, 8},
+      {"boolean sink", blockWith("sink = q < 3"),
+       "sink must be a number (a logit), but this expression is a boolean", 6,
+       8},
       {"mask uses score", blockWith("mask = score > 0"),
        "the mask cannot depend on 'score'; put score changes in 'score ='", 6,
        8},
@@ -261,8 +272,7 @@ static const std::vector<BadInput> &semanticErrors() {
                  "param p4 : f32\nparam p5 : f32\nparam p6 : f32\n"
                  "param p7 : f32\nparam p8 : f32\nparam p9 : f32"),
        "param 'p9' is one too many: a kernel takes at most 8 params", 14, 7},
-      {"extents beyond 2^40",
-       blockWith("param x : f32[1048576, 1048576, 2]"),
+      {"extents beyond 2^40", blockWith("param x : f32[1048576, 1048576, 2]"),
        "param 'x' is too large: its fixed dimensions hold more than 2^40 "
        "elements",
        6, 33},

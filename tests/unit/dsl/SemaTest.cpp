@@ -228,6 +228,21 @@ TEST_CASE("sema: params", "[dsl][sema]") {
   CHECK(docRef.operands.size() == 2);
 }
 
+TEST_CASE("sema: an attention sink", "[dsl][sema]") {
+  Checked checked = check("param sinks : f32[q_heads]\n"
+                          "sink = sinks[h] + q % 2");
+  const AttentionSpec &spec = checked.spec();
+  REQUIRE(spec.sink);
+  CHECK(spec.sink->type == VT::Float);
+  CHECK(spec.sink->kind == ExprKind::Binary);
+  // An int logit is converted at the root, as for score.
+  Checked integer = check("sink = h");
+  REQUIRE(integer.spec().sink);
+  CHECK(integer.spec().sink->kind == ExprKind::Convert);
+  CHECK(integer.spec().sink->type == VT::Float);
+  CHECK_FALSE(check("mask = kv <= q").spec().sink);
+}
+
 TEST_CASE("sema: spellings", "[dsl][sema]") {
   CHECK(std::string(spelling(BuiltinVar::KV)) == "kv");
   CHECK(std::string(spelling(BuiltinVar::HeadDim)) == "head_dim");

@@ -116,6 +116,13 @@ public:
       os << "  param doc : i32[batch, ?]\n";
     if (usesSlope)
       os << "  param slope : f32[q_heads]\n";
+    // Every third spec has an attention sink; the choice does not draw from
+    // rng, so the masks and scores stay what they were without sinks.
+    static const char *const sinkLogits[] = {
+        "sinks[h] * 6.0", "2.0", "q % 5 - 2.0 + h", "b * 3.0 - 1.5"};
+    if (index % 3 == 1)
+      os << "  param sinks : f32[q_heads]\n"
+         << "  sink = " << sinkLogits[(index / 3) % 4] << "\n";
     os << "  score = " << score << "\n"
        << "  mask = " << mask << "\n}\n";
     return os.str();
