@@ -115,8 +115,14 @@ attnc::jit::compileForSim(const std::string &source,
 static std::unique_ptr<SimModule>
 compileForSimImpl(const std::string &source, const HostCompileOptions &options,
                   std::string &error, bool rebuilt) {
-  std::string compiler =
-      options.compiler.empty() ? std::string(ATTNC_HOST_CXX) : options.compiler;
+  // The build's compiler unless told otherwise: a package installed on
+  // another machine may find it elsewhere.
+  std::string compiler = options.compiler;
+  if (const char *env = std::getenv("ATTNC_HOST_CXX");
+      compiler.empty() && env && *env)
+    compiler = env;
+  if (compiler.empty())
+    compiler = ATTNC_HOST_CXX;
   std::vector<std::string> includes = options.includeDirs;
   if (includes.empty())
     includes.push_back(deviceDir());
