@@ -1,6 +1,5 @@
 """attnc.compile() and the Attention it returns."""
 
-import itertools
 import os
 from typing import Any, Dict, Optional, Tuple, Union
 
@@ -14,6 +13,10 @@ Tensor = torch.Tensor
 ParamValue = Union[Tensor, float, int]
 
 _FLOAT_DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16}
+# What each call names its tensors after q (for _same_device).
+_DENSE_NAMES = ("k", "v", "qo_indptr", "kv_indptr")
+_PAGED_NAMES = ("k_cache", "v_cache", "block_table", "kv_lens", "qo_indptr")
+_PADDED_NAMES = ("k", "v", "q_lens", "kv_lens")
 
 
 def compile(
@@ -60,18 +63,27 @@ def _capsules(tensors: Dict[str, Tensor]) -> Dict[str, Any]:
     return {name: _dlpack(t) for name, t in tensors.items()} if tensors else tensors
 
 
-def _same_device(q: Tensor, named, param_names, param_values) -> None:
-    """ValueError unless every tensor given is on q's device. Checked before
-    the op: torch would dispatch a call mixing devices by one of them (a
-    meta tensor picks the fake implementation) instead of refusing it."""
+def _same_device(q: Tensor, names: Tuple[str, ...], tensors: Tuple[Any, ...],
+                 param_names, param_values) -> None:
+    """ValueError unless every tensor given is on q's device (`tensors`
+    named by `names`, then the params). Checked before the op: torch would
+    dispatch a call mixing devices by one of them (a meta tensor picks the
+    fake implementation) instead of refusing it."""
     if not isinstance(q, Tensor):
         raise TypeError(f"q must be a torch.Tensor, not {type(q).__name__}")
     device = q.device
-    for name, t in itertools.chain(named, zip(param_names, param_values)):
+    for name, t in zip(names, tensors):
         if isinstance(t, Tensor) and t.device != device:
-            what = name if name in dict(named) else f"param '{name}'"
-            raise ValueError(f"{what} is on {t.device} but q is on {device}; every "
-                             f"tensor of a call must be on one device")
+            _mixed_devices(name, t, device)
+    for name, t in zip(param_names, param_values):
+        if isinstance(t, Tensor) and t.device != device:
+            _mixed_devices(f"param '{name}'", t, device)
+
+
+def _mixed_devices(what: str, t: Tensor, device: torch.device):
+    raise ValueError(f"{what} is on {t.device} but q is on {device}; every "
+                     f"tensor of a call must be on one device")
+
 
 class Attention:
     """A compiled attention spec. Call it on tensors:
@@ -152,9 +164,8 @@ class Attention:
         for a row whose keys are all masked).
         """
         names, values = self._param_list(params, q)
-        _same_device(q, (("k", k), ("v", v), ("qo_indptr", qo_indptr),
-                         ("kv_indptr", kv_indptr)), params, values)
-        return torch.ops.attnc.attention(
+        _same_device(q, _DENSE_NAMES, (k, v, qo_indptr, kv_indptr), params, values)
+        return _ops.attention(
             self._handle, q, k, v, qo_indptr, kv_indptr, num_splits, names, values)
 
     def paged(self, q: Tensor, k_cache: Tensor, v_cache: Tensor,
@@ -171,10 +182,9 @@ class Attention:
         sequence (one each for a decode step). Otherwise as __call__.
         """
         names, values = self._param_list(params, q)
-        _same_device(q, (("k_cache", k_cache), ("v_cache", v_cache),
-                         ("block_table", block_table), ("kv_lens", kv_lens),
-                         ("qo_indptr", qo_indptr)), params, values)
-        return torch.ops.attnc.attention_paged(
+        _same_device(q, _PAGED_NAMES, (k_cache, v_cache, block_table, kv_lens, qo_indptr),
+                     params, values)
+        return _ops.attention_paged(
             self._handle, q, k_cache, v_cache, block_table, kv_lens, qo_indptr,
             num_splits, names, values)
 
@@ -196,9 +206,8 @@ class Attention:
         any strides are accepted.
         """
         names, values = self._param_list(params, q)
-        _same_device(q, (("k", k), ("v", v), ("q_lens", q_lens), ("kv_lens", kv_lens)),
-                     params, values)
-        return torch.ops.attnc.attention_padded(
+        _same_device(q, _PADDED_NAMES, (k, v, q_lens, kv_lens), params, values)
+        return _ops.attention_padded(
             self._handle, q, k, v, q_lens, kv_lens, names, values)
 
     # -- implementations (called by the torch.library ops) ---------------
@@ -206,6 +215,8 @@ class Attention:
     def _param_list(self, params: Dict[str, ParamValue], q: Tensor):
         """Params as the ops take them: names joined with ',' and tensors;
         a number becomes a scalar tensor of the declared type on q's device."""
+        if not params:
+            return "", []
         values = []
         for name, value in params.items():
             if not isinstance(value, torch.Tensor):
@@ -222,9 +233,17 @@ class Attention:
             values.append(value)
         return ",".join(params), values
 
-    def _outputs(self, q: Tensor) -> Tuple[Tensor, Tensor]:
-        o = torch.empty(q.shape, dtype=q.dtype, device=q.device)
-        lse = torch.empty(q.shape[:2], dtype=torch.float32, device=q.device)
+    @staticmethod
+    def _outputs(q: Tensor) -> Tuple[Tensor, Tensor]:
+        """Uninitialised o like q and lse float32 [rows, heads] (empty_like
+        is the cheapest torch allocation from Python; o may copy q's
+        strides only where q is not contiguous, which the call refuses)."""
+        o = torch.empty_like(q)
+        shape = q.shape
+        if len(shape) == 3:  # what the call accepts; ints parse faster than a Size
+            lse = torch.empty(shape[0], shape[1], dtype=torch.float32, device=q.device)
+        else:
+            lse = torch.empty(shape[:2], dtype=torch.float32, device=q.device)
         return o, lse
 
     @staticmethod
@@ -238,7 +257,7 @@ class Attention:
         GPU torch's current stream and host copies of the index tensors and
         int32 params (kernel choice and validation read them; the copy
         waits for the stream, so they are final)."""
-        if q.device.type != "cuda":
+        if not q.is_cuda:
             return 0, {}
         host = {name: _dlpack(t.cpu()) for name, t in indices.items() if t is not None}
         host.update({"param:" + name: _dlpack(t.cpu()) for name, t in params.items()

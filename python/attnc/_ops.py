@@ -1,16 +1,21 @@
 """The torch.library ops behind Attention calls.
 
-torch.compile sees attnc's attention as three custom ops,
-torch.ops.attnc.attention, .attention_paged and .attention_padded, each
-with a fake (meta) implementation, so graphs that call an Attention trace
-without breaks. An op cannot take a Python object: the compiled spec is
-passed as an integer handle into the registry below, which keeps every
-Attention reachable from a graph alive for the life of the process.
+torch.compile sees attnc's attention as three ops, torch.ops.attnc.attention,
+.attention_paged and .attention_padded, each with a fake (meta)
+implementation, so graphs that call an Attention trace without breaks. An
+op cannot take a Python object: the compiled spec is passed as an integer
+handle into the registry below, which keeps every Attention reachable from
+a graph alive for the life of the process.
+
+The ops are defined with torch.library.Library (a schema, one
+CompositeExplicitAutograd kernel, a fake implementation) rather than
+torch.library.custom_op, whose Python wrapper layers cost about 9 us more
+per eager call (bench/python_overhead.py).
 """
 
 import itertools
 import threading
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List
 
 import torch
 
@@ -39,70 +44,44 @@ def _params(names: str, tensors: List[torch.Tensor]) -> Dict[str, torch.Tensor]:
     return dict(zip(names.split(","), tensors)) if names else {}
 
 
-@torch.library.custom_op("attnc::attention", mutates_args=())
-def attention(
-    handle: int,
-    q: torch.Tensor,
-    k: torch.Tensor,
-    v: torch.Tensor,
-    qo_indptr: Optional[torch.Tensor],
-    kv_indptr: Optional[torch.Tensor],
-    num_splits: int,
-    param_names: str,
-    params: List[torch.Tensor],
-) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Ragged dense attention of Attention `handle` (see Attention.__call__)."""
-    return lookup(handle)._dense(
-        q, k, v, qo_indptr, kv_indptr, num_splits, _params(param_names, params)
-    )
+_lib = torch.library.Library("attnc", "DEF")
 
 
-@attention.register_fake
-def _(handle, q, k, v, qo_indptr, kv_indptr, num_splits, param_names, params):
-    return q.new_empty(q.shape), q.new_empty(q.shape[:2], dtype=torch.float32)
+def _define(name: str, tensors: str, method: str, lse_dims: int):
+    """Defines attnc::`name`(int handle, `tensors`, str param_names,
+    Tensor[] params) -> (o, lse), run by Attention.`method` (the call's
+    arguments in schema order, then the params as a dict), with a fake
+    implementation giving o like q and lse float32 q.shape[:lse_dims].
+    Returns the op's overload, for callers to call directly."""
+    _lib.define(f"{name}(int handle, {tensors}, str param_names, Tensor[] params) "
+                f"-> (Tensor, Tensor)")
+
+    def kernel(handle, *args):
+        *args, names, params = args
+        return getattr(lookup(handle), method)(*args, _params(names, params))
+
+    def fake(handle, q, *args):
+        return q.new_empty(q.shape), q.new_empty(q.shape[:lse_dims], dtype=torch.float32)
+
+    kernel.__doc__ = f"attnc::{name}: Attention.{method} of the Attention `handle`."
+    _lib.impl(name, kernel, "CompositeExplicitAutograd")
+    torch.library.register_fake(f"attnc::{name}", fake, lib=_lib)
+    return getattr(torch.ops.attnc, name).default
 
 
-@torch.library.custom_op("attnc::attention_paged", mutates_args=())
-def attention_paged(
-    handle: int,
-    q: torch.Tensor,
-    k_cache: torch.Tensor,
-    v_cache: torch.Tensor,
-    block_table: torch.Tensor,
-    kv_lens: torch.Tensor,
-    qo_indptr: Optional[torch.Tensor],
-    num_splits: int,
-    param_names: str,
-    params: List[torch.Tensor],
-) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Attention over a paged KV cache (see Attention.paged)."""
-    return lookup(handle)._paged(
-        q, k_cache, v_cache, block_table, kv_lens, qo_indptr, num_splits,
-        _params(param_names, params),
-    )
-
-
-@attention_paged.register_fake
-def _(handle, q, k_cache, v_cache, block_table, kv_lens, qo_indptr, num_splits,
-      param_names, params):
-    return q.new_empty(q.shape), q.new_empty(q.shape[:2], dtype=torch.float32)
-
-
-@torch.library.custom_op("attnc::attention_padded", mutates_args=())
-def attention_padded(
-    handle: int,
-    q: torch.Tensor,
-    k: torch.Tensor,
-    v: torch.Tensor,
-    q_lens: Optional[torch.Tensor],
-    kv_lens: Optional[torch.Tensor],
-    param_names: str,
-    params: List[torch.Tensor],
-) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Attention in the model layout [B, heads, S, D] (see Attention.padded)."""
-    return lookup(handle)._padded(q, k, v, q_lens, kv_lens, _params(param_names, params))
-
-
-@attention_padded.register_fake
-def _(handle, q, k, v, q_lens, kv_lens, param_names, params):
-    return q.new_empty(q.shape), q.new_empty(q.shape[:3], dtype=torch.float32)
+# Ragged dense attention (Attention.__call__).
+attention = _define(
+    "attention",
+    "Tensor q, Tensor k, Tensor v, Tensor? qo_indptr, Tensor? kv_indptr, int num_splits",
+    "_dense", 2)
+# Attention over a paged KV cache (Attention.paged).
+attention_paged = _define(
+    "attention_paged",
+    "Tensor q, Tensor k_cache, Tensor v_cache, Tensor block_table, Tensor kv_lens, "
+    "Tensor? qo_indptr, int num_splits",
+    "_paged", 2)
+# Attention in the model layout [B, heads, S, D] (Attention.padded).
+attention_padded = _define(
+    "attention_padded",
+    "Tensor q, Tensor k, Tensor v, Tensor? q_lens, Tensor? kv_lens",
+    "_padded", 3)
