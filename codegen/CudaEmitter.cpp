@@ -745,6 +745,22 @@ LogicalResult KernelEmitter::emitArith(Operation &op) {
       .Case([&](math::SqrtOp) { return call("sqrtf"); })
       .Case([&](math::AbsFOp) { return call("fabsf"); })
       .Case([&](math::AbsIOp) { return call("abs"); })
+      .Case([&](math::PowFOp) { return call("powf"); })
+      .Case([&](math::FloorOp) { return call("floorf"); })
+      .Case([&](math::CeilOp) { return call("ceilf"); })
+      .Case([&](math::SinOp) { return call("sinf"); })
+      .Case([&](math::CosOp) { return call("cosf"); })
+      // MLIRGen masks shift counts to 0..31; the left shift is done on the
+      // unsigned bits (shifting a negative int left is undefined in C++17).
+      .Case([&](arith::ShLIOp) {
+        return defineScalar(op, "static_cast<int>(static_cast<unsigned>(" +
+                                    in(0) + ") << " + in(1) + ")");
+      })
+      .Case([&](arith::ShRSIOp) { return bin(">>"); })
+      // MLIRGen clamps the operand into i32's range first.
+      .Case([&](arith::FPToSIOp) {
+        return defineScalar(op, "static_cast<int>(" + in(0) + ")");
+      })
       .Default([&](Operation *) { return op.emitOpError("has no CUDA form"); });
 }
 

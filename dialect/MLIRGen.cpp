@@ -163,6 +163,12 @@ private:
       return constantInt(l, currentSpec->qHeads);
     case BuiltinVar::KVHeads:
       return constantInt(l, currentSpec->kvHeads);
+    case BuiltinVar::QLen:
+      return builder.create<attn::QLenOp>(
+          l, builder.getI32Type(), block.getArgument(attn::SdpaOp::kBatch));
+    case BuiltinVar::KVLen:
+      return builder.create<attn::KVLenOp>(
+          l, builder.getI32Type(), block.getArgument(attn::SdpaOp::kBatch));
     }
     llvm_unreachable("unknown builtin variable");
   }
@@ -188,7 +194,21 @@ private:
     case BinaryOp::And:
       return builder.create<arith::AndIOp>(l, lhs, rhs);
     case BinaryOp::Or:
+    case BinaryOp::BitOr:
       return builder.create<arith::OrIOp>(l, lhs, rhs);
+    case BinaryOp::BitAnd:
+      return builder.create<arith::AndIOp>(l, lhs, rhs);
+    case BinaryOp::BitXor:
+      return builder.create<arith::XOrIOp>(l, lhs, rhs);
+    case BinaryOp::Shl:
+    case BinaryOp::Shr: {
+      // The count is taken mod 32, so every shift is defined (arith's
+      // shifts by 32 or more are poison).
+      Value count = builder.create<arith::AndIOp>(l, rhs, constantInt(l, 31));
+      if (expr.binaryOp == BinaryOp::Shl)
+        return builder.create<arith::ShLIOp>(l, lhs, count);
+      return builder.create<arith::ShRSIOp>(l, lhs, count);
+    }
     case BinaryOp::Lt:
     case BinaryOp::Le:
     case BinaryOp::Gt:
@@ -276,8 +296,57 @@ private:
                            .getResult()
                      : builder.create<arith::MaxSIOp>(l, args[0], args[1])
                            .getResult();
+    case Builtin::Exp2:
+      return builder.create<math::Exp2Op>(l, args[0]);
+    case Builtin::Pow:
+      return builder.create<math::PowFOp>(l, args[0], args[1]);
+    case Builtin::Floor:
+      return builder.create<math::FloorOp>(l, args[0]);
+    case Builtin::Ceil:
+      return builder.create<math::CeilOp>(l, args[0]);
+    case Builtin::Sin:
+      return builder.create<math::SinOp>(l, args[0]);
+    case Builtin::Cos:
+      return builder.create<math::CosOp>(l, args[0]);
+    case Builtin::Sigmoid: {
+      // 1 / (1 + exp(-x)).
+      Value one = constantFloat(l, 1.0f);
+      Value e = builder.create<math::ExpOp>(
+          l, builder.create<arith::NegFOp>(l, args[0]));
+      return builder.create<arith::DivFOp>(
+          l, one, builder.create<arith::AddFOp>(l, one, e));
+    }
+    case Builtin::Float:
+      return args[0]; // Sema converted an Int argument already.
+    case Builtin::Int:
+      return isFloat ? buildFloatToInt(l, args[0]) : args[0];
     }
     llvm_unreachable("unknown builtin function");
+  }
+
+  Value constantFloat(Location l, float value) {
+    return builder.create<arith::ConstantOp>(l, builder.getF32FloatAttr(value));
+  }
+
+  /// int(x): toward zero, saturating at the i32 limits, NaN to 0. arith's
+  /// fptosi is poison outside the range, so x is clamped into it first.
+  Value buildFloatToInt(Location l, Value x) {
+    Type i32 = builder.getI32Type();
+    Value isNaN =
+        builder.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNE, x, x);
+    Value tooBig = builder.create<arith::CmpFOp>(
+        l, arith::CmpFPredicate::OGE, x, constantFloat(l, 2147483648.0f));
+    // 2147483520 is the largest f32 below 2^31; -2^31 is exact.
+    Value clamped = builder.create<arith::MaximumFOp>(
+        l,
+        builder.create<arith::MinimumFOp>(l, x,
+                                          constantFloat(l, 2147483520.0f)),
+        constantFloat(l, -2147483648.0f));
+    Value safe = builder.create<arith::SelectOp>(
+        l, isNaN, constantFloat(l, 0.0f), clamped);
+    Value truncated = builder.create<arith::FPToSIOp>(l, i32, safe);
+    return builder.create<arith::SelectOp>(
+        l, tooBig, constantInt(l, 2147483647), truncated);
   }
 
   Value buildExpr(const Expr &expr, Block &block) {

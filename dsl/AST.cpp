@@ -22,6 +22,10 @@ const char *attnc::dsl::spelling(BuiltinVar var) {
     return "q_heads";
   case BuiltinVar::KVHeads:
     return "kv_heads";
+  case BuiltinVar::QLen:
+    return "q_len";
+  case BuiltinVar::KVLen:
+    return "kv_len";
   }
   return "<invalid>";
 }
@@ -42,6 +46,24 @@ const char *attnc::dsl::spelling(Builtin fn) {
     return "min";
   case Builtin::Max:
     return "max";
+  case Builtin::Exp2:
+    return "exp2";
+  case Builtin::Pow:
+    return "pow";
+  case Builtin::Floor:
+    return "floor";
+  case Builtin::Ceil:
+    return "ceil";
+  case Builtin::Sin:
+    return "sin";
+  case Builtin::Cos:
+    return "cos";
+  case Builtin::Sigmoid:
+    return "sigmoid";
+  case Builtin::Int:
+    return "int";
+  case Builtin::Float:
+    return "float";
   }
   return "<invalid>";
 }
@@ -84,6 +106,16 @@ const char *attnc::dsl::spelling(BinaryOp op) {
     return "&&";
   case BinaryOp::Or:
     return "||";
+  case BinaryOp::BitAnd:
+    return "&";
+  case BinaryOp::BitOr:
+    return "|";
+  case BinaryOp::BitXor:
+    return "^";
+  case BinaryOp::Shl:
+    return "<<";
+  case BinaryOp::Shr:
+    return ">>";
   }
   return "<invalid>";
 }
@@ -110,4 +142,28 @@ const char *attnc::dsl::spelling(DType dtype) {
     return "bf16";
   }
   return "<invalid>";
+}
+
+ExprPtr attnc::dsl::cloneExpr(const Expr &expr) {
+  auto copy = std::make_unique<Expr>();
+  copy->kind = expr.kind;
+  copy->loc = expr.loc;
+  copy->type = expr.type;
+  copy->intValue = expr.intValue;
+  copy->floatValue = expr.floatValue;
+  copy->boolValue = expr.boolValue;
+  copy->var = expr.var;
+  copy->name = expr.name;
+  copy->unaryOp = expr.unaryOp;
+  copy->binaryOp = expr.binaryOp;
+  copy->builtin = expr.builtin;
+  copy->operands.reserve(expr.operands.size());
+  for (const ExprPtr &operand : expr.operands)
+    copy->operands.push_back(cloneExpr(*operand));
+  return copy;
+}
+
+bool attnc::dsl::isFloatFunction(Builtin fn) {
+  return fn != Builtin::Abs && fn != Builtin::Min && fn != Builtin::Max &&
+         fn != Builtin::Int;
 }

@@ -35,6 +35,8 @@ enum class BuiltinVar {
   HeadDim, ///< i32 constant `head_dim`
   QHeads,  ///< i32 constant `q_heads`
   KVHeads, ///< i32 constant `kv_heads`
+  QLen,    ///< i32 `q_len`: query rows of sequence b
+  KVLen,   ///< i32 `kv_len`: keys of sequence b
 };
 
 enum class UnaryOp { Neg, Not };
@@ -42,8 +44,14 @@ enum class BinaryOp {
   Add, Sub, Mul, Div, Rem,
   Lt, Le, Gt, Ge, Eq, Ne,
   And, Or,
+  BitAnd, BitOr, BitXor, Shl, Shr, ///< on Ints; shift counts are taken mod 32
 };
-enum class Builtin { Exp, Log, Tanh, Sqrt, Abs, Min, Max };
+enum class Builtin {
+  Exp, Log, Tanh, Sqrt, Abs, Min, Max,
+  Exp2, Pow, Floor, Ceil, Sin, Cos, Sigmoid,
+  Int,   ///< Float -> Int: toward zero, saturating; NaN gives 0
+  Float, ///< Int -> Float (Sema converts the argument; the call is then identity)
+};
 
 enum class ExprKind {
   IntLit,    ///< intValue
@@ -131,6 +139,13 @@ struct AttentionSpec {
 
   std::vector<ParamDecl> params;
 };
+
+/// Whether `fn` maps Floats to a Float (after Sema, every argument of such
+/// a call is a Float): all but abs, min, max and int.
+bool isFloatFunction(Builtin fn);
+
+/// A deep copy of `expr` (a `let` is expanded by copying its value).
+ExprPtr cloneExpr(const Expr &expr);
 
 /// Everything parsed from one file.
 struct Module {

@@ -177,6 +177,18 @@ std::optional<Value> Folder::foldBinary(const Expr &e) {
   case BinaryOp::And:
   case BinaryOp::Or:
     break; // Handled above.
+  // Bitwise operators and shifts, on the i32 values (shift counts mod 32).
+  case BinaryOp::BitAnd:
+    return Value::ofInt(a & b);
+  case BinaryOp::BitOr:
+    return Value::ofInt(a | b);
+  case BinaryOp::BitXor:
+    return Value::ofInt(a ^ b);
+  case BinaryOp::Shl:
+    return Value::ofInt(
+        static_cast<int32_t>(static_cast<uint32_t>(a) << (b & 31)));
+  case BinaryOp::Shr:
+    return Value::ofInt(static_cast<int32_t>(a) >> (b & 31));
   }
   return std::nullopt;
 }
@@ -209,6 +221,33 @@ std::optional<Value> Folder::foldCall(const Expr &e) {
     bool pickFirst = e.builtin == Builtin::Min ? a.asFloat() <= b.asFloat()
                                                : a.asFloat() >= b.asFloat();
     return pickFirst ? a : b;
+  }
+  case Builtin::Exp2:
+    return Value::ofFloat(std::exp2(a.asFloat()));
+  case Builtin::Pow:
+    return Value::ofFloat(std::pow(a.asFloat(), args[1].asFloat()));
+  case Builtin::Floor:
+    return Value::ofFloat(std::floor(a.asFloat()));
+  case Builtin::Ceil:
+    return Value::ofFloat(std::ceil(a.asFloat()));
+  case Builtin::Sin:
+    return Value::ofFloat(std::sin(a.asFloat()));
+  case Builtin::Cos:
+    return Value::ofFloat(std::cos(a.asFloat()));
+  case Builtin::Sigmoid:
+    return Value::ofFloat(1 / (1 + std::exp(-a.asFloat())));
+  case Builtin::Float:
+    return Value::ofFloat(a.asFloat());
+  case Builtin::Int: {
+    if (a.type == ValueType::Int)
+      return a;
+    long double x = a.asFloat();
+    if (std::isnan(x))
+      return Value::ofInt(0);
+    x = std::trunc(x);
+    x = std::max<long double>(x, std::numeric_limits<int32_t>::min());
+    x = std::min<long double>(x, std::numeric_limits<int32_t>::max());
+    return Value::ofInt(static_cast<int64_t>(x));
   }
   }
   return std::nullopt;

@@ -30,6 +30,11 @@ static bool continuesLine(TokenKind kind) {
   case TokenKind::Ne:
   case TokenKind::AmpAmp:
   case TokenKind::PipePipe:
+  case TokenKind::Amp:
+  case TokenKind::Pipe:
+  case TokenKind::Caret:
+  case TokenKind::Shl:
+  case TokenKind::Shr:
   case TokenKind::Bang:
   case TokenKind::Question:
   case TokenKind::Colon:
@@ -217,25 +222,31 @@ Token Lexer::lexPunctuation(size_t begin) {
   case '*':
     return make(TokenKind::Star, begin);
   case '/':
+    // FlexAttention code divides with `//`; here `/` on Ints truncates.
+    if (follows('/'))
+      return makeError(begin, "'//' is not an operator: use '/' (it "
+                              "truncates on integers), and '#' for comments");
     return make(TokenKind::Slash, begin);
   case '%':
     return make(TokenKind::Percent, begin);
   case '<':
+    if (follows('<'))
+      return make(TokenKind::Shl, begin);
     return make(follows('=') ? TokenKind::Le : TokenKind::Lt, begin);
   case '>':
+    if (follows('>'))
+      return make(TokenKind::Shr, begin);
     return make(follows('=') ? TokenKind::Ge : TokenKind::Gt, begin);
+  case '^':
+    return make(TokenKind::Caret, begin);
   case '=':
     return make(follows('=') ? TokenKind::EqEq : TokenKind::Assign, begin);
   case '!':
     return make(follows('=') ? TokenKind::Ne : TokenKind::Bang, begin);
   case '&':
-    if (follows('&'))
-      return make(TokenKind::AmpAmp, begin);
-    return makeError(begin, "unexpected character '&'; did you mean '&&'?");
+    return make(follows('&') ? TokenKind::AmpAmp : TokenKind::Amp, begin);
   case '|':
-    if (follows('|'))
-      return make(TokenKind::PipePipe, begin);
-    return makeError(begin, "unexpected character '|'; did you mean '||'?");
+    return make(follows('|') ? TokenKind::PipePipe : TokenKind::Pipe, begin);
   default:
     break;
   }

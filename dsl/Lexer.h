@@ -51,6 +51,11 @@ enum class TokenKind {
   Ne,
   AmpAmp,
   PipePipe,
+  Amp,
+  Pipe,
+  Caret,
+  Shl,
+  Shr,
   Bang,
 };
 

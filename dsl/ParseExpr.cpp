@@ -2,8 +2,9 @@
 //
 // Precedence climbing over C's operator table:
 //
-//   ?:  (right associative)  <  ||  <  &&  <  == !=  <  < <= > >=
-//       <  + -  <  * / %  <  unary - !  <  x[i, j], f(a, b), primary
+//   ?:  (right associative)  <  ||  <  &&  <  |  <  ^  <  &  <  == !=
+//       <  < <= > >=  <  << >>  <  + -  <  * / %  <  unary - !
+//       <  x[i, j], f(a, b), primary
 //
 // A `-` directly before a number is folded into the literal, so that
 // -2147483648 is a valid i32 and printing gives back what was written.
@@ -49,28 +50,38 @@ static std::optional<BinaryOperator> binaryOperator(TokenKind kind) {
     return BinaryOperator{BinaryOp::Or, 1};
   case TokenKind::AmpAmp:
     return BinaryOperator{BinaryOp::And, 2};
+  case TokenKind::Pipe:
+    return BinaryOperator{BinaryOp::BitOr, 3};
+  case TokenKind::Caret:
+    return BinaryOperator{BinaryOp::BitXor, 4};
+  case TokenKind::Amp:
+    return BinaryOperator{BinaryOp::BitAnd, 5};
   case TokenKind::EqEq:
-    return BinaryOperator{BinaryOp::Eq, 3};
+    return BinaryOperator{BinaryOp::Eq, 6};
   case TokenKind::Ne:
-    return BinaryOperator{BinaryOp::Ne, 3};
+    return BinaryOperator{BinaryOp::Ne, 6};
   case TokenKind::Lt:
-    return BinaryOperator{BinaryOp::Lt, 4};
+    return BinaryOperator{BinaryOp::Lt, 7};
   case TokenKind::Le:
-    return BinaryOperator{BinaryOp::Le, 4};
+    return BinaryOperator{BinaryOp::Le, 7};
   case TokenKind::Gt:
-    return BinaryOperator{BinaryOp::Gt, 4};
+    return BinaryOperator{BinaryOp::Gt, 7};
   case TokenKind::Ge:
-    return BinaryOperator{BinaryOp::Ge, 4};
+    return BinaryOperator{BinaryOp::Ge, 7};
+  case TokenKind::Shl:
+    return BinaryOperator{BinaryOp::Shl, 8};
+  case TokenKind::Shr:
+    return BinaryOperator{BinaryOp::Shr, 8};
   case TokenKind::Plus:
-    return BinaryOperator{BinaryOp::Add, 5};
+    return BinaryOperator{BinaryOp::Add, 9};
   case TokenKind::Minus:
-    return BinaryOperator{BinaryOp::Sub, 5};
+    return BinaryOperator{BinaryOp::Sub, 9};
   case TokenKind::Star:
-    return BinaryOperator{BinaryOp::Mul, 6};
+    return BinaryOperator{BinaryOp::Mul, 10};
   case TokenKind::Slash:
-    return BinaryOperator{BinaryOp::Div, 6};
+    return BinaryOperator{BinaryOp::Div, 10};
   case TokenKind::Percent:
-    return BinaryOperator{BinaryOp::Rem, 6};
+    return BinaryOperator{BinaryOp::Rem, 10};
   default:
     return std::nullopt;
   }
@@ -282,13 +293,20 @@ static std::string notAFunctionMessage(std::string_view name) {
   std::string message = "unknown function " + quote(name);
   if (lookupBuiltinVar(name))
     message = quote(name) + " is not a function";
-  return message + "; the functions are exp, log, tanh, sqrt, abs, min and "
-                   "max";
+  return message + "; the functions are exp, exp2, log, pow, sqrt, tanh, "
+                   "sigmoid, sin, cos, floor, ceil, abs, min, max, int and "
+                   "float";
 }
 
 Parser::Parsed Parser::parseIdentifier() {
   Token name = tok;
   advance();
+  if (name.text == "inf" && !tok.is(TokenKind::LParen) &&
+      !tok.is(TokenKind::LBracket)) {
+    Parsed leaf = makeNode(ExprKind::FloatLit, name.loc, {});
+    leaf.expr->floatValue = std::numeric_limits<double>::infinity();
+    return leaf;
+  }
   if (name.text == "true" || name.text == "false") {
     Parsed leaf = makeNode(ExprKind::BoolLit, name.loc, {});
     leaf.expr->boolValue = name.text == "true";

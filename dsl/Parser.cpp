@@ -162,7 +162,7 @@ static std::string unknownKeyMessage(std::string_view word) {
   if (best)
     message += std::string(" (did you mean '") + best + "'?)";
   message += "; allowed keys are dtype, head_dim, q_heads, kv_heads, "
-             "kv_cache, scale, score, mask, sink and param";
+             "kv_cache, scale, score, mask, sink, let and param";
   return message;
 }
 
@@ -179,6 +179,30 @@ bool Parser::parseEntry(BlockSyntax &block) {
   if (entry.key == EntryKey::Param) {
     if (!parseParam(entry))
       return false;
+  } else if (entry.key == EntryKey::Let) {
+    // let NAME = expr: a named value the score, mask and sink may use.
+    if (!tok.is(TokenKind::Ident)) {
+      errorExpected("expected a name after 'let'");
+      return false;
+    }
+    entry.letName = std::string(tok.text);
+    entry.letLoc = tok.loc;
+    advance();
+    if (!tok.is(TokenKind::Assign)) {
+      errorExpected("expected '=' after 'let " + entry.letName + "'");
+      return false;
+    }
+    advance();
+    entry.valueLoc = tok.loc;
+    if (!canStartExpr(tok)) {
+      errorExpected("expected an expression after 'let " + entry.letName +
+                    " ='");
+      return false;
+    }
+    Parsed value = parseExpr();
+    if (failed)
+      return false;
+    entry.expr = std::move(value.expr);
   } else {
     if (!tok.is(TokenKind::Assign)) {
       errorExpected(std::string("expected '=' after '") + spelling(entry.key) +
@@ -228,6 +252,7 @@ bool Parser::parseKeyValue(EntrySyntax &entry) {
     entry.expr = std::move(value.expr);
     return true;
   }
+  case EntryKey::Let:
   case EntryKey::Param:
     break;
   }

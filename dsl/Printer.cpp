@@ -10,6 +10,8 @@
 #include "dsl/Frontend.h"
 #include "dsl/Text.h"
 
+#include <cmath>
+
 using namespace attnc::dsl;
 
 namespace {
@@ -131,6 +133,10 @@ void Printer::printExpr(const Expr &expr) {
     out += std::to_string(e.intValue);
     return;
   case ExprKind::FloatLit:
+    if (std::isinf(e.floatValue)) {
+      out += e.floatValue > 0 ? "inf" : "(-inf)";
+      return;
+    }
     out += formatDouble(e.floatValue);
     return;
   case ExprKind::BoolLit:

@@ -62,11 +62,16 @@ std::optional<AttentionSpec> Sema::checkBlock(BlockSyntax &block) {
   // Keys and params, in the order written.
   std::array<EntrySyntax *, kNumEntryKeys> firstEntry{};
   std::map<std::string, SourceLoc, std::less<>> declaredParams;
+  std::vector<EntrySyntax *> lets;
   for (EntrySyntax &entry : block.entries) {
     if (tooManyErrors())
       return std::nullopt;
     if (entry.key == EntryKey::Param) {
       checkParam(entry, spec, declaredParams);
+      continue;
+    }
+    if (entry.key == EntryKey::Let) {
+      lets.push_back(&entry);
       continue;
     }
     EntrySyntax *&first = firstEntry[static_cast<unsigned>(entry.key)];
@@ -113,10 +118,11 @@ std::optional<AttentionSpec> Sema::checkBlock(BlockSyntax &block) {
     constants.qHeads = spec.qHeads;
   if (spec.kvHeads > 0)
     constants.kvHeads = spec.kvHeads;
+  LetTable letTable = checkLets(lets, params);
   for (EntryKey key :
        {EntryKey::Scale, EntryKey::Score, EntryKey::Mask, EntryKey::Sink})
     if (EntrySyntax *entry = entryFor(key); entry && !tooManyErrors())
-      checkExprEntry(*entry, spec, params, constants);
+      checkExprEntry(*entry, spec, params, constants, letTable);
   // The same value `scale = 1 / sqrt(head_dim)` folds to (ConstantFold.cpp
   // explains the long double).
   if (!entryFor(EntryKey::Scale) && spec.headDim > 0)
@@ -170,6 +176,7 @@ void Sema::checkEntryValue(EntrySyntax &entry, AttentionSpec &spec) {
   case EntryKey::Score:
   case EntryKey::Mask:
   case EntryKey::Sink:
+  case EntryKey::Let:
   case EntryKey::Param:
     return; // Checked once all params are known.
   }
@@ -188,7 +195,8 @@ void Sema::checkParam(EntrySyntax &entry, AttentionSpec &spec,
     diags.error(param.loc,
                 "param " + name + " would hide the builtin function " + name);
     ok = false;
-  } else if (param.name == "true" || param.name == "false") {
+  } else if (param.name == "true" || param.name == "false" ||
+             param.name == "inf") {
     diags.error(param.loc, name + " is a literal and cannot name a param");
     ok = false;
   }
@@ -248,14 +256,77 @@ bool Sema::takeNumber(EntrySyntax &entry, ValueType type, const char *mustBe) {
   return true;
 }
 
+/// Whether `e` holds the literal `inf` anywhere.
+static bool mentionsInf(const Expr &e) {
+  if (e.kind == ExprKind::FloatLit && std::isinf(e.floatValue))
+    return true;
+  for (const ExprPtr &operand : e.operands)
+    if (mentionsInf(*operand))
+      return true;
+  return false;
+}
+
+/// Names `x` refers to without indices (a let or a scalar param).
+static void collectNames(const Expr &e, std::vector<const Expr *> &out) {
+  if (e.kind == ExprKind::ParamRef && e.operands.empty())
+    out.push_back(&e);
+  for (const ExprPtr &operand : e.operands)
+    collectNames(*operand, out);
+}
+
+LetTable Sema::checkLets(const std::vector<EntrySyntax *> &lets,
+                         const ParamTable &params) {
+  LetTable table;
+  std::map<std::string, SourceLoc, std::less<>> defined;
+  for (EntrySyntax *let : lets) {
+    const std::string &name = let->letName;
+    std::string quoted = quote(name);
+    bool ok = true;
+    if (lookupBuiltinVar(name) || lookupBuiltinFunction(name) ||
+        name == "true" || name == "false" || name == "inf") {
+      diags.error(let->letLoc,
+                  "let " + quoted + " would hide the builtin " + quoted);
+      ok = false;
+    } else if (params.count(name)) {
+      diags.error(let->letLoc, "let " + quoted + " has the name of a param");
+      ok = false;
+    } else if (auto first = defined.find(name); first != defined.end()) {
+      diags.error(let->letLoc, "duplicate let " + quoted);
+      diags.note(first->second, quoted + " was first defined here");
+      ok = false;
+    }
+    // A let may use the lets written before it, which also rules out
+    // cycles.
+    std::vector<const Expr *> uses;
+    collectNames(*let->expr, uses);
+    for (const Expr *use : uses) {
+      bool isLet = false;
+      for (EntrySyntax *other : lets)
+        isLet |= other->letName == use->name;
+      if (isLet && !table.count(use->name)) {
+        diags.error(use->loc, "let " + quoted + " uses " + quote(use->name) +
+                                  " before it is defined; define " +
+                                  quote(use->name) + " first");
+        ok = false;
+      }
+    }
+    defined.emplace(name, let->letLoc);
+    if (ok)
+      table.emplace(name, let->expr.get());
+  }
+  return table;
+}
+
 void Sema::checkExprEntry(EntrySyntax &entry, AttentionSpec &spec,
                           const ParamTable &params,
-                          const ScaleConstants &constants) {
+                          const ScaleConstants &constants,
+                          const LetTable &lets) {
   ExprContext context = entry.key == EntryKey::Scale   ? ExprContext::Scale
                         : entry.key == EntryKey::Score ? ExprContext::Score
                         : entry.key == EntryKey::Sink  ? ExprContext::Sink
                                                        : ExprContext::Mask;
-  ValueType type = TypeChecker(diags, params, context).check(entry.expr);
+  bool hadInf = entry.expr && mentionsInf(*entry.expr);
+  ValueType type = TypeChecker(diags, params, context, &lets).check(entry.expr);
   if (type == ValueType::Invalid)
     return;
 
@@ -287,8 +358,13 @@ void Sema::checkExprEntry(EntrySyntax &entry, AttentionSpec &spec,
     return;
   case ExprContext::Mask:
     if (type != ValueType::Bool) {
-      diags.error(entry.valueLoc, "mask must be a boolean, but this "
-                                  "expression is a number");
+      // FlexAttention's score_mod style: -inf where a key is hidden.
+      diags.error(entry.valueLoc,
+                  std::string("mask must be a boolean, but this expression "
+                              "is a number") +
+                      (hadInf ? "; a mask is boolean (true where the key is "
+                                "visible): write the condition, not -inf"
+                              : ""));
       return;
     }
     spec.mask = std::move(entry.expr);

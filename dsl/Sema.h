@@ -27,13 +27,16 @@ enum class ExprContext { Scale, Score, Mask, Sink };
 
 /// Params of one block, by name.
 using ParamTable = std::map<std::string, const ParamDecl *, std::less<>>;
+/// `let` values of one block, by name: each use is replaced by a copy of the
+/// value, which is then checked where it is used.
+using LetTable = std::map<std::string, const Expr *, std::less<>>;
 
 /// Types one expression tree in place.
 class TypeChecker {
 public:
   TypeChecker(DiagnosticEngine &diags, const ParamTable &params,
-              ExprContext context)
-      : diags(diags), params(params), context(context) {}
+              ExprContext context, const LetTable *lets = nullptr)
+      : diags(diags), params(params), context(context), lets(lets) {}
 
   /// Types `expr` and everything below it and wraps int operands that must
   /// be floats in Convert nodes. Returns the type, or Invalid after an error
@@ -54,6 +57,7 @@ private:
   DiagnosticEngine &diags;
   const ParamTable &params;
   ExprContext context;
+  const LetTable *lets;
 };
 
 /// Wraps `expr`, an Int expression, in a Convert node of type Float.
@@ -91,9 +95,11 @@ private:
   void checkParam(EntrySyntax &entry, AttentionSpec &spec,
                   std::map<std::string, SourceLoc, std::less<>> &declared);
   bool takeNumber(EntrySyntax &entry, ValueType type, const char *mustBe);
+  LetTable checkLets(const std::vector<EntrySyntax *> &lets,
+                     const ParamTable &params);
   void checkExprEntry(EntrySyntax &entry, AttentionSpec &spec,
-                      const ParamTable &params,
-                      const ScaleConstants &constants);
+                      const ParamTable &params, const ScaleConstants &constants,
+                      const LetTable &lets);
   bool tooManyErrors() const;
 
   DiagnosticEngine &diags;

@@ -24,6 +24,8 @@ const char *attnc::dsl::spelling(EntryKey key) {
     return "mask";
   case EntryKey::Sink:
     return "sink";
+  case EntryKey::Let:
+    return "let";
   case EntryKey::Param:
     return "param";
   }
@@ -40,9 +42,10 @@ std::optional<EntryKey> attnc::dsl::lookupEntryKey(std::string_view word) {
 }
 
 std::optional<BuiltinVar> attnc::dsl::lookupBuiltinVar(std::string_view word) {
-  for (BuiltinVar var : {BuiltinVar::Score, BuiltinVar::Batch, BuiltinVar::Head,
-                         BuiltinVar::Q, BuiltinVar::KV, BuiltinVar::HeadDim,
-                         BuiltinVar::QHeads, BuiltinVar::KVHeads})
+  for (BuiltinVar var :
+       {BuiltinVar::Score, BuiltinVar::Batch, BuiltinVar::Head, BuiltinVar::Q,
+        BuiltinVar::KV, BuiltinVar::HeadDim, BuiltinVar::QHeads,
+        BuiltinVar::KVHeads, BuiltinVar::QLen, BuiltinVar::KVLen})
     if (word == spelling(var))
       return var;
   return std::nullopt;
@@ -50,13 +53,16 @@ std::optional<BuiltinVar> attnc::dsl::lookupBuiltinVar(std::string_view word) {
 
 std::optional<Builtin>
 attnc::dsl::lookupBuiltinFunction(std::string_view word) {
-  for (Builtin fn : {Builtin::Exp, Builtin::Log, Builtin::Tanh, Builtin::Sqrt,
-                     Builtin::Abs, Builtin::Min, Builtin::Max})
+  for (Builtin fn :
+       {Builtin::Exp, Builtin::Log, Builtin::Tanh, Builtin::Sqrt, Builtin::Abs,
+        Builtin::Min, Builtin::Max, Builtin::Exp2, Builtin::Pow, Builtin::Floor,
+        Builtin::Ceil, Builtin::Sin, Builtin::Cos, Builtin::Sigmoid,
+        Builtin::Int, Builtin::Float})
     if (word == spelling(fn))
       return fn;
   return std::nullopt;
 }
 
 unsigned attnc::dsl::arity(Builtin fn) {
-  return fn == Builtin::Min || fn == Builtin::Max ? 2 : 1;
+  return fn == Builtin::Min || fn == Builtin::Max || fn == Builtin::Pow ? 2 : 1;
 }

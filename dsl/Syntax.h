@@ -18,8 +18,8 @@
 
 namespace attnc::dsl {
 
-/// The keys an `attention` block accepts. `param` may repeat; the others may
-/// appear once.
+/// The keys an `attention` block accepts. `param` and `let` may repeat; the
+/// others may appear once.
 enum class EntryKey {
   DType,
   HeadDim,
@@ -30,6 +30,7 @@ enum class EntryKey {
   Score,
   Mask,
   Sink,
+  Let,
   Param,
 };
 constexpr unsigned kNumEntryKeys = static_cast<unsigned>(EntryKey::Param) + 1;
@@ -60,6 +61,8 @@ struct EntrySyntax {
   SourceLoc pageSizeLoc;                    ///< kv_cache = paged(...)
   ExprPtr expr;                             ///< scale, score, mask, sink
   ParamDecl param;                          ///< param
+  std::string letName;                      ///< let NAME = expr
+  SourceLoc letLoc;                         ///< let: the name
 };
 
 /// One `attention NAME { ... }` block as written.

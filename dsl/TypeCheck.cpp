@@ -68,6 +68,15 @@ ValueType TypeChecker::check(ExprPtr &expr) {
     type = checkVar(e);
     break;
   case ExprKind::ParamRef:
+    if (lets && e.operands.empty()) {
+      if (auto let = lets->find(e.name); let != lets->end()) {
+        // A let's value stands in for its name, checked in this context.
+        SourceLoc useLoc = e.loc;
+        expr = cloneExpr(*let->second);
+        expr->loc = useLoc;
+        return check(expr);
+      }
+    }
     type = checkParamRef(e);
     break;
   case ExprKind::Unary:
@@ -164,9 +173,22 @@ ValueType TypeChecker::checkParamRef(Expr &e) {
     for (BuiltinVar var :
          {BuiltinVar::Score, BuiltinVar::Batch, BuiltinVar::Head, BuiltinVar::Q,
           BuiltinVar::KV, BuiltinVar::HeadDim, BuiltinVar::QHeads,
-          BuiltinVar::KVHeads})
+          BuiltinVar::KVHeads, BuiltinVar::QLen, BuiltinVar::KVLen})
       candidates.push_back(spelling(var));
+    if (lets)
+      for (const auto &entry : *lets)
+        candidates.push_back(entry.first);
     std::string message = "unknown name " + quote(e.name);
+    // FlexAttention's names for the same things.
+    static const std::pair<const char *, const char *> flexNames[] = {
+        {"q_idx", "q"}, {"kv_idx", "kv"}, {"batch", "b"}, {"head", "h"}};
+    for (auto [flex, ours] : flexNames)
+      if (e.name == flex) {
+        diags.error(e.loc, message + " (did you mean '" + ours +
+                               "'? attnc's positions are absolute and "
+                               "bottom-right aligned; see docs/dsl.md)");
+        return ValueType::Invalid;
+      }
     if (std::optional<std::string> guess = closestName(e.name, candidates))
       message += " (did you mean " + quote(*guess) + "?)";
     else
@@ -312,6 +334,22 @@ ValueType TypeChecker::checkBinary(Expr &e) {
     if (!require(isBool, "booleans"))
       return ValueType::Invalid;
     return ValueType::Bool;
+  case BinaryOp::BitAnd:
+  case BinaryOp::BitOr:
+  case BinaryOp::BitXor:
+  case BinaryOp::Shl:
+  case BinaryOp::Shr:
+    if (isBool(lhs) && isBool(rhs) &&
+        (e.binaryOp == BinaryOp::BitAnd || e.binaryOp == BinaryOp::BitOr)) {
+      diags.error(e.loc, std::string("operator '") + spelling(e.binaryOp) +
+                             "' is bitwise, on integers; for booleans use '" +
+                             (e.binaryOp == BinaryOp::BitAnd ? "&&" : "||") +
+                             "'");
+      return ValueType::Invalid;
+    }
+    if (!require(isInt, "integers"))
+      return ValueType::Invalid;
+    return ValueType::Int;
   }
   return ValueType::Invalid;
 }
@@ -366,19 +404,22 @@ ValueType TypeChecker::checkCall(Expr &e) {
                 name + " needs a number, but " + which + " is a boolean");
     return ValueType::Invalid;
   }
-  switch (e.builtin) {
-  case Builtin::Exp:
-  case Builtin::Log:
-  case Builtin::Tanh:
-  case Builtin::Sqrt:
-    if (e.operands[0]->type == ValueType::Int)
-      convertToFloat(e.operands[0]);
+  if (isFloatFunction(e.builtin)) {
+    for (ExprPtr &operand : e.operands)
+      if (operand->type == ValueType::Int)
+        convertToFloat(operand);
     return ValueType::Float;
+  }
+  switch (e.builtin) {
+  case Builtin::Int:
+    return ValueType::Int;
   case Builtin::Abs:
     return e.operands[0]->type;
   case Builtin::Min:
   case Builtin::Max:
     return promote(e.operands[0], e.operands[1]);
+  default:
+    break; // the Float functions, above
   }
   return ValueType::Invalid;
 }

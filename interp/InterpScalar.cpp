@@ -537,6 +537,14 @@ LogicalResult Evaluator::runMath(Operation &op, bool &handled) {
   if (op.getNumResults() != 1 || !op.getResult(0).getType().isF32())
     return fail(&op, "only f32 scalars are supported");
 
+  if (auto pow = dyn_cast<math::PowFOp>(op)) {
+    std::optional<float> a = floatOf(&op, pow.getLhs());
+    std::optional<float> b = a ? floatOf(&op, pow.getRhs()) : std::nullopt;
+    if (!b)
+      return failure();
+    bind(pow.getResult(), RtValue::ofFloat(std::pow(*a, *b)));
+    return success();
+  }
   if (auto fma = dyn_cast<math::FmaOp>(op)) {
     std::optional<float> a = floatOf(&op, fma.getA());
     std::optional<float> b = a ? floatOf(&op, fma.getB()) : std::nullopt;
@@ -568,6 +576,14 @@ LogicalResult Evaluator::runMath(Operation &op, bool &handled) {
     fn = [](float x) { return 1.0f / std::sqrt(x); };
   else if (isa<math::AbsFOp>(op))
     fn = [](float x) { return std::fabs(x); };
+  else if (isa<math::FloorOp>(op))
+    fn = [](float x) { return std::floor(x); };
+  else if (isa<math::CeilOp>(op))
+    fn = [](float x) { return std::ceil(x); };
+  else if (isa<math::SinOp>(op))
+    fn = [](float x) { return std::sin(x); };
+  else if (isa<math::CosOp>(op))
+    fn = [](float x) { return std::cos(x); };
   if (!fn) {
     handled = false;
     return success();

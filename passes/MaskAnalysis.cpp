@@ -183,6 +183,16 @@ private:
   void visit(Operation &op) {
     if (tryCloneExact(op))
       return;
+    // Bitwise operators on i32 (the DSL's & | ^) have no interval rule.
+    if (isa<arith::AndIOp, arith::OrIOp, arith::XOrIOp>(op) &&
+        !op.getResult(0).getType().isInteger(1)) {
+      noteUnbounded(op, "the mask uses bitwise '" +
+                            op.getName().getStringRef().str() +
+                            "' on query or key positions, which the analysis "
+                            "cannot bound");
+      bounds[op.getResult(0)] = Bound::unknown();
+      return;
+    }
     Bound result =
         llvm::TypeSwitch<Operation *, Bound>(&op)
             // The DSL's i32 arithmetic wraps: bounds are computed exactly

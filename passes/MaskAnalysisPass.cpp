@@ -46,15 +46,17 @@ struct QTileBounds {
 /// [qPos0, qPos0 + min(Br, q_len - qRow0) - 1].
 static FailureOr<QTileBounds> buildQTileBounds(OpBuilder &builder,
                                                ProgramOp program, MaskOp mask) {
+  // The program's own q_len and q tile start, in its body: a mask or score
+  // region may read q_len too, but that one is not in scope here.
   QLenOp qLen;
   TileStartOp qRow0;
-  program.walk([&](Operation *op) {
-    if (auto len = dyn_cast<QLenOp>(op))
+  for (Operation &op : program.getBody().front()) {
+    if (auto len = dyn_cast<QLenOp>(op); len && !qLen)
       qLen = len;
     if (auto start = dyn_cast<TileStartOp>(op);
-        start && start.getDim() == TileDim::q)
+        start && start.getDim() == TileDim::q && !qRow0)
       qRow0 = start;
-  });
+  }
   if (!qLen || !qRow0)
     return program.emitOpError("has no attn.q_len / attn.tile_start q to "
                                "bound its query tile");

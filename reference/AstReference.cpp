@@ -9,6 +9,8 @@
 //===----------------------------------------------------------------------===//
 #include "reference/AstReference.h"
 
+#include "dsl/Syntax.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -320,6 +322,13 @@ private:
       case BinaryOp::Or:
         return (e.type == ValueType::Bool && type(0) == ValueType::Bool) ||
                mistyped();
+      case BinaryOp::BitAnd:
+      case BinaryOp::BitOr:
+      case BinaryOp::BitXor:
+      case BinaryOp::Shl:
+      case BinaryOp::Shr:
+        return (e.type == ValueType::Int && type(0) == ValueType::Int) ||
+               mistyped();
       }
       return mistyped();
     case ExprKind::Select:
@@ -329,14 +338,18 @@ private:
               type(1) == e.type && type(2) == e.type) ||
              mistyped();
     case ExprKind::Call:
+      if (isFloatFunction(e.builtin)) {
+        if (!count(arity(e.builtin)))
+          return false;
+        for (size_t i = 0; i < e.operands.size(); ++i)
+          if (type(i) != ValueType::Float)
+            return mistyped();
+        return e.type == ValueType::Float || mistyped();
+      }
       switch (e.builtin) {
-      case Builtin::Exp:
-      case Builtin::Log:
-      case Builtin::Tanh:
-      case Builtin::Sqrt:
+      case Builtin::Int:
         return count(1) &&
-               ((e.type == ValueType::Float && type(0) == ValueType::Float) ||
-                mistyped());
+               ((e.type == ValueType::Int && isNumber(type(0))) || mistyped());
       case Builtin::Abs:
         return count(1) &&
                ((isNumber(e.type) && type(0) == e.type) || mistyped());
@@ -345,6 +358,8 @@ private:
         return count(2) &&
                ((isNumber(e.type) && type(0) == e.type && type(1) == e.type) ||
                 mistyped());
+      default:
+        break; // the Float functions, above
       }
       return mistyped();
     case ExprKind::Convert:
@@ -427,9 +442,22 @@ double maximumF(double a, double b) {
   return a > b ? a : b;
 }
 
+/// int(x): toward zero, saturating at the i32 limits; NaN gives 0.
+int32_t toInt(double x) {
+  if (std::isnan(x))
+    return 0;
+  x = std::trunc(x);
+  if (x >= 2147483647.0)
+    return std::numeric_limits<int32_t>::max();
+  if (x <= -2147483648.0)
+    return std::numeric_limits<int32_t>::min();
+  return static_cast<int32_t>(x);
+}
+
 /// The builtin variables at one (sequence, head, query, key) element.
 struct Element {
   int32_t b = 0, h = 0, q = 0, kv = 0;
+  int32_t qLen = 0, kvLen = 0; ///< of sequence b
   double score = 0;
 };
 
@@ -502,6 +530,10 @@ private:
       return Value::ofInt(wrap32(spec.qHeads));
     case BuiltinVar::KVHeads:
       return Value::ofInt(wrap32(spec.kvHeads));
+    case BuiltinVar::QLen:
+      return Value::ofInt(at.qLen);
+    case BuiltinVar::KVLen:
+      return Value::ofInt(at.kvLen);
     }
     return Value();
   }
@@ -556,6 +588,18 @@ private:
         return Value::ofInt(divInt(a.i, b.i));
       case BinaryOp::Rem:
         return Value::ofInt(remInt(a.i, b.i));
+      // Two's complement bits; the shift count is taken mod 32.
+      case BinaryOp::BitAnd:
+        return Value::ofInt(a.i & b.i);
+      case BinaryOp::BitOr:
+        return Value::ofInt(a.i | b.i);
+      case BinaryOp::BitXor:
+        return Value::ofInt(a.i ^ b.i);
+      case BinaryOp::Shl:
+        return Value::ofInt(
+            static_cast<int32_t>(static_cast<uint32_t>(a.i) << (b.i & 31)));
+      case BinaryOp::Shr: // arithmetic: the sign bit fills
+        return Value::ofInt(wrap32((int64_t(a.i) >> (b.i & 31))));
       default:
         return order(op, x, y);
       }
@@ -617,6 +661,24 @@ private:
         return Value::ofInt(isMin ? std::min(a.i, b.i) : std::max(a.i, b.i));
       return Value::ofFloat(isMin ? minimumF(a.f, b.f) : maximumF(a.f, b.f));
     }
+    case Builtin::Exp2:
+      return Value::ofFloat(std::exp2(a.f));
+    case Builtin::Pow:
+      return Value::ofFloat(std::pow(a.f, eval(*e.operands[1], at).f));
+    case Builtin::Floor:
+      return Value::ofFloat(std::floor(a.f));
+    case Builtin::Ceil:
+      return Value::ofFloat(std::ceil(a.f));
+    case Builtin::Sin:
+      return Value::ofFloat(std::sin(a.f));
+    case Builtin::Cos:
+      return Value::ofFloat(std::cos(a.f));
+    case Builtin::Sigmoid:
+      return Value::ofFloat(1.0 / (1.0 + std::exp(-a.f)));
+    case Builtin::Float:
+      return a; // the argument is a Float already (Sema's Convert)
+    case Builtin::Int:
+      return a.type == ValueType::Int ? a : Value::ofInt(toInt(a.f));
     }
     return Value();
   }
@@ -842,6 +904,8 @@ attnc::astReference(const AttentionSpec &spec, const AttentionInputs &inputs,
         at.b = static_cast<int32_t>(b);
         at.h = static_cast<int32_t>(h);
         at.q = static_cast<int32_t>(N - M + i); // bottom-right aligned
+        at.qLen = static_cast<int32_t>(M);
+        at.kvLen = static_cast<int32_t>(N);
         for (int64_t kv = 0; kv < N; ++kv) {
           at.kv = static_cast<int32_t>(kv);
           if (spec.mask && !evaluator.eval(*spec.mask, at).b) {
@@ -938,6 +1002,8 @@ std::optional<TileCounts> attnc::astTileCounts(const AttentionSpec &spec,
                 at.h = static_cast<int32_t>(h);
                 at.q = static_cast<int32_t>(N - M + i);
                 at.kv = static_cast<int32_t>(kv);
+                at.qLen = static_cast<int32_t>(M);
+                at.kvLen = static_cast<int32_t>(N);
                 // Keys past kv_len are masked whatever the mask says.
                 bool on =
                     kv < N && (!spec.mask || evaluator.eval(*spec.mask, at).b);

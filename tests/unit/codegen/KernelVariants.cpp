@@ -688,6 +688,36 @@ const std::vector<KernelVariant> &attnc::test::kernelVariants() {
                         {70, 5},
                         {120, 80}}),
               2);
+    // The fuller DSL: lets, q_len / kv_len (top-left alignment), int() of
+    // a log bucket into a bias table, bitwise Morton blocks with shifts.
+    add({"dsl_topleft_buckets_let",
+         "fp16",
+         64,
+         4,
+         2,
+         0,
+         "  param bias : f32[q_heads, 8]\n"
+         "  let top = q - (kv_len - q_len)\n"
+         "  let bucket = min(int(log(float(abs(top - kv) + 1)) * 2.0), 7)\n",
+         "score + bias[h, bucket] + 0.5 * sigmoid(score)",
+         "kv <= top",
+         64,
+         64,
+         {37, 100, 1},
+         {200, 100, 9}});
+    packed({"dsl_morton_shift_packed_paged8",
+            "bf16",
+            64,
+            8,
+            2,
+            8,
+            "  let qb = q >> 3\n  let kb = kv >> 3\n",
+            "score - 0.01 * pow(abs(score), 1.5) + 0.1 * floor(exp2(score))",
+            "((qb ^ kb) & -4) == 0 || ((kv << (q % 40)) >> 35) == 1 || kv == q",
+            64,
+            64,
+            {3, 1},
+            {300, 77}});
     return v;
   }();
   return variants;

@@ -243,6 +243,32 @@ TEST_CASE("sema: an attention sink", "[dsl][sema]") {
   CHECK_FALSE(check("mask = kv <= q").spec().sink);
 }
 
+TEST_CASE("sema: lets, lengths, conversions and bitwise operators",
+          "[dsl][sema]") {
+  // C's precedence: shifts above comparisons, & ^ | below ==.
+  Checked checked = check("let top = q - (kv_len - q_len)\n"
+                          "let dist = top - kv\n"
+                          "mask = kv << 1 < top && (dist & 3) == 0\n"
+                          "score = score + float(int(score) ^ 1) + inf * 0.0");
+  const AttentionSpec &spec = checked.spec();
+  REQUIRE(spec.mask);
+  const Expr &lt = *spec.mask->operands[0];
+  CHECK(lt.binaryOp == BinaryOp::Lt);
+  CHECK(lt.operands[0]->binaryOp == BinaryOp::Shl);
+  // The let is its value: `top` became q - (kv_len - q_len).
+  const Expr &top = *lt.operands[1];
+  REQUIRE(top.kind == ExprKind::Binary);
+  CHECK(top.binaryOp == BinaryOp::Sub);
+  CHECK(top.operands[1]->operands[0]->var == BuiltinVar::KVLen);
+  CHECK(top.operands[1]->operands[1]->var == BuiltinVar::QLen);
+  const Expr &eq = *spec.mask->operands[1];
+  CHECK(eq.binaryOp == BinaryOp::Eq);
+  CHECK(eq.operands[0]->binaryOp == BinaryOp::BitAnd);
+  CHECK(eq.operands[0]->type == VT::Int);
+  REQUIRE(spec.score);
+  CHECK(spec.score->type == VT::Float);
+}
+
 TEST_CASE("sema: spellings", "[dsl][sema]") {
   CHECK(std::string(spelling(BuiltinVar::KV)) == "kv");
   CHECK(std::string(spelling(BuiltinVar::HeadDim)) == "head_dim");

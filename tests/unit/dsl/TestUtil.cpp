@@ -162,7 +162,21 @@ void attnc::dsl::test::checkTypeContract(const Expr &e) {
     case Builtin::Log:
     case Builtin::Tanh:
     case Builtin::Sqrt:
+    case Builtin::Exp2:
+    case Builtin::Floor:
+    case Builtin::Ceil:
+    case Builtin::Sin:
+    case Builtin::Cos:
+    case Builtin::Sigmoid:
+    case Builtin::Float:
       CHECK((e.type == ValueType::Float && typeOf(0) == ValueType::Float));
+      break;
+    case Builtin::Pow:
+      CHECK((e.type == ValueType::Float && typeOf(0) == ValueType::Float &&
+             typeOf(1) == ValueType::Float));
+      break;
+    case Builtin::Int:
+      CHECK((e.type == ValueType::Int && typeOf(0) != ValueType::Bool));
       break;
     case Builtin::Abs:
       CHECK(typeOf(0) == e.type);
@@ -193,5 +207,9 @@ void attnc::dsl::test::checkTypeContract(const AttentionSpec &spec) {
   if (spec.mask) {
     CHECK(spec.mask->type == ValueType::Bool);
     checkTypeContract(*spec.mask);
+  }
+  if (spec.sink) {
+    CHECK(spec.sink->type == ValueType::Float);
+    checkTypeContract(*spec.sink);
   }
 }

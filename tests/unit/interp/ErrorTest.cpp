@@ -167,12 +167,12 @@ TEST_CASE("errors inside regions name the op and the element",
 
   SECTION("an op the interpreter does not know") {
     Variant variant = causalVariant();
-    variant.scoreBody = "    %x = math.sin %score : f32\n"
+    variant.scoreBody = "    %x = math.atan %score : f32\n"
                         "    attn.yield %x : f32\n";
     ParsedKernel kernel = parseKernel(*context, sdpaKernel(shape, variant));
     AttentionInputs in = randomInputs(kernel.kernel, {2}, {2}, 4);
     CHECK_THAT(runExpectingError(kernel.kernel, in),
-               Contains("math.sin at kernel.mlir:") &&
+               Contains("math.atan at kernel.mlir:") &&
                    Contains("is not supported by the interpreter"));
   }
 
