@@ -204,7 +204,10 @@ private:
     case BinaryOp::Shr: {
       // The count is taken mod 32, so every shift is defined (arith's
       // shifts by 32 or more are poison).
-      Value count = builder.create<arith::AndIOp>(l, rhs, constantInt(l, 31));
+      // Folded when the count is a constant, which the mask analysis needs
+      // to bound `x >> k`.
+      Value count =
+          builder.createOrFold<arith::AndIOp>(l, rhs, constantInt(l, 31));
       if (expr.binaryOp == BinaryOp::Shl)
         return builder.create<arith::ShLIOp>(l, lhs, count);
       return builder.create<arith::ShRSIOp>(l, lhs, count);

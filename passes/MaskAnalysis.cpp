@@ -99,6 +99,9 @@ private:
   Value constBool(bool v) {
     return builder.create<arith::ConstantIntOp>(loc, v ? 1 : 0, 1);
   }
+  Value constInt(int64_t v) {
+    return builder.create<arith::ConstantIntOp>(loc, v, 32);
+  }
   Value notOf(Value v) {
     return builder.createOrFold<arith::XOrIOp>(loc, v, constBool(true));
   }
@@ -183,7 +186,17 @@ private:
   void visit(Operation &op) {
     if (tryCloneExact(op))
       return;
-    // Bitwise operators on i32 (the DSL's & | ^) have no interval rule.
+    // i32 `x & m` for a constant m: bounded for m >= 0 and for m = -2^k
+    // (x rounded down to a multiple of 2^k). Other bitwise operators on
+    // i32 (the DSL's & | ^) have no interval rule.
+    if (auto andOp = dyn_cast<arith::AndIOp>(op);
+        andOp && andOp.getType().isSignlessInteger(32)) {
+      Bound b = bitwiseAnd(andOp);
+      if (b.kind == Bound::Kind::Range) {
+        bounds[andOp.getResult()] = b;
+        return;
+      }
+    }
     if (isa<arith::AndIOp, arith::OrIOp, arith::XOrIOp>(op) &&
         !op.getResult(0).getType().isInteger(1)) {
       noteUnbounded(op, "the mask uses bitwise '" +
@@ -244,6 +257,7 @@ private:
                   [&](Value x, Value y) { return mul(x, y); });
             })
             .Case([&](arith::DivSIOp o) { return divide(o); })
+            .Case([&](arith::ShRSIOp o) { return shiftRight(o); })
             .Case([&](arith::FloorDivSIOp o) { return divide(o); })
             .Case([&](arith::CeilDivSIOp o) { return divide(o); })
             .Case([&](arith::MinSIOp o) {
@@ -424,6 +438,54 @@ private:
     if (divisor.isNegative())
       std::swap(lo, hi);
     return Bound::ofRange(lo, hi, -reach, reach);
+  }
+
+  /// x >> k for a constant k in 0..31 (MLIRGen masks the DSL's counts):
+  /// floor(x / 2^k), monotone in x.
+  Bound shiftRight(arith::ShRSIOp op) {
+    Bound a = asRange(lookup(op.getLhs()));
+    Bound n = lookup(op.getRhs());
+    APInt count;
+    if (a.kind != Bound::Kind::Range || n.kind != Bound::Kind::Exact ||
+        !matchPattern(n.exact, m_ConstantInt(&count)) || count.isNegative() ||
+        count.sge(32))
+      return Bound::unknown();
+    int64_t k = count.getSExtValue();
+    return Bound::ofRange(
+        builder.createOrFold<arith::ShRSIOp>(loc, a.lo, n.exact),
+        builder.createOrFold<arith::ShRSIOp>(loc, a.hi, n.exact),
+        a.staticLo >> k, a.staticHi >> k);
+  }
+
+  /// x & m for a constant m (either side): within [0, m] when m >= 0;
+  /// x rounded down to a multiple of 2^k, monotone, when m = -2^k.
+  Bound bitwiseAnd(arith::AndIOp op) {
+    for (auto [xv, mv] : {std::pair{op.getLhs(), op.getRhs()},
+                          std::pair{op.getRhs(), op.getLhs()}}) {
+      Bound m = lookup(mv);
+      APInt mask;
+      if (m.kind != Bound::Kind::Exact ||
+          !matchPattern(m.exact, m_ConstantInt(&mask)))
+        continue;
+      int64_t c = mask.getSExtValue();
+      if (c >= 0)
+        return Bound::ofRange(constInt(0), m.exact, 0, c);
+      if (!(-mask).isPowerOf2())
+        continue;
+      Bound a = asRange(lookup(xv));
+      if (a.kind != Bound::Kind::Range)
+        continue;
+      // x & -2^k == floor(x / 2^k) * 2^k.
+      const int64_t step = -c;
+      auto roundDown = [&](int64_t v) {
+        return v - (((v % step) + step) % step);
+      };
+      return Bound::ofRange(
+          builder.createOrFold<arith::AndIOp>(loc, a.lo, m.exact),
+          builder.createOrFold<arith::AndIOp>(loc, a.hi, m.exact),
+          roundDown(a.staticLo), roundDown(a.staticHi));
+    }
+    return Bound::unknown();
   }
 
   Bound compare(arith::CmpIOp op) {

@@ -92,6 +92,19 @@ std::vector<MaskCase> maskCases() {
                    true});
   cases.push_back(
       {"modulo (unbounded)", specWithMask("kv % 3 == 0", ""), false});
+  // Shifts by constants and power-of-two masks are bounded (exactly for
+  // block masks); other bitwise ops, and shifts by positions, are not.
+  cases.push_back({"shifted blocks",
+                   specWithMask("(q >> 5) == (kv >> 5) && kv <= q", ""), true});
+  cases.push_back(
+      {"rounded down", specWithMask("(kv & -64) <= (q & -64)", ""), true});
+  cases.push_back({"low bits (bounded, inexact)",
+                   specWithMask("(kv & 15) < 8 && (kv >> 40) <= q", ""),
+                   false});
+  cases.push_back(
+      {"xor (unbounded)", specWithMask("((q ^ kv) & -8) == 0", ""), false});
+  cases.push_back({"shift by a position (unbounded)",
+                   specWithMask("(kv << (q % 3)) <= q", ""), false});
   return cases;
 }
 

@@ -62,6 +62,12 @@ bool ScalarEval::run(Block &block, std::string &error) {
             .Case([&](arith::AndIOp) { return in(0) & in(1); })
             .Case([&](arith::OrIOp) { return in(0) | in(1); })
             .Case([&](arith::XOrIOp) { return in(0) ^ in(1); })
+            // i32 shifts by counts in 0..31 (MLIRGen masks the DSL's).
+            .Case([&](arith::ShRSIOp) { return in(0) >> (in(1) & 31); })
+            .Case([&](arith::ShLIOp) -> int64_t {
+              return static_cast<int32_t>(static_cast<uint32_t>(in(0))
+                                          << (in(1) & 31));
+            })
             .Case([&](arith::SelectOp) { return in(0) ? in(1) : in(2); })
             .Case([&](arith::CmpIOp c) -> std::optional<int64_t> {
               int64_t a = in(0), b = in(1);
