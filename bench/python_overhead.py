@@ -10,10 +10,10 @@ tensors (sim backend), a kernel already compiled and chosen:
   C++ Runtime::run      Attention._core.time_runtime_runs: the runtime's
                         validated launch in a C++ loop (what a C++ program
                         pays per call, kernel chosen once)
-  native binding        Attention._core.run_dense from Python on DLPack
-                        capsules (torch.utils.dlpack.to_dlpack), as the
-                        implementation calls it: validation, the memoized
-                        kernel choice and Runtime::run
+  native binding        Attention._core.run_dense from Python on the
+                        tensors, as the implementation calls it: their
+                        DLPack views, validation, the memoized kernel
+                        choice and Runtime::run
   Python implementation Attention._dense: output allocation, then the above
   attn(q, k, v, ...)    the public call: torch.ops.attnc.attention dispatch,
                         then the above
@@ -29,7 +29,6 @@ import argparse
 import time
 
 import torch
-from torch.utils.dlpack import to_dlpack
 
 import attnc
 
@@ -65,8 +64,8 @@ def measure(attn, q_lens, kv_lens, iterations, repeats):
     return {
         "C++ Runtime::run": native,
         "native binding": per_call(
-            lambda: core.run_dense(*(to_dlpack(t) for t in (o, lse, q, k, v, qo, kv)),
-                                   0, {}, 0, {}), iterations, repeats),
+            lambda: core.run_dense(o, lse, q, k, v, qo, kv, 0, {}, 0, {}),
+            iterations, repeats),
         "Python implementation": per_call(
             lambda: attn._dense(q, k, v, qo, kv, 0, {}), iterations, repeats),
         "attn(q, k, v, ...)": per_call(

@@ -4,7 +4,6 @@ import os
 from typing import Any, Dict, Optional, Tuple, Union
 
 import torch
-from torch.utils.dlpack import to_dlpack as _dlpack
 
 from . import _C, _ops
 from ._spec import SpecSource, load_spec
@@ -53,14 +52,6 @@ def compile(
     db = os.fspath(tuning_db) if tuning_db is not None else _C.default_tuning_db(cache)
     core = _C.compile(text, name, kernel or "", backend, path, db, cache)
     return Attention(core)
-
-
-def _capsules(tensors: Dict[str, Tensor]) -> Dict[str, Any]:
-    """DLPack capsules of `tensors`. The tensors reach the native module as
-    capsules: torch's to_dlpack is a C function, 8x cheaper per tensor than
-    the __dlpack__ protocol method (and exports tensors requiring grad
-    without a detach); the native side reads them in place either way."""
-    return {name: _dlpack(t) for name, t in tensors.items()} if tensors else tensors
 
 
 def _same_device(q: Tensor, names: Tuple[str, ...], tensors: Tuple[Any, ...],
@@ -259,8 +250,8 @@ class Attention:
         waits for the stream, so they are final)."""
         if not q.is_cuda:
             return 0, {}
-        host = {name: _dlpack(t.cpu()) for name, t in indices.items() if t is not None}
-        host.update({"param:" + name: _dlpack(t.cpu()) for name, t in params.items()
+        host = {name: t.cpu() for name, t in indices.items() if t is not None}
+        host.update({"param:" + name: t.cpu() for name, t in params.items()
                      if t.dtype == torch.int32})
         return torch.cuda.current_stream(q.device).cuda_stream, host
 
@@ -272,9 +263,8 @@ class Attention:
         o, lse = self._outputs(q)
         stream, host = self._launch_context(
             q, {"qo_indptr": qo_indptr, "kv_indptr": kv_indptr}, params)
-        self._core.run_dense(_dlpack(o), _dlpack(lse), _dlpack(q), _dlpack(k), _dlpack(v),
-                             _dlpack(qo_indptr), _dlpack(kv_indptr), num_splits,
-                             _capsules(params), stream, host)
+        self._core.run_dense(o, lse, q, k, v, qo_indptr, kv_indptr, num_splits, params,
+                             stream, host)
         return o, lse
 
     def _paged(self, q, k_cache, v_cache, block_table, kv_lens, qo_indptr,
@@ -292,9 +282,8 @@ class Attention:
         stream, host = self._launch_context(
             q, {"qo_indptr": qo_indptr, "block_table": block_table,
                 "kv_lens": kv_lens}, params)
-        self._core.run_paged(_dlpack(o), _dlpack(lse), _dlpack(q), _dlpack(k_cache),
-                             _dlpack(v_cache), _dlpack(block_table), _dlpack(kv_lens),
-                             _dlpack(qo_indptr), num_splits, _capsules(params), stream, host)
+        self._core.run_paged(o, lse, q, k_cache, v_cache, block_table, kv_lens, qo_indptr,
+                             num_splits, params, stream, host)
         return o, lse
 
     def _padded(self, q, k, v, q_lens, kv_lens, params):

@@ -1,25 +1,87 @@
 //===- arrays.cpp - Python tensors as the runtime's TensorRefs ------------===//
 #include "arrays.h"
 
+#include <unordered_map>
+
 namespace nb = nanobind;
 
 namespace attnc::python {
+
+namespace {
+
+/// DLPackExchangeAPI of dlpack.h (DLPack 1.x), in that header's layout:
+/// the stable header, then the producer's function pointers, of which only
+/// the DLTensor view is used here.
+struct ExchangeAPI {
+  uint32_t major, minor; // header.version
+  const void *prevAPI;
+  const void *managedTensorAllocator;
+  const void *managedTensorFromPyObject;
+  const void *managedTensorToPyObject;
+  int (*dltensorFromPyObject)(void *object, nb::dlpack::dltensor *out);
+  const void *currentWorkStream;
+};
+
+/// The exchange API of objects of `type` when it has a DLTensor view, else
+/// null. Looked up once per type for the first few types (each kept alive,
+/// so that its address is not reused); the GIL guards the cache.
+const ExchangeAPI *exchangeAPI(PyTypeObject *type) {
+  static std::unordered_map<PyTypeObject *, const ExchangeAPI *> known;
+  if (auto found = known.find(type); found != known.end())
+    return found->second;
+  const ExchangeAPI *api = nullptr;
+  if (PyObject *capsule = PyObject_GetAttrString(
+          reinterpret_cast<PyObject *>(type), "__dlpack_c_exchange_api__")) {
+    api = static_cast<const ExchangeAPI *>(
+        PyCapsule_GetPointer(capsule, "dlpack_exchange_api"));
+    Py_DECREF(capsule);
+  }
+  PyErr_Clear();
+  if (api && (api->major != 1 || !api->dltensorFromPyObject))
+    api = nullptr;
+  if (known.size() < 16) {
+    Py_INCREF(type);
+    known.emplace(type, api);
+  }
+  return api;
+}
+
+} // namespace
+
+TensorArg::TensorArg(nb::handle object, const char *name) {
+  if (const ExchangeAPI *api = exchangeAPI(Py_TYPE(object.ptr()))) {
+    if (api->dltensorFromPyObject(object.ptr(), &dl) != 0)
+      throw nb::python_error();
+    return;
+  }
+  if (!nb::try_cast(object, imported))
+    throw nb::type_error((std::string(name) + " must be a tensor, not " +
+                          Py_TYPE(object.ptr())->tp_name)
+                             .c_str());
+  dl.data = imported.data();
+  dl.device = {imported.device_type(), imported.device_id()};
+  dl.ndim = static_cast<int32_t>(imported.ndim());
+  dl.dtype = imported.dtype();
+  dl.shape = const_cast<int64_t *>(imported.shape_ptr());
+  dl.strides = const_cast<int64_t *>(imported.stride_ptr());
+}
 
 std::string Placement::describe() const {
   return memory == MemoryKind::Host ? "cpu" : "cuda:" + std::to_string(device);
 }
 
-Placement placementOf(const Array &array, const std::string &name) {
-  switch (array.device_type()) {
+Placement placementOf(const TensorArg &array, const char *name) {
+  const nb::dlpack::dltensor &t = array.view();
+  switch (t.device.device_type) {
   case nb::device::cpu::value:
     return {MemoryKind::Host, 0};
   case nb::device::cuda::value:
-    return {MemoryKind::Device, array.device_id()};
+    return {MemoryKind::Device, t.device.device_id};
   default:
-    throw nb::value_error((name +
+    throw nb::value_error((std::string(name) +
                            " is in memory attnc cannot use (DLPack "
                            "device type " +
-                           std::to_string(array.device_type()) +
+                           std::to_string(t.device.device_type) +
                            "); pass a CPU or CUDA tensor")
                               .c_str());
   }
@@ -70,41 +132,48 @@ static std::string spell(nb::dlpack::dtype t) {
   return kind + std::to_string(t.bits);
 }
 
-TensorRef tensorRef(const Array &array, const std::string &name) {
+TensorRef tensorRef(const TensorArg &array, const char *name) {
+  const nb::dlpack::dltensor &t = array.view();
   TensorRef ref;
-  std::optional<DType> dtype = dtypeOf(array.dtype());
+  std::optional<DType> dtype = dtypeOf(t.dtype);
   if (!dtype)
-    throw nb::type_error((name + " is " + spell(array.dtype()) +
+    throw nb::type_error((std::string(name) + " is " + spell(t.dtype) +
                           "; attnc takes float16 or bfloat16 (q, k, v and the "
                           "caches), float32 and int32 tensors")
                              .c_str());
   ref.dtype = *dtype;
   ref.memory = placementOf(array, name).memory;
-  ref.shape.assign(array.shape_ptr(), array.shape_ptr() + array.ndim());
+  ref.shape.assign(t.shape, t.shape + t.ndim);
   // Row-major and dense: the kernels index with the shapes alone. Strides
-  // of extent-1 dimensions do not matter (torch leaves them arbitrary).
+  // of extent-1 dimensions do not matter (torch leaves them arbitrary);
+  // none at all means row-major (DLPack before 1.2).
   int64_t expected = 1;
-  for (size_t d = array.ndim(); d-- > 0;) {
-    if (array.shape(d) != 1 && array.stride(d) != expected)
+  for (int32_t d = t.ndim; t.strides && d-- > 0;) {
+    if (t.shape[d] != 1 && t.strides[d] != expected)
       throw nb::value_error(
-          (name + " is not contiguous; pass " + name +
+          (std::string(name) + " is not contiguous; pass " + name +
            ".contiguous() (attnc reads tensors in place and does not copy "
            "them)")
               .c_str());
-    expected *= array.shape(d);
+    expected *= t.shape[d];
   }
-  ref.data = const_cast<void *>(array.data());
+  ref.data = static_cast<char *>(t.data) + t.byte_offset;
   return ref;
 }
 
-HostI32 hostI32(const Array &array, const std::string &name) {
+HostI32 hostI32(const TensorArg &array, const char *name) {
   if (placementOf(array, name).memory != MemoryKind::Host)
     throw nb::value_error(
-        ("the host copy of " + name + " must be a CPU tensor").c_str());
+        (std::string("the host copy of ") + name + " must be a CPU tensor")
+            .c_str());
+  const nb::dlpack::dltensor &t = array.view();
   HostI32 view;
-  if (dtypeOf(array.dtype()) == DType::I32) {
-    view.data = static_cast<const int32_t *>(array.data());
-    view.count = static_cast<int64_t>(array.size());
+  if (dtypeOf(t.dtype) == DType::I32) {
+    view.data = reinterpret_cast<const int32_t *>(
+        static_cast<const char *>(t.data) + t.byte_offset);
+    view.count = 1;
+    for (int32_t d = 0; d < t.ndim; ++d)
+      view.count *= t.shape[d];
   }
   return view;
 }

@@ -22,6 +22,24 @@ namespace attnc::python {
 /// Any DLPack tensor, taken without conversion (so never copied).
 using Array = nanobind::ndarray<>;
 
+/// A tensor argument of a call as DLPack describes it, over the memory of
+/// the Python object it came from: read through the DLPack C exchange API
+/// where the object's type offers one (torch.Tensor's
+/// `__dlpack_c_exchange_api__`: a C call, no Python objects made), else
+/// imported by nanobind (a DLPack capsule, or an object with __dlpack__).
+/// Valid while that object is alive and unchanged: the call's arguments.
+class TensorArg {
+public:
+  TensorArg() = default;
+  /// TypeError naming `name` when `object` is no DLPack tensor.
+  TensorArg(nanobind::handle object, const char *name);
+  const nanobind::dlpack::dltensor &view() const { return dl; }
+
+private:
+  nanobind::dlpack::dltensor dl;
+  Array imported; ///< a capsule's tensor, owned here; empty for the C API
+};
+
 /// Where a tensor lives: the runtime's memory kind, and the CUDA ordinal.
 struct Placement {
   MemoryKind memory = MemoryKind::Host;
@@ -38,14 +56,14 @@ struct Placement {
 /// The runtime's view of `array`, named `name` in errors: TypeError for a
 /// dtype other than float16, bfloat16, float32, int32 or int64, ValueError
 /// for a tensor that is not contiguous or not in CPU or CUDA memory.
-TensorRef tensorRef(const Array &array, const std::string &name);
+TensorRef tensorRef(const TensorArg &array, const char *name);
 /// `array`'s placement (ValueError as tensorRef).
-Placement placementOf(const Array &array, const std::string &name);
+Placement placementOf(const TensorArg &array, const char *name);
 
 /// A host-readable view of an int32 tensor for validation: `array` must be
 /// a CPU tensor (ValueError otherwise). Other dtypes are left empty: the
 /// runtime rejects them, naming the tensor.
-HostI32 hostI32(const Array &array, const std::string &name);
+HostI32 hostI32(const TensorArg &array, const char *name);
 
 } // namespace attnc::python
 

@@ -12,7 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
-#include <deque>
+#include <vector>
 
 namespace nb = nanobind;
 
@@ -106,10 +106,13 @@ std::optional<std::string> dtypeMismatch(const KernelInfo &info,
   raise(status);
 }
 
-/// The longest query and KV runs of a call that validated.
+/// The longest query and KV runs of a call, reading only the entries the
+/// index tensors have (a call not yet validated may have too few).
 std::pair<int64_t, int64_t> longestRuns(const HostIndexData &host, bool paged) {
   int64_t maxQ = 0, maxKV = 0;
-  for (int64_t b = 0; b + 1 < host.qoIndptr.count; ++b) {
+  int64_t batch = std::min(host.qoIndptr.count - 1,
+                           paged ? host.kvLens.count : host.kvIndptr.count - 1);
+  for (int64_t b = 0; b < batch; ++b) {
     maxQ = std::max<int64_t>(maxQ,
                              host.qoIndptr.data[b + 1] - host.qoIndptr.data[b]);
     maxKV = std::max<int64_t>(maxKV, paged ? host.kvLens.data[b]
@@ -138,6 +141,17 @@ nb::dict describeSelection(const JitKernels::Selection &pick) {
   d["tuned"] = pick.tuned;
   d["why"] = pick.why;
   return d;
+}
+
+/// The tensors of a dense call, each read as its DLPack view.
+CallArgs denseArgs(nb::handle o, nb::handle lse, nb::handle q, nb::handle k,
+                   nb::handle v, nb::handle qoIndptr, nb::handle kvIndptr) {
+  CallArgs a{TensorArg(o, "o"), TensorArg(lse, "lse"), TensorArg(q, "q"),
+             TensorArg(qoIndptr, "qo_indptr")};
+  a.k.emplace(k, "k");
+  a.v.emplace(v, "v");
+  a.kvIndptr.emplace(kvIndptr, "kv_indptr");
+  return a;
 }
 
 } // namespace
@@ -220,12 +234,17 @@ CompiledAttention::addEngine(const std::string &key,
 
 CompiledAttention::Engine &
 CompiledAttention::engineFor(const Placement &where) {
-  std::string key = where.describe();
+  std::string key;
   {
     std::lock_guard<std::mutex> lock(mutex);
+    if (lastEngine && where == lastWhere)
+      return *lastEngine;
+    key = where.describe();
     auto found = engines.find(key);
-    if (found != engines.end())
-      return *found->second;
+    if (found != engines.end()) {
+      lastWhere = where;
+      return *(lastEngine = found->second.get());
+    }
   }
   bool cpu = where.memory == MemoryKind::Host;
   if (request.backend == (cpu ? "cuda" : "sim"))
@@ -243,10 +262,18 @@ CompiledAttention::engineFor(const Placement &where) {
   return addEngine(key, *runtime);
 }
 
-Expected<JitKernels::Selection> CompiledAttention::pick(Engine &engine,
-                                                        int64_t batch,
-                                                        int64_t maxQ,
-                                                        int64_t maxKV) {
+CompiledAttention::Pick CompiledAttention::memoized(Engine &engine,
+                                                    int64_t batch, int64_t maxQ,
+                                                    int64_t maxKV) {
+  std::lock_guard<std::mutex> lock(mutex);
+  auto found = engine.picks.find(std::make_tuple(batch, maxQ, maxKV));
+  return found != engine.picks.end() ? found->second : nullptr;
+}
+
+Expected<CompiledAttention::Pick> CompiledAttention::pick(Engine &engine,
+                                                          int64_t batch,
+                                                          int64_t maxQ,
+                                                          int64_t maxKV) {
   std::lock_guard<std::mutex> lock(mutex);
   auto key = std::make_tuple(batch, maxQ, maxKV);
   auto found = engine.picks.find(key);
@@ -254,12 +281,14 @@ Expected<JitKernels::Selection> CompiledAttention::pick(Engine &engine,
     return found->second;
   Expected<JitKernels::Selection> fresh =
       engine.jit->select(batch, maxQ, maxKV);
-  if (fresh) {
-    if (engine.picks.size() >= 4096) // a bound for long-running servers
-      engine.picks.clear();
-    engine.picks.emplace(key, *fresh);
-  }
-  return fresh;
+  if (!fresh)
+    return fresh.status();
+  if (engine.picks.size() >= 4096) // a bound for long-running servers
+    engine.picks.clear();
+  Pick shared =
+      std::make_shared<const JitKernels::Selection>(fresh.takeValue());
+  engine.picks.emplace(key, shared);
+  return shared;
 }
 
 double CompiledAttention::run(CallArgs &a, int timedRuns) {
@@ -274,7 +303,7 @@ double CompiledAttention::run(CallArgs &a, int timedRuns) {
   // Every tensor on the one device the query is on.
   Placement where = placementOf(a.q, "q");
   AttentionTensors t;
-  auto take = [&](const Array &array, const char *name, TensorRef &ref) {
+  auto take = [&](const TensorArg &array, const char *name, TensorRef &ref) {
     ref = tensorRef(array, name);
     Placement p = placementOf(array, name);
     if (p != where)
@@ -299,10 +328,9 @@ double CompiledAttention::run(CallArgs &a, int timedRuns) {
   }
   Engine &engine = engineFor(where);
   const KernelInfo &info = engine.jit->info();
-  // Arrays imported here own their DLPack capsules' tensors, which may be
-  // referenced by nothing else (the host copies Python made): kept for the
-  // whole call.
-  std::deque<Array> held;
+  // Arguments imported here may own DLPack capsules' tensors, referenced by
+  // nothing else (the host copies Python made): kept for the whole call.
+  std::vector<TensorArg> held;
   for (auto [key, value] : a.params) {
     std::string name = nb::cast<std::string>(key);
     bool declared =
@@ -312,10 +340,9 @@ double CompiledAttention::run(CallArgs &a, int timedRuns) {
       throw nb::value_error(("unknown param '" + name + "': attention '" +
                              request.kernel + "' declares " + paramNames(info))
                                 .c_str());
-    Array &array = held.emplace_back();
-    if (!nb::try_cast(value, array))
-      throw nb::type_error(("param '" + name + "' must be a tensor").c_str());
-    take(array, ("param '" + name + "'").c_str(), t.params[name]);
+    std::string label = "param '" + name + "'";
+    take(held.emplace_back(value, label.c_str()), label.c_str(),
+         t.params[name]);
   }
 
   // Host-readable index tensors: the tensors themselves on the CPU, the
@@ -328,7 +355,7 @@ double CompiledAttention::run(CallArgs &a, int timedRuns) {
       nb::object found = a.hostIndices.get(name, nb::none());
       if (found.is_none())
         return HostI32{};
-      return hostI32(held.emplace_back(nb::cast<Array>(found)), name);
+      return hostI32(held.emplace_back(found, name), name);
     };
     host.qoIndptr = copy("qo_indptr");
     host.kvIndptr = copy("kv_indptr");
@@ -341,27 +368,33 @@ double CompiledAttention::run(CallArgs &a, int timedRuns) {
   if (a.numSplits < 0)
     throw nb::value_error("num_splits must be 0 (automatic) or positive");
 
-  // Checked before any kernel is chosen (or compiled), so a bad call costs
-  // nothing and writes nothing; run() checks again, against the variant.
-  Status valid = validateAttentionInputs(info, t, host);
-  if (!valid.ok())
-    rejectCall(valid, info, t);
+  // Runtime::run validates every call before it writes anything. A shape
+  // seen before has its kernel already: that check is enough. Otherwise
+  // the call is checked first, so that a bad one compiles nothing.
   auto [maxQ, maxKV] = longestRuns(host, paged);
   int64_t batch = host.qoIndptr.count - 1;
+  Pick known = memoized(engine, batch, maxQ, maxKV);
+  if (!known) {
+    Status valid = validateAttentionInputs(info, t, host);
+    if (!valid.ok())
+      rejectCall(valid, info, t);
+  }
   Status ran;
   double seconds = 0;
   {
     nb::gil_scoped_release released;
-    Expected<JitKernels::Selection> chosen = pick(engine, batch, maxQ, maxKV);
+    Expected<Pick> chosen =
+        known ? Expected<Pick>(known) : pick(engine, batch, maxQ, maxKV);
     if (!chosen) {
       ran = chosen.status();
     } else {
-      int splits = a.numSplits ? a.numSplits : chosen->numSplits;
+      const JitKernels::Selection &selection = **chosen;
+      int splits = a.numSplits ? a.numSplits : selection.numSplits;
       void *stream = reinterpret_cast<void *>(a.stream);
-      ran = engine.runtime->run(chosen->kernel, t, stream, splits);
+      ran = engine.runtime->run(selection.kernel, t, stream, splits);
       auto start = std::chrono::steady_clock::now();
       for (int i = 0; ran.ok() && i < timedRuns; ++i)
-        ran = engine.runtime->run(chosen->kernel, t, stream, splits);
+        ran = engine.runtime->run(selection.kernel, t, stream, splits);
       if (timedRuns > 0)
         ran = ran.ok() ? engine.runtime->backend().synchronize(stream) : ran;
       seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() -
@@ -388,13 +421,13 @@ nb::dict CompiledAttention::kernelFor(int64_t batch, int64_t maxQLen,
   if (batch < 0 || maxQLen < 0 || maxKVLen < 0)
     throw nb::value_error("batch and lengths must not be negative");
   Engine &engine = engineFor(where);
-  Expected<JitKernels::Selection> chosen = [&] {
+  Expected<Pick> chosen = [&] {
     nb::gil_scoped_release released;
     return pick(engine, batch, maxQLen, maxKVLen);
   }();
   if (!chosen)
     raise(chosen.status());
-  return describeSelection(*chosen);
+  return describeSelection(**chosen);
 }
 
 nb::dict CompiledAttention::info() const {
@@ -420,60 +453,63 @@ void bindAttention(nb::module_ &m) {
            "The kernel a call of this shape would run (compiled if needed).")
       .def(
           "run_dense",
-          [](CompiledAttention &self, Array o, Array lse, Array q, Array k,
-             Array v, Array qoIndptr, Array kvIndptr, int numSplits,
-             nb::dict params, uintptr_t stream, nb::dict hostIndices) {
-            CallArgs a{o,      lse,       q,      qoIndptr,
-                       params, numSplits, stream, hostIndices};
-            a.k = k;
-            a.v = v;
-            a.kvIndptr = kvIndptr;
+          [](CompiledAttention &self, nb::handle o, nb::handle lse,
+             nb::handle q, nb::handle k, nb::handle v, nb::handle qoIndptr,
+             nb::handle kvIndptr, int numSplits, nb::dict params,
+             uintptr_t stream, nb::dict hostIndices) {
+            CallArgs a = denseArgs(o, lse, q, k, v, qoIndptr, kvIndptr);
+            a.numSplits = numSplits;
+            a.params = params;
+            a.stream = stream;
+            a.hostIndices = hostIndices;
             self.run(a);
           },
-          nb::arg("o").noconvert(), nb::arg("lse").noconvert(),
-          nb::arg("q").noconvert(), nb::arg("k").noconvert(),
-          nb::arg("v").noconvert(), nb::arg("qo_indptr").noconvert(),
-          nb::arg("kv_indptr").noconvert(), nb::arg("num_splits"),
-          nb::arg("params"), nb::arg("stream"), nb::arg("host_indices"),
+          nb::arg("o"), nb::arg("lse"), nb::arg("q"), nb::arg("k"),
+          nb::arg("v"), nb::arg("qo_indptr"), nb::arg("kv_indptr"),
+          nb::arg("num_splits"), nb::arg("params"), nb::arg("stream"),
+          nb::arg("host_indices"),
           "Writes o and lse for ragged dense q, k, v (validated first; "
-          "nothing is written on error).")
+          "nothing is written on error). Tensors: torch tensors, DLPack "
+          "capsules or other DLPack producers, read in place.")
       .def(
           "time_runtime_runs",
-          [](CompiledAttention &self, Array o, Array lse, Array q, Array k,
-             Array v, Array qoIndptr, Array kvIndptr, int runs) {
-            CallArgs a{o, lse, q, qoIndptr, nb::dict(), 0, 0, nb::dict()};
-            a.k = k;
-            a.v = v;
-            a.kvIndptr = kvIndptr;
+          [](CompiledAttention &self, nb::handle o, nb::handle lse,
+             nb::handle q, nb::handle k, nb::handle v, nb::handle qoIndptr,
+             nb::handle kvIndptr, int runs) {
+            CallArgs a = denseArgs(o, lse, q, k, v, qoIndptr, kvIndptr);
             return self.run(a, std::max(runs, 1));
           },
-          nb::arg("o").noconvert(), nb::arg("lse").noconvert(),
-          nb::arg("q").noconvert(), nb::arg("k").noconvert(),
-          nb::arg("v").noconvert(), nb::arg("qo_indptr").noconvert(),
-          nb::arg("kv_indptr").noconvert(), nb::arg("runs"),
+          nb::arg("o"), nb::arg("lse"), nb::arg("q"), nb::arg("k"),
+          nb::arg("v"), nb::arg("qo_indptr"), nb::arg("kv_indptr"),
+          nb::arg("runs"),
           "run_dense on CPU tensors, then `runs` more Runtime::run calls in "
           "C++ with the kernel chosen once: the mean seconds per call "
           "(bench/python_overhead.py).")
       .def(
           "run_paged",
-          [](CompiledAttention &self, Array o, Array lse, Array q, Array kCache,
-             Array vCache, Array blockTable, Array kvLens, Array qoIndptr,
+          [](CompiledAttention &self, nb::handle o, nb::handle lse,
+             nb::handle q, nb::handle kCache, nb::handle vCache,
+             nb::handle blockTable, nb::handle kvLens, nb::handle qoIndptr,
              int numSplits, nb::dict params, uintptr_t stream,
              nb::dict hostIndices) {
-            CallArgs a{o,      lse,       q,      qoIndptr,
-                       params, numSplits, stream, hostIndices};
-            a.kCache = kCache;
-            a.vCache = vCache;
-            a.blockTable = blockTable;
-            a.kvLens = kvLens;
+            CallArgs a{TensorArg(o, "o"),
+                       TensorArg(lse, "lse"),
+                       TensorArg(q, "q"),
+                       TensorArg(qoIndptr, "qo_indptr"),
+                       params,
+                       numSplits,
+                       stream,
+                       hostIndices};
+            a.kCache.emplace(kCache, "k_cache");
+            a.vCache.emplace(vCache, "v_cache");
+            a.blockTable.emplace(blockTable, "block_table");
+            a.kvLens.emplace(kvLens, "kv_lens");
             self.run(a);
           },
-          nb::arg("o").noconvert(), nb::arg("lse").noconvert(),
-          nb::arg("q").noconvert(), nb::arg("k_cache").noconvert(),
-          nb::arg("v_cache").noconvert(), nb::arg("block_table").noconvert(),
-          nb::arg("kv_lens").noconvert(), nb::arg("qo_indptr").noconvert(),
-          nb::arg("num_splits"), nb::arg("params"), nb::arg("stream"),
-          nb::arg("host_indices"),
+          nb::arg("o"), nb::arg("lse"), nb::arg("q"), nb::arg("k_cache"),
+          nb::arg("v_cache"), nb::arg("block_table"), nb::arg("kv_lens"),
+          nb::arg("qo_indptr"), nb::arg("num_splits"), nb::arg("params"),
+          nb::arg("stream"), nb::arg("host_indices"),
           "Writes o and lse for q over a paged KV cache (validated first; "
           "nothing is written on error).");
 

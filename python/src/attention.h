@@ -42,13 +42,13 @@ struct CompileRequest {
 /// index tensors (by their names) and i32 params ("param:NAME") come with
 /// CUDA tensors: kernel choice and validation read them on the host.
 struct CallArgs {
-  Array o, lse, q, qoIndptr;
+  TensorArg o, lse, q, qoIndptr;
   nanobind::dict params;
   int numSplits = 0;
   uintptr_t stream = 0;
   nanobind::dict hostIndices;
-  std::optional<Array> k, v, kvIndptr;                     // dense
-  std::optional<Array> kCache, vCache, blockTable, kvLens; // paged
+  std::optional<TensorArg> k, v, kvIndptr;                     // dense
+  std::optional<TensorArg> kCache, vCache, blockTable, kvLens; // paged
 };
 
 class CompiledAttention {
@@ -78,14 +78,15 @@ public:
                            const std::string &device);
 
 private:
+  using Pick = std::shared_ptr<const JitKernels::Selection>;
   struct Engine {
     std::shared_ptr<Runtime> runtime;
     std::unique_ptr<JitKernels> jit;
     /// select()'s answers by exact shape: it is deterministic for a shape
     /// once created (the database is read at creation), so repeated calls
-    /// of one shape skip the lookup, the variant copy and the load.
-    std::map<std::tuple<int64_t, int64_t, int64_t>, JitKernels::Selection>
-        picks;
+    /// of one shape skip the lookup, the variant copy and the load (and
+    /// share the answer instead of copying its strings).
+    std::map<std::tuple<int64_t, int64_t, int64_t>, Pick> picks;
   };
 
   explicit CompiledAttention(CompileRequest request)
@@ -94,16 +95,22 @@ private:
   Engine &engineFor(const Placement &where);
   /// Creates the engine of `runtime` (its JitKernels).
   Engine &addEngine(const std::string &key, std::shared_ptr<Runtime> runtime);
+  /// The memo's answer for this shape, or null (nothing is selected).
+  Pick memoized(Engine &engine, int64_t batch, int64_t maxQ, int64_t maxKV);
   /// select() through the memo; call with the GIL released.
-  Expected<JitKernels::Selection> pick(Engine &engine, int64_t batch,
-                                       int64_t maxQ, int64_t maxKV);
+  Expected<Pick> pick(Engine &engine, int64_t batch, int64_t maxQ,
+                      int64_t maxKV);
 
   CompileRequest request;
   std::string primary, selectionNote;
   nanobind::dict infoDict;
   bool paged = false;
-  std::mutex mutex; ///< engines' JitKernels and memos
+  std::mutex mutex; ///< engines' JitKernels and memos, the last engine
   std::map<std::string, std::unique_ptr<Engine>> engines;
+  /// The engine engineFor found last, and for where: most processes call
+  /// on one device, and finding it by name costs a string and a lookup.
+  Engine *lastEngine = nullptr;
+  Placement lastWhere;
 };
 
 /// The block of `r`'s spec that `r.kernel` names (the only one when empty):

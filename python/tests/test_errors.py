@@ -107,6 +107,22 @@ def test_mismatched_devices(attn):
         attn(q, k, v, qo_indptr=qo, kv_indptr=kv, slope=params["slope"].to("meta"))
 
 
+def test_errors_after_a_good_call_of_the_same_shape():
+    # A shape seen before skips the binding's own check (its kernel is
+    # chosen already) and relies on Runtime::run's: same exceptions,
+    # messages, and nothing written.
+    attn = attnc.compile(SPEC)
+    good = inputs()
+    attn(*good[:3], qo_indptr=good[3], kv_indptr=good[4], **good[5])
+    check(attn, TypeError, r"^q is f32, but kernel '\w+' takes f16", *inputs(torch.float32))
+    check(attn, ValueError, r"^k has shape \[12, 3, 32\]", *inputs(k_heads=3))
+    q, k, v, qo, kv, params = inputs()
+    check(attn, TypeError, "kv_indptr is i64", q, k, v, qo, kv.long(), params)
+    check(attn, ValueError, "missing param 'slope'", q, k, v, qo, kv, {})
+    check(attn, ValueError, "qo_indptr", q, k, v, torch.tensor([0, 6, 12], dtype=torch.int32),
+          kv, params)
+
+
 def test_spec_error_has_line_and_column():
     bad = "attention t {\n  dtype = fp32\n  head_dim = 32; q_heads = 1; kv_heads = 1\n}\n"
     with pytest.raises(attnc.SpecError) as e:
