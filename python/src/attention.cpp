@@ -198,10 +198,7 @@ std::unique_ptr<JitKernels> createJit(Runtime &runtime, const CompileRequest &r,
 
 std::unique_ptr<CompiledAttention>
 CompiledAttention::compile(const CompileRequest &r) {
-  if (r.backend != "auto" && r.backend != "sim" && r.backend != "cuda")
-    throw nb::value_error(
-        ("unknown backend '" + r.backend + "'; use 'auto', 'sim' or 'cuda'")
-            .c_str());
+  checkBackendName(r.backend);
   if (r.path != "auto" && !isKernelPath(r.path))
     throw nb::value_error(("unknown path '" + r.path +
                            "'; use 'auto', 'prefill', 'packed' or 'decode'")
@@ -211,13 +208,11 @@ CompiledAttention::compile(const CompileRequest &r) {
   compiled->request.kernel = spec.name;
   compiled->infoDict = describeSpec(spec);
   compiled->paged = spec.kvCache == dsl::KVCacheKind::Paged;
-  Expected<std::shared_ptr<Runtime>> runtime =
-      sharedRuntime(r.backend, 0, r.cacheDir);
-  if (!runtime)
-    raise(runtime.status());
-  compiled->primary = (*runtime)->backend().name();
-  compiled->selectionNote = (*runtime)->selection();
-  compiled->addEngine(compiled->primary == "sim" ? "cpu" : "cuda:0", *runtime);
+  std::shared_ptr<Runtime> runtime =
+      valueOr(sharedRuntime(r.backend, 0, r.cacheDir));
+  compiled->primary = runtime->backend().name();
+  compiled->selectionNote = runtime->selection();
+  compiled->addEngine(compiled->primary == "sim" ? "cpu" : "cuda:0", runtime);
   return compiled;
 }
 
@@ -255,11 +250,8 @@ CompiledAttention::engineFor(const Placement &where) {
          "backend, CUDA tensors on cuda); compile with backend='auto' to "
          "run on both")
             .c_str());
-  Expected<std::shared_ptr<Runtime>> runtime =
-      sharedRuntime(cpu ? "sim" : "cuda", where.device, request.cacheDir);
-  if (!runtime)
-    raise(runtime.status());
-  return addEngine(key, *runtime);
+  return addEngine(key, valueOr(sharedRuntime(cpu ? "sim" : "cuda",
+                                              where.device, request.cacheDir)));
 }
 
 CompiledAttention::Pick CompiledAttention::memoized(Engine &engine,

@@ -44,6 +44,13 @@ inline void check(const Status &status) {
     raise(status);
 }
 
+/// `result`'s value, or `raise` with its status.
+template <typename T> T valueOr(Expected<T> result) {
+  if (!result)
+    raise(result.status());
+  return result.takeValue();
+}
+
 } // namespace attnc::python
 
 #endif // ATTNC_PYTHON_ERRORS_H

@@ -52,12 +52,6 @@ std::vector<int32_t> tokensOf(const std::vector<int64_t> &tokens) {
   return out;
 }
 
-template <typename T> T valueOr(Expected<T> result) {
-  if (!result)
-    raise(result.status());
-  return result.takeValue();
-}
-
 class PyKVCache {
 public:
   PyKVCache(int32_t numPages, int32_t pageSize, int32_t kvHeads,

@@ -1,6 +1,8 @@
 //===- runtimes.cpp - One attnc Runtime per backend, shared by the process ===//
 #include "runtimes.h"
 
+#include <nanobind/nanobind.h>
+
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -37,6 +39,13 @@ Expected<std::shared_ptr<Runtime>> sharedRuntime(const std::string &backend,
             cacheDir},
         runtime);
   return runtime;
+}
+
+void checkBackendName(const std::string &backend) {
+  if (backend != "auto" && backend != "sim" && backend != "cuda")
+    throw nanobind::value_error(
+        ("unknown backend '" + backend + "'; use 'auto', 'sim' or 'cuda'")
+            .c_str());
 }
 
 } // namespace attnc::python

@@ -25,6 +25,10 @@ Expected<std::shared_ptr<Runtime>> sharedRuntime(const std::string &backend,
                                                  int device,
                                                  const std::string &cacheDir);
 
+/// ValueError unless `backend` is "auto", "sim" or "cuda" (what compile()
+/// and tune() take).
+void checkBackendName(const std::string &backend);
+
 } // namespace attnc::python
 
 #endif // ATTNC_PYTHON_RUNTIMES_H

@@ -119,18 +119,15 @@ nb::list tune(const CompileRequest &request, const std::vector<Shape3> &shapes,
   checkSpec(request);
   if (request.tuningDB.empty())
     throw nb::value_error("tuning_db must name the database file to write");
-  Expected<std::shared_ptr<Runtime>> runtime =
-      sharedRuntime(request.backend, 0, request.cacheDir);
-  if (!runtime)
-    raise(runtime.status());
+  std::shared_ptr<Runtime> runtime =
+      valueOr(sharedRuntime(request.backend, 0, request.cacheDir));
   // The database must read and be writable before any time is spent.
-  if (Expected<TuningDB> existing = TuningDB::load(request.tuningDB); !existing)
-    raise(existing.status());
+  valueOr(TuningDB::load(request.tuningDB));
   check(TuningDB::checkWritable(request.tuningDB));
   CompileRequest plain = request;
   plain.tuningDB.clear(); // JitKernels here only compiles candidates
   plain.path = "auto";
-  std::unique_ptr<JitKernels> jit = createJit(**runtime, plain, {});
+  std::unique_ptr<JitKernels> jit = createJit(*runtime, plain, {});
 
   // Progress lines go to Python with the GIL; an exception it raises ends
   // the reports (not the tuning) and is raised when tuning is done.
@@ -150,7 +147,7 @@ nb::list tune(const CompileRequest &request, const std::vector<Shape3> &shapes,
   Status status;
   {
     nb::gil_scoped_release released;
-    Tuner tuner(**runtime, *jit, space);
+    Tuner tuner(*runtime, *jit, space);
     status = tuner.prepare(step);
     for (size_t i = 0; status.ok() && i < tuneShapes.size(); ++i) {
       Expected<std::vector<TimedConfig>> ranking =
@@ -199,10 +196,7 @@ void bindTuning(nb::module_ &m) {
          std::vector<std::pair<int, int>> tiles, std::vector<int> stages,
          std::vector<int> rowsPerWarp, std::vector<int> splits, int warmup,
          int repeat, std::function<void(const std::string &)> progress) {
-        if (backend != "auto" && backend != "sim" && backend != "cuda")
-          throw nb::value_error(
-              ("unknown backend '" + backend + "'; use 'auto', 'sim' or 'cuda'")
-                  .c_str());
+        checkBackendName(backend);
         CompileRequest request{text,   name,     kernel,  backend,
                                "auto", tuningDB, cacheDir};
         return tune(
@@ -220,11 +214,9 @@ void bindTuning(nb::module_ &m) {
   m.def(
       "read_tuning_db",
       [](const std::string &path) {
-        Expected<TuningDB> db = TuningDB::load(path);
-        if (!db)
-          raise(db.status());
+        TuningDB db = valueOr(TuningDB::load(path));
         nb::list entries;
-        for (const TunedConfig &c : db->entries())
+        for (const TunedConfig &c : db.entries())
           entries.append(describeEntry(c));
         return entries;
       },
