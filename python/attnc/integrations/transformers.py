@@ -115,16 +115,8 @@ def build_spec(
     """
     if window is not None and not causal:
         raise UnsupportedMask("a bidirectional sliding window is not supported by the attnc backend")
-    return format_spec(
-        name,
-        dtype=dtype,
-        head_dim=head_dim,
-        q_heads=q_heads,
-        kv_heads=kv_heads,
-        scale=scaling,
-        softcap=softcap,
-        mask_terms=causal_window_terms(causal, window),
-    )
+    return format_spec(name, dtype=dtype, head_dim=head_dim, q_heads=q_heads, kv_heads=kv_heads,
+                       scale=scaling, softcap=softcap, mask_terms=causal_window_terms(causal, window))
 
 
 _compiled: dict[tuple, object] = {}
@@ -328,17 +320,10 @@ def attnc_attention_forward(
         raise NotImplementedError(f"the attnc backend does not run {query.dtype} models")
     kernel_dtype = torch.float16 if dtype == "fp16" else torch.bfloat16
 
-    spec = build_spec(
-        head_dim=D,
-        q_heads=Hq,
-        kv_heads=Hkv,
-        dtype=dtype,
-        scaling=scaling if scaling is not None else getattr(module, "scaling", None),
-        causal=causal,
-        window=window,
-        softcap=softcap,
-    )
-    attn = compiled(spec)
+    if scaling is None:
+        scaling = getattr(module, "scaling", None)
+    attn = compiled(build_spec(head_dim=D, q_heads=Hq, kv_heads=Hkv, dtype=dtype, scaling=scaling,
+                               causal=causal, window=window, softcap=softcap))
 
     # Rows with no valid query contribute nothing: drop their keys too.
     n_q = q_valid.sum(1)
