@@ -83,8 +83,17 @@ private:
   /// A warp's slice of a Br x n f32 tile, and of a Br-row statistic: one
   /// to rowBlocksPerWarp blocks of 16 rows (warps = Br / (16 * that)).
   std::string accType(int64_t n) const {
-    return "attnc::dev::AccTile<" + std::to_string(n) + blocksArg() + ">";
+    return "attnc::dev::AccTile<" + std::to_string(tileCols(n)) + blocksArg() +
+           ">";
   }
+  /// Columns a tile of `n` head-dim columns has in registers and shared
+  /// memory: head_dim rounded up to the mma's k of 16 (the extra columns
+  /// hold zeros and are never stored).
+  int64_t tileCols(int64_t n) const {
+    return n == info.headDim ? (info.headDim + 15) / 16 * 16 : n;
+  }
+  /// Whether the head dim is padded (a multiple of 8 but not of 16).
+  bool paddedHeadDim() const { return tileCols(info.headDim) != info.headDim; }
   std::string rowsType() const {
     return rowBlocksPerWarp == 1
                ? std::string("attnc::dev::RowVec")
@@ -114,7 +123,7 @@ private:
           tensor.getDimSize(1) == info.headDim)
         return "attnc::dev::SmemTile<" + elementType() + ", " +
                std::to_string(info.blockKV) + ", " +
-               std::to_string(info.headDim) + ">";
+               std::to_string(tileCols(info.headDim)) + ">";
       if (tensor.getElementType().isF32() && tensor.hasStaticShape()) {
         if (tensor.getDimSize(0) != info.blockQ)
           return where->emitOpError("tile of ")
@@ -167,6 +176,14 @@ private:
   /// `<G>` for the packed forms of loadQ/storeO/storeLse.
   std::string packArgs() {
     return info.gqaPack > 1 ? "<" + std::to_string(info.gqaPack) + ">" : "";
+  }
+  /// loadQ/storeO's `<G, Cols>`: the packing and, for a padded head dim,
+  /// the columns that exist in global memory.
+  std::string rowArgs() {
+    if (!paddedHeadDim())
+      return packArgs();
+    return "<" + std::to_string(info.gqaPack) + ", " +
+           std::to_string(info.headDim) + ">";
   }
   /// The first query head of the tile's rows and the distance between heads.
   std::string headArgs(Value head, int64_t width) {
@@ -251,7 +268,8 @@ LogicalResult KernelEmitter::emit() {
   rowBlocksPerWarp =
       info.blockQ / 16 / static_cast<int>(program.getWarpCount());
   // One K and one V tile, rows padded by 8 elements (SmemTile::kStride).
-  int tileBytes = info.blockKV * (info.headDim + 8) * 2;
+  int tileBytes =
+      info.blockKV * static_cast<int>(tileCols(info.headDim) + 8) * 2;
   info.sharedBytes = 2 * tileBytes;
   for (ParamOp param : kernel.getBody().front().getOps<ParamOp>()) {
     KernelInfo::Param p;
@@ -436,9 +454,9 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
       .Case([&](ParamRangeOp o) { return emitParamRange(o); })
       .Case([&](LoadQOp o) -> LogicalResult {
         std::string b = name(o.getBatch()), row0 = name(o.getRow0());
-        os << "attnc::dev::QTile<" << T << ", " << d << blocksArg() << "> "
-           << name(o) << ";\n";
-        os << "attnc::dev::loadQ" << packArgs() << "(" << name(o)
+        os << "attnc::dev::QTile<" << T << ", " << tileCols(d) << blocksArg()
+           << "> " << name(o) << ";\n";
+        os << "attnc::dev::loadQ" << rowArgs() << "(" << name(o)
            << ", static_cast<const " << T << " *>(args.q) + "
            << firstElement(b, row0, o.getHead(), d) << ", "
            << static_cast<long long>(info.qHeads) * d << "LL, " << qLenOf(b)
@@ -570,7 +588,7 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
                               "[args.batch] * " +
                               std::to_string(info.qHeads);
           if (type.getRank() == 2)
-            os << "attnc::dev::storeO" << packArgs() << "(args.o_partial + ("
+            os << "attnc::dev::storeO" << rowArgs() << "(args.o_partial + ("
                << plane << " * " << d << " + "
                << firstElement(b, row0, o.getHead(), d) << "), "
                << static_cast<long long>(info.qHeads) * d << "LL, " << rows
@@ -585,7 +603,7 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
           return success();
         }
         if (type.getRank() == 2) {
-          os << "attnc::dev::storeO" << packArgs() << "(static_cast<" << T
+          os << "attnc::dev::storeO" << rowArgs() << "(static_cast<" << T
              << " *>(args.o) + " << firstElement(b, row0, o.getHead(), d)
              << ", " << static_cast<long long>(info.qHeads) * d << "LL, "
              << rows << ", " << name(o.getTile()) << headArgs(o.getHead(), d)
@@ -733,7 +751,19 @@ LogicalResult KernelEmitter::emitArith(Operation &op) {
       .Case([&](arith::AddFOp) { return bin("+"); })
       .Case([&](arith::SubFOp) { return bin("-"); })
       .Case([&](arith::MulFOp) { return bin("*"); })
-      .Case([&](arith::DivFOp) { return bin("/"); })
+      .Case([&](arith::DivFOp o) -> LogicalResult {
+        // By a finite non-zero constant: a multiply and an FMA correction
+        // instead of IEEE division's slow-path branch (dsl_math.cuh).
+        APFloat divisor(0.0f);
+        if (matchPattern(o.getRhs(), m_ConstantFloat(&divisor)) &&
+            divisor.isFiniteNonZero()) {
+          double c = divisor.convertToDouble();
+          return defineScalar(
+              op, "attnc::dev::divByConst(" + in(0) + ", " + floatLiteral(c) +
+                      ", " + floatLiteral(static_cast<float>(1.0 / c)) + ")");
+        }
+        return bin("/");
+      })
       .Case([&](arith::NegFOp) { return defineScalar(op, "(-" + in(0) + ")"); })
       .Case([&](arith::MinimumFOp) { return call("fminf"); })
       .Case([&](arith::MaximumFOp) { return call("fmaxf"); })
@@ -741,7 +771,7 @@ LogicalResult KernelEmitter::emitArith(Operation &op) {
       .Case([&](math::Exp2Op) { return call("exp2f"); })
       .Case([&](math::LogOp) { return call("logf"); })
       .Case([&](math::Log2Op) { return call("log2f"); })
-      .Case([&](math::TanhOp) { return call("tanhf"); })
+      .Case([&](math::TanhOp) { return call("attnc::dev::tanhApprox"); })
       .Case([&](math::SqrtOp) { return call("sqrtf"); })
       .Case([&](math::AbsFOp) { return call("fabsf"); })
       .Case([&](math::AbsIOp) { return call("abs"); })
@@ -907,9 +937,9 @@ LogicalResult KernelEmitter::emitKVLoad(Operation *op, Value tile, Value batch,
   std::string b = name(batch);
   os << "// " << (isValue ? "V" : "K") << " rows [" << name(row0) << ", "
      << name(row0) << " + " << info.blockKV << ") -> shared memory\n";
-  os << "const attnc::dev::SmemTile<" << T << ", " << info.blockKV << ", " << d
-     << "> " << name(tile) << "{reinterpret_cast<" << T << " *>(smem + "
-     << offset << ")};\n";
+  os << "const attnc::dev::SmemTile<" << T << ", " << info.blockKV << ", "
+     << tileCols(d) << "> " << name(tile) << "{reinterpret_cast<" << T
+     << " *>(smem + " << offset << ")};\n";
   // Every warp must be done with the tile this buffer held before; the
   // kernel's first shared-memory write, outside any loop, follows no use.
   if (sharedMemoryUsed || op->getParentOfType<scf::ForOp>())
@@ -933,8 +963,9 @@ LogicalResult KernelEmitter::emitKVLoad(Operation *op, Value tile, Value batch,
       return failure();
   os << "attnc::dev::loadKVAsync<" << info.threads << ", "
      << static_cast<long long>(info.kvHeads) * d << "LL, "
-     << (hasContiguousRows(block) ? "true" : "false") << ">(" << name(tile)
-     << ", static_cast<const " << T << " *>(args."
+     << (hasContiguousRows(block) ? "true" : "false")
+     << (paddedHeadDim() ? ", " + std::to_string(d) : std::string()) << ">("
+     << name(tile) << ", static_cast<const " << T << " *>(args."
      << (info.paged ? (isValue ? "v_cache" : "k_cache") : (isValue ? "v" : "k"))
      << "), " << name(head) << " * " << d << ", " << name(row0) << ", "
      << kvLenOf(b) << " - " << name(row0) << ", [&](int " << rowArg

@@ -97,8 +97,8 @@ LogicalResult KernelOp::verify() {
   if (!dtype.isF16() && !dtype.isBF16())
     return emitOpError("dtype must be f16 or bf16, got ") << dtype;
   int64_t headDim = getHeadDim();
-  if (headDim < 16 || headDim > 256 || headDim % 16 != 0)
-    return emitOpError("head_dim must be a multiple of 16 in 16..256, got ")
+  if (headDim < 8 || headDim > 256 || headDim % 8 != 0)
+    return emitOpError("head_dim must be a multiple of 8 in 8..256, got ")
            << headDim;
   if (getQHeads() < 1 || getKvHeads() < 1)
     return emitOpError("q_heads and kv_heads must be positive");

@@ -143,10 +143,11 @@ void Sema::checkEntryValue(EntrySyntax &entry, AttentionSpec &spec) {
     spec.dtype = entry.dtype;
     return;
   case EntryKey::HeadDim:
-    // The mma tiles are 16 wide in the reduction dimension.
-    if (entry.intValue < 16 || entry.intValue > 256 || entry.intValue % 16)
+    // K/V rows are copied in 16-byte (8-element) chunks; a head dim that is
+    // not a multiple of the mma's 16 is padded with zero columns.
+    if (entry.intValue < 8 || entry.intValue > 256 || entry.intValue % 8)
       outOfRange(entry.valueLoc,
-                 "head_dim must be a multiple of 16 between 16 and 256",
+                 "head_dim must be a multiple of 8 between 8 and 256",
                  entry.intValue);
     else
       spec.headDim = entry.intValue;

@@ -190,10 +190,12 @@ template <int MB> ATTNC_DEVICE void fill(Rows<MB> &dst, float v) {
 /// The warp's Q rows. Tile row r is query row r / G, query head
 /// headBase + r % G (G = 1: no packing, one head): element (r, c) is read at
 /// q + (r / G) * rowStride + (headBase + r % G) * headStride + c. Query rows
-/// at or past `rowsValid` read as zero.
-template <int G = 1, typename T, int D, int MB>
+/// at or past `rowsValid` read as zero, and so do columns at or past Cols
+/// (a head dim padded to the mma's 16: Cols = head_dim < D; 0 means D).
+template <int G = 1, int Cols = 0, typename T, int D, int MB>
 ATTNC_DEVICE void loadQ(QTile<T, D, MB> &dst, const T *q, long long rowStride,
                         int rowsValid, int headBase = 0, int headStride = 0) {
+  constexpr int kCols = Cols == 0 ? D : Cols;
   const int lane = laneId();
   ATTNC_UNROLL
   for (int mb = 0; mb < MB; ++mb) {
@@ -207,7 +209,7 @@ ATTNC_DEVICE void loadQ(QTile<T, D, MB> &dst, const T *q, long long rowStride,
         const int row = row0 + aRow(lane, 2 * reg);
         const int col = ks * 16 + aCol(lane, 2 * reg);
         float lo = 0.0f, hi = 0.0f;
-        if (row / G < rowsValid) {
+        if (row / G < rowsValid && (kCols == D || col < kCols)) {
           const T *src =
               q + (row / G) * rowStride +
               static_cast<long long>(headBase + row % G) * headStride + col;
@@ -244,16 +246,19 @@ ATTNC_DEVICE void copyRowsAt(T *d0, unsigned s0, const T *g0, int rowsLeft) {
 /// elements apart; the head's D elements start at `headOffset` in it. With
 /// ContiguousRows (a dense cache: physicalRow(r + i) == physicalRow(r) + i)
 /// it is called once per tile. Rows at or past `rowsValid` are zero-filled
-/// and never read. All Threads threads call it; commit and wait are the
-/// caller's.
-template <int Threads, long long RowStride, bool ContiguousRows, typename T,
-          int Rows, int D, typename RowFn>
+/// and never read; so are columns at or past Cols (a head dim padded to the
+/// mma's 16: Cols = head_dim < D; 0 means D). All Threads threads call it;
+/// commit and wait are the caller's.
+template <int Threads, long long RowStride, bool ContiguousRows, int Cols = 0,
+          typename T, int Rows, int D, typename RowFn>
 ATTNC_DEVICE void loadKVAsync(SmemTile<T, Rows, D> dst, const T *base,
                               int headOffset, int row0, int rowsValid,
                               RowFn physicalRow) {
   constexpr int kChunks = D / 8; // 16-byte chunks per row
+  constexpr int kValidChunks = (Cols == 0 ? D : Cols) / 8;
   const int tid = static_cast<int>(threadIdx.x);
-  if constexpr (Threads % kChunks == 0 && Rows % (Threads / kChunks) == 0) {
+  if constexpr (kValidChunks == kChunks && Threads % kChunks == 0 &&
+                Rows % (Threads / kChunks) == 0) {
     // Each thread keeps one chunk column and copies every kRowsPerPass-th
     // row, unrolled: the shared addresses of its rows, and for contiguous
     // rows the global ones, differ by constants that become the copies'
@@ -286,7 +291,7 @@ ATTNC_DEVICE void loadKVAsync(SmemTile<T, Rows, D> dst, const T *base,
   } else {
     for (int c = tid; c < Rows * kChunks; c += Threads) {
       const int r = c / kChunks, chunk = c % kChunks;
-      const bool valid = r < rowsValid;
+      const bool valid = r < rowsValid && chunk < kValidChunks;
       const T *src = valid ? base +
                                  static_cast<long long>(physicalRow(row0 + r)) *
                                      RowStride +
@@ -569,16 +574,18 @@ ATTNC_DEVICE void finalize(AccTile<D, MB> &o, Rows<MB> &lse,
 }
 
 /// Writes the warp's O rows (converted to T), laid out as loadQ reads Q;
-/// query rows at or past `rowsValid` are not written.
-template <int G = 1, typename T, int D, int MB>
+/// query rows at or past `rowsValid` and columns at or past Cols (0: D) are
+/// not written.
+template <int G = 1, int Cols = 0, typename T, int D, int MB>
 ATTNC_DEVICE void storeO(T *o, long long rowStride, int rowsValid,
                          const AccTile<D, MB> &src, int headBase = 0,
                          int headStride = 0) {
   using Tile = AccTile<D, MB>;
+  constexpr int kCols = Cols == 0 ? D : Cols;
   ATTNC_UNROLL
   for (int i = 0; i < Tile::kElems; i += 2) {
     const int row = Tile::row(i);
-    if (row / G >= rowsValid)
+    if (row / G >= rowsValid || (kCols != D && Tile::col(i) >= kCols))
       continue;
     T *dst = o + (row / G) * rowStride +
              static_cast<long long>(headBase + row % G) * headStride +

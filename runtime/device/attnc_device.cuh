@@ -11,6 +11,7 @@
 
 #include "convert.cuh"
 #include "cp_async.cuh"
+#include "dsl_math.cuh"
 #include "fragment.cuh"
 #include "ldmatrix.cuh"
 #include "memory.cuh"

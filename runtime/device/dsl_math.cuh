@@ -1,4 +1,5 @@
-//===- dsl_math.cuh - The DSL's float division and tanh, without libm ------===//
+//===- dsl_math.cuh - The DSL's float division and tanh, without libm
+//------===//
 //
 // A softcap (`50 * tanh(score / 50)`) runs on every score of every tile, so
 // its division and tanh dominate the main loop of a softcapped kernel when

@@ -14,13 +14,13 @@ attn.kernel @k dtype(f32) head_dim(64) heads(8, 8) kv_cache(dense) scale(0.125) 
 
 // -----
 
-// expected-error @below {{head_dim must be a multiple of 16 in 16..256, got 72}}
-attn.kernel @k dtype(f16) head_dim(72) heads(8, 8) kv_cache(dense) scale(0.125) {
+// expected-error @below {{head_dim must be a multiple of 8 in 8..256, got 76}}
+attn.kernel @k dtype(f16) head_dim(76) heads(8, 8) kv_cache(dense) scale(0.125) {
 }
 
 // -----
 
-// expected-error @below {{head_dim must be a multiple of 16 in 16..256, got 272}}
+// expected-error @below {{head_dim must be a multiple of 8 in 8..256, got 272}}
 attn.kernel @k dtype(f16) head_dim(272) heads(8, 8) kv_cache(dense) scale(0.125) {
 }
 

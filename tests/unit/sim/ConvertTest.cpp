@@ -211,3 +211,47 @@ TEST_CASE("infinities without INFINITY, exp2 and reciprocal",
     CHECK(near(out[3 + n + t], 1.0 / in[t], 1e-6));
   }
 }
+
+TEST_CASE("the DSL's tanh and division by a constant stay close to libm",
+          "[sim][numeric]") {
+  // tanh: absolute error within 3e-7 over the whole range (relative within
+  // 1e-5), odd, exact at the limits; below 2^-6 the polynomial branch keeps
+  // relative accuracy where the formula's difference would cancel.
+  double worstAbs = 0, worstRel = 0, worstRelSmall = 0;
+  for (int i = -200000; i <= 200000; ++i) {
+    float x = static_cast<float>(i) * 1e-4f; // [-20, 20]
+    double exact = std::tanh(static_cast<double>(x));
+    float t = dev::tanhApprox(x);
+    worstAbs = std::max(worstAbs, std::fabs(t - exact));
+    if (x != 0)
+      worstRel = std::max(worstRel, std::fabs(t - exact) / std::fabs(exact));
+    if (x != 0 && std::fabs(x) < 0.015625f)
+      worstRelSmall =
+          std::max(worstRelSmall, std::fabs(t - exact) / std::fabs(exact));
+    CHECK(dev::tanhApprox(-x) == -t);
+  }
+  CHECK(worstAbs < 3e-7);
+  CHECK(worstRel < 1e-5);
+  CHECK(worstRelSmall < 1e-6);
+  CHECK(dev::tanhApprox(std::numeric_limits<float>::infinity()) == 1.0f);
+  CHECK(dev::tanhApprox(-std::numeric_limits<float>::infinity()) == -1.0f);
+  CHECK(std::isnan(dev::tanhApprox(std::nanf(""))));
+  CHECK(dev::tanhApprox(1e-30f) == 1e-30f);
+
+  // x / c: the correctly rounded quotient for finite results; inf and NaN
+  // as IEEE division gives them.
+  for (float c : {50.0f, 30.0f, 3.0f, 0.7f, -7.5f, 1e-20f}) {
+    float r = static_cast<float>(1.0 / c);
+    for (int i = -20000; i <= 20000; ++i) {
+      float x =
+          static_cast<float>(i) * 0.37f + 1e-3f * static_cast<float>(i % 7);
+      INFO("x = " << x << ", c = " << c);
+      CHECK(dev::divByConst(x, c, r) == x / c);
+    }
+    CHECK(dev::divByConst(std::numeric_limits<float>::infinity(), c, r) ==
+          std::numeric_limits<float>::infinity() * (c > 0 ? 1 : -1));
+    CHECK(std::isnan(dev::divByConst(std::nanf(""), c, r)));
+  }
+  CHECK(dev::divByConst(FLT_MAX, 1e-20f, 1e20f) ==
+        std::numeric_limits<float>::infinity());
+}
