@@ -4,8 +4,9 @@
     .venv/bin/python bench/python_overhead.py [--iterations N] [--repeats R]
 
 Per call, the best of R repeats of N calls (the machine's other work only
-ever adds time, so the minimum is the figure least disturbed by it), CPU
-tensors (sim backend), a kernel already compiled and chosen:
+ever adds time, so the minimum is the figure least disturbed by it; many
+short repeats, 100 x 200 by default, find the quiet moments of a loaded
+machine), CPU tensors (sim backend), a kernel already compiled and chosen:
 
   C++ Runtime::run      Attention._core.time_runtime_runs: the runtime's
                         validated launch in a C++ loop (what a C++ program
@@ -75,8 +76,8 @@ def measure(attn, q_lens, kv_lens, iterations, repeats):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--iterations", type=int, default=2000)
-    parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--iterations", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=100)
     args = parser.parse_args()
     attn = attnc.compile(SPEC, backend="sim")
     torch.set_num_threads(1)
