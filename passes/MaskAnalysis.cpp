@@ -3,6 +3,7 @@
 #include "dialect/AttnDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/DenseMap.h"
@@ -90,6 +91,7 @@ public:
     tileClass.unboundedReason = reason;
     tileClass.unboundedLoc = reasonLoc;
     tileClass.rangedParams.assign(rangedParams.begin(), rangedParams.end());
+    tileClass.pairRanged = pairRanged;
     tileClass.canTrue = result.mayTrue;
     tileClass.canFalse = result.mayFalse;
     return tileClass;
@@ -329,9 +331,11 @@ private:
                                "cannot be bounded per tile");
       return Bound::unknown();
     }
+    // Up to two indices may range over the tile (doc[b, q]; a block mask
+    // blocks[h, q / 64, kv / 64]); the others are exact.
     SmallVector<Value> indices;
-    Value last;
-    int64_t ranged = -1;
+    SmallVector<int64_t, 2> ranged;
+    SmallVector<Value, 2> lasts;
     for (auto [d, index] : llvm::enumerate(o.getIndices())) {
       Bound b = lookup(index);
       if (b.kind == Bound::Kind::Exact) {
@@ -339,26 +343,81 @@ private:
         continue;
       }
       b = asRange(b);
-      if (b.kind != Bound::Kind::Range || ranged >= 0 ||
+      if (b.kind != Bound::Kind::Range || ranged.size() == 2 ||
           !b.lo.getType().isSignlessInteger(32) ||
           !b.hi.getType().isSignlessInteger(32)) {
         noteUnbounded(*o, what + " with an index the analysis cannot bound "
-                                 "to one range (or two such indices), so it "
-                                 "cannot be bounded per tile");
+                                 "to one range (or three such indices), so "
+                                 "it cannot be bounded per tile");
         return Bound::unknown();
       }
-      ranged = static_cast<int64_t>(d);
+      ranged.push_back(static_cast<int64_t>(d));
       indices.push_back(b.lo);
-      last = b.hi;
+      lasts.push_back(b.hi);
     }
-    if (ranged < 0) // every index exact: tryCloneExact took it
+    if (ranged.empty()) // every index exact: tryCloneExact took it
       return Bound::unknown();
-    Type i32 = builder.getI32Type();
-    auto range =
-        builder.create<ParamRangeOp>(loc, i32, i32, o.getParamAttr(), indices,
-                                     last, builder.getI64IntegerAttr(ranged));
     rangedParams.insert(o.getParam().str());
-    return Bound::ofRange(range.getMin(), range.getMax());
+    Type i32 = builder.getI32Type();
+    if (ranged.size() == 1) {
+      auto range = builder.create<ParamRangeOp>(
+          loc, i32, i32, o.getParamAttr(), indices, lasts[0],
+          builder.getI64IntegerAttr(ranged[0]));
+      return Bound::ofRange(range.getMin(), range.getMax());
+    }
+    pairRanged = true;
+    return pairRange(o, indices, ranged, lasts);
+  }
+
+  /// The range of an i32 parameter read at two ranging indices: a loop over
+  /// the first index's values, each a param_range along the second. Only
+  /// rectangles of at most kMaxPairElements elements are scanned (block
+  /// masks index by q / 64, kv / 64: one to four elements a tile); a larger
+  /// one, e.g. allow[q, kv] at full resolution, would cost as much as the
+  /// mask itself, and gets the whole i32 range instead (the tile runs).
+  Bound pairRange(ParamLoadOp o, SmallVector<Value> indices,
+                  ArrayRef<int64_t> ranged, ArrayRef<Value> lasts) {
+    constexpr int64_t kMaxPairElements = 64;
+    Type i32 = builder.getI32Type();
+    Value first0 = indices[ranged[0]], last0 = lasts[0];
+    Value first1 = indices[ranged[1]], last1 = lasts[1];
+    auto count = [&](Value first, Value last) {
+      return add(sub(wide(last), wide(first)), constI(1, 64));
+    };
+    Value n0 = count(first0, last0), n1 = count(first1, last1);
+    Value cap = constI(kMaxPairElements, 64);
+    // Each side at most the cap, so the product cannot overflow.
+    Value small = andOf(andOf(builder.create<arith::CmpIOp>(
+                                  loc, arith::CmpIPredicate::sle, n0, cap),
+                              builder.create<arith::CmpIOp>(
+                                  loc, arith::CmpIPredicate::sle, n1, cap)),
+                        builder.create<arith::CmpIOp>(
+                            loc, arith::CmpIPredicate::sle, mul(n0, n1), cap));
+    // Not small: no iteration, and the bound below is the whole range.
+    Value end = builder.create<arith::SelectOp>(
+        loc, small, add(last0, constI(1, 32)), first0);
+    Value noMin = constI(kI32Max, 32), noMax = constI(kI32Min, 32);
+    auto loop = builder.create<scf::ForOp>(loc, first0, end, constI(1, 32),
+                                           ValueRange{noMin, noMax});
+    {
+      OpBuilder::InsertionGuard guard(builder);
+      builder.setInsertionPointToStart(loop.getBody());
+      SmallVector<Value> at = indices;
+      at[ranged[0]] = loop.getInductionVar();
+      auto range = builder.create<ParamRangeOp>(
+          loc, i32, i32, o.getParamAttr(), at, last1,
+          builder.getI64IntegerAttr(ranged[1]));
+      Value lo = builder.create<arith::MinSIOp>(loc, loop.getRegionIterArg(0),
+                                                range.getMin());
+      Value hi = builder.create<arith::MaxSIOp>(loc, loop.getRegionIterArg(1),
+                                                range.getMax());
+      builder.create<scf::YieldOp>(loc, ValueRange{lo, hi});
+    }
+    Value lo = builder.create<arith::SelectOp>(loc, small, loop.getResult(0),
+                                               constI(kI32Min, 32));
+    Value hi = builder.create<arith::SelectOp>(loc, small, loop.getResult(1),
+                                               constI(kI32Max, 32));
+    return Bound::ofRange(lo, hi);
   }
 
   static bool isRange(const Bound &a, const Bound &b) {
@@ -555,6 +614,7 @@ private:
   std::string reason;
   std::optional<Location> reasonLoc;
   std::set<std::string> rangedParams;
+  bool pairRanged = false;
 };
 
 } // namespace

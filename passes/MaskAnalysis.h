@@ -47,6 +47,10 @@ struct TileClass {
   /// Parameters read at a ranging index (doc[b, q]), bounded at run time by
   /// their values over the tile (attn.param_range), sorted.
   std::vector<std::string> rangedParams;
+  /// Some parameter is read at two ranging indices (a block mask such as
+  /// blocks[h, q / 64, kv / 64]): its visible tiles follow no structure the
+  /// mask's `||` / `&&` shows.
+  bool pairRanged = false;
 };
 
 /// Emits, at the builder's insertion point, IR that bounds the mask region

@@ -330,7 +330,10 @@ static LogicalResult analyzeMask(RewriterBase &rewriter, ProgramOp program,
       if (isConstantTrue(tileClass.canTrue))
         remark << ", and every KV tile is visited";
     }
-    int64_t runs = countMaskRuns(mask, maxRanges);
+    // A block mask read from a tensor may leave any pattern of visible
+    // tiles: it gets every slot the scan may record.
+    int64_t runs =
+        tileClass.pairRanged ? maxRanges : countMaskRuns(mask, maxRanges);
     // Remarks point at the mask expression in the spec.
     Location exprLoc = loc;
     if (Operation *root = cast<YieldOp>(mask.getBody().front().getTerminator())
@@ -353,6 +356,10 @@ static LogicalResult analyzeMask(RewriterBase &rewriter, ProgramOp program,
       for (const std::string &param : tileClass.rangedParams)
         form += " @" + param;
       form += " over each tile";
+      if (tileClass.pairRanged)
+        form += " (a parameter read at two ranging indices, as a block mask "
+                "is, is scanned over rectangles of at most 64 elements; a "
+                "tile with a larger one is visited)";
     }
     if (remarks && (tileClass.unboundedReason.empty() ||
                     !isConstantTrue(tileClass.canTrue)))

@@ -1,9 +1,10 @@
-//===- ScalarEval.cpp - Evaluate straight-line integer arith IR -----------===//
+//===- ScalarEval.cpp - Evaluate integer arith IR (and scf.for scans) -----===//
 #include "ScalarEval.h"
 
 #include "dialect/AttnDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -43,6 +44,32 @@ bool ScalarEval::run(Block &block, std::string &error) {
       values[range.getMax()] = hi;
       continue;
     }
+    if (auto loop = dyn_cast<scf::ForOp>(op)) {
+      // A block mask's scan over its first ranging index.
+      std::vector<int64_t> carried;
+      for (Value init : loop.getInitArgs())
+        carried.push_back(values.lookup(init));
+      int64_t ub = values.lookup(loop.getUpperBound());
+      int64_t step = values.lookup(loop.getStep());
+      if (step <= 0) {
+        error = "scf.for with a step of " + std::to_string(step);
+        return false;
+      }
+      for (int64_t iv = values.lookup(loop.getLowerBound()); iv < ub;
+           iv += step) {
+        values[loop.getInductionVar()] = iv;
+        for (auto [arg, value] : llvm::zip(loop.getRegionIterArgs(), carried))
+          values[arg] = value;
+        if (!run(*loop.getBody(), error))
+          return false;
+        auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
+        for (auto [value, next] : llvm::zip(carried, yield.getOperands()))
+          value = values.lookup(next);
+      }
+      for (auto [result, value] : llvm::zip(loop.getResults(), carried))
+        values[result] = value;
+      continue;
+    }
     std::optional<int64_t> result =
         llvm::TypeSwitch<Operation *, std::optional<int64_t>>(&op)
             .Case([&](arith::ConstantOp c) -> std::optional<int64_t> {
@@ -50,6 +77,7 @@ bool ScalarEval::run(Block &block, std::string &error) {
                 return attr.getValue().getSExtValue();
               return std::nullopt;
             })
+            .Case([&](arith::ExtSIOp) { return in(0); })
             .Case([&](arith::AddIOp) { return in(0) + in(1); })
             .Case([&](arith::SubIOp) { return in(0) - in(1); })
             .Case([&](arith::MulIOp) { return in(0) * in(1); })
