@@ -84,6 +84,17 @@ def _configs():
             tie_word_embeddings=False,
             **common,
         ),
+        # learned attention sinks, window 5 and full layers alternating, 2 query heads per KV head
+        "gpt_oss": transformers.GptOssConfig(
+            hidden_size=128,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            head_dim=32,
+            sliding_window=5,
+            num_local_experts=4,
+            num_experts_per_tok=2,
+            **common,
+        ),
     }
 
 
@@ -109,6 +120,12 @@ def _model(name, seed=0):
     torch.manual_seed(seed)
     cfg = _configs()[name]
     model = transformers.AutoModelForCausalLM.from_config(cfg, attn_implementation="eager", dtype=torch.float32)
+    if name == "gpt_oss":
+        # Sinks of a trained model's size (initialisation leaves them near 0):
+        # they take a good part of each row's weight.
+        with torch.no_grad():
+            for layer in model.model.layers:
+                layer.self_attn.sinks.copy_(2.0 * torch.randn_like(layer.self_attn.sinks) + 1.0)
     return model.eval()
 
 
@@ -135,7 +152,7 @@ def _rel_err(got, ref, valid):
     return err / ref.abs()[valid].max().item()
 
 
-MODELS = ["llama", "qwen2", "mistral", "gemma2"]
+MODELS = ["llama", "qwen2", "mistral", "gemma2", "gpt_oss"]
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -201,8 +218,9 @@ def test_greedy_generate_matches_eager(name, cache):
 
 
 def test_specs_follow_the_config():
-    """Gemma-2 compiles a local (window, softcap, scale) and a global spec; Qwen2 keeps its 14:2 heads."""
-    for name in ("gemma2", "qwen2"):
+    """Gemma-2 compiles a local (window, softcap, scale) and a global spec; Qwen2 keeps its 14:2 heads;
+    gpt-oss's layers take their sinks as a param."""
+    for name in ("gemma2", "qwen2", "gpt_oss"):
         model = _model(name)
         ids, mask = _batch(model.config.vocab_size)
         _logits(model, "attnc", ids, mask)
@@ -212,12 +230,15 @@ def test_specs_follow_the_config():
     assert any("mask = kv <= q\n" in s for s in gemma)
     assert all("score = 5.0 * tanh(score / 5.0)" in s and "scale = 0.0625" in s for s in gemma)
     assert any("q_heads = 14\n" in s and "kv_heads = 2\n" in s and "head_dim = 16\n" in s for s in specs)
+    oss = [s for s in specs if "sink = sinks[h]\n" in s]  # only gpt-oss has sinks
+    assert all("param sinks : f32[q_heads]\n" in s for s in oss)
+    assert any("q - kv < 5" in s for s in oss) and any("mask = kv <= q\n" in s for s in oss)
 
 
-@pytest.mark.parametrize("name", ["mistral", "gemma2"])
+@pytest.mark.parametrize("name", ["mistral", "gemma2", "gpt_oss"])
 def test_masks_and_softcap_matter(name):
-    """The window (and Gemma-2's softcap) change the logits by far more than the tolerance,
-    so matching eager depends on getting them right."""
+    """The window (and Gemma-2's softcap, gpt-oss's sinks) change the logits by far more than
+    the tolerance, so matching eager depends on getting them right."""
     ids, mask = _batch(_configs()[name].vocab_size)
     valid = mask.bool()
     base = _logits(_model(name), "eager", ids, mask)
@@ -233,6 +254,12 @@ def test_masks_and_softcap_matter(name):
         for layer in no_cap.model.layers:
             layer.self_attn.attn_logit_softcapping = None
         changes["softcap"] = _rel_err(_logits(no_cap, "eager", ids, mask), base, valid)
+    if name == "gpt_oss":
+        no_sinks = _model(name)
+        with torch.no_grad():
+            for layer in no_sinks.model.layers:
+                layer.self_attn.sinks.fill_(-1e9)  # exp(sink) = 0: no sink
+        changes["sinks"] = _rel_err(_logits(no_sinks, "eager", ids, mask), base, valid)
     print(f"{name}: relative logit change without {changes}")
     for what, change in changes.items():
         assert change > 3 * LOGITS_RTOL, what

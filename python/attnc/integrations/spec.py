@@ -24,10 +24,12 @@ def format_spec(
     softcap: float | None = None,
     params: tuple[str, ...] = (),
     mask_terms: tuple[str, ...] = (),
+    sink: str | None = None,
 ) -> str:
     """One attention block: a dense KV cache, `scale` (None: 1/sqrt(head_dim)),
     softcap c as `score = c * tanh(score / c)`, params given as declarations
-    (`"q_off : i32[batch]"`) and the mask as the conjunction of mask_terms."""
+    (`"q_off : i32[batch]"`), the mask as the conjunction of mask_terms and
+    an attention sink's logit (`"sinks[h]"`)."""
     if dtype not in ("fp16", "bf16"):
         raise ValueError(f"attnc kernels are fp16 or bf16, not {dtype}")
     lines = [
@@ -46,6 +48,8 @@ def format_spec(
         lines.append(f"  score = {c} * tanh(score / {c})")
     if mask_terms:
         lines.append("  mask = " + " && ".join(mask_terms))
+    if sink is not None:
+        lines.append(f"  sink = {sink}")
     lines.append("}")
     return "\n".join(lines) + "\n"
 

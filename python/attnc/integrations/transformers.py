@@ -35,8 +35,10 @@ to bf16 for the kernel (accumulation is float32 inside it) and the output is
 cast back to float32; expect bf16-level differences (about 1e-2 relative)
 against eager in float32.
 
-Not supported (each raises): dropout during training, attention sinks,
-position biases, `output_attentions` weights (None is returned, as sdpa
+gpt-oss's learned attention sinks (s_aux, one logit per query head) become
+the spec's `sink = sinks[h]` with the layer's sinks passed as a param.
+
+Not supported (each raises): dropout during training, position biases, `output_attentions` weights (None is returned, as sdpa
 does), transformers' continuous batching (its 5.x scheduler accepts only
 "paged|eager", "sdpa" and flash implementations).
 """
@@ -105,18 +107,22 @@ def build_spec(
     causal: bool = True,
     window: int | None = None,
     softcap: float | None = None,
+    sinks: bool = False,
     name: str = "hf_attention",
 ) -> str:
     """The attnc DSL text for one transformers attention layer.
 
     scaling None means 1/sqrt(head_dim); softcap c gives `c * tanh(score / c)`
     (Gemma-2's attn_logit_softcapping); window W gives `q - kv < W` on top of
-    the causal mask (transformers' `kv > q - W`).
+    the causal mask (transformers' `kv > q - W`); sinks adds gpt-oss's learned
+    per-head sink logit (`param sinks : f32[q_heads]`, `sink = sinks[h]`).
     """
     if window is not None and not causal:
         raise UnsupportedMask("a bidirectional sliding window is not supported by the attnc backend")
     return format_spec(name, dtype=dtype, head_dim=head_dim, q_heads=q_heads, kv_heads=kv_heads,
-                       scale=scaling, softcap=softcap, mask_terms=causal_window_terms(causal, window))
+                       scale=scaling, softcap=softcap, mask_terms=causal_window_terms(causal, window),
+                       params=("sinks : f32[q_heads]",) if sinks else (),
+                       sink="sinks[h]" if sinks else None)
 
 
 _compiled: dict[tuple, object] = {}
@@ -280,8 +286,10 @@ def attnc_attention_forward(
         raise NotImplementedError("the attnc backend has no attention dropout; set attention_dropout = 0")
     if kwargs.get("position_bias") is not None:
         raise NotImplementedError("the attnc backend does not take a position_bias tensor")
-    if getattr(module, "sinks", None) is not None or kwargs.get("s_aux") is not None:
-        raise NotImplementedError("the attnc backend does not support attention sinks")
+    # gpt-oss passes its learned per-head sink logits as s_aux.
+    sinks = kwargs.get("s_aux")
+    if sinks is None:
+        sinks = getattr(module, "sinks", None)
     if kwargs.get("cache") is not None and type(kwargs["cache"]).__name__ == "PagedAttentionCache":
         raise NotImplementedError("the attnc backend does not support transformers' continuous batching")
     if value.shape[-1] != query.shape[-1] or key.shape[-1] != query.shape[-1]:
@@ -323,7 +331,12 @@ def attnc_attention_forward(
     if scaling is None:
         scaling = getattr(module, "scaling", None)
     attn = compiled(build_spec(head_dim=D, q_heads=Hq, kv_heads=Hkv, dtype=dtype, scaling=scaling,
-                               causal=causal, window=window, softcap=softcap))
+                               causal=causal, window=window, softcap=softcap, sinks=sinks is not None))
+    params = {}
+    if sinks is not None:
+        if sinks.shape != (Hq,):
+            raise NotImplementedError(f"attention sinks of shape {tuple(sinks.shape)}; attnc takes one per query head ({Hq})")
+        params["sinks"] = sinks.detach().to(device=query.device, dtype=torch.float32).contiguous()
 
     # Rows with no valid query contribute nothing: drop their keys too.
     n_q = q_valid.sum(1)
@@ -343,7 +356,7 @@ def attnc_attention_forward(
     k = key.transpose(1, 2)[kv_valid].to(kernel_dtype).contiguous()  # [total_kv, Hkv, D]
     v = value.transpose(1, 2)[kv_valid].to(kernel_dtype).contiguous()
 
-    o, _lse = attn(q, k, v, qo_indptr=qo_indptr, kv_indptr=kv_indptr)
+    o, _lse = attn(q, k, v, qo_indptr=qo_indptr, kv_indptr=kv_indptr, **params)
     out[q_valid] = o.to(query.dtype)
     return out, None
 
