@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cmath>
+#include <set>
 
 using namespace attnc::dsl;
 
@@ -267,6 +268,21 @@ static bool mentionsInf(const Expr &e) {
   return false;
 }
 
+/// Nodes and depth of `e` with the lets in `table` expanded.
+static std::pair<int64_t, int64_t> expandedSize(const Expr &e,
+                                                const LetTable &table) {
+  if (e.kind == ExprKind::ParamRef && e.operands.empty())
+    if (auto let = table.find(e.name); let != table.end())
+      return {let->second.nodes, let->second.depth};
+  int64_t nodes = 1, depth = 0;
+  for (const ExprPtr &operand : e.operands) {
+    auto [n, d] = expandedSize(*operand, table);
+    nodes = std::min(nodes + n, kMaxExpandedNodes + 1);
+    depth = std::max(depth, d);
+  }
+  return {nodes, depth + 1};
+}
+
 /// Names `x` refers to without indices (a let or a scalar param).
 static void collectNames(const Expr &e, std::vector<const Expr *> &out) {
   if (e.kind == ExprKind::ParamRef && e.operands.empty())
@@ -279,6 +295,8 @@ LetTable Sema::checkLets(const std::vector<EntrySyntax *> &lets,
                          const ParamTable &params) {
   LetTable table;
   std::map<std::string, SourceLoc, std::less<>> defined;
+  // Lets already reported: a later let that uses one is dropped silently.
+  std::set<std::string, std::less<>> rejected;
   for (EntrySyntax *let : lets) {
     const std::string &name = let->letName;
     std::string quoted = quote(name);
@@ -304,6 +322,10 @@ LetTable Sema::checkLets(const std::vector<EntrySyntax *> &lets,
       bool isLet = false;
       for (EntrySyntax *other : lets)
         isLet |= other->letName == use->name;
+      if (isLet && !table.count(use->name) && rejected.count(use->name)) {
+        ok = false;
+        continue;
+      }
       if (isLet && !table.count(use->name)) {
         diags.error(use->loc, "let " + quoted + " uses " + quote(use->name) +
                                   " before it is defined; define " +
@@ -312,8 +334,24 @@ LetTable Sema::checkLets(const std::vector<EntrySyntax *> &lets,
       }
     }
     defined.emplace(name, let->letLoc);
-    if (ok)
-      table.emplace(name, let->expr.get());
+    if (!ok) {
+      rejected.insert(name);
+      continue;
+    }
+    auto [nodes, depth] = expandedSize(*let->expr, table);
+    if (depth > kMaxLetDepth || nodes > kMaxExpandedNodes) {
+      diags.error(let->letLoc,
+                  "let " + quoted + " expands to an expression " +
+                      (depth > kMaxLetDepth
+                           ? "nested " + std::to_string(depth) +
+                                 " levels deep; the limit is " +
+                                 std::to_string(kMaxLetDepth)
+                           : "of more than " +
+                                 std::to_string(kMaxExpandedNodes) + " nodes"));
+      rejected.insert(name);
+      continue;
+    }
+    table.emplace(name, LetValue{let->expr.get(), nodes, depth});
   }
   return table;
 }

@@ -27,9 +27,20 @@ enum class ExprContext { Scale, Score, Mask, Sink };
 
 /// Params of one block, by name.
 using ParamTable = std::map<std::string, const ParamDecl *, std::less<>>;
+/// A `let` value and what it expands to (lets used in it expanded too).
+struct LetValue {
+  const Expr *value = nullptr;
+  int64_t nodes = 0; ///< expanded node count
+  int64_t depth = 0; ///< expanded depth
+};
 /// `let` values of one block, by name: each use is replaced by a copy of the
 /// value, which is then checked where it is used.
-using LetTable = std::map<std::string, const Expr *, std::less<>>;
+using LetTable = std::map<std::string, LetValue, std::less<>>;
+/// Limits on what lets expand to: the depth the parser allows one
+/// expression (so walkers stay within about twice it), and a node count
+/// that keeps a chain of doubling lets from exhausting memory.
+constexpr int64_t kMaxLetDepth = 256;
+constexpr int64_t kMaxExpandedNodes = 100000;
 
 /// Types one expression tree in place.
 class TypeChecker {
@@ -58,6 +69,8 @@ private:
   const ParamTable &params;
   ExprContext context;
   const LetTable *lets;
+  /// Nodes added to this entry by let expansion so far.
+  int64_t expandedNodes = 0;
 };
 
 /// Wraps `expr`, an Int expression, in a Convert node of type Float.

@@ -71,8 +71,15 @@ ValueType TypeChecker::check(ExprPtr &expr) {
     if (lets && e.operands.empty()) {
       if (auto let = lets->find(e.name); let != lets->end()) {
         // A let's value stands in for its name, checked in this context.
+        expandedNodes += let->second.nodes;
+        if (expandedNodes > kMaxExpandedNodes) {
+          diags.error(e.loc, "the lets used here expand to more than " +
+                                 std::to_string(kMaxExpandedNodes) +
+                                 " expression nodes");
+          return ValueType::Invalid;
+        }
         SourceLoc useLoc = e.loc;
-        expr = cloneExpr(*let->second);
+        expr = cloneExpr(*let->second.value);
         expr->loc = useLoc;
         return check(expr);
       }

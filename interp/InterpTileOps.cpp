@@ -336,7 +336,7 @@ LogicalResult Evaluator::runSink(attn::SinkOp op) {
       return fail(op, "sink region must yield f32");
     float s = r->f * toState;
     float mi = m->data[i];
-    float mx = std::fmax(mi, s);
+    float mx = std::isnan(s) ? s : std::fmax(mi, s); // a NaN sink poisons
     if (mx == kNegInf)
       continue;
     lNew->data[i] =

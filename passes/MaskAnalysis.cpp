@@ -385,25 +385,32 @@ private:
       return add(sub(wide(last), wide(first)), constI(1, 64));
     };
     Value n0 = count(first0, last0), n1 = count(first1, last1);
-    Value cap = constI(kMaxPairElements, 64);
-    // Each side at most the cap, so the product cannot overflow.
-    Value small = andOf(andOf(builder.create<arith::CmpIOp>(
-                                  loc, arith::CmpIPredicate::sle, n0, cap),
-                              builder.create<arith::CmpIOp>(
-                                  loc, arith::CmpIPredicate::sle, n1, cap)),
-                        builder.create<arith::CmpIOp>(
-                            loc, arith::CmpIPredicate::sle, mul(n0, n1), cap));
-    // Not small: no iteration, and the bound below is the whole range.
-    Value end = builder.create<arith::SelectOp>(
-        loc, small, add(last0, constI(1, 32)), first0);
+    Value cap = constI(kMaxPairElements, 64),
+          capPlus = constI(kMaxPairElements + 1, 64);
+    auto atMost = [&](Value a, Value b) {
+      return builder.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sle, a,
+                                           b);
+    };
+    // Counts clamped to cap + 1 before the product, so it cannot overflow
+    // (a side can hold 2^32 positions).
+    Value clamped = mul(builder.create<arith::MinSIOp>(loc, n0, capPlus),
+                        builder.create<arith::MinSIOp>(loc, n1, capPlus));
+    Value small = atMost(clamped, cap);
+    Value empty = orOf(atMost(n0, constI(0, 64)), atMost(n1, constI(0, 64)));
+    // The loop counts i in [0, n0) and reads index first0 + i, so no bound
+    // is ever formed past the last index (last0 + 1 could wrap at INT_MAX).
+    // Not small (or empty): no iteration.
+    Value trips = builder.create<arith::SelectOp>(
+        loc, andOf(small, notOf(empty)),
+        builder.create<arith::TruncIOp>(loc, i32, n0), constI(0, 32));
     Value noMin = constI(kI32Max, 32), noMax = constI(kI32Min, 32);
-    auto loop = builder.create<scf::ForOp>(loc, first0, end, constI(1, 32),
-                                           ValueRange{noMin, noMax});
+    auto loop = builder.create<scf::ForOp>(
+        loc, constI(0, 32), trips, constI(1, 32), ValueRange{noMin, noMax});
     {
       OpBuilder::InsertionGuard guard(builder);
       builder.setInsertionPointToStart(loop.getBody());
       SmallVector<Value> at = indices;
-      at[ranged[0]] = loop.getInductionVar();
+      at[ranged[0]] = add(first0, loop.getInductionVar());
       auto range = builder.create<ParamRangeOp>(
           loc, i32, i32, o.getParamAttr(), at, last1,
           builder.getI64IntegerAttr(ranged[1]));
@@ -413,10 +420,17 @@ private:
                                                 range.getMax());
       builder.create<scf::YieldOp>(loc, ValueRange{lo, hi});
     }
-    Value lo = builder.create<arith::SelectOp>(loc, small, loop.getResult(0),
-                                               constI(kI32Min, 32));
-    Value hi = builder.create<arith::SelectOp>(loc, small, loop.getResult(1),
-                                               constI(kI32Max, 32));
+    // An empty rectangle reads as (0, 0), as attn.param_range's empty range
+    // does; one too large to scan may hold any value.
+    Value zero = constI(0, 32);
+    Value lo = builder.create<arith::SelectOp>(
+        loc, empty, zero,
+        builder.create<arith::SelectOp>(loc, small, loop.getResult(0),
+                                        constI(kI32Min, 32)));
+    Value hi = builder.create<arith::SelectOp>(
+        loc, empty, zero,
+        builder.create<arith::SelectOp>(loc, small, loop.getResult(1),
+                                        constI(kI32Max, 32)));
     return Bound::ofRange(lo, hi);
   }
 
@@ -505,9 +519,15 @@ private:
     Bound a = asRange(lookup(op.getLhs()));
     Bound n = lookup(op.getRhs());
     APInt count;
-    if (a.kind != Bound::Kind::Range || n.kind != Bound::Kind::Exact ||
+    if (n.kind != Bound::Kind::Exact ||
         !matchPattern(n.exact, m_ConstantInt(&count)) || count.isNegative() ||
-        count.sge(32))
+        count.sge(32)) {
+      noteUnbounded(*op, "the mask shifts a query or key position by a "
+                         "count that is not a constant, which the analysis "
+                         "cannot bound");
+      return Bound::unknown();
+    }
+    if (a.kind != Bound::Kind::Range)
       return Bound::unknown();
     int64_t k = count.getSExtValue();
     return Bound::ofRange(

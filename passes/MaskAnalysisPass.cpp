@@ -3,7 +3,8 @@
 // For each masked KV loop of a tiled program:
 //   1. a scan before the loop finds the first and last KV tile the Q tile
 //      can see (emitTileClass(...).canTrue) and the loop runs only over
-//      them; a Q tile that sees nothing runs no iteration (o = 0, lse = -inf);
+//      them; a Q tile that sees nothing runs no iteration (o = 0, lse = -inf,
+//      or the sink's logit with an attention sink);
 //   2. in the loop, attn.mask moves under `scf.if` and runs only on tiles
 //      that are partial: some element masked (canFalse) or past kv_len.
 // A mask that is a union of constraints (sinks || window) can leave gaps

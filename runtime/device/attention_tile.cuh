@@ -465,11 +465,12 @@ ATTNC_DEVICE void exp2Diff(Rows<MB> &dst, const Rows<MB> &x, const Rows<MB> &m,
 /// attn.sink on one row: a key of logit `sigma` (natural-log units) and a
 /// zero value row joins the state (m, l). `toState` (log2(e) / c) puts the
 /// logit in m's units; exponents are scaled by c as in exp2Diff. A NaN
-/// sigma makes l NaN (fmaxf keeps m, the exponent is NaN).
+/// sigma becomes the max (fmaxf would drop it against the empty state's
+/// -inf), so l turns NaN and the row's O and LSE with it.
 ATTNC_DEVICE void addSink(float &m, float &l, float sigma, float toState,
                           float c) {
   const float s = sigma * toState;
-  const float mNew = fmaxf(m, s);
+  const float mNew = s != s ? s : fmaxf(m, s);
   if (mNew == negInf())
     return; // no sink and no key yet: the state stays empty
   l = l * fastExp2((m - mNew) * c) + fastExp2((s - mNew) * c);

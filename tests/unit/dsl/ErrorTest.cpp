@@ -118,6 +118,25 @@ static const std::vector<BadInput> &syntaxErrors() {
        "let 'x' uses 'y' before it is defined; define 'y' first", 6, 9},
       {"let defined twice", blockWith("let a = q\nlet a = kv\nmask = a > 0"),
        "duplicate let 'a'", 7, 5},
+      {"lets that double", blockWith([] {
+         std::string text = "let a0 = q + kv\n";
+         for (int i = 1; i <= 20; ++i)
+           text += "let a" + std::to_string(i) + " = a" +
+                   std::to_string(i - 1) + " + a" + std::to_string(i - 1) +
+                   "\n";
+         return text + "mask = a20 > 0";
+       }()),
+       "let 'a15' expands to an expression of more than 100000 nodes", 21, 5},
+      {"lets nested too deep", blockWith([] {
+         std::string text = "let d0 = q\n";
+         for (int i = 1; i <= 300; ++i)
+           text += "let d" + std::to_string(i) + " = -d" +
+                   std::to_string(i - 1) + "\n";
+         return text + "mask = d300 > 0";
+       }()),
+       "let 'd256' expands to an expression nested 257 levels deep; the limit "
+       "is 256",
+       262, 5},
       {"let hiding a builtin", blockWith("let q = kv\nmask = q > 0"),
        "let 'q' would hide the builtin 'q'", 6, 5},
       {"let without '='", blockWith("let a q"),

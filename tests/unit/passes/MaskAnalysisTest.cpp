@@ -115,6 +115,12 @@ std::vector<MaskCase> maskCases() {
                    specWithMask("blocks[q / 16, kv / 16] == 0 && kv <= q",
                                 "  param blocks : i32[64, 64]\n"),
                    false});
+  // An index range ending at INT_MAX (outside the param: reads 0, so every
+  // element is visible): the scan must not wrap past it and skip the tile.
+  cases.push_back({"block mask at INT_MAX",
+                   specWithMask("blocks[(kv & 7) + 2147483640, q / 64] == 0",
+                                "  param blocks : i32[64, 64]\n"),
+                   false});
   cases.push_back({"shift by a position (unbounded)",
                    specWithMask("(kv << (q % 3)) <= q", ""), false});
   return cases;

@@ -78,6 +78,7 @@ bool ScalarEval::run(Block &block, std::string &error) {
               return std::nullopt;
             })
             .Case([&](arith::ExtSIOp) { return in(0); })
+            .Case([&](arith::TruncIOp) { return in(0); }) // wrapped below
             .Case([&](arith::AddIOp) { return in(0) + in(1); })
             .Case([&](arith::SubIOp) { return in(0) - in(1); })
             .Case([&](arith::MulIOp) { return in(0) * in(1); })
