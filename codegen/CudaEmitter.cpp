@@ -961,11 +961,37 @@ LogicalResult KernelEmitter::emitKVLoad(Operation *op, Value tile, Value batch,
   for (Operation &inner : block.without_terminator())
     if (!perRow.contains(&inner) && failed(emitOp(inner)))
       return failure();
-  os << "attnc::dev::loadKVAsync<" << info.threads << ", "
-     << static_cast<long long>(info.kvHeads) * d << "LL, "
-     << (hasContiguousRows(block) ? "true" : "false")
-     << (paddedHeadDim() ? ", " + std::to_string(d) : std::string()) << ">("
-     << name(tile) << ", static_cast<const " << T << " *>(args."
+  // A paged cache (the block-table address region) whose tiles start on a
+  // page boundary: rows are consecutive within a page, so the copy looks a
+  // page up once rather than once per row.
+  bool contiguous = hasContiguousRows(block);
+  int64_t segment = 0;
+  if (!contiguous && info.paged && info.pageSize > 0 &&
+      !block.getOps<BlockTableOp>().empty()) {
+    if (info.blockKV % info.pageSize == 0)
+      segment = info.pageSize;
+    else if (info.pageSize % info.blockKV == 0)
+      segment = info.blockKV;
+    // Worth it only where a thread copies two or more rows of a page (each
+    // thread copies every (threads / chunks-per-row)-th row); one row a page
+    // is the per-row loop again, with more registers live.
+    int64_t chunks = tileCols(d) / 8;
+    int64_t rowsPerPass =
+        info.threads % chunks == 0 ? info.threads / chunks : 0;
+    if (rowsPerPass == 0 || segment % rowsPerPass != 0 ||
+        segment / rowsPerPass < 2)
+      segment = 0;
+  }
+  std::string templateArgs =
+      std::to_string(info.threads) + ", " +
+      std::to_string(static_cast<long long>(info.kvHeads) * d) + "LL, " +
+      (contiguous ? "true" : "false");
+  if (paddedHeadDim() || segment > 0)
+    templateArgs += ", " + std::to_string(paddedHeadDim() ? d : 0);
+  if (segment > 0)
+    templateArgs += ", " + std::to_string(segment);
+  os << "attnc::dev::loadKVAsync<" << templateArgs << ">(" << name(tile)
+     << ", static_cast<const " << T << " *>(args."
      << (info.paged ? (isValue ? "v_cache" : "k_cache") : (isValue ? "v" : "k"))
      << "), " << name(head) << " * " << d << ", " << name(row0) << ", "
      << kvLenOf(b) << " - " << name(row0) << ", [&](int " << rowArg

@@ -247,10 +247,14 @@ ATTNC_DEVICE void copyRowsAt(T *d0, unsigned s0, const T *g0, int rowsLeft) {
 /// ContiguousRows (a dense cache: physicalRow(r + i) == physicalRow(r) + i)
 /// it is called once per tile. Rows at or past `rowsValid` are zero-filled
 /// and never read; so are columns at or past Cols (a head dim padded to the
-/// mma's 16: Cols = head_dim < D; 0 means D). All Threads threads call it;
-/// commit and wait are the caller's.
+/// mma's 16: Cols = head_dim < D; 0 means D). With SegmentRows (a paged
+/// cache whose tiles start on a page boundary: the page size when it divides
+/// the tile, the tile when a page holds whole tiles), each segment of that
+/// many rows is consecutive in memory: one lookup per segment instead of
+/// one per row. All Threads threads call it; commit and wait are the
+/// caller's.
 template <int Threads, long long RowStride, bool ContiguousRows, int Cols = 0,
-          typename T, int Rows, int D, typename RowFn>
+          int SegmentRows = 0, typename T, int Rows, int D, typename RowFn>
 ATTNC_DEVICE void loadKVAsync(SmemTile<T, Rows, D> dst, const T *base,
                               int headOffset, int row0, int rowsValid,
                               RowFn physicalRow) {
@@ -274,6 +278,23 @@ ATTNC_DEVICE void loadKVAsync(SmemTile<T, Rows, D> dst, const T *base,
                     headOffset + chunk * 8;
       copyRowsAt<kRowsPerPass, Rows / kRowsPerPass, RowStride, T, Rows, D>(
           d0, s0, g0, rowsValid - r0);
+    } else if constexpr (SegmentRows > 0 && SegmentRows % kRowsPerPass == 0 &&
+                         Rows % SegmentRows == 0) {
+      // A block-table lookup per page, rolled over the tile's pages; the
+      // page's rows are copied at constant offsets from its first (a
+      // segment wholly past the sequence is zero-filled without a lookup).
+      for (int s = 0; s < Rows; s += SegmentRows) {
+        T *d = dst.row(s + r0) + chunk * 8;
+        const T *g = s < rowsValid
+                         ? base +
+                               static_cast<long long>(physicalRow(row0 + s)) *
+                                   RowStride +
+                               static_cast<long long>(r0) * RowStride +
+                               headOffset + chunk * 8
+                         : base;
+        copyRowsAt<kRowsPerPass, SegmentRows / kRowsPerPass, RowStride, T, Rows,
+                   D>(d, smemAddress(d), g, rowsValid - s - r0);
+      }
     } else {
       // Rows looked up one by one (a block table), in a rolled loop: its
       // lookups keep few registers live, where unrolled they fill the file.
