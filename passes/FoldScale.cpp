@@ -14,6 +14,11 @@
 // An attn.sink before the loop takes the scale too: it puts its logit into
 // the state in the same unscaled units.
 //
+// With a score modifier the scores must be scaled before it runs, but
+// when it ends in a multiplication by a constant (a softcap,
+// `50 * tanh(score / 50)`), the attn.scale by log2(e) after it folds into
+// that constant: one multiply fewer per score.
+//
 // exp2(c s - c m) == exp2(c (s - m)) and max(c s) == c max(s) for c > 0,
 // so the online softmax carries unscaled maxima and every score saves a
 // multiply: the scale rides in the fused multiply-add that forms the
@@ -21,6 +26,9 @@
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/Matchers.h"
 
 namespace attnc {
 #define GEN_PASS_DEF_ATTNFOLDSCALE
@@ -75,6 +83,38 @@ static void foldScale(ProgramOp program) {
     op.setScaleAttr(scaleAttr);
 }
 
+/// attn.scale(attn.score_mod(...) yielding c * x) -> the score modifier
+/// yielding (c * factor) * x. Only where the scale is the modifier's one
+/// user and the product the region's one result.
+static void foldScaleIntoScoreMod(ProgramOp program) {
+  SmallVector<ScaleOp> scales;
+  program.walk([&](ScaleOp scale) { scales.push_back(scale); });
+  for (ScaleOp scale : scales) {
+    auto mod = scale.getS().getDefiningOp<ScoreModOp>();
+    if (!mod || !mod->hasOneUse())
+      continue;
+    auto yield = cast<YieldOp>(mod.getBody().front().getTerminator());
+    auto mul = yield.getValue().getDefiningOp<arith::MulFOp>();
+    if (!mul || !mul->hasOneUse())
+      continue;
+    for (unsigned i = 0; i < 2; ++i) {
+      APFloat c(0.0f);
+      if (!matchPattern(mul->getOperand(i), m_ConstantFloat(&c)))
+        continue;
+      // A constant of its own: others in the region (the `/ 50` of a
+      // softcap) keep theirs.
+      OpBuilder builder(mul);
+      double folded = c.convertToDouble() * scale.getFactor().convertToDouble();
+      Value constant = builder.create<arith::ConstantOp>(
+          mul.getLoc(), builder.getF32FloatAttr(static_cast<float>(folded)));
+      mul->setOperand(i, constant);
+      scale.getResult().replaceAllUsesWith(mod.getResult());
+      scale.erase();
+      break;
+    }
+  }
+}
+
 namespace {
 struct AttnFoldScalePass
     : public attnc::impl::AttnFoldScaleBase<AttnFoldScalePass> {
@@ -85,8 +125,10 @@ struct AttnFoldScalePass
                        "--attn-online-softmax first");
       return signalPassFailure();
     }
-    for (ProgramOp program : kernel.getBody().front().getOps<ProgramOp>())
+    for (ProgramOp program : kernel.getBody().front().getOps<ProgramOp>()) {
       foldScale(program);
+      foldScaleIntoScoreMod(program);
+    }
   }
 };
 } // namespace

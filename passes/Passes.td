@@ -157,7 +157,9 @@ def AttnFoldScale : Pass<"attn-fold-scale", "::attnc::attn::KernelOp"> {
     score) and the scale moves into attn.exp2_diff, exp2(scale * s -
     scale * m) as one fused multiply-add per score, and into
     attn.finalize's LSE (m is then unscaled). A program with a score
-    modifier, which needs the scaled score, is left alone.
+    modifier, which needs the scaled score, keeps its scale; when the
+    modifier ends in a multiply by a constant (a softcap), the attn.scale
+    by log2(e) after it folds into that constant.
   }];
 }
 

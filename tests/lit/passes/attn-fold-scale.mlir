@@ -14,10 +14,17 @@
 // CHECK:           attn.exp2_diff %[[MOLD]], %[[M]] {scale = 0.1275174{{[0-9]*}} : f64}
 // CHECK:         attn.finalize {{.*}} {scale = 0.1275174{{[0-9]*}} : f64}
 
-// With a score modifier the scores must be scaled first: nothing moves.
+// With a score modifier the scores must be scaled first: the softmax scale
+// stays in attn.qk; the modifier's final multiply by 30 takes attn.scale's
+// log2(e) instead (30 log2 e = 43.28...), and its `/ 30` keeps its 30.
 // MOD-LABEL: attn.kernel @softcap
 // MOD:         attn.qk %{{.*}}, %{{.*}} {scale = 1.250000e-01 : f64}
 // MOD:         attn.score_mod
+// MOD:           %[[C30:.*]] = arith.constant 3.000000e+01 : f32
+// MOD-NEXT:      arith.divf %score, %[[C30]] : f32
+// MOD:           %[[C:.*]] = arith.constant 43.28084{{[0-9]*}} : f32
+// MOD-NEXT:      arith.mulf %[[C]], %{{.*}} : f32
+// MOD-NOT:     attn.scale
 // MOD-NOT:     scale = 1.250000e-01
 // MOD:         attn.exp2_diff
 // MOD-NOT:     {scale
