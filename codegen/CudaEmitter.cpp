@@ -972,15 +972,6 @@ LogicalResult KernelEmitter::emitKVLoad(Operation *op, Value tile, Value batch,
       segment = info.pageSize;
     else if (info.pageSize % info.blockKV == 0)
       segment = info.blockKV;
-    // Worth it only where a thread copies two or more rows of a page (each
-    // thread copies every (threads / chunks-per-row)-th row); one row a page
-    // is the per-row loop again, with more registers live.
-    int64_t chunks = tileCols(d) / 8;
-    int64_t rowsPerPass =
-        info.threads % chunks == 0 ? info.threads / chunks : 0;
-    if (rowsPerPass == 0 || segment % rowsPerPass != 0 ||
-        segment / rowsPerPass < 2)
-      segment = 0;
   }
   std::string templateArgs =
       std::to_string(info.threads) + ", " +

@@ -14,6 +14,8 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/Twine.h"
 
+#include <utility>
+
 #include <memory>
 #include <optional>
 
@@ -156,6 +158,11 @@ public:
   /// Query heads packed into each tile's rows (gqa_pack; 1: none): row r is
   /// query row r / pack of the tile, query head h * pack + r % pack.
   int64_t pack = 1;
+  /// Query position and head of tile row `row` (the packing above).
+  std::pair<int64_t, int64_t> rowPosition(int64_t q0, int64_t h,
+                                          int64_t row) const {
+    return {q0 + row / pack, pack > 1 ? h * pack + row % pack : h};
+  }
   OutputSink *sink = nullptr;
 
 private:

@@ -261,8 +261,7 @@ LogicalResult Evaluator::runElementwiseRegion(Operation *op, bool isMask,
   int64_t seqEnd = problem.kvLen(*b);
   auto out = std::make_shared<Tile>(*s);
   for (int64_t i = 0; i < s->rows(); ++i) {
-    int64_t q = *q0 + i / pack;
-    int64_t head = pack > 1 ? *h * pack + i % pack : *h;
+    auto [q, head] = rowPosition(*q0, *h, i);
     for (int64_t j = 0; j < s->cols(); ++j) {
       int64_t kv = *kv0 + j;
       float &value = out->data[i * s->cols() + j];
@@ -324,8 +323,7 @@ LogicalResult Evaluator::runSink(attn::SinkOp op) {
                       : 1.0f;
   const float toState = static_cast<float>(1.4426950408889634 / c);
   for (int64_t i = 0; enabled && i < m->rows(); ++i) {
-    int64_t q = *q0 + i / pack;
-    int64_t head = pack > 1 ? *h * pack + i % pack : *h;
+    auto [q, head] = rowPosition(*q0, *h, i);
     FailureOr<RtValue> r = runExpression(op.getBody(), 0.0f, *b, head, q, 0);
     if (failed(r)) {
       error += " (b=" + std::to_string(*b) + ", h=" + std::to_string(head) +

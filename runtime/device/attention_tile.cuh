@@ -279,9 +279,12 @@ ATTNC_DEVICE void loadKVAsync(SmemTile<T, Rows, D> dst, const T *base,
       copyRowsAt<kRowsPerPass, Rows / kRowsPerPass, RowStride, T, Rows, D>(
           d0, s0, g0, rowsValid - r0);
     } else if constexpr (SegmentRows > 0 && SegmentRows % kRowsPerPass == 0 &&
+                         SegmentRows / kRowsPerPass >= 2 &&
                          Rows % SegmentRows == 0) {
-      // A block-table lookup per page, rolled over the tile's pages; the
-      // page's rows are copied at constant offsets from its first (a
+      // Where a thread copies two or more rows of a page (one row a page is
+      // the per-row loop below with more registers live, which spills at
+      // d = 128): a block-table lookup per page, rolled over the tile's pages;
+      // the page's rows are copied at constant offsets from its first (a
       // segment wholly past the sequence is zero-filled without a lookup).
       for (int s = 0; s < Rows; s += SegmentRows) {
         T *d = dst.row(s + r0) + chunk * 8;
