@@ -440,6 +440,7 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
       })
       .Case([&](SplitIndexOp) { return defineScalar(op, "split"); })
       .Case([&](NumSplitsOp) { return defineScalar(op, "args.num_splits"); })
+      .Case([&](PageRowsOp) { return defineScalar(op, "args.page_rows"); })
       .Case([&](KVStartOp o) {
         return defineScalar(op, "args.kv_indptr[" + name(o.getBatch()) + "]");
       })

@@ -204,8 +204,8 @@ class Attn_LoadKVOp<string mnemonic, string which>
   let description = [{
     Logical KV row r (0 <= r < kv_len) of the sequence is read from the
     physical row the `addr` region yields for it: an index into the
-    [rows, kv_heads, head_dim] view of the dense `k`/`v` tensors, or into the
-    [num_pages * page_size, kv_heads, head_dim] view of the paged caches.
+    [rows, kv_heads, head_dim] view of the dense `k`/`v` tensors, or of the
+    paged caches, where page p starts at row p * `attn.page_rows`.
     An empty region means logical addressing, which `attn-block-table`
     replaces. Rows at or past kv_len read as zero.
   }];
@@ -225,6 +225,19 @@ def Attn_BlockTableOp : Attn_Op<"block_table", [Pure]> {
   let arguments = (ins I32:$batch, I32:$index);
   let results = (outs I32:$page);
   let assemblyFormat = "$batch `,` $index attr-dict";
+}
+
+def Attn_PageRowsOp : Attn_Op<"page_rows", [Pure]> {
+  let summary = "Rows of the paged caches' row view from one page to the next";
+  let description = [{
+    The caches are read as a [rows, kv_heads, head_dim] view whose page p
+    starts at row p * page_rows. A contiguous cache has page_rows =
+    page_size; one whose pages are interleaved with others' (K and V in one
+    tensor, a layer dimension inside the page dimension) has more. A launch
+    argument: the generated code does not assume the layout.
+  }];
+  let results = (outs I32:$rows);
+  let assemblyFormat = "attr-dict";
 }
 
 def Attn_KVStartOp : Attn_Op<"kv_start", [Pure]> {

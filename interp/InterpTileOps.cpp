@@ -617,6 +617,13 @@ LogicalResult Evaluator::runTileOp(Operation &op, bool &handled) {
             bind(o.getRow(), RtValue::ofInt(problem.in->kvIndptr[*b], 32));
             return success();
           })
+          .Case([&](attn::PageRowsOp o) -> LogicalResult {
+            // The interpreter's caches are contiguous.
+            if (!problem.paged)
+              return fail(o, "needs a paged KV cache");
+            bind(o.getRows(), RtValue::ofInt(problem.pageSize, 32));
+            return success();
+          })
           .Case([&](attn::BlockTableOp o) -> LogicalResult {
             std::optional<int64_t> b = batchOf(*this, o, o.getBatch());
             std::optional<int64_t> index =

@@ -3,11 +3,14 @@
 // Until this pass, K/V loads address logical rows of a sequence. Here each
 // load gets a region computing the physical row of logical row `row`:
 //
-//   paged:  page = block_table[b][row / P];  phys = page * P + row % P
+//   paged:  page = block_table[b][row / P];
+//           phys = page * page_rows + row % P
 //   dense:  phys = kv_indptr[b] + row
 //
 // The lookup is per row, so it is right for any page size: a KV tile may
-// span many pages (P < Bc) or a page many tiles (P > Bc). The code
+// span many pages (P < Bc) or a page many tiles (P > Bc). page_rows, the
+// rows from one page's start to the next, is a launch argument (P for a
+// contiguous cache, more for K and V sharing one tensor). The code
 // generator prints the region where it computes each row's address.
 //
 //===----------------------------------------------------------------------===//
@@ -42,8 +45,9 @@ static void buildAddressRegion(RewriterBase &rewriter, KernelOp kernel,
     Value page = rewriter.create<BlockTableOp>(loc, i32, batch, logicalPage);
     Value slot = rewriter.createOrFold<arith::RemSIOp>(loc, row, pageSize);
     // Rows of the page pool fit i32 (the runtime checks the pool's size).
+    Value pageRows = rewriter.create<PageRowsOp>(loc, i32);
     Value base = rewriter.createOrFold<arith::MulIOp>(
-        loc, page, pageSize, arith::IntegerOverflowFlags::nsw);
+        loc, page, pageRows, arith::IntegerOverflowFlags::nsw);
     physical = rewriter.createOrFold<arith::AddIOp>(
         loc, base, slot, arith::IntegerOverflowFlags::nsw);
   } else {

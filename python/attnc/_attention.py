@@ -166,8 +166,11 @@ class Attention:
               **params: ParamValue) -> Tuple[Tensor, Tensor]:
         """Attention over a paged KV cache (a spec with kv_cache = paged).
 
-        k_cache, v_cache: [num_pages, page_size, kv_heads, head_dim];
-        block_table: int32 [batch, max_pages], sequence b's logical page i
+        k_cache, v_cache: [num_pages, page_size, kv_heads, head_dim], each
+        page dense; the pages may lie further apart, the same stride for
+        both (K and V in one [num_pages, 2, page_size, kv_heads, head_dim]
+        tensor: k_cache = kv[:, 0], v_cache = kv[:, 1]; a layer dimension
+        inside the page dimension); block_table: int32 [batch, max_pages], sequence b's logical page i
         in physical page block_table[b][i]; kv_lens: int32 [batch].
         qo_indptr: int32 [batch + 1]; None: total_q / batch queries per
         sequence (one each for a decode step). Otherwise as __call__.

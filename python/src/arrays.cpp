@@ -132,7 +132,8 @@ static std::string spell(nb::dlpack::dtype t) {
   return kind + std::to_string(t.bits);
 }
 
-TensorRef tensorRef(const TensorArg &array, const char *name) {
+TensorRef tensorRef(const TensorArg &array, const char *name,
+                    bool ownPageStride) {
   const nb::dlpack::dltensor &t = array.view();
   TensorRef ref;
   std::optional<DType> dtype = dtypeOf(t.dtype);
@@ -146,17 +147,23 @@ TensorRef tensorRef(const TensorArg &array, const char *name) {
   ref.shape.assign(t.shape, t.shape + t.ndim);
   // Row-major and dense: the kernels index with the shapes alone. Strides
   // of extent-1 dimensions do not matter (torch leaves them arbitrary);
-  // none at all means row-major (DLPack before 1.2).
+  // none at all means row-major (DLPack before 1.2). A cache's pages may
+  // lie further apart (k_cache = kv[:, 0] of a [pages, 2, ...] tensor);
+  // the runtime checks that stride against its page size.
   int64_t expected = 1;
   for (int32_t d = t.ndim; t.strides && d-- > 0;) {
-    if (t.shape[d] != 1 && t.strides[d] != expected)
+    bool free = ownPageStride && d == 0;
+    if (!free && t.shape[d] != 1 && t.strides[d] != expected)
       throw nb::value_error(
-          (std::string(name) + " is not contiguous; pass " + name +
+          (std::string(name) + " is not contiguous" +
+           (ownPageStride ? " within a page" : "") + "; pass " + name +
            ".contiguous() (attnc reads tensors in place and does not copy "
            "them)")
               .c_str());
     expected *= t.shape[d];
   }
+  if (ownPageStride && t.strides && t.ndim > 0)
+    ref.strides.assign(t.strides, t.strides + t.ndim);
   ref.data = static_cast<char *>(t.data) + t.byte_offset;
   return ref;
 }

@@ -55,8 +55,11 @@ struct Placement {
 
 /// The runtime's view of `array`, named `name` in errors: TypeError for a
 /// dtype other than float16, bfloat16, float32, int32 or int64, ValueError
-/// for a tensor that is not contiguous or not in CPU or CUDA memory.
-TensorRef tensorRef(const TensorArg &array, const char *name);
+/// for a tensor that is not contiguous or not in CPU or CUDA memory. With
+/// `ownPageStride` (k_cache, v_cache) dimension 0 may have any stride, which
+/// the result carries for the runtime to check.
+TensorRef tensorRef(const TensorArg &array, const char *name,
+                    bool ownPageStride = false);
 /// `array`'s placement (ValueError as tensorRef).
 Placement placementOf(const TensorArg &array, const char *name);
 

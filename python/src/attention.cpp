@@ -295,8 +295,9 @@ double CompiledAttention::run(CallArgs &a, int timedRuns) {
   // Every tensor on the one device the query is on.
   Placement where = placementOf(a.q, "q");
   AttentionTensors t;
-  auto take = [&](const TensorArg &array, const char *name, TensorRef &ref) {
-    ref = tensorRef(array, name);
+  auto take = [&](const TensorArg &array, const char *name, TensorRef &ref,
+                  bool ownPageStride = false) {
+    ref = tensorRef(array, name, ownPageStride);
     Placement p = placementOf(array, name);
     if (p != where)
       throw nb::value_error((std::string(name) + " is on " + p.describe() +
@@ -309,8 +310,8 @@ double CompiledAttention::run(CallArgs &a, int timedRuns) {
   take(a.lse, "lse", t.lse);
   take(a.qoIndptr, "qo_indptr", t.qoIndptr);
   if (pagedCall) {
-    take(*a.kCache, "k_cache", t.kCache);
-    take(*a.vCache, "v_cache", t.vCache);
+    take(*a.kCache, "k_cache", t.kCache, /*ownPageStride=*/true);
+    take(*a.vCache, "v_cache", t.vCache, /*ownPageStride=*/true);
     take(*a.blockTable, "block_table", t.blockTable);
     take(*a.kvLens, "kv_lens", t.kvLens);
   } else {

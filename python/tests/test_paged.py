@@ -55,3 +55,57 @@ def test_dense_call_on_a_paged_spec_says_which_call(paged_causal):
     q = torch.randn(4, 4, 64).half()
     with pytest.raises(ValueError, match="attn.paged"):
         paged_causal(q, torch.randn(4, 2, 64).half(), torch.randn(4, 2, 64).half())
+
+
+def test_k_and_v_in_one_tensor_and_a_layer_dimension(paged_causal):
+    """Pages further apart than a page: FlashInfer's combined K/V layout
+    [pages, 2, page, heads, dim], and an engine's [pages, layers, 2, ...]
+    cache whose other layers hold NaN (read, they would poison the rows)."""
+    kv_lens = [70, 16, 33]
+    k_cache, v_cache, table, lens = random_cache(kv_lens)
+    q, qo = ragged([9, 1, 30], 4, 64, torch.float16)
+    want_o, want_lse = paged_causal.paged(q, k_cache, v_cache, table, lens, qo_indptr=qo)
+
+    combined = torch.stack([k_cache, v_cache], dim=1)
+    assert combined[:, 0].stride(0) == 2 * 16 * 2 * 64
+    o, lse = paged_causal.paged(q, combined[:, 0], combined[:, 1], table, lens, qo_indptr=qo)
+    assert torch.equal(o, want_o) and torch.equal(lse, want_lse)
+
+    layers = torch.full((40, 3, 2, 16, 2, 64), float("nan"), dtype=torch.float16)
+    layers[:, 1, 0] = k_cache
+    layers[:, 1, 1] = v_cache
+    o, lse = paged_causal.paged(q, layers[:, 1, 0], layers[:, 1, 1], table, lens, qo_indptr=qo)
+    assert torch.equal(o, want_o) and torch.equal(lse, want_lse)
+
+
+def test_cache_layouts_the_kernel_cannot_read_are_refused(paged_causal):
+    k_cache, v_cache, table, lens = random_cache([20, 8])
+    q = torch.randn(2, 4, 64).half()
+    heads_first = k_cache.transpose(1, 2).contiguous().transpose(1, 2)
+    with pytest.raises(ValueError, match="k_cache is not contiguous within a page"):
+        paged_causal.paged(q, heads_first, v_cache, table, lens)
+    combined = torch.stack([k_cache, v_cache], dim=1)
+    with pytest.raises(ValueError, match="one page stride for both"):
+        paged_causal.paged(q, combined[:, 0], v_cache, table, lens)
+    # Pages 8 elements further apart than whole rows: not a row multiple.
+    base = torch.randn(40 * (16 * 2 * 64 + 8)).half()
+    odd = torch.as_strided(base, (40, 16, 2, 64), (16 * 2 * 64 + 8, 128, 64, 1))
+    with pytest.raises(ValueError, match="must be a multiple of kv_heads"):
+        paged_causal.paged(q, odd, odd, table, lens)
+
+
+def test_rows_past_kv_len_are_never_read(paged_causal):
+    """NaN in every cache row a sequence does not hold (its last page's tail,
+    pages no sequence uses) leaves the output exactly as it was."""
+    kv_lens = [70, 16, 33]
+    k_cache, v_cache, table, lens = random_cache(kv_lens)
+    q, qo = ragged([9, 1, 30], 4, 64, torch.float16)
+    want_o, want_lse = paged_causal.paged(q, k_cache, v_cache, table, lens, qo_indptr=qo)
+    held = torch.zeros(k_cache.shape[:2], dtype=torch.bool)
+    for b, n in enumerate(kv_lens):
+        for pos in range(n):
+            held[table[b, pos // 16], pos % 16] = True
+    k_cache[~held] = float("nan")
+    v_cache[~held] = float("nan")
+    o, lse = paged_causal.paged(q, k_cache, v_cache, table, lens, qo_indptr=qo)
+    assert torch.equal(o, want_o) and torch.equal(lse, want_lse)

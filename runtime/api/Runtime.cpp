@@ -228,6 +228,7 @@ Expected<LaunchPlan> Runtime::planWith(const Kernel &kernel,
     args.block_table = static_cast<const int *>(tensors.blockTable.data);
     args.kv_lens = static_cast<const int *>(tensors.kvLens.data);
     args.max_pages = static_cast<int>(tensors.blockTable.shape[1]);
+    args.page_rows = static_cast<int>(pageRows(info, tensors));
   } else {
     args.k = tensors.k.data;
     args.v = tensors.v.data;

@@ -41,6 +41,29 @@ int64_t TensorRef::numElements() const {
   return n;
 }
 
+int64_t TensorRef::stride(size_t d) const {
+  if (!strides.empty())
+    return strides[d];
+  int64_t n = 1;
+  for (size_t i = d + 1; i < shape.size(); ++i)
+    n *= shape[i];
+  return n;
+}
+
+bool TensorRef::rowMajor() const {
+  if (strides.empty())
+    return true;
+  if (strides.size() != shape.size())
+    return false;
+  int64_t expected = 1;
+  for (size_t d = shape.size(); d-- > 0;) {
+    if (shape[d] != 1 && strides[d] != expected)
+      return false;
+    expected *= shape[d];
+  }
+  return true;
+}
+
 std::string TensorRef::describe() const {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i)

@@ -31,10 +31,21 @@ struct TensorRef {
   DType dtype = DType::F32;
   std::vector<int64_t> shape;
   MemoryKind memory = MemoryKind::Host;
+  /// Element strides, one per dimension; empty means row-major and dense.
+  /// Only the page dimension of k_cache and v_cache may have its own
+  /// stride (K and V in one tensor, a layer dimension inside the pages):
+  /// validateAttentionInputs() refuses other layouts.
+  std::vector<int64_t> strides;
 
   /// True when no tensor was given (null data and no shape).
   bool absent() const { return data == nullptr && shape.empty(); }
   int64_t numElements() const;
+  /// The stride of dimension d in elements: strides[d], or the row-major
+  /// one where no strides are given.
+  int64_t stride(size_t d) const;
+  /// Whether the elements are row-major and dense (strides of extent-1
+  /// dimensions do not matter).
+  bool rowMajor() const;
   size_t bytes() const {
     return static_cast<size_t>(numElements()) * dtypeSize(dtype);
   }

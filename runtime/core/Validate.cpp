@@ -432,6 +432,66 @@ Status checkFitsInt32(const KernelInfo &kernel, const AttentionTensors &t) {
 }
 
 //===----------------------------------------------------------------------===//
+// Layouts
+//===----------------------------------------------------------------------===//
+
+/// Every tensor is row-major and dense except the pages of k_cache and
+/// v_cache: a page is a dense [page_size, kv_heads, head_dim] block, and
+/// consecutive pages lie page_rows rows of that block's [rows, kv_heads,
+/// head_dim] view apart (the kernel's `page_rows` argument), the same for
+/// K and V. That covers K and V in one [num_pages, 2, page_size, ...]
+/// tensor and a layer dimension inside the page dimension.
+Status checkLayouts(const KernelInfo &kernel, const AttentionTensors &t) {
+  for (const Named &n : givenTensors(t)) {
+    const TensorRef &tensor = *n.tensor;
+    if (!tensor.strides.empty() && tensor.strides.size() != tensor.shape.size())
+      return Status::error(
+          ErrorCode::InvalidArgument,
+          n.name + " has " + std::to_string(tensor.strides.size()) +
+              " strides for " + std::to_string(tensor.shape.size()) +
+              " dimensions");
+    bool cache = &tensor == &t.kCache || &tensor == &t.vCache;
+    if (!cache && !tensor.rowMajor())
+      return invalid(n.name + " is not row-major and dense; only k_cache and "
+                              "v_cache may have a page stride of their own");
+  }
+  if (!kernel.paged)
+    return Status::success();
+  int64_t rowElems = int64_t(kernel.kvHeads) * kernel.headDim;
+  int64_t numPages = t.kCache.shape[0];
+  int64_t pageStride = t.kCache.stride(0);
+  for (const Named &n : {Named{"k_cache", &t.kCache}, {"v_cache", &t.vCache}}) {
+    TensorRef page = *n.tensor;
+    page.shape[0] = 1; // what the stride of the pages must leave dense
+    if (!page.rowMajor())
+      return invalid(n.name + ": each page must be a dense [page_size, "
+                              "kv_heads, head_dim] block (only the page "
+                              "dimension may have its own stride)");
+    if (numPages > 1 && n.tensor->stride(0) != pageStride)
+      return invalid("k_cache's pages are " + std::to_string(pageStride) +
+                     " elements apart but v_cache's " +
+                     std::to_string(n.tensor->stride(0)) +
+                     "; the kernel takes one page stride for both");
+  }
+  if (numPages <= 1)
+    return Status::success();
+  int64_t pageElems = kernel.pageSize * rowElems;
+  if (pageStride < pageElems || pageStride % rowElems != 0)
+    return invalid("the page stride of k_cache and v_cache, " +
+                   std::to_string(pageStride) +
+                   " elements, must be a multiple of kv_heads * head_dim = " +
+                   std::to_string(rowElems) + " and at least a page (" +
+                   std::to_string(pageElems) + ")");
+  // The kernel computes page * page_rows + slot in i32.
+  int64_t pageRows = pageStride / rowElems;
+  if (pageRows > INT32_MAX / numPages)
+    return invalid("k_cache: " + std::to_string(numPages) + " pages " +
+                   std::to_string(pageRows) +
+                   " rows apart span more rows than fit in int32");
+  return Status::success();
+}
+
+//===----------------------------------------------------------------------===//
 // Index contents
 //===----------------------------------------------------------------------===//
 
@@ -600,7 +660,9 @@ Status attnc::validateTensorShapes(const KernelInfo &kernel,
     return s;
   if (Status s = checkShapes(kernel, tensors); !s.ok())
     return s;
-  return checkFitsInt32(kernel, tensors);
+  if (Status s = checkFitsInt32(kernel, tensors); !s.ok())
+    return s;
+  return checkLayouts(kernel, tensors);
 }
 
 Status attnc::validateAttentionInputs(const KernelInfo &kernel,
@@ -609,4 +671,11 @@ Status attnc::validateAttentionInputs(const KernelInfo &kernel,
   if (Status s = validateTensorShapes(kernel, tensors); !s.ok())
     return s;
   return checkIndexData(kernel, tensors, host);
+}
+
+int64_t attnc::pageRows(const KernelInfo &kernel,
+                        const AttentionTensors &tensors) {
+  if (tensors.kCache.shape.empty() || tensors.kCache.shape[0] <= 1)
+    return kernel.pageSize;
+  return tensors.kCache.stride(0) / (int64_t(kernel.kvHeads) * kernel.headDim);
 }

@@ -59,6 +59,11 @@ HostIndexData hostIndexDataOf(const AttentionTensors &tensors);
 Status validateTensorShapes(const KernelInfo &kernel,
                             const AttentionTensors &tensors);
 
+/// The kernel's `page_rows` argument for valid paged tensors: rows of the
+/// caches' [rows, kv_heads, head_dim] view from one page's start to the
+/// next (page_size for contiguous caches).
+int64_t pageRows(const KernelInfo &kernel, const AttentionTensors &tensors);
+
 /// What every launch checks: validateTensorShapes(), then the contents of
 /// the index tensors from `host`: indptrs start at 0, never decrease and end
 /// at the row count; kv_lens fit the block table; every block-table entry a

@@ -8,6 +8,9 @@
 //   q, o: [total_q, q_heads, head_dim]; lse: [total_q, q_heads] (f32)
 //   dense: k, v: [total_kv, kv_heads, head_dim]
 //   paged: k_cache, v_cache: [num_pages, page_size, kv_heads, head_dim],
+//          page p starting page_rows * kv_heads * head_dim elements after
+//          page p - 1 (page_size for a dense cache; more when K and V, or
+//          several layers, share one tensor);
 //          block_table: [batch, max_pages], kv_lens: [batch]
 //   params[i]: the i-th `param` of the spec, row-major; param_dims[i][d] is
 //          the extent of its dimension d.
@@ -34,6 +37,7 @@ struct AttnKernelArgs {
   const int *block_table;
   const int *kv_lens;
   int max_pages;
+  int page_rows;
   int batch;
   /// Split-KV kernels: how many splits, and the workspace of partial
   /// results: o_partial [num_splits, total_q, q_heads, head_dim] and

@@ -3,14 +3,17 @@
 // RUN: sed 's/kv_cache(paged, page_size = 16)/kv_cache(paged, page_size = 5)/' %S/Inputs/causal-gqa.mlir | attnc-opt --attn-online-softmax --attn-tile --attn-block-table | FileCheck %s --check-prefix=PAGE5
 // RUN: sed 's/kv_cache(paged, page_size = 16)/kv_cache(dense)/' %S/Inputs/causal-gqa.mlir | attnc-opt --attn-online-softmax --attn-block-table | FileCheck %s --check-prefix=DENSE
 
-// Paged, P = 16:  page = block_table[b][row / 16];  phys = page * 16 + row % 16
+// Paged, P = 16:  page = block_table[b][row / 16];
+//                 phys = page * page_rows + row % 16
+// (page_rows: a launch argument, 16 for a contiguous cache)
 // PAGED:       attn.load_k %b, %[[HKV:.*]], %[[ROW0:.*]] : tensor<?x128xbf16> addr {
 // PAGED-NEXT:  ^bb0(%row: i32):
 // PAGED-NEXT:    %[[P:.*]] = arith.constant 16 : i32
 // PAGED-NEXT:    %[[LP:.*]] = arith.divsi %row, %[[P]] : i32
 // PAGED-NEXT:    %[[PAGE:.*]] = attn.block_table %b, %[[LP]]
 // PAGED-NEXT:    %[[SLOT:.*]] = arith.remsi %row, %[[P]] : i32
-// PAGED-NEXT:    %[[BASE:.*]] = arith.muli %[[PAGE]], %[[P]] overflow<nsw> : i32
+// PAGED-NEXT:    %[[ROWS:.*]] = attn.page_rows
+// PAGED-NEXT:    %[[BASE:.*]] = arith.muli %[[PAGE]], %[[ROWS]] overflow<nsw> : i32
 // PAGED-NEXT:    %[[PHYS:.*]] = arith.addi %[[BASE]], %[[SLOT]] overflow<nsw> : i32
 // PAGED-NEXT:    attn.yield_row %[[PHYS]]
 // PAGED-NEXT:  }
@@ -18,13 +21,15 @@
 // PAGED:         attn.block_table %b
 // PAGED:         attn.yield_row
 
-// P = 1: every row is its own page; the arithmetic folds away.
+// P = 1: every row is its own page; the division and remainder fold away.
 // PAGE1:       attn.load_k {{.*}} addr {
 // PAGE1-NEXT:  ^bb0(%row: i32):
 // PAGE1-NOT:     arith.divsi
 // PAGE1:         %[[PAGE:.*]] = attn.block_table %b, %row
 // PAGE1-NOT:     arith.remsi
-// PAGE1:         attn.yield_row %[[PAGE]]
+// PAGE1:         %[[ROWS:.*]] = attn.page_rows
+// PAGE1-NEXT:    %[[PHYS:.*]] = arith.muli %[[PAGE]], %[[ROWS]] overflow<nsw> : i32
+// PAGE1-NEXT:    attn.yield_row %[[PHYS]]
 
 // P = 5 with Bc = 64: a tile spans 13 pages; the lookup is per row, so it
 // holds whatever the ratio.

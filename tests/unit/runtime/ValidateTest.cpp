@@ -514,9 +514,16 @@ TEST_CASE("counts beyond int32", "[validate]") {
   }
   SECTION("large pools with 64-bit element offsets are fine") {
     makePaged(p);
-    // 2^31 - 1 pages of 4 x 2 x 16 elements: far past int32 offsets.
-    p.tensors.kCache.shape[0] = p.tensors.vCache.shape[0] = INT32_MAX;
+    // 2^29 - 1 pages of 4 x 2 x 16 elements: far past int32 element
+    // offsets, while the pool's rows (page * page_rows + slot) fit int32.
+    p.tensors.kCache.shape[0] = p.tensors.vCache.shape[0] = INT32_MAX / 4;
     CHECK(validateTensorShapes(p.kernel, p.tensors).ok());
+  }
+  SECTION("a pool whose rows do not fit int32") {
+    makePaged(p);
+    p.tensors.kCache.shape[0] = p.tensors.vCache.shape[0] = INT32_MAX / 4 + 1;
+    expectInvalid(p, "k_cache: 536870912 pages 4 rows apart span more rows "
+                     "than fit in int32");
   }
 }
 
@@ -634,4 +641,59 @@ TEST_CASE("a kernel description without a shape", "[validate]") {
   expectError(p, ErrorCode::InvalidArgument,
               "kernel 'attnc_paged_test' has no valid shape (q_heads 6, "
               "kv_heads 2, head_dim 16, page_size 0)");
+}
+
+TEST_CASE("tensor layouts", "[validate]") {
+  Problem p;
+  makePaged(p);
+  // A page is [4, 2, 16]: 128 elements, rows of 32.
+  SECTION("K and V in one [pages, 2, page_size, kv_heads, head_dim] tensor") {
+    p.tensors.kCache.strides = {256, 32, 16, 1};
+    p.tensors.vCache.strides = {256, 32, 16, 1};
+    expectValid(p);
+    CHECK(pageRows(p.kernel, p.tensors) == 8);
+  }
+  SECTION("row-major strides spelled out") {
+    p.tensors.kCache.strides = {128, 32, 16, 1};
+    expectValid(p);
+    CHECK(pageRows(p.kernel, p.tensors) == 4);
+  }
+  SECTION("a page that is not dense") {
+    p.tensors.kCache.strides = {128, 16, 64, 1}; // heads before tokens
+    p.tensors.vCache.strides = {128, 16, 64, 1};
+    expectInvalid(p, "k_cache: each page must be a dense [page_size, "
+                     "kv_heads, head_dim] block (only the page dimension may "
+                     "have its own stride)");
+  }
+  SECTION("K and V pages apart by different strides") {
+    p.tensors.kCache.strides = {256, 32, 16, 1};
+    expectInvalid(p, "k_cache's pages are 256 elements apart but v_cache's "
+                     "128; the kernel takes one page stride for both");
+  }
+  SECTION("pages closer than a page, or not whole rows apart") {
+    for (int64_t stride : {96, 136}) {
+      p.tensors.kCache.strides = {stride, 32, 16, 1};
+      p.tensors.vCache.strides = {stride, 32, 16, 1};
+      expectInvalid(p, "the page stride of k_cache and v_cache, " +
+                           std::to_string(stride) +
+                           " elements, must be a multiple of kv_heads * "
+                           "head_dim = 32 and at least a page (128)");
+    }
+  }
+  SECTION("rows of the pool beyond int32") {
+    p.tensors.kCache.strides = {int64_t(32) << 28, 32, 16, 1};
+    p.tensors.vCache.strides = p.tensors.kCache.strides;
+    expectInvalid(p, "k_cache: 10 pages 268435456 rows apart span more rows "
+                     "than fit in int32");
+  }
+  SECTION("strides on any other tensor") {
+    p.tensors.q.strides = {6 * 16 * 2, 16, 1};
+    expectInvalid(p, "q is not row-major and dense; only k_cache and v_cache "
+                     "may have a page stride of their own");
+  }
+  SECTION("a stride count that is not the rank") {
+    p.tensors.kCache.strides = {128, 1};
+    expectError(p, ErrorCode::InvalidArgument,
+                "k_cache has 2 strides for 4 dimensions");
+  }
 }
