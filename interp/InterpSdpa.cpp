@@ -15,6 +15,15 @@ using namespace mlir;
 using namespace attnc;
 using namespace attnc::interp;
 
+/// attn.sdpa's logits as the kernels carry them, in base 2 as f32: beyond
+/// +-FLT_MAX / log2(e) a logit is infinite (docs/runtime.md, "Numeric
+/// semantics").
+static double inBase2Range(float logit) {
+  const double limit = std::numeric_limits<float>::max() / M_LOG2E;
+  const double inf = std::numeric_limits<double>::infinity();
+  return logit > limit ? inf : logit < -limit ? -inf : logit;
+}
+
 static std::string elementContext(const char *region, int64_t b, int64_t h,
                                   int64_t q, int64_t kv) {
   return std::string(" (in the ") + region +
@@ -79,10 +88,11 @@ interp::interpretSdpa(attn::SdpaOp sdpa, const Problem &p, std::string &error) {
           if (score->kind != RtValue::Kind::Float)
             return ev.fail(sdpa, "score region must yield f32");
           // A score of -inf weighs nothing, like a masked key.
-          if (score->f == -std::numeric_limits<float>::infinity())
+          double logit = inBase2Range(score->f);
+          if (logit == -inf)
             continue;
           keys.push_back(kv);
-          scores.push_back(score->f);
+          scores.push_back(logit);
         }
         // The attention sink: one more logit, with no value row.
         double sink = -inf;
@@ -95,7 +105,7 @@ interp::interpretSdpa(attn::SdpaOp sdpa, const Problem &p, std::string &error) {
           }
           if (value->kind != RtValue::Kind::Float)
             return ev.fail(sdpa, "sink region must yield f32");
-          sink = value->f;
+          sink = inBase2Range(value->f);
         }
         if (keys.empty() && sink == -inf)
           continue; // o = 0, lse = -inf

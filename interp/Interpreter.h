@@ -69,7 +69,8 @@ struct OutputDiff {
   /// ‖actual − expected‖ / ‖expected‖ over the O entries finite in both
   /// (the absolute norm when ‖expected‖ is 0).
   double oRelErr = 0;
-  /// max |actual − expected| over the LSE entries finite in both.
+  /// max |actual − expected| over the LSE entries finite in both, less two
+  /// f32 ulps of the expected value (what an f32 LSE cannot resolve).
   double lseMaxAbsDiff = 0;
   /// Entries where one side is not finite and the two differ (-inf must
   /// meet -inf, NaN must meet NaN), plus a size mismatch.

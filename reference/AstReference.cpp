@@ -27,6 +27,15 @@ namespace {
 const double kInf = std::numeric_limits<double>::infinity();
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+/// The kernels carry logits in base 2 as f32 (logit * log2(e)), so a logit
+/// beyond +-FLT_MAX / log2(e) ~ 2.36e38 becomes an infinite one there
+/// (docs/runtime.md, "Numeric semantics"): +inf makes its row NaN, -inf
+/// gives its key no weight. The reference applies the same rule.
+double asKernelLogit(double logit) {
+  const double limit = std::numeric_limits<float>::max() / M_LOG2E;
+  return logit > limit ? kInf : logit < -limit ? -kInf : logit;
+}
+
 //===----------------------------------------------------------------------===//
 // Input checks
 //===----------------------------------------------------------------------===//
@@ -917,7 +926,8 @@ attnc::astReference(const AttentionSpec &spec, const AttentionInputs &inputs,
           for (int64_t e = 0; e < d; ++e)
             dot += qRow[e] * kRow[e];
           at.score = dot * spec.scale;
-          p[kv] = spec.score ? evaluator.eval(*spec.score, at).f : at.score;
+          p[kv] = asKernelLogit(spec.score ? evaluator.eval(*spec.score, at).f
+                                           : at.score);
         }
 
         const int64_t slot = (qStart + i) * qHeads + h;
@@ -926,7 +936,7 @@ attnc::astReference(const AttentionSpec &spec, const AttentionInputs &inputs,
         if (spec.sink) {
           at.kv = 0; // the sink reads neither kv nor score (Sema)
           at.score = 0;
-          sink = evaluator.eval(*spec.sink, at).f;
+          sink = asKernelLogit(evaluator.eval(*spec.sink, at).f);
         }
         double m = sink;
         bool sawNaN = std::isnan(sink);
