@@ -277,6 +277,86 @@ static std::string operandMessage(const Expr &e, const char *needs,
   return message;
 }
 
+/// Whether `a` and `b` are the same expression, so always the same value
+/// (DSL expressions have no side effects; a param read outside its tensor
+/// is 0, not undefined).
+static bool sameExpr(const Expr &a, const Expr &b) {
+  if (a.kind != b.kind || a.operands.size() != b.operands.size())
+    return false;
+  bool same = true;
+  switch (a.kind) {
+  case ExprKind::IntLit:
+    same = a.intValue == b.intValue;
+    break;
+  case ExprKind::FloatLit:
+    same = a.floatValue == b.floatValue;
+    break;
+  case ExprKind::BoolLit:
+    same = a.boolValue == b.boolValue;
+    break;
+  case ExprKind::Var:
+    same = a.var == b.var && a.name == b.name;
+    break;
+  case ExprKind::ParamRef:
+    same = a.name == b.name;
+    break;
+  case ExprKind::Unary:
+    same = a.unaryOp == b.unaryOp;
+    break;
+  case ExprKind::Binary:
+    same = a.binaryOp == b.binaryOp;
+    break;
+  case ExprKind::Select:
+    break;
+  case ExprKind::Call:
+    same = a.builtin == b.builtin;
+    break;
+  case ExprKind::Convert:
+    same = a.type == b.type;
+    break;
+  }
+  for (size_t i = 0; same && i < a.operands.size(); ++i)
+    same = sameExpr(*a.operands[i], *b.operands[i]);
+  return same;
+}
+
+/// Whether the int expression `e` is 0 whatever the positions and params
+/// (`0`, `q - q`, `kv * 0`, `(h ^ h) >> 2`, ...) under the DSL's wrapping
+/// semantics, in which `0 / x` and `0 % x` are 0 for every x.
+static bool alwaysZero(const Expr &e) {
+  auto zero = [](const ExprPtr &operand) { return alwaysZero(*operand); };
+  switch (e.kind) {
+  case ExprKind::IntLit:
+    return e.intValue == 0;
+  case ExprKind::Unary:
+    return e.unaryOp == UnaryOp::Neg && zero(e.operands[0]);
+  case ExprKind::Select:
+    return zero(e.operands[1]) && zero(e.operands[2]);
+  case ExprKind::Binary:
+    switch (e.binaryOp) {
+    case BinaryOp::Sub:
+    case BinaryOp::BitXor:
+      return sameExpr(*e.operands[0], *e.operands[1]) ||
+             (zero(e.operands[0]) && zero(e.operands[1]));
+    case BinaryOp::Mul:
+    case BinaryOp::BitAnd:
+      return zero(e.operands[0]) || zero(e.operands[1]);
+    case BinaryOp::Add:
+    case BinaryOp::BitOr:
+      return zero(e.operands[0]) && zero(e.operands[1]);
+    case BinaryOp::Div:
+    case BinaryOp::Rem:
+    case BinaryOp::Shl:
+    case BinaryOp::Shr:
+      return zero(e.operands[0]);
+    default:
+      return false;
+    }
+  default:
+    return false;
+  }
+}
+
 ValueType TypeChecker::checkBinary(Expr &e) {
   ValueType lhs = check(e.operands[0]);
   ValueType rhs = check(e.operands[1]);
@@ -292,12 +372,16 @@ ValueType TypeChecker::checkBinary(Expr &e) {
   };
   auto isInt = [](ValueType type) { return type == ValueType::Int; };
   auto isBool = [](ValueType type) { return type == ValueType::Bool; };
-  // A literal zero divisor is a mistake we can see without running anything.
+  // A divisor that is always zero is a mistake we can see without running
+  // anything (at run time x / 0 would quietly give its defined 0).
   auto dividesByZero = [&] {
     const Expr &divisor = *e.operands[1];
-    if (divisor.kind != ExprKind::IntLit || divisor.intValue != 0)
+    if (!alwaysZero(divisor))
       return false;
-    diags.error(e.loc, "integer division by zero");
+    diags.error(e.loc, divisor.kind == ExprKind::IntLit
+                           ? "integer division by zero"
+                           : "integer division by zero: the divisor is 0 "
+                             "whatever the positions and params");
     return true;
   };
 

@@ -258,6 +258,15 @@ static const std::vector<BadInput> &semanticErrors() {
        "integer overflow in 'scale'", 6, 15},
       {"literal division by zero", blockWith("mask = q / 0 == 1"),
        "integer division by zero", 6, 10},
+      {"a divisor that folds to zero", blockWith("mask = kv % (q - q) == 1"),
+       "integer division by zero: the divisor is 0 whatever the positions "
+       "and params",
+       6, 11},
+      {"a zero divisor through a let",
+       blockWith("let z = (h ^ h) * kv\nmask = q / (z >> 1) == 1"),
+       "integer division by zero: the divisor is 0 whatever the positions "
+       "and params",
+       7, 10},
       {"bool in arithmetic", blockWith("score = score + true"),
        "operator '+' needs numbers, but the right operand is a boolean", 6, 15},
       {"float remainder", blockWith("score = score % 2"),
