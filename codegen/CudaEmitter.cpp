@@ -217,6 +217,7 @@ private:
   std::string emitRowPosition(const std::string &row, Value qPos0, Value head,
                               const std::string &q, const std::string &h);
   LogicalResult emitSink(SinkOp op);
+  LogicalResult emitRowFactor(RowFactorOp op);
   /// Waits for the cp.async group that loads `tile` before its first use.
   void waitFor(Value tile);
 
@@ -253,6 +254,9 @@ LogicalResult KernelEmitter::emit() {
   info.qHeads = kernel.getQHeads();
   info.kvHeads = kernel.getKvHeads();
   info.bf16 = kernel.getDtype().isBF16();
+  if (std::optional<Type> kv = kernel.getKvDtype())
+    info.kvFormat = isa<Float8E4M3FNType>(*kv) ? KernelInfo::KVFormat::E4M3
+                                               : KernelInfo::KVFormat::E5M2;
   info.paged = kernel.getKvCache() == KVCacheKind::paged;
   info.pageSize = kernel.getPageSize().value_or(0);
   if (!program.getBlockQ() || !program.getBlockKv())
@@ -507,6 +511,7 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
                                o.getKvLen());
       })
       .Case([&](SinkOp o) { return emitSink(o); })
+      .Case([&](RowFactorOp o) { return emitRowFactor(o); })
       .Case([&](ScaleOp o) -> LogicalResult {
         FailureOr<std::string> decl = declare(o, &op);
         if (failed(decl))
@@ -982,9 +987,16 @@ LogicalResult KernelEmitter::emitKVLoad(Operation *op, Value tile, Value batch,
     templateArgs += ", " + std::to_string(paddedHeadDim() ? d : 0);
   if (segment > 0)
     templateArgs += ", " + std::to_string(segment);
-  os << "attnc::dev::loadKVAsync<" << templateArgs << ">(" << name(tile)
-     << ", static_cast<const " << T << " *>(args."
-     << (info.paged ? (isValue ? "v_cache" : "k_cache") : (isValue ? "v" : "k"))
+  // An fp8 cache is read as bytes and widened into the same shared tile.
+  if (info.kvFp8())
+    os << "attnc::dev::loadKVWiden<attnc::dev::Fp8Kind::"
+       << (info.kvFormat == KernelInfo::KVFormat::E4M3 ? "E4M3" : "E5M2")
+       << ", " << templateArgs << ">(" << name(tile)
+       << ", static_cast<const unsigned char *>(args.";
+  else
+    os << "attnc::dev::loadKVAsync<" << templateArgs << ">(" << name(tile)
+       << ", static_cast<const " << T << " *>(args.";
+  os << (info.paged ? (isValue ? "v_cache" : "k_cache") : (isValue ? "v" : "k"))
      << "), " << name(head) << " * " << d << ", " << name(row0) << ", "
      << kvLenOf(b) << " - " << name(row0) << ", [&](int " << rowArg
      << ") -> long long {\n";
@@ -1119,6 +1131,38 @@ LogicalResult KernelEmitter::emitSink(SinkOp op) {
     os.unindent();
     os << "}\n";
   }
+  return success();
+}
+
+LogicalResult KernelEmitter::emitRowFactor(RowFactorOp op) {
+  // One factor per row this thread holds, in Rows' order (rows past q_len
+  // evaluate it too and are never stored).
+  FailureOr<std::string> decl = declare(op, op);
+  if (failed(decl))
+    return failure();
+  std::string r = name(op);
+  os << *decl << ";\n";
+  os << "ATTNC_UNROLL\n";
+  os << "for (int r = 0; r < " << rowsType() << "::kRows; ++r) {\n";
+  os.indent();
+  std::string h = name(op.getHead());
+  if (info.gqaPack != 1) {
+    // Packed rows: row r is query head h * G + r % G.
+    std::string g = std::to_string(info.gqaPack);
+    os << "const int h_" << r << " = " << h << " * " << g << " + " << rowsType()
+       << "::row(r) % " << g << ";\n";
+    h = "h_" + r;
+  }
+  Block &block = op.getBody().front();
+  bind(block.getArgument(SdpaOp::kBatch), name(op.getBatch()));
+  bind(block.getArgument(SdpaOp::kHead), h);
+  for (Operation &inner : block.without_terminator())
+    if (failed(emitOp(inner)))
+      return failure();
+  os << r << ".x[r] = " << name(cast<YieldOp>(block.getTerminator()).getValue())
+     << ";\n";
+  os.unindent();
+  os << "}\n";
   return success();
 }
 

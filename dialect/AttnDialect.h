@@ -41,6 +41,10 @@ mlir::LogicalResult verifyExpressionRegion(mlir::Operation *op,
 /// Checks an attention-sink region: an expression region yielding f32 that
 /// reads neither `score` nor `kv`.
 mlir::LogicalResult verifySinkRegion(mlir::Operation *op, mlir::Region &region);
+/// Checks a per-row factor region (k_scale, v_scale): an expression region
+/// yielding f32 that reads neither `score`, `q` nor `kv`.
+mlir::LogicalResult verifyRowFactorRegion(mlir::Operation *op,
+                                          mlir::Region &region);
 /// Names an expression region's arguments %score, %b, %h, %q, %kv.
 void nameExpressionRegionArgs(mlir::Region &region,
                               mlir::OpAsmSetValueNameFn setNameFn);

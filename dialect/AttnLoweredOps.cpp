@@ -113,6 +113,28 @@ LogicalResult attnc::attn::verifySinkRegion(Operation *op, Region &region) {
   return success();
 }
 
+LogicalResult attnc::attn::verifyRowFactorRegion(Operation *op,
+                                                 Region &region) {
+  if (failed(verifyExpressionRegion(op, region, "factor",
+                                    Float32Type::get(op->getContext()))))
+    return failure();
+  if (!region.getArgument(SdpaOp::kScore).use_empty() ||
+      !region.getArgument(SdpaOp::kQ).use_empty() ||
+      !region.getArgument(SdpaOp::kKV).use_empty())
+    return op->emitOpError("a K/V scale depends on the sequence and head "
+                           "only, not on the score or a position");
+  return success();
+}
+
+LogicalResult RowFactorOp::verifyRegions() {
+  return verifyRowFactorRegion(*this, getBody());
+}
+
+void RowFactorOp::getAsmBlockArgumentNames(Region &region,
+                                           OpAsmSetValueNameFn setNameFn) {
+  nameExpressionRegionArgs(region, setNameFn);
+}
+
 LogicalResult SinkOp::verifyRegions() {
   return verifySinkRegion(*this, getBody());
 }

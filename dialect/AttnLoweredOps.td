@@ -343,6 +343,26 @@ def Attn_SinkOp : Attn_Op<"sink", [Pure, IsolatedFromAbove,
   let hasRegionVerifier = 1;
 }
 
+def Attn_RowFactorOp : Attn_Op<"row_factor", [Pure, IsolatedFromAbove,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>]> {
+  let summary = "One factor per tile row: the region's value at the row's (b, h)";
+  let description = [{
+    Entry i, for query head h_i (h, or one of the packed heads), is the
+    region's value at (b, h_i). How an fp8 K/V cache's scales enter:
+    `attn.rescale` by k_scale's factors turns Q K8ᵀ into Q (k K8)ᵀ right
+    after attn.qk, by v_scale's O after finalize (O is linear in V). The
+    region reads neither `score`, `q` nor `kv`. `rows` is the dynamic
+    extent before attn-tile.
+  }];
+  let arguments = (ins I32:$batch, I32:$head, Optional<I32>:$rows);
+  let results = (outs Attn_F32Rows:$factors);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $batch `,` $head (`rows` $rows^)? attr-dict `:` type($factors) $body
+  }];
+  let hasRegionVerifier = 1;
+}
+
 def Attn_ScaleOp : Attn_Op<"scale", [Pure, AllTypesMatch<["s", "result"]>]> {
   let summary = "Multiplies every element by `factor` (moves S into the log2 domain)";
   let arguments = (ins Attn_F32Tile:$s, F64Attr:$factor);

@@ -114,6 +114,9 @@ LogicalResult KernelOp::verify() {
   } else if (pageSize) {
     return emitOpError("page_size is only meaningful for a paged KV cache");
   }
+  if (std::optional<Type> kvDtype = getKvDtype();
+      kvDtype && !isa<Float8E4M3FNType, Float8E5M2Type>(*kvDtype))
+    return emitOpError("kv_dtype must be f8E4M3FN or f8E5M2, got ") << *kvDtype;
   double scale = getScale().convertToDouble();
   if (!std::isfinite(scale) || scale <= 0)
     return emitOpError("scale must be finite and positive, got ") << scale;
@@ -237,7 +240,14 @@ LogicalResult SdpaOp::verifyRegions() {
   if (!maskScore.use_empty())
     return emitOpError("the mask must not depend on the score; put score "
                        "changes in the score region");
-  if (!getSink().empty())
-    return verifySinkRegion(*this, getSink());
+  if (!getSink().empty() && failed(verifySinkRegion(*this, getSink())))
+    return failure();
+  for (Region *region : {&getKScale(), &getVScale()})
+    if (!region->empty() && failed(verifyRowFactorRegion(*this, *region)))
+      return failure();
+  bool fp8 = static_cast<bool>(getParentOp().getKvDtype());
+  if (!fp8 && (!getKScale().empty() || !getVScale().empty()))
+    return emitOpError("k_scale and v_scale dequantize an fp8 K/V cache; "
+                       "the kernel has no kv_dtype");
   return success();
 }

@@ -31,6 +31,11 @@ def Attn_KernelOp : Attn_Op<"kernel", [
     `heads(Hq, Hkv)`: Hkv divides Hq; query head h reads KV head
     h / (Hq / Hkv) (MHA when equal, MQA when Hkv = 1). `scale` multiplies
     q·k before the score modifier runs.
+
+    `kv_dtype(f8E4M3FN)` or `kv_dtype(f8E5M2)`: K and V are stored in that
+    float8 format and widened to `dtype` as they are loaded (exactly: both
+    formats' values are f16 and bf16 values); the sdpa's `k_scale` and
+    `v_scale` regions dequantize them. Absent: K and V have `dtype`.
   }];
   let arguments = (ins
     SymbolNameAttr:$sym_name,
@@ -40,13 +45,15 @@ def Attn_KernelOp : Attn_Op<"kernel", [
     I64Attr:$kv_heads,
     Attn_KVCacheKindAttr:$kv_cache,
     OptionalAttr<I64Attr>:$page_size,
-    F64Attr:$scale
+    F64Attr:$scale,
+    OptionalAttr<TypeAttr>:$kv_dtype
   );
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{
     $sym_name `dtype` `(` $dtype `)` `head_dim` `(` $head_dim `)`
     `heads` `(` $q_heads `,` $kv_heads `)`
     `kv_cache` `(` $kv_cache (`,` `page_size` `=` $page_size^)? `)`
+    (`kv_dtype` `(` $kv_dtype^ `)`)?
     `scale` `(` $scale `)` attr-dict-with-keyword $body
   }];
   let hasVerifier = 1;
@@ -136,6 +143,11 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [
     where max also takes σ. The sink region must read neither `score` nor
     `kv`.
 
+    With an fp8 K/V cache (the kernel's `kv_dtype`), `k_scale` and
+    `v_scale` regions give the dequantization factors of (b, h): attention
+    runs over K = k_scale * K8 and V = v_scale * V8. They read neither
+    `score`, `q` nor `kv`; absent, a factor is 1.
+
     Positions are absolute and bottom-right aligned: a query block of length
     M at the end of a KV sequence of length N has positions N-M .. N-1.
 
@@ -145,9 +157,12 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [
     score is computed).
   }];
   let regions = (region SizedRegion<1>:$score_mod, SizedRegion<1>:$mask,
-                        AnyRegion:$sink);
-  let assemblyFormat =
-      "`score` $score_mod `mask` $mask (`sink` $sink^)? attr-dict";
+                        AnyRegion:$sink, AnyRegion:$k_scale,
+                        AnyRegion:$v_scale);
+  let assemblyFormat = [{
+    `score` $score_mod `mask` $mask (`sink` $sink^)?
+    (`k_scale` $k_scale^)? (`v_scale` $v_scale^)? attr-dict
+  }];
   let hasRegionVerifier = 1;
   let extraClassDeclaration = [{
     /// Number and types of the block arguments of both regions.
@@ -162,7 +177,8 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [
 
 def Attn_YieldOp : Attn_Op<"yield", [
     Pure, Terminator, ReturnLike,
-    ParentOneOf<["SdpaOp", "ScoreModOp", "MaskOp", "SinkOp"]>]> {
+    ParentOneOf<["SdpaOp", "ScoreModOp", "MaskOp", "SinkOp",
+                 "RowFactorOp"]>]> {
   let summary = "Yields the value of a score-modifier or mask region";
   let arguments = (ins AnyType:$value);
   let assemblyFormat = "$value attr-dict `:` type($value)";

@@ -52,6 +52,27 @@ private:
     return builder.getI1Type();
   }
 
+  /// The kernel's kv_dtype: an fp8 type, or null when K/V have dtype.
+  TypeAttr kvDtypeAttr(const AttentionSpec &spec) {
+    if (spec.kvDtype == DType::E4M3)
+      return TypeAttr::get(builder.getFloat8E4M3FNType());
+    if (spec.kvDtype == DType::E5M2)
+      return TypeAttr::get(builder.getFloat8E5M2Type());
+    return TypeAttr();
+  }
+
+  /// An f32 expression region of the sdpa (sink, k_scale, v_scale).
+  void buildFloatRegion(Region &region, const Expr &expr,
+                        const AttentionSpec &spec) {
+    Block &block = createRegionBlock(region, spec.loc);
+    builder.setInsertionPointToStart(&block);
+    Value value = buildExpr(expr, block);
+    if (value.getType().isInteger(32))
+      value = builder.create<arith::SIToFPOp>(value.getLoc(),
+                                              builder.getF32Type(), value);
+    builder.create<attn::YieldOp>(value.getLoc(), value);
+  }
+
   void buildKernel(const AttentionSpec &spec) {
     Type dtype = spec.dtype == DType::F16 ? Type(builder.getF16Type())
                                           : Type(builder.getBF16Type());
@@ -67,7 +88,7 @@ private:
         builder.getI64IntegerAttr(spec.qHeads),
         builder.getI64IntegerAttr(spec.kvHeads),
         attn::KVCacheKindAttr::get(builder.getContext(), kvCache), pageSize,
-        builder.getF64FloatAttr(spec.scale));
+        builder.getF64FloatAttr(spec.scale), kvDtypeAttr(spec));
     currentSpec = &spec;
 
     OpBuilder::InsertionGuard guard(builder);
@@ -92,15 +113,12 @@ private:
                                  loc(spec.loc), builder.getBoolAttr(true));
     builder.create<attn::YieldOp>(mask.getLoc(), mask);
 
-    if (spec.sink) {
-      Block &sinkBlock = createRegionBlock(sdpa.getSink(), spec.loc);
-      builder.setInsertionPointToStart(&sinkBlock);
-      Value sink = buildExpr(*spec.sink, sinkBlock);
-      if (sink.getType().isInteger(32))
-        sink = builder.create<arith::SIToFPOp>(sink.getLoc(),
-                                               builder.getF32Type(), sink);
-      builder.create<attn::YieldOp>(sink.getLoc(), sink);
-    }
+    if (spec.sink)
+      buildFloatRegion(sdpa.getSink(), *spec.sink, spec);
+    if (spec.kScale)
+      buildFloatRegion(sdpa.getKScale(), *spec.kScale, spec);
+    if (spec.vScale)
+      buildFloatRegion(sdpa.getVScale(), *spec.vScale, spec);
   }
 
   void buildParam(const ParamDecl &param) {

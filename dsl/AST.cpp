@@ -140,6 +140,10 @@ const char *attnc::dsl::spelling(DType dtype) {
     return "fp16";
   case DType::BF16:
     return "bf16";
+  case DType::E4M3:
+    return "e4m3";
+  case DType::E5M2:
+    return "e5m2";
   }
   return "<invalid>";
 }

@@ -88,7 +88,9 @@ struct Expr {
 };
 using ExprPtr = std::unique_ptr<Expr>;
 
-enum class DType { F16, BF16 };
+/// Element types: fp16 and bf16 for Q, O and the mma; the K/V cache may also
+/// hold float8 (e4m3fn, e5m2), widened on load and scaled (k_scale, v_scale).
+enum class DType { F16, BF16, E4M3, E5M2 };
 enum class KVCacheKind { Dense, Paged };
 
 /// One dimension of a tensor parameter: `batch`, `q_heads`, `kv_heads`, an
@@ -136,6 +138,13 @@ struct AttentionSpec {
   /// f32 expression of (b, h, q): a learned attention sink, one more logit
   /// in each row's softmax with no value row; null means none.
   ExprPtr sink;
+
+  /// Element type of the K/V tensors: dtype, or an fp8 format (then K and
+  /// V are `kScale * K8` and `vScale * V8`).
+  DType kvDtype = DType::F16;
+  /// f32 expressions of (b, h): the dequantization scales of an fp8 K/V
+  /// cache; null means 1.
+  ExprPtr kScale, vScale;
 
   std::vector<ParamDecl> params;
 };

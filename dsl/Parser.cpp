@@ -162,7 +162,8 @@ static std::string unknownKeyMessage(std::string_view word) {
   if (best)
     message += std::string(" (did you mean '") + best + "'?)";
   message += "; allowed keys are dtype, head_dim, q_heads, kv_heads, "
-             "kv_cache, scale, score, mask, sink, let and param";
+             "kv_cache, kv_dtype, k_scale, v_scale, scale, score, mask, sink, "
+             "let and param";
   return message;
 }
 
@@ -222,16 +223,23 @@ bool Parser::parseKeyValue(EntrySyntax &entry) {
   std::string after = std::string("after '") + spelling(entry.key) + " ='";
   switch (entry.key) {
   case EntryKey::DType:
-    if (tok.isIdent("fp16")) {
-      entry.dtype = DType::F16;
-    } else if (tok.isIdent("bf16")) {
-      entry.dtype = DType::BF16;
-    } else {
-      errorExpected("expected 'fp16' or 'bf16' " + after);
+  case EntryKey::KVDType: {
+    // dtype is a 16-bit type; kv_dtype may also be an fp8 format.
+    bool kv = entry.key == EntryKey::KVDType;
+    std::optional<DType> type;
+    for (DType candidate : {DType::F16, DType::BF16, DType::E4M3, DType::E5M2})
+      if (tok.isIdent(spelling(candidate)) &&
+          (kv || candidate == DType::F16 || candidate == DType::BF16))
+        type = candidate;
+    if (!type) {
+      errorExpected(kv ? "expected 'e4m3', 'e5m2', 'fp16' or 'bf16' " + after
+                       : "expected 'fp16' or 'bf16' " + after);
       return false;
     }
+    entry.dtype = *type;
     advance();
     return true;
+  }
   case EntryKey::HeadDim:
   case EntryKey::QHeads:
   case EntryKey::KVHeads:
@@ -241,7 +249,9 @@ bool Parser::parseKeyValue(EntrySyntax &entry) {
   case EntryKey::Scale:
   case EntryKey::Score:
   case EntryKey::Mask:
-  case EntryKey::Sink: {
+  case EntryKey::Sink:
+  case EntryKey::KScale:
+  case EntryKey::VScale: {
     if (!canStartExpr(tok)) {
       errorExpected("expected an expression " + after);
       return false;

@@ -60,6 +60,8 @@ void Printer::printSpec(const AttentionSpec &spec) {
            ")\n";
   else
     out += "  kv_cache = dense\n";
+  if (spec.kvDtype != spec.dtype)
+    out += std::string("  kv_dtype = ") + spelling(spec.kvDtype) + "\n";
   for (const ParamDecl &param : spec.params)
     printParam(param);
   auto printEntry = [&](const char *key, const ExprPtr &expr) {
@@ -73,6 +75,8 @@ void Printer::printSpec(const AttentionSpec &spec) {
   printEntry("score", spec.score);
   printEntry("mask", spec.mask);
   printEntry("sink", spec.sink);
+  printEntry("k_scale", spec.kScale);
+  printEntry("v_scale", spec.vScale);
   out += "}\n";
 }
 

@@ -120,10 +120,12 @@ std::optional<AttentionSpec> Sema::checkBlock(BlockSyntax &block) {
   if (spec.kvHeads > 0)
     constants.kvHeads = spec.kvHeads;
   LetTable letTable = checkLets(lets, params);
-  for (EntryKey key :
-       {EntryKey::Scale, EntryKey::Score, EntryKey::Mask, EntryKey::Sink})
+  for (EntryKey key : {EntryKey::Scale, EntryKey::Score, EntryKey::Mask,
+                       EntryKey::Sink, EntryKey::KScale, EntryKey::VScale})
     if (EntrySyntax *entry = entryFor(key); entry && !tooManyErrors())
       checkExprEntry(*entry, spec, params, constants, letTable);
+  checkKVDType(entryFor(EntryKey::KVDType), spec, entryFor(EntryKey::KScale),
+               entryFor(EntryKey::VScale));
   // The same value `scale = 1 / sqrt(head_dim)` folds to (ConstantFold.cpp
   // explains the long double).
   if (!entryFor(EntryKey::Scale) && spec.headDim > 0)
@@ -143,6 +145,8 @@ void Sema::checkEntryValue(EntrySyntax &entry, AttentionSpec &spec) {
   case EntryKey::DType:
     spec.dtype = entry.dtype;
     return;
+  case EntryKey::KVDType:
+    return; // Checked against dtype once both are known.
   case EntryKey::HeadDim:
     // K/V rows are copied in 16-byte (8-element) chunks; a head dim that is
     // not a multiple of the mma's 16 is padded with zero columns.
@@ -178,6 +182,8 @@ void Sema::checkEntryValue(EntrySyntax &entry, AttentionSpec &spec) {
   case EntryKey::Score:
   case EntryKey::Mask:
   case EntryKey::Sink:
+  case EntryKey::KScale:
+  case EntryKey::VScale:
   case EntryKey::Let:
   case EntryKey::Param:
     return; // Checked once all params are known.
@@ -363,7 +369,8 @@ void Sema::checkExprEntry(EntrySyntax &entry, AttentionSpec &spec,
   ExprContext context = entry.key == EntryKey::Scale   ? ExprContext::Scale
                         : entry.key == EntryKey::Score ? ExprContext::Score
                         : entry.key == EntryKey::Sink  ? ExprContext::Sink
-                                                       : ExprContext::Mask;
+                        : entry.key == EntryKey::Mask  ? ExprContext::Mask
+                                                       : ExprContext::KVScale;
   bool hadInf = entry.expr && mentionsInf(*entry.expr);
   ValueType type = TypeChecker(diags, params, context, &lets).check(entry.expr);
   if (type == ValueType::Invalid)
@@ -412,5 +419,37 @@ void Sema::checkExprEntry(EntrySyntax &entry, AttentionSpec &spec,
     if (takeNumber(entry, type, "sink must be a number (a logit)"))
       spec.sink = std::move(entry.expr);
     return;
+  case ExprContext::KVScale:
+    if (takeNumber(
+            entry, type,
+            (std::string(spelling(entry.key)) + " must be a number").c_str()))
+      (entry.key == EntryKey::KScale ? spec.kScale : spec.vScale) =
+          std::move(entry.expr);
+    return;
   }
+}
+
+void Sema::checkKVDType(const EntrySyntax *kvDtype, AttentionSpec &spec,
+                        const EntrySyntax *kScale, const EntrySyntax *vScale) {
+  spec.kvDtype = spec.dtype;
+  bool fp8 = false;
+  if (kvDtype) {
+    fp8 = kvDtype->dtype == DType::E4M3 || kvDtype->dtype == DType::E5M2;
+    if (!fp8 && kvDtype->dtype != spec.dtype)
+      diags.error(kvDtype->valueLoc,
+                  std::string("kv_dtype ") + spelling(kvDtype->dtype) +
+                      " differs from dtype " + spelling(spec.dtype) +
+                      ": a 16-bit K/V cache has the kernel's dtype; only "
+                      "e4m3 and e5m2 may differ");
+    else
+      spec.kvDtype = kvDtype->dtype;
+  }
+  // Scales dequantize fp8 values; a 16-bit cache holds the values as they
+  // are.
+  for (const EntrySyntax *entry : {kScale, vScale})
+    if (entry && !fp8)
+      diags.error(entry->keyLoc,
+                  std::string(spelling(entry->key)) +
+                      " scales an fp8 K/V cache; add 'kv_dtype = e4m3' "
+                      "(or e5m2) or remove it");
 }

@@ -23,7 +23,8 @@
 namespace attnc::dsl {
 
 /// Which entry an expression is the value of; each allows different names.
-enum class ExprContext { Scale, Score, Mask, Sink };
+/// KVScale: k_scale and v_scale, one factor per (b, h).
+enum class ExprContext { Scale, Score, Mask, Sink, KVScale };
 
 /// Params of one block, by name.
 using ParamTable = std::map<std::string, const ParamDecl *, std::less<>>;
@@ -113,6 +114,9 @@ private:
   void checkExprEntry(EntrySyntax &entry, AttentionSpec &spec,
                       const ParamTable &params, const ScaleConstants &constants,
                       const LetTable &lets);
+  /// kv_dtype against dtype; k_scale / v_scale only with an fp8 cache.
+  void checkKVDType(const EntrySyntax *kvDtype, AttentionSpec &spec,
+                    const EntrySyntax *kScale, const EntrySyntax *vScale);
   bool tooManyErrors() const;
 
   DiagnosticEngine &diags;

@@ -24,6 +24,12 @@ const char *attnc::dsl::spelling(EntryKey key) {
     return "mask";
   case EntryKey::Sink:
     return "sink";
+  case EntryKey::KVDType:
+    return "kv_dtype";
+  case EntryKey::KScale:
+    return "k_scale";
+  case EntryKey::VScale:
+    return "v_scale";
   case EntryKey::Let:
     return "let";
   case EntryKey::Param:

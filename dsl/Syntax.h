@@ -30,6 +30,9 @@ enum class EntryKey {
   Score,
   Mask,
   Sink,
+  KVDType,
+  KScale,
+  VScale,
   Let,
   Param,
 };
@@ -59,10 +62,10 @@ struct EntrySyntax {
   KVCacheKind kvCache = KVCacheKind::Dense; ///< kv_cache
   int64_t pageSize = 0;                     ///< kv_cache = paged(...)
   SourceLoc pageSizeLoc;                    ///< kv_cache = paged(...)
-  ExprPtr expr;                             ///< scale, score, mask, sink
-  ParamDecl param;                          ///< param
-  std::string letName;                      ///< let NAME = expr
-  SourceLoc letLoc;                         ///< let: the name
+  ExprPtr expr;        ///< scale, score, mask, sink, k_scale, v_scale
+  ParamDecl param;     ///< param
+  std::string letName; ///< let NAME = expr
+  SourceLoc letLoc;    ///< let: the name
 };
 
 /// One `attention NAME { ... }` block as written.

@@ -122,6 +122,14 @@ ValueType TypeChecker::checkVar(Expr &e) {
                            spelling(e.var) + "'; it may use b, h and q");
     return ValueType::Invalid;
   }
+  if (context == ExprContext::KVScale &&
+      (e.var == BuiltinVar::Score || e.var == BuiltinVar::Q ||
+       e.var == BuiltinVar::KV)) {
+    diags.error(e.loc, std::string("a K/V scale is one factor per sequence "
+                                   "and head and cannot depend on '") +
+                           spelling(e.var) + "'; it may use b and h");
+    return ValueType::Invalid;
+  }
   if (context == ExprContext::Scale && !isConstant) {
     diags.error(e.loc, std::string("scale must be a constant expression, "
                                    "but it uses '") +

@@ -184,6 +184,7 @@ private:
   mlir::LogicalResult runElementwiseRegion(mlir::Operation *op, bool isMask,
                                            mlir::Region &body);
   mlir::LogicalResult runSink(attn::SinkOp op);
+  mlir::LogicalResult runRowFactor(attn::RowFactorOp op);
   mlir::LogicalResult runStore(attn::StoreOp op);
 
   std::string &error;

@@ -1,6 +1,8 @@
 //===- InterpNumerics.cpp - Rounding to f16/bf16 and output comparison ----===//
 #include "interp/Interpreter.h"
 
+#include "llvm/ADT/APFloat.h"
+
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -58,6 +60,15 @@ double attnc::roundToType(double value, mlir::Type type) {
     return roundToBF16(value);
   if (type.isF32())
     return static_cast<float>(value);
+  // fp8 (an fp8 K/V cache) through APFloat: independent of the runtime's
+  // own codec, which the kernels' inputs go through.
+  if (mlir::isa<mlir::Float8E4M3FNType, mlir::Float8E5M2Type>(type)) {
+    llvm::APFloat x(value);
+    bool lost = false;
+    x.convert(mlir::cast<mlir::FloatType>(type).getFloatSemantics(),
+              llvm::APFloat::rmNearestTiesToEven, &lost);
+    return x.convertToDouble();
+  }
   return value;
 }
 

@@ -53,6 +53,21 @@ static void fillRandom(std::vector<double> &values, Rng &rng, Type dtype) {
     x = randomValue(rng, dtype);
 }
 
+/// A K/V element: randomValue, or for an fp8 cache a value whose magnitude
+/// spans 2^-8 .. 16 (subnormals of e4m3 and e5m2 included), never zero.
+static double randomKV(Rng &rng, Type kvType) {
+  if (!isa<Float8E4M3FNType, Float8E5M2Type>(kvType))
+    return randomValue(rng, kvType);
+  for (;;) {
+    double x =
+        roundToType(rng.uniform(-1, 1) *
+                        std::ldexp(1.0, static_cast<int>(rng.below(13)) - 8),
+                    kvType);
+    if (x != 0)
+      return x;
+  }
+}
+
 static HostTensor randomParam(attn::ParamOp param, const RandomInputSpec &spec,
                               int64_t qHeads, int64_t kvHeads, Rng &rng) {
   int64_t batch = spec.qLens.size();
@@ -137,6 +152,7 @@ FailureOr<AttentionInputs> attnc::makeRandomInputs(attn::KernelOp kernel,
 
   Rng rng(spec.seed);
   Type dtype = kernel.getDtype();
+  Type kvType = kernel.getKvDtype().value_or(dtype);
   int64_t batch = spec.qLens.size();
   int64_t qHeads = kernel.getQHeads(), kvHeads = kernel.getKvHeads();
   int64_t headDim = kernel.getHeadDim();
@@ -160,7 +176,8 @@ FailureOr<AttentionInputs> attnc::makeRandomInputs(attn::KernelOp kernel,
     for (HostTensor *t : {&in.k, &in.v}) {
       t->shape = {totalKv, kvHeads, headDim};
       t->f.resize(totalKv * rowSize);
-      fillRandom(t->f, rng, dtype);
+      for (double &x : t->f)
+        x = randomKV(rng, kvType);
     }
   } else {
     int64_t pageSize = *kernel.getPageSize();
@@ -204,7 +221,7 @@ FailureOr<AttentionInputs> attnc::makeRandomInputs(attn::KernelOp kernel,
         int64_t phys = page * pageSize + row % pageSize;
         for (HostTensor *t : {&in.kCache, &in.vCache})
           for (int64_t e = 0; e < rowSize; ++e)
-            t->f[phys * rowSize + e] = randomValue(rng, dtype);
+            t->f[phys * rowSize + e] = randomKV(rng, kvType);
       }
     }
   }

@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 using namespace mlir;
 using namespace attnc;
@@ -62,6 +63,24 @@ interp::interpretSdpa(attn::SdpaOp sdpa, const Problem &p, std::string &error) {
       for (int64_t i = 0; i < qLen; ++i) {
         int64_t q = kvLen - qLen + i;
         const double *qRow = p.qRow(b, i, h);
+        // An fp8 cache's dequantization factors of (b, h): the K/V values
+        // here are the stored fp8 values.
+        double kScale = 1, vScale = 1;
+        for (auto [region, factor, what] :
+             {std::tuple{&sdpa.getKScale(), &kScale, "k_scale"},
+              std::tuple{&sdpa.getVScale(), &vScale, "v_scale"}}) {
+          if (region->empty())
+            continue;
+          FailureOr<RtValue> value =
+              ev.runExpression(*region, 0.0f, b, h, 0, 0);
+          if (failed(value)) {
+            error += elementContext(what, b, h, q, 0);
+            return failure();
+          }
+          if (value->kind != RtValue::Kind::Float)
+            return ev.fail(sdpa, std::string(what) + " region must yield f32");
+          *factor = value->f;
+        }
         keys.clear();
         scores.clear();
         for (int64_t kv = 0; kv < kvLen; ++kv) {
@@ -78,7 +97,7 @@ interp::interpretSdpa(attn::SdpaOp sdpa, const Problem &p, std::string &error) {
           const double *kRow = p.kvRow(/*isV=*/false, physRows[kv], hkv);
           double dot = 0;
           for (int64_t e = 0; e < d; ++e)
-            dot += qRow[e] * kRow[e];
+            dot += qRow[e] * (kScale * kRow[e]);
           FailureOr<RtValue> score = ev.runExpression(
               scoreRegion, static_cast<float>(scale * dot), b, h, q, kv);
           if (failed(score)) {
@@ -120,7 +139,7 @@ interp::interpretSdpa(attn::SdpaOp sdpa, const Problem &p, std::string &error) {
           sum += w;
           const double *vRow = p.kvRow(/*isV=*/true, physRows[keys[n]], hkv);
           for (int64_t e = 0; e < d; ++e)
-            acc[e] += w * vRow[e];
+            acc[e] += w * (vScale * vRow[e]);
         }
         int64_t slot = (p.qStart(b) + i) * p.qHeads + h;
         for (int64_t e = 0; e < d; ++e)

@@ -295,6 +295,41 @@ LogicalResult Evaluator::runElementwiseRegion(Operation *op, bool isMask,
   return success();
 }
 
+/// attn.row_factor: entry i is the region's value at (b, h_i).
+LogicalResult Evaluator::runRowFactor(attn::RowFactorOp op) {
+  std::optional<int64_t> b = batchOf(*this, op, op.getBatch());
+  std::optional<int64_t> h = b ? intOf(op, op.getHead()) : std::nullopt;
+  if (!h)
+    return failure();
+  auto type = cast<RankedTensorType>(op.getType());
+  int64_t n = type.getDimSize(0);
+  if (ShapedType::isDynamic(n)) {
+    std::optional<int64_t> rows =
+        op.getRows() ? intOf(op, op.getRows()) : std::nullopt;
+    if (!rows)
+      return fail(op, "has a dynamic extent and no rows operand");
+    n = *rows;
+  }
+  auto out = std::make_shared<Tile>();
+  out->shape = {n};
+  out->elementType = type.getElementType();
+  out->data.resize(n);
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t head = rowPosition(0, *h, i).second;
+    FailureOr<RtValue> r = runExpression(op.getBody(), 0.0f, *b, head, 0, 0);
+    if (failed(r)) {
+      error +=
+          " (b=" + std::to_string(*b) + ", h=" + std::to_string(head) + ")";
+      return failure();
+    }
+    if (r->kind != RtValue::Kind::Float)
+      return fail(op, "row_factor region must yield f32");
+    out->data[i] = r->f;
+  }
+  bind(op.getFactors(), RtValue::ofTile(std::move(out)));
+  return success();
+}
+
 /// attn.sink: each row's logit, from the region at (b, h, q), joins the
 /// state (m, l) as a key with a zero value row.
 LogicalResult Evaluator::runSink(attn::SinkOp op) {
@@ -666,6 +701,7 @@ LogicalResult Evaluator::runTileOp(Operation &op, bool &handled) {
             return runElementwiseRegion(o, /*isMask=*/true, o.getBody());
           })
           .Case([&](attn::SinkOp o) { return runSink(o); })
+          .Case([&](attn::RowFactorOp o) { return runRowFactor(o); })
           .Case([&](attn::ScaleOp o) -> LogicalResult {
             const Tile *s = tileOf(o, o.getS(), 2);
             if (!s)

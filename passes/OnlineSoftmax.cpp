@@ -93,6 +93,19 @@ FailureOr<ProgramOp> attnc::convertToOnlineSoftmax(RewriterBase &rewriter,
       qRow0, arith::IntegerOverflowFlags::nsw);
 
   Value q = rewriter.create<LoadQOp>(loc, inTile, b, h, qRow0);
+  // An fp8 K/V cache's scales, one factor per row computed once: k_scale
+  // multiplies S in f32 right after QKᵀ (Q (k K8)ᵀ = k Q K8ᵀ; rounding
+  // k Q to Q's type instead would cost accuracy), v_scale multiplies O
+  // after finalize (O is linear in V).
+  auto rowFactors = [&](Region &factor) -> Value {
+    if (factor.empty())
+      return Value();
+    auto op = rewriter.create<RowFactorOp>(loc, rows, b, h, qLen);
+    rewriter.inlineRegionBefore(factor, op.getBody(), op.getBody().end());
+    return op;
+  };
+  Value kFactors = rowFactors(sdpa.getKScale());
+  Value vFactors = rowFactors(sdpa.getVScale());
   float negInf = -std::numeric_limits<float>::infinity();
   Value m0 = rewriter.create<FillOp>(loc, rows,
                                      rewriter.getF32FloatAttr(negInf), qLen);
@@ -136,6 +149,8 @@ FailureOr<ProgramOp> attnc::convertToOnlineSoftmax(RewriterBase &rewriter,
     Value v = rewriter.create<LoadVOp>(loc, inTile, b, kvHead, kvRow0);
     Value s = rewriter.create<QKOp>(loc, sTile, q, k,
                                     rewriter.getF64FloatAttr(qkScale));
+    if (kFactors)
+      s = rewriter.create<RescaleOp>(loc, sTile, s, kFactors);
     if (!identityScore) {
       auto scoreMod =
           rewriter.create<ScoreModOp>(loc, sTile, s, b, h, qPos0, kvRow0);
@@ -165,7 +180,10 @@ FailureOr<ProgramOp> attnc::convertToOnlineSoftmax(RewriterBase &rewriter,
   auto finalize = rewriter.create<FinalizeOp>(
       loc, accTile, rows, loop.getResult(2), loop.getResult(0),
       loop.getResult(1), FloatAttr());
-  rewriter.create<StoreOp>(loc, finalize.getO(), b, h, qRow0);
+  Value o = finalize.getO();
+  if (vFactors)
+    o = rewriter.create<RescaleOp>(loc, accTile, o, vFactors);
+  rewriter.create<StoreOp>(loc, o, b, h, qRow0);
   rewriter.create<StoreOp>(loc, finalize.getLse(), b, h, qRow0);
   rewriter.eraseOp(sdpa);
   return program;

@@ -38,6 +38,10 @@ static void retypeTiles(ProgramOp program, int64_t blockQ, int64_t blockKV,
       return withShape(load, {blockQ, headDim});
     if (isa<LoadKOp, LoadVOp>(op))
       return withShape(op->getResult(0), {blockKV, headDim});
+    if (auto factor = dyn_cast<RowFactorOp>(op)) {
+      factor.getRowsMutable().clear();
+      return withShape(factor, {blockQ});
+    }
     if (auto fill = dyn_cast<FillOp>(op)) {
       fill.getRowsMutable().clear();
       if (fill.getType().getRank() == 1)

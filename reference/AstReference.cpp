@@ -853,12 +853,16 @@ std::optional<Checked> checkInputs(const AttentionSpec &spec,
     if (!checker.check(*spec.mask, "mask", /*allowScore=*/false))
       return std::nullopt;
   }
-  if (spec.sink) {
-    if (spec.sink->type != ValueType::Float) {
-      error = "the 'sink' expression must be a Float";
+  for (auto [expr, what] : {std::pair{&spec.sink, "sink"},
+                            {&spec.kScale, "k_scale"},
+                            {&spec.vScale, "v_scale"}}) {
+    if (!*expr)
+      continue;
+    if ((*expr)->type != ValueType::Float) {
+      error = std::string("the '") + what + "' expression must be a Float";
       return std::nullopt;
     }
-    if (!checker.check(*spec.sink, "sink", /*allowScore=*/false))
+    if (!checker.check(**expr, what, /*allowScore=*/false))
       return std::nullopt;
   }
   return checked;
@@ -915,6 +919,14 @@ attnc::astReference(const AttentionSpec &spec, const AttentionInputs &inputs,
         at.q = static_cast<int32_t>(N - M + i); // bottom-right aligned
         at.qLen = static_cast<int32_t>(M);
         at.kvLen = static_cast<int32_t>(N);
+        // An fp8 cache holds K8 and V8; attention runs over k_scale K8 and
+        // v_scale V8 (the scales read only b and h: Sema).
+        at.kv = 0;
+        at.score = 0;
+        const double kScale =
+            spec.kScale ? evaluator.eval(*spec.kScale, at).f : 1.0;
+        const double vScale =
+            spec.vScale ? evaluator.eval(*spec.vScale, at).f : 1.0;
         for (int64_t kv = 0; kv < N; ++kv) {
           at.kv = static_cast<int32_t>(kv);
           if (spec.mask && !evaluator.eval(*spec.mask, at).b) {
@@ -924,7 +936,7 @@ attnc::astReference(const AttentionSpec &spec, const AttentionInputs &inputs,
           const double *kRow = &kT.f[rowBase[kv] + hkv * d];
           double dot = 0;
           for (int64_t e = 0; e < d; ++e)
-            dot += qRow[e] * kRow[e];
+            dot += qRow[e] * (kScale * kRow[e]);
           at.score = dot * spec.scale;
           p[kv] = asKernelLogit(spec.score ? evaluator.eval(*spec.score, at).f
                                            : at.score);
@@ -964,7 +976,7 @@ attnc::astReference(const AttentionSpec &spec, const AttentionInputs &inputs,
           l += w;
           const double *vRow = &vT.f[rowBase[kv] + hkv * d];
           for (int64_t e = 0; e < d; ++e)
-            acc[e] += w * vRow[e];
+            acc[e] += w * (vScale * vRow[e]);
         }
         for (int64_t e = 0; e < d; ++e)
           out.o[slot * d + e] = acc[e] / l;

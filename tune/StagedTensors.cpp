@@ -1,5 +1,7 @@
 //===- StagedTensors.cpp - Interpreter inputs as a launch's tensors -------===//
 #include "tune/StagedTensors.h"
+#include "runtime/core/Fp8.h"
+#include "runtime/core/Validate.h"
 #include "runtime/sim/HalfTypes.h"
 
 #include <limits>
@@ -23,6 +25,22 @@ Status StagedTensors::stage(const AttentionInputs &in, AttentionTensors &out) {
                                : sim::floatToHalfBits(static_cast<float>(x)));
     return put(name, bits.data(), bits.size() * 2, elem, t.shape, kind, ref);
   };
+  // K and V: 16-bit like q, or the bytes of an fp8 cache (the values are
+  // fp8 values already; encoding them is exact).
+  auto kv = [&](const char *name, const HostTensor &t,
+                TensorRef &ref) -> Status {
+    if (!info.kvFp8())
+      return halfs(name, t, ref);
+    Fp8Format format = info.kvFormat == KernelInfo::KVFormat::E4M3
+                           ? Fp8Format::E4M3
+                           : Fp8Format::E5M2;
+    std::vector<uint8_t> bytes;
+    bytes.reserve(t.f.size());
+    for (double x : t.f)
+      bytes.push_back(fp8Encode(format, x));
+    return put(name, bytes.data(), bytes.size(), kvDType(info), t.shape, kind,
+               ref);
+  };
   auto ints = [&](const char *name, const std::vector<int32_t> &v,
                   std::vector<int64_t> shape, TensorRef &ref) -> Status {
     return put(name, v.data(), v.size() * 4, DType::I32, std::move(shape), kind,
@@ -34,9 +52,9 @@ Status StagedTensors::stage(const AttentionInputs &in, AttentionTensors &out) {
     s = ints("qo_indptr", in.qoIndptr,
              {static_cast<int64_t>(in.qoIndptr.size())}, out.qoIndptr);
   if (s.ok() && info.paged) {
-    s = halfs("k_cache", in.kCache, out.kCache);
+    s = kv("k_cache", in.kCache, out.kCache);
     if (s.ok())
-      s = halfs("v_cache", in.vCache, out.vCache);
+      s = kv("v_cache", in.vCache, out.vCache);
     if (s.ok())
       s = ints("block_table", in.blockTable, {batch, in.maxPages},
                out.blockTable);
@@ -44,9 +62,9 @@ Status StagedTensors::stage(const AttentionInputs &in, AttentionTensors &out) {
       s = ints("kv_lens", in.kvLens, {static_cast<int64_t>(in.kvLens.size())},
                out.kvLens);
   } else if (s.ok()) {
-    s = halfs("k", in.k, out.k);
+    s = kv("k", in.k, out.k);
     if (s.ok())
-      s = halfs("v", in.v, out.v);
+      s = kv("v", in.v, out.v);
     if (s.ok())
       s = ints("kv_indptr", in.kvIndptr,
                {static_cast<int64_t>(in.kvIndptr.size())}, out.kvIndptr);

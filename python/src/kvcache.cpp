@@ -52,19 +52,38 @@ std::vector<int32_t> tokensOf(const std::vector<int64_t> &tokens) {
   return out;
 }
 
+/// The DLPack type of a cache element. The fp8 codes are DLPack's
+/// kDLFloat8_e4m3fn (10) and kDLFloat8_e5m2 (12), spelled as numbers so that
+/// nanobind releases older than their dtype_code names compile; torch maps
+/// them to torch.float8_e4m3fn / torch.float8_e5m2.
+nb::dlpack::dtype dlpackType(ElementType type) {
+  switch (type) {
+  case ElementType::F16:
+    return {uint8_t(nb::dlpack::dtype_code::Float), 16, 1};
+  case ElementType::BF16:
+    return {uint8_t(nb::dlpack::dtype_code::Bfloat), 16, 1};
+  case ElementType::E4M3:
+    return {uint8_t(10), 8, 1};
+  case ElementType::E5M2:
+    return {uint8_t(12), 8, 1};
+  }
+  throw nb::value_error("unknown KV-cache element type");
+}
+
 class PyKVCache {
 public:
   PyKVCache(int32_t numPages, int32_t pageSize, int32_t kvHeads,
             int32_t headDim, int32_t numLayers, const std::string &dtype,
             bool prefixCache, int device) {
-    if (dtype != "fp16" && dtype != "bf16")
+    std::optional<ElementType> type = parseElementType(dtype);
+    if (!type)
       throw nb::value_error(
-          ("dtype must be 'fp16' or 'bf16', got '" + dtype + "'").c_str());
+          ("dtype must be one of 'fp16', 'bf16', 'e4m3' (float8_e4m3fn) or "
+           "'e5m2' (float8_e5m2), got '" +
+           dtype + "'")
+              .c_str());
     KVCacheConfig config;
-    config.shape = {
-        numPages,  pageSize,
-        kvHeads,   headDim,
-        numLayers, dtype == "bf16" ? ElementType::BF16 : ElementType::F16};
+    config.shape = {numPages, pageSize, kvHeads, headDim, numLayers, *type};
     config.enablePrefixCache = prefixCache;
     std::unique_ptr<PageStorage> storage;
     if (device < 0) {
@@ -75,7 +94,6 @@ public:
     }
     cache.emplace(valueOr(KVCache::create(config, std::move(storage))));
     deviceIndex = device;
-    bf16 = dtype == "bf16";
   }
 
   /// (id, reused tokens, flat slots of the tokens to write).
@@ -123,9 +141,7 @@ public:
                             : cache->storage().valueCache(layer);
     size_t shape[4] = {size_t(s.numPages), size_t(s.pageSize),
                        size_t(s.kvHeads), size_t(s.headDim)};
-    nb::dlpack::dtype dtype{uint8_t(bf16 ? nb::dlpack::dtype_code::Bfloat
-                                         : nb::dlpack::dtype_code::Float),
-                            16, 1};
+    nb::dlpack::dtype dtype = dlpackType(s.elementType);
     int deviceType =
         deviceIndex < 0 ? nb::device::cpu::value : nb::device::cuda::value;
     nb::ndarray<nb::pytorch> tensor(data, 4, shape, self, nullptr, dtype,
@@ -179,7 +195,6 @@ private:
   std::unique_ptr<cuda::CudaDevice> cudaDevice;
   std::optional<KVCache> cache;
   int deviceIndex = -1;
-  bool bf16 = false;
 };
 
 } // namespace

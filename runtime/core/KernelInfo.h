@@ -27,6 +27,11 @@ struct KernelInfo {
   int blockKV = 0; ///< KV rows per loop iteration
   int qHeads = 0, kvHeads = 0, headDim = 0; ///< grid.y = qHeads, grid.z = batch
   bool bf16 = false;                        ///< element type: bf16, else fp16
+  /// How K and V (dense or paged) are stored: in the element type above,
+  /// or as fp8 bytes the kernel widens to it on load.
+  enum class KVFormat { Native, E4M3, E5M2 };
+  KVFormat kvFormat = KVFormat::Native;
+  bool kvFp8() const { return kvFormat != KVFormat::Native; }
   bool paged = false;
   int pageSize = 0;
   /// Query heads packed into each tile's rows (1: one program per query

@@ -16,12 +16,19 @@ const char *attnc::dtypeName(DType dtype) {
     return "i32";
   case DType::I64:
     return "i64";
+  case DType::F8E4M3:
+    return "e4m3";
+  case DType::F8E5M2:
+    return "e5m2";
   }
   return "?";
 }
 
 size_t attnc::dtypeSize(DType dtype) {
   switch (dtype) {
+  case DType::F8E4M3:
+  case DType::F8E5M2:
+    return 1;
   case DType::F16:
   case DType::BF16:
     return 2;

@@ -17,9 +17,10 @@
 
 namespace attnc {
 
-enum class DType { F16, BF16, F32, I32, I64 };
+/// F8E4M3 (e4m3fn) and F8E5M2: the bytes of an fp8 K/V cache.
+enum class DType { F16, BF16, F32, I32, I64, F8E4M3, F8E5M2 };
 
-/// "f16", "bf16", "f32", "i32", "i64".
+/// "f16", "bf16", "f32", "i32", "i64", "e4m3", "e5m2".
 const char *dtypeName(DType dtype);
 /// Bytes per element.
 size_t dtypeSize(DType dtype);
@@ -60,7 +61,7 @@ struct AttentionTensors {
   TensorRef lse;      ///< [total_q, q_heads], f32 (natural log)
   TensorRef qoIndptr; ///< [batch + 1], i32
   // Dense KV.
-  TensorRef k, v;     ///< [total_kv, kv_heads, head_dim]
+  TensorRef k, v;     ///< [total_kv, kv_heads, head_dim], the KV dtype
   TensorRef kvIndptr; ///< [batch + 1], i32
   // Paged KV.
   TensorRef kCache, vCache; ///< [num_pages, page_size, kv_heads, head_dim]

@@ -177,17 +177,23 @@ Status checkMemoryKinds(const AttentionTensors &t) {
 
 Status checkDTypes(const KernelInfo &kernel, const AttentionTensors &t) {
   DType element = kernel.bf16 ? DType::BF16 : DType::F16;
-  const Named data[] = {{"q", &t.q},
-                        {"o", &t.o},
-                        {"k", &t.k},
-                        {"v", &t.v},
-                        {"k_cache", &t.kCache},
-                        {"v_cache", &t.vCache}};
+  const Named data[] = {{"q", &t.q}, {"o", &t.o}};
   for (const Named &n : data)
     if (!n.tensor->absent() && n.tensor->dtype != element)
       return invalid(n.name + " is " + dtypeName(n.tensor->dtype) + ", but " +
                      kernelName(kernel) + " takes " + dtypeName(element) +
                      " (q, o and the KV tensors share the kernel's dtype)");
+  DType kvElement = kvDType(kernel);
+  const Named kv[] = {
+      {"k", &t.k}, {"v", &t.v}, {"k_cache", &t.kCache}, {"v_cache", &t.vCache}};
+  for (const Named &n : kv)
+    if (!n.tensor->absent() && n.tensor->dtype != kvElement)
+      return invalid(n.name + " is " + dtypeName(n.tensor->dtype) + ", but " +
+                     kernelName(kernel) + " takes " + dtypeName(kvElement) +
+                     (kernel.kvFp8()
+                          ? " (its K/V cache is fp8: kv_dtype in the spec)"
+                          : " (q, o and the KV tensors share the kernel's "
+                            "dtype)"));
   if (t.lse.dtype != DType::F32)
     return invalid(std::string("lse is ") + dtypeName(t.lse.dtype) +
                    "; lse is always f32");
@@ -678,4 +684,16 @@ int64_t attnc::pageRows(const KernelInfo &kernel,
   if (tensors.kCache.shape.empty() || tensors.kCache.shape[0] <= 1)
     return kernel.pageSize;
   return tensors.kCache.stride(0) / (int64_t(kernel.kvHeads) * kernel.headDim);
+}
+
+DType attnc::kvDType(const KernelInfo &kernel) {
+  switch (kernel.kvFormat) {
+  case KernelInfo::KVFormat::E4M3:
+    return DType::F8E4M3;
+  case KernelInfo::KVFormat::E5M2:
+    return DType::F8E5M2;
+  case KernelInfo::KVFormat::Native:
+    break;
+  }
+  return kernel.bf16 ? DType::BF16 : DType::F16;
 }

@@ -59,6 +59,10 @@ HostIndexData hostIndexDataOf(const AttentionTensors &tensors);
 Status validateTensorShapes(const KernelInfo &kernel,
                             const AttentionTensors &tensors);
 
+/// The element type of the kernel's K/V tensors: its dtype, or the fp8
+/// format of an fp8 cache.
+DType kvDType(const KernelInfo &kernel);
+
 /// The kernel's `page_rows` argument for valid paged tensors: rows of the
 /// caches' [rows, kv_heads, head_dim] view from one page's start to the
 /// next (page_size for contiguous caches).

@@ -33,7 +33,8 @@ Status CudaPageStorage::allocate(const CacheShape &shape) {
                                std::to_string(shape.numPages) +
                                " pages): " + buffer.status().message());
     }
-    // All-ones bits are NaN in fp16 and bf16: see HostPageStorage.
+    // All-ones bits are NaN in every element type (f16, bf16, e4m3fn,
+    // e5m2): see HostPageStorage.
     if (Status s = buffer->fill(0xff); !s.ok())
       return s;
     buffers.push_back(buffer.takeValue());
@@ -57,6 +58,7 @@ Status CudaPageStorage::copyPage(PageId src, PageId dst) {
     return s;
   if (Status s = device.makeCurrent(); !s.ok())
     return s;
+  // Bytes, not elements: pageElements() * elementBytes() per tensor.
   const size_t pageBytes = static_cast<size_t>(cacheShape.pageBytesPerTensor());
   const DriverApi &api = device.driver().api();
   for (const DeviceBuffer &tensor : tensors) {

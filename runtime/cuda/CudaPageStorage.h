@@ -25,12 +25,14 @@ public:
   explicit CudaPageStorage(const CudaDevice &device, CUstream stream = nullptr)
       : device(device), stream(stream) {}
 
-  /// Allocates 2 * numLayers tensors of shape.tensorBytes() and fills them
-  /// with 0xff bytes (NaN in fp16 and bf16), so a kernel reading a slot
-  /// nobody wrote shows NaN. On failure nothing stays allocated.
+  /// Allocates 2 * numLayers tensors of shape.tensorBytes() (numPages *
+  /// pageElements() * elementBytes(): 1 byte per element for fp8, 2 for
+  /// f16 / bf16) and fills them with 0xff bytes (NaN in f16, bf16, e4m3fn
+  /// and e5m2), so a kernel reading a slot nobody wrote shows NaN. On
+  /// failure nothing stays allocated.
   Status allocate(const kvcache::CacheShape &shape) override;
-  /// Queues one cuMemcpyDtoDAsync per tensor; returns before the copies
-  /// finish.
+  /// Queues one cuMemcpyDtoDAsync of shape.pageBytesPerTensor() bytes per
+  /// tensor; returns before the copies finish.
   Status copyPage(kvcache::PageId src, kvcache::PageId dst) override;
   /// Waits for the copies queued so far (the whole stream).
   Status synchronize() override;

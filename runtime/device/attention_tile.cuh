@@ -326,6 +326,66 @@ ATTNC_DEVICE void loadKVAsync(SmemTile<T, Rows, D> dst, const T *base,
   }
 }
 
+/// loadKVAsync for a K/V cache stored in fp8 (Fp8Kind K): each thread reads
+/// 8-element chunks (8 bytes) with plain global loads, two at a time so
+/// that they are in flight together, then widens them to T
+/// (exactly: fp8.cuh) and stores 16 bytes per chunk to the same shared tile
+/// the 16-bit path fills. `base`, RowStride and `headOffset` count fp8
+/// elements, i.e. bytes. Synchronous: the stores are done when it returns,
+/// and the __syncthreads() before the tile's first use publishes them (the
+/// caller's cp.async commit and wait find nothing of it to wait for).
+/// With ContiguousRows the tile's first row is looked up once; otherwise
+/// every row is (SegmentRows is accepted for the same call shape).
+template <Fp8Kind K, int Threads, long long RowStride, bool ContiguousRows,
+          int Cols = 0, int SegmentRows = 0, typename T, int Rows, int D,
+          typename RowFn>
+ATTNC_DEVICE void loadKVWiden(SmemTile<T, Rows, D> dst,
+                              const unsigned char *base, int headOffset,
+                              int row0, int rowsValid, RowFn physicalRow) {
+  constexpr int kChunks = D / 8;
+  constexpr int kValidChunks = (Cols == 0 ? D : Cols) / 8;
+  constexpr int kPerThread = (Rows * kChunks + Threads - 1) / Threads;
+  // Two chunks in flight per step: at d = 128 the kernel then needs no more
+  // registers than the 16-bit path (four or more take it to 255 and spill).
+  constexpr int kBatch = kPerThread < 2 ? kPerThread : 2;
+  const int tid = static_cast<int>(threadIdx.x);
+  // A dense cache's rows are consecutive: one lookup for the tile.
+  const unsigned char *first =
+      ContiguousRows
+          ? base + static_cast<long long>(physicalRow(row0)) * RowStride
+          : base;
+  // Rolled: unrolled, ptxas hoists the later steps' loads and the kernel
+  // runs out of registers (255 and spills at d = 128 with e5m2 -> f16).
+  ATTNC_NO_UNROLL
+  for (int i0 = 0; i0 < kPerThread; i0 += kBatch) {
+    uint2 bits[kBatch];
+    ATTNC_UNROLL
+    for (int i = 0; i < kBatch; ++i) {
+      const int c = tid + (i0 + i) * Threads;
+      const int r = c / kChunks, chunk = c % kChunks;
+      bits[i] = make_uint2(0u, 0u);
+      if (c < Rows * kChunks && r < rowsValid && chunk < kValidChunks)
+        bits[i] = loadGlobal(reinterpret_cast<const uint2 *>(
+            (ContiguousRows
+                 ? first + r * RowStride
+                 : base + static_cast<long long>(physicalRow(row0 + r)) *
+                              RowStride) +
+            headOffset + chunk * 8));
+    }
+    ATTNC_UNROLL
+    for (int i = 0; i < kBatch; ++i) {
+      const int c = tid + (i0 + i) * Threads;
+      if (c >= Rows * kChunks)
+        continue;
+      const uint2 lo = fp8x4ToPairs<K, T>(bits[i].x);
+      const uint2 hi = fp8x4ToPairs<K, T>(bits[i].y);
+      storeShared(
+          reinterpret_cast<uint4 *>(dst.row(c / kChunks) + (c % kChunks) * 8),
+          make_uint4(lo.x, lo.y, hi.x, hi.y));
+    }
+  }
+}
+
 /// qk with one ldmatrix.x2 per 8-key n-tile: fewer live registers, for
 /// head dims whose accumulators leave no room for pairs.
 template <typename T, int Bc, int D, int MB>

@@ -12,6 +12,7 @@
 #include "convert.cuh"
 #include "cp_async.cuh"
 #include "dsl_math.cuh"
+#include "fp8.cuh"
 #include "fragment.cuh"
 #include "ldmatrix.cuh"
 #include "memory.cuh"

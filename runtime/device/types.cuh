@@ -18,6 +18,7 @@
 /// Plain inline under sim: primitives stay steppable in gdb at -O0.
 #define ATTNC_DEVICE inline
 #define ATTNC_UNROLL
+#define ATTNC_NO_UNROLL
 #else
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -26,6 +27,7 @@
 /// loops must unroll for their dynamic fragment indices to become
 /// registers rather than a stack frame.
 #define ATTNC_UNROLL _Pragma("unroll")
+#define ATTNC_NO_UNROLL _Pragma("unroll 1")
 #endif
 
 namespace attnc::dev {

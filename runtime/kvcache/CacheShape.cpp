@@ -2,6 +2,7 @@
 
 #include "runtime/kvcache/CacheShape.h"
 
+#include <algorithm>
 #include <limits>
 #include <string>
 
@@ -29,6 +30,21 @@ Status CacheShape::validate() const {
     return Status::error(ErrorCode::InvalidArgument,
                          "cache shape overflows a 64-bit byte count");
   return Status::success();
+}
+
+Expected<int32_t> CacheShape::pagesForBudget(int64_t budgetBytes) const {
+  if (budgetBytes < 0)
+    return Status::error(ErrorCode::InvalidArgument,
+                         "negative memory budget (" +
+                             std::to_string(budgetBytes) + " bytes)");
+  // Validate the per-page sizes with a one-page pool, whatever numPages is.
+  CacheShape onePage = *this;
+  onePage.numPages = 1;
+  if (Status status = onePage.validate(); !status.ok())
+    return status;
+  const int64_t pages = budgetBytes / onePage.bytesPerPage();
+  const int64_t maxPages = std::numeric_limits<int32_t>::max() / pageSize;
+  return static_cast<int32_t>(std::min(pages, maxPages));
 }
 
 } // namespace attnc::kvcache

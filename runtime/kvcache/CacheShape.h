@@ -1,7 +1,10 @@
 //===- CacheShape.h - Sizes of the K/V page pool --------------------------===//
 //
 // Per layer, k_cache and v_cache are each [numPages, pageSize, kvHeads,
-// headDim] of 2-byte elements (the tensor contract's paged layout).
+// headDim] of elementBytes(elementType) bytes per element (the tensor
+// contract's paged layout): 2 for f16 / bf16, 1 for fp8. Every byte count
+// below is derived from elementBytes(), so an fp8 pool takes half the bytes
+// of a bf16 pool of the same pages, and a budget holds twice the pages.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTNC_RUNTIME_KVCACHE_CACHESHAPE_H
@@ -36,12 +39,24 @@ struct CacheShape {
   int64_t tensorBytes() const { return pageBytesPerTensor() * numPages; }
   /// Bytes a page costs over K and V of every layer.
   int64_t bytesPerPage() const { return pageBytesPerTensor() * 2 * numLayers; }
+  /// Bytes a token's slot costs over K and V of every layer.
+  int64_t bytesPerToken() const {
+    return rowElements() * elementBytes(elementType) * 2 * numLayers;
+  }
   /// Bytes of the whole pool.
   int64_t totalBytes() const { return tensorBytes() * 2 * numLayers; }
 
   /// InvalidArgument unless every size is positive and every offset of the
   /// pool fits in int64 (and slot indices in int32).
   Status validate() const;
+
+  /// The most pages of this shape (numPages ignored) whose K and V over
+  /// every layer fit in `budgetBytes`: budgetBytes / bytesPerPage(), capped
+  /// so that slot indices stay within int32. 0 when not even one page fits.
+  /// Counts page bytes only: an allocator may round each tensor up (host
+  /// storage to 256 bytes). InvalidArgument for a negative budget or a
+  /// shape whose other sizes validate() rejects.
+  Expected<int32_t> pagesForBudget(int64_t budgetBytes) const;
 };
 
 } // namespace attnc::kvcache

@@ -35,8 +35,9 @@ Status HostPageStorage::allocate(const CacheShape &shape) {
     return Status::error(ErrorCode::OutOfMemory,
                          "cannot allocate " + std::to_string(bytes) +
                              " bytes of host memory for the page pool");
-  // All-ones bits are NaN in both fp16 and bf16: a kernel that reads a slot
-  // nobody wrote produces NaN instead of a plausible zero.
+  // All-ones bits are NaN in every element type: 0xffff in fp16 and bf16,
+  // 0xff in fp8 e4m3fn (S.1111.111) and e5m2 (S.11111.11). A kernel that
+  // reads a slot nobody wrote produces NaN instead of a plausible zero.
   std::memset(memory, 0xff, bytes);
   cacheShape = shape;
   tensorStride = stride;
@@ -55,6 +56,7 @@ Status HostPageStorage::copyPage(PageId src, PageId dst) {
                          "copyPage on unallocated host page storage");
   if (Status s = checkPageCopy(cacheShape, src, dst); !s.ok())
     return s;
+  // Bytes, not elements: pageElements() * elementBytes() per tensor.
   const int64_t pageBytes = cacheShape.pageBytesPerTensor();
   for (int64_t t = 0; t < 2 * static_cast<int64_t>(cacheShape.numLayers); ++t) {
     unsigned char *base = memory + t * tensorStride;

@@ -11,6 +11,8 @@ namespace attnc::kvcache {
 /// The page pool in one host allocation: layer l's k_cache, then its
 /// v_cache, for l = 0, 1, ... Each tensor starts on a 256-byte boundary, as
 /// device allocations do, so vectorized loads behave the same under sim.
+/// Storage is byte-based: a page of a tensor is shape.pageBytesPerTensor()
+/// bytes, so 1-byte (fp8) elements take half the memory of 2-byte ones.
 class HostPageStorage final : public PageStorage {
 public:
   HostPageStorage() = default;
@@ -25,12 +27,14 @@ public:
   void *keyCache(int32_t layer) const override { return tensor(layer, 0); }
   void *valueCache(int32_t layer) const override { return tensor(layer, 1); }
 
-  /// Typed views of the same memory: raw fp16 / bf16 bits.
-  uint16_t *keys(int32_t layer) const {
-    return static_cast<uint16_t *>(keyCache(layer));
+  /// Byte views of the same memory: the elements' raw bits, whatever the
+  /// element type (2 bytes each for f16 / bf16, 1 for fp8);
+  /// shape().pageBytesPerTensor() bytes per page.
+  uint8_t *keyBytes(int32_t layer) const {
+    return static_cast<uint8_t *>(keyCache(layer));
   }
-  uint16_t *values(int32_t layer) const {
-    return static_cast<uint16_t *>(valueCache(layer));
+  uint8_t *valueBytes(int32_t layer) const {
+    return static_cast<uint8_t *>(valueCache(layer));
   }
 
 private:

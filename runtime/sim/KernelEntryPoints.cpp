@@ -65,7 +65,12 @@ namespace {
 // Blocks of one launch run on several host threads.
 std::atomic<int64_t> kvTileCount{0};
 std::atomic<int64_t> maskedTileCount{0};
+std::atomic<int64_t> kvBytesReadCount{0};
 } // namespace
+
+void countKVBytesRead(int64_t bytes) {
+  kvBytesReadCount.fetch_add(bytes, std::memory_order_relaxed);
+}
 
 void countEvent(Event event) {
   switch (event) {
@@ -78,11 +83,14 @@ void countEvent(Event event) {
   }
 }
 
-Counters readCounters() { return {kvTileCount.load(), maskedTileCount.load()}; }
+Counters readCounters() {
+  return {kvTileCount.load(), maskedTileCount.load(), kvBytesReadCount.load()};
+}
 
 void resetCounters() {
   kvTileCount.store(0);
   maskedTileCount.store(0);
+  kvBytesReadCount.store(0);
 }
 
 } // namespace attnc::sim

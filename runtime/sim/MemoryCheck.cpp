@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "BlockRunner.h"
+#include "Counters.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -64,8 +65,13 @@ void checkBounds(const void *p, size_t bytes, size_t align, Access kind) {
   }
   LaunchState &l = runner().launchState();
   auto a = reinterpret_cast<uintptr_t>(p);
-  if (findBuffer(l.buffers, a, bytes))
+  if (const BufferInfo *buffer = findBuffer(l.buffers, a, bytes)) {
+    if (kind == Access::GlobalRead &&
+        (buffer->name == "k" || buffer->name == "v" ||
+         buffer->name == "k_cache" || buffer->name == "v_cache"))
+      countKVBytesRead(static_cast<int64_t>(bytes));
     return;
+  }
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%p", p);
   runner().fail(LaunchError::MemoryViolation,

@@ -88,6 +88,10 @@ bool attnc::emitAotRegistry(const std::string &specFile,
         << ";\n  i.kvHeads = " << info.kvHeads
         << ";\n  i.headDim = " << info.headDim
         << ";\n  i.bf16 = " << (info.bf16 ? "true" : "false")
+        << ";\n  i.kvFormat = attnc::KernelInfo::KVFormat::"
+        << (info.kvFormat == KernelInfo::KVFormat::E4M3   ? "E4M3"
+            : info.kvFormat == KernelInfo::KVFormat::E5M2 ? "E5M2"
+                                                          : "Native")
         << ";\n  i.paged = " << (info.paged ? "true" : "false")
         << ";\n  i.pageSize = " << info.pageSize
         << ";\n  i.gqaPack = " << info.gqaPack

@@ -271,6 +271,7 @@ bool reportTileCounts(const JitKernels &jit, const KernelInfo &info,
                << " hold a visible element), masked " << seen.maskedTiles
                << " (" << ideal->kvTilesPartial << " partial), tile "
                << info.blockQ << "x" << info.blockKV << "\n";
+  llvm::outs() << "K/V bytes read: " << seen.kvBytesRead << "\n";
   // Fewer masked tiles than partial ones would be wrong results (the
   // numeric check would catch them too); more is only slower: the interval
   // bound of "some element masked" is not exact for every mask (a tile
@@ -320,8 +321,9 @@ int attnc::runCommand(const RunOptions &options) {
   jitOptions.tuningDB = options.tuningDB;
   jitOptions.path = options.path;
   jitOptions.simFault = options.simFault;
-  // A removed synchronization is found by checked mode's race detector.
-  if (!options.simFault.empty()) {
+  // A removed synchronization is found by checked mode's race detector;
+  // checked mode also counts the K/V bytes the kernel reads.
+  if (!options.simFault.empty() || options.countTiles) {
     sim::SimOptions simOptions = sim::getOptions();
     simOptions.checked = true;
     sim::setOptions(simOptions);

@@ -31,6 +31,12 @@ std::string KernelVariant::specText() const {
     os << "  mask = " << mask << "\n";
   if (!sink.empty())
     os << "  sink = " << sink << "\n";
+  if (!kvDtype.empty())
+    os << "  kv_dtype = " << kvDtype << "\n";
+  if (!kScale.empty())
+    os << "  k_scale = " << kScale << "\n";
+  if (!vScale.empty())
+    os << "  v_scale = " << vScale << "\n";
   os << "}\n";
   return os.str();
 }
@@ -788,6 +794,97 @@ const std::vector<KernelVariant> &attnc::test::kernelVariants() {
             64,
             {3, 1},
             {300, 77}});
+    // fp8 K/V caches (e4m3fn, e5m2): K/V values spanning 2^-8..16 with
+    // subnormals (InterpRandom), widened on load, scaled per KV head (a
+    // different factor per head, so a packed row given the wrong head
+    // shows), by a scalar param, or by a constant. Paged prefill, dense
+    // window, padded head dim, packed + split-KV decode with a softcap and
+    // a sink, two row blocks per warp.
+    const std::string kvScales = "  param ks : f32[kv_heads]\n"
+                                 "  param vs : f32[kv_heads]\n";
+    auto fp8 = [&](KernelVariant k, const char *format, std::string kScale,
+                   std::string vScale) {
+      k.kvDtype = format;
+      k.kScale = std::move(kScale);
+      k.vScale = std::move(vScale);
+      return k;
+    };
+    add(fp8({"fp8_e4m3_causal_gqa4_paged16",
+             "bf16",
+             128,
+             8,
+             2,
+             16,
+             kvScales,
+             "",
+             causal,
+             64,
+             64,
+             {70, 1, 0},
+             {70, 300, 17}},
+            "e4m3", "ks[h / 4] * 32.0 + 0.25", "vs[h / 4] * 8.0 + 0.5"));
+    add(fp8({"fp8_e5m2_window_dense",
+             "fp16",
+             64,
+             4,
+             4,
+             0,
+             "  param kq : f32\n",
+             "",
+             "kv <= q && q - kv < 50",
+             64,
+             64,
+             {100, 3},
+             {100, 130}},
+            "e5m2", "kq", "0.25"));
+    add(fp8({"fp8_e4m3_head_dim_40",
+             "fp16",
+             40,
+             4,
+             2,
+             0,
+             kvScales,
+             "",
+             causal,
+             64,
+             64,
+             {33, 2},
+             {33, 90}},
+            "e4m3", "ks[h / 2] * 16.0", ""));
+    {
+      KernelVariant k =
+          fp8({"fp8_e4m3_split3_packed_softcap_sink_paged16",
+               "bf16",
+               128,
+               8,
+               2,
+               16,
+               kvScales + sinks,
+               "30.0 * tanh(score / 30.0)",
+               "kv <= q && q - kv < 400",
+               64,
+               64,
+               {1, 2, 1},
+               {700, 45, 1}},
+              "e4m3", "ks[h / 4] * 32.0 + 0.25", "vs[h / 4] * 8.0 + 0.5");
+      k.sink = sinkLogit;
+      split(std::move(k), 3, true);
+    }
+    twoBlocks(fp8({"fp8_e5m2_warps2_causal_gqa2_paged8",
+                   "bf16",
+                   64,
+                   4,
+                   2,
+                   8,
+                   kvScales,
+                   "",
+                   causal,
+                   64,
+                   64,
+                   {70, 5},
+                   {120, 80}},
+                  "e5m2", "ks[h / 2] * 16.0 + 0.5", "vs[h / 2] + 1.0"),
+              2);
     return v;
   }();
   return variants;

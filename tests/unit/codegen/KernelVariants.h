@@ -43,6 +43,9 @@ struct KernelVariant {
   int warps = 0;
   /// The attention sink's logit (empty: none).
   std::string sink;
+  /// An fp8 K/V cache ("e4m3", "e5m2"; empty: K/V have dtype) and its
+  /// dequantization scales (empty: none).
+  std::string kvDtype, kScale, vScale;
 
   std::string specText() const;
 };

@@ -68,7 +68,8 @@ static const std::vector<BadInput> &syntaxErrors() {
        2, 3},
       {"unknown key", line2("  window = 4096"),
        "unknown key 'window'; allowed keys are dtype, head_dim, q_heads, "
-       "kv_heads, kv_cache, scale, score, mask, sink, let and param",
+       "kv_heads, kv_cache, kv_dtype, k_scale, v_scale, scale, score, mask, "
+       "sink, let and param",
        2, 3},
       {"number as key", line2("  42 = 1"),
        "expected a key such as 'dtype', or '}', found '42'", 2, 3},
@@ -236,6 +237,28 @@ static const std::vector<BadInput> &semanticErrors() {
       {"boolean sink", blockWith("sink = q < 3"),
        "sink must be a number (a logit), but this expression is a boolean", 6,
        8},
+      {"k_scale uses q", blockWith("kv_dtype = e4m3\nk_scale = 1.0 + q"),
+       "a K/V scale is one factor per sequence and head and cannot depend "
+       "on 'q'; it may use b and h",
+       7, 17},
+      {"v_scale uses score", blockWith("kv_dtype = e5m2\nv_scale = score"),
+       "a K/V scale is one factor per sequence and head and cannot depend "
+       "on 'score'; it may use b and h",
+       7, 11},
+      {"boolean k_scale", blockWith("kv_dtype = e4m3\nk_scale = h < 3"),
+       "k_scale must be a number, but this expression is a boolean", 7, 11},
+      {"scale of a 16-bit cache", blockWith("v_scale = 0.5"),
+       "v_scale scales an fp8 K/V cache; add 'kv_dtype = e4m3' (or e5m2) "
+       "or remove it",
+       6, 1},
+      {"16-bit kv_dtype unlike dtype", blockWith("kv_dtype = bf16"),
+       "kv_dtype bf16 differs from dtype fp16: a 16-bit K/V cache has the "
+       "kernel's dtype; only e4m3 and e5m2 may differ",
+       6, 12},
+      {"unknown kv_dtype", blockWith("kv_dtype = fp8"),
+       "expected 'e4m3', 'e5m2', 'fp16' or 'bf16' after 'kv_dtype =', found "
+       "'fp8'",
+       6, 12},
       {"mask uses score", blockWith("mask = score > 0"),
        "the mask cannot depend on 'score'; put score changes in 'score ='", 6,
        8},

@@ -16,7 +16,7 @@ TEST_CASE("examples: the expected files are there", "[dsl][examples]") {
   for (const char *expected :
        {"alibi.attn", "document_mask.attn", "gemma2_softcap_local.attn",
         "llama3_gqa_causal.attn", "mistral_sliding_window.attn",
-        "paged_decode.attn", "prefix_lm.attn"}) {
+        "paged_decode.attn", "prefix_lm.attn", "fp8_kv_cache.attn"}) {
     INFO(expected);
     CHECK(std::find(names.begin(), names.end(), expected) != names.end());
   }

@@ -228,6 +228,26 @@ TEST_CASE("sema: params", "[dsl][sema]") {
   CHECK(docRef.operands.size() == 2);
 }
 
+TEST_CASE("sema: an fp8 K/V cache and its scales", "[dsl][sema]") {
+  Checked checked = check("kv_dtype = e4m3\n"
+                          "param ks : f32[kv_heads]\n"
+                          "k_scale = ks[h / 4]\n"
+                          "v_scale = 2");
+  const AttentionSpec &spec = checked.spec();
+  CHECK(spec.dtype == DType::F16);
+  CHECK(spec.kvDtype == DType::E4M3);
+  REQUIRE(spec.kScale);
+  CHECK(spec.kScale->kind == ExprKind::ParamRef);
+  // An int factor is converted, as for score and sink.
+  REQUIRE(spec.vScale);
+  CHECK(spec.vScale->kind == ExprKind::Convert);
+  CHECK(check("kv_dtype = e5m2").spec().kvDtype == DType::E5M2);
+  // Without kv_dtype, or with the dtype itself, K/V have the dtype.
+  CHECK(check("").spec().kvDtype == DType::F16);
+  CHECK(check("kv_dtype = fp16").spec().kvDtype == DType::F16);
+  CHECK_FALSE(check("kv_dtype = e5m2").spec().kScale);
+}
+
 TEST_CASE("sema: an attention sink", "[dsl][sema]") {
   Checked checked = check("param sinks : f32[q_heads]\n"
                           "sink = sinks[h] + q % 2");

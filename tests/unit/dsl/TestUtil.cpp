@@ -208,8 +208,9 @@ void attnc::dsl::test::checkTypeContract(const AttentionSpec &spec) {
     CHECK(spec.mask->type == ValueType::Bool);
     checkTypeContract(*spec.mask);
   }
-  if (spec.sink) {
-    CHECK(spec.sink->type == ValueType::Float);
-    checkTypeContract(*spec.sink);
-  }
+  for (const ExprPtr *expr : {&spec.sink, &spec.kScale, &spec.vScale})
+    if (*expr) {
+      CHECK((*expr)->type == ValueType::Float);
+      checkTypeContract(**expr);
+    }
 }
