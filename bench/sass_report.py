@@ -617,7 +617,7 @@ def _walk_ranges(blocks, path):
     return [r if n == 1 else f"{r} x{n}" for r, n in out]
 
 
-def analyse_kernel(name, instrs, labels, group_copies):
+def analyse_kernel(name, instrs, labels, group_copies, widen_trips=None):
     blocks = build_cfg(instrs, labels)
     res = dict(kernel=name, static_instructions=len(instrs),
                kernel_hmma=sum(1 for i in instrs if i.base == "HMMA"),
@@ -687,10 +687,42 @@ def analyse_kernel(name, instrs, labels, group_copies):
                             f"0x{blocks[header].instrs[0].addr:04x} is reported (most HMMA, then "
                             "fewest masked scores and instructions)")
     res["notes"] += notes
+    # An fp8 cache's K and V tiles are copied by rolled loops nested in the
+    # main loop (loadKVWiden: global loads, no cp.async) that run
+    # `widen_trips` times per tile: their whole bodies count that many
+    # times (an upper bound: a step's rows are all valid in the steady
+    # state), and the walk's pass through them not at all.
+    widen_blocks = set()
+    repeated = []
+    if widen_trips:
+        for h2 in nested:
+            b2 = loops[h2][0]
+            if h2 in nested_copy or hmma_in(b2):
+                continue
+            if not any(i.base == "LDG" for x in b2 for i in blocks[x].instrs):
+                continue
+            if any(b2 < loops[h3][0] for h3 in nested if h3 != h2):
+                continue  # inside another nested loop: counted with it
+            widen_blocks |= b2
+            repeated.append(b2)
+        if repeated:
+            res["notes"] = [n for n in res["notes"]
+                            if "without cp.async counted as one trip" not in n]
+            others = sum(1 for h2 in nested if h2 not in nested_copy
+                         and not hmma_in(loops[h2][0])
+                         and not loops[h2][0] <= widen_blocks)
+            if others:
+                res["notes"].append(f"{others} nested loop(s) without cp.async "
+                                    "counted as one trip")
+            res["notes"].append(f"{len(repeated)} fp8 widening loop(s) counted "
+                                f"{widen_trips} times each (whole body)")
     counts = {k: 0 for k, _ in COUNT_COLUMNS}
     opcodes = {}
     smem = 0
-    for x in path:
+    walked = [x for x in path if x not in widen_blocks]
+    for b2 in repeated:
+        walked += sorted(b2) * widen_trips
+    for x in walked:
         for ins in blocks[x].instrs:
             cls = classify(ins)
             key = (f"@{ins.pred} " if ins.never else "") + ins.base
@@ -756,7 +788,10 @@ def parse_cuda(text):
     head_dim, tiles, threads, dynamic shared memory."""
     info = {}
     comments = {}
+    last = None
     for line in text.splitlines():
+        if last is not None and "loadKVWiden<" in line:
+            info[last]["widen"] = True
         if line.startswith("//"):
             m = SHAPE_RE.match(line)
             if m:
@@ -773,8 +808,26 @@ def parse_cuda(text):
             if lb and "threads" not in comments:
                 comments["threads"] = int(lb.group(1))
             info[m.group(1)] = comments
+            last = m.group(1)
             comments = {}
     return info
+
+
+def widen_trips(shape):
+    """Trips of each loadKVWiden loop per K or V tile (fp8 caches): two rows
+    a step of Threads / (head_dim / 8) rows each, when the shape takes that
+    path; one 8-element chunk a trip otherwise."""
+    if not shape.get("widen"):
+        return None
+    try:
+        chunks = shape["head_dim"] // 8
+        rows_per_pass = shape["threads"] // chunks
+        if (shape["head_dim"] % 16 == 0 and shape["threads"] % chunks == 0
+                and shape["block_kv"] % (2 * rows_per_pass) == 0):
+            return shape["block_kv"] // (2 * rows_per_pass)
+        return -(-shape["block_kv"] * chunks // shape["threads"])
+    except (KeyError, TypeError, ZeroDivisionError):
+        return None
 
 
 def group_copies(shape):
@@ -844,7 +897,7 @@ def report_cubin(nvdisasm, cubin_path, shapes, ptxas, variant, copies_override, 
         if threads_override:
             shape["threads"] = threads_override
         exp = copies_override if copies_override is not None else group_copies(shape)
-        r = analyse_kernel(name, instrs, labels, exp)
+        r = analyse_kernel(name, instrs, labels, exp, widen_trips(shape))
         elf = cub.kernels.get(name, {})
         threads = shape.get("threads") or elf.get("max_threads")
         dyn = dyn_smem_override if dyn_smem_override is not None else shape.get("dyn_smem", 0)

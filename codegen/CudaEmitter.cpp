@@ -1188,6 +1188,13 @@ LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
       carriesLoads = true;
     }
   }
+  // Loads pending from before the loop and not carried by it (a nested
+  // loop, such as a mask's parameter scan, between a tile's load and its
+  // use) stay pending: their use still waits and synchronizes.
+  SmallVector<Value> outer;
+  for (Value load : pendingLoads)
+    if (!llvm::is_contained(op.getRegionIterArgs(), load))
+      outer.push_back(load);
   std::string iv = name(op.getInductionVar());
   os << "for (int " << iv << " = " << name(op.getLowerBound()) << "; " << iv
      << " < " << name(op.getUpperBound()) << "; " << iv
@@ -1206,9 +1213,13 @@ LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
   os << "}\n";
   // The last iteration's prefetch (or a first load the loop never ran) may
   // still be in flight; nothing may outlive the loop's shared memory use.
-  if (carriesLoads || !pendingLoads.empty())
+  bool issuedInside = llvm::any_of(pendingLoads, [&](Value load) {
+    return !llvm::is_contained(outer, load);
+  });
+  if (carriesLoads || issuedInside)
     os << "attnc::dev::cpAsyncWait<0>();\n";
-  pendingLoads.clear();
+  llvm::erase_if(pendingLoads,
+                 [&](Value load) { return !llvm::is_contained(outer, load); });
   return success();
 }
 

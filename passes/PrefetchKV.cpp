@@ -9,6 +9,7 @@
 //   scf.for %j = %lo to %hi iter_args(%m, %l, %acc, %k = %k0) {
 //     %s = attn.qk %q, %k
 //     %kn = attn.load_k ..., (tile_start kv (%j + 1))
+//                              (split-KV: %j + 1 < %hi ? that : kv_len)
 //     ...
 //     scf.yield ..., %kn
 //
@@ -45,6 +46,18 @@ static LoadKOp cloneLoadForTile(RewriterBase &rewriter, LoadKOp load,
   newStart.getIndexMutable().assign(index);
   mapping.map(start.getResult(), newStart.getResult());
   return cast<LoadKOp>(rewriter.clone(*load, mapping));
+}
+
+/// The program's attn.kv_len of sequence `batch`, computed before `loop`,
+/// or null.
+static Value kvLenOf(scf::ForOp loop, Value batch) {
+  for (Operation &op : *loop->getBlock()) {
+    if (&op == loop.getOperation())
+      break;
+    if (auto kvLen = dyn_cast<KVLenOp>(op); kvLen && kvLen.getBatch() == batch)
+      return kvLen;
+  }
+  return Value();
 }
 
 LogicalResult attnc::prefetchKTiles(RewriterBase &rewriter, scf::ForOp loop) {
@@ -105,6 +118,26 @@ LogicalResult attnc::prefetchKTiles(RewriterBase &rewriter, scf::ForOp loop) {
   Value next = rewriter.create<arith::AddIOp>(
       loc, newLoop.getInductionVar(), one, arith::IntegerOverflowFlags::nsw);
   LoadKOp prefetch = cloneLoadForTile(rewriter, load, start, ranges, next);
+  // The last iteration's prefetch is never used. A split-KV program's loop
+  // ends inside the sequence, where it would fetch the next split's first
+  // K tile (a decode step is bound by those bytes): start it at kv_len
+  // instead, so it reads no row (rows at or past kv_len are zero-filled).
+  // Elsewhere the extra tile lies past the sequence or is the next query
+  // tile's, read from L2; the compare and select would cost a register
+  // across the loop (a CTA per SM for some prefill kernels).
+  auto program = newLoop->getParentOfType<ProgramOp>();
+  Value kvLen = program && program.getKvSplit()
+                    ? kvLenOf(newLoop, load.getBatch())
+                    : Value();
+  if (kvLen) {
+    rewriter.setInsertionPoint(prefetch);
+    Value inRange = rewriter.create<arith::CmpIOp>(
+        loc, arith::CmpIPredicate::slt, next, newLoop.getUpperBound());
+    Value row0 = rewriter.create<arith::SelectOp>(loc, inRange,
+                                                  prefetch.getRow0(), kvLen);
+    rewriter.modifyOpInPlace(prefetch,
+                             [&] { prefetch.getRow0Mutable().assign(row0); });
+  }
   auto yield = cast<scf::YieldOp>(body->getTerminator());
   rewriter.modifyOpInPlace(yield, [&] {
     yield->setOperand(yield->getNumOperands() - 1, prefetch.getResult());

@@ -103,7 +103,9 @@ class Attention:
 
     @property
     def info(self) -> Dict[str, Any]:
-        """The spec: name, dtype ("fp16" | "bf16"), head_dim, q_heads,
+        """The spec: name, dtype ("fp16" | "bf16"), kv_dtype (the K/V
+        tensors' element type: "e4m3" | "e5m2" for an fp8 KV cache, else
+        the same as dtype), head_dim, q_heads,
         kv_heads, kv_cache ("dense" | "paged"), page_size (None when dense),
         params {name: (dtype "f32" | "i32", shape)} with shape entries an
         extent or "batch", "q_heads", "kv_heads", "?" as declared, and the
@@ -142,9 +144,11 @@ class Attention:
                  **params: ParamValue) -> Tuple[Tensor, Tensor]:
         """Ragged dense attention.
 
-        q: [total_q, q_heads, head_dim], k and v: [total_kv, kv_heads,
-        head_dim], in the spec's dtype (torch.float16 / torch.bfloat16),
-        contiguous. qo_indptr, kv_indptr: int32 [batch + 1], sequence b
+        q: [total_q, q_heads, head_dim] in the spec's dtype (torch.float16
+        / torch.bfloat16), k and v: [total_kv, kv_heads, head_dim] in its
+        kv_dtype (the same, or torch.float8_e4m3fn / torch.float8_e5m2 or
+        their uint8 bytes for an fp8 spec, whose k_scale / v_scale params
+        dequantize them), contiguous. qo_indptr, kv_indptr: int32 [batch + 1], sequence b
         being rows indptr[b]:indptr[b+1]; None: one sequence covering the
         whole tensor. num_splits: split-KV count of a decode kernel (0: the
         tuned or automatic choice). params: the spec's `param`s by name,

@@ -7,6 +7,8 @@ import torch
 from . import _C
 
 Tensor = torch.Tensor
+# The page dtypes of an fp8 cache (dtype "e4m3" / "e5m2").
+_FP8 = (torch.float8_e4m3fn, torch.float8_e5m2)
 Tokens = Union[Sequence[int], Tensor]
 
 
@@ -46,6 +48,13 @@ class KVCache:
     pages do not fit, KeyError for an unknown or freed sequence id.
     Storage: host memory for device "cpu" (the sim backend), device memory
     for "cuda[:N]"; new pages hold NaN until written.
+
+    dtype: "fp16" or "bf16", or "e4m3" / "e5m2" for an fp8 cache (pages of
+    torch.float8_e4m3fn / torch.float8_e5m2: half the bytes per token, so
+    twice the tokens in the same memory). An fp8 cache stores rows already
+    quantized: write() takes float8 rows of the page dtype (or their uint8
+    bytes) and refuses wider ones; the dequantization scales are the spec's
+    k_scale / v_scale params, passed to each attention call.
     """
 
     def __init__(self, num_pages: int, page_size: int, kv_heads: int, head_dim: int,
@@ -70,10 +79,12 @@ class KVCache:
                       prefix_cache: bool = True,
                       device: Union[str, torch.device] = "cpu") -> "KVCache":
         """A cache shaped for Attention `attn` (its page size, KV heads,
-        head_dim and dtype; page_size 16 for a dense spec)."""
+        head_dim and K/V dtype: the spec's kv_dtype, so fp8 pages for an
+        fp8 spec; page_size 16 for a dense spec)."""
         info = attn.info
         return cls(num_pages, info["page_size"] or 16, info["kv_heads"], info["head_dim"],
-                   num_layers, info["dtype"], prefix_cache=prefix_cache, device=device)
+                   num_layers, info.get("kv_dtype", info["dtype"]),
+                   prefix_cache=prefix_cache, device=device)
 
     # -- sequences -------------------------------------------------------
 
@@ -136,14 +147,32 @@ class KVCache:
 
     def write(self, layer: int, slots: Tensor, k: Tensor, v: Tensor) -> None:
         """Writes K and V rows [n, kv_heads, head_dim] of layer `layer` at
-        the flat `slots` add_sequence / append returned."""
+        the flat `slots` add_sequence / append returned. Rows are cast to
+        a 16-bit cache's dtype; an fp8 cache takes rows already quantized
+        (the page's float8 dtype, or uint8 bytes) and raises TypeError for
+        any other dtype rather than cast without the scales."""
         index = slots.to(device=self._device, dtype=torch.long)
+        copies = []
         for cache, rows, name in ((self._keys[layer], k, "k"), (self._values[layer], v, "v")):
             flat = cache.view(-1, cache.shape[2], cache.shape[3])
             if rows.shape != (index.numel(),) + tuple(flat.shape[1:]):
                 raise ValueError(f"{name} has shape {list(rows.shape)}; expected "
                                  f"{[index.numel()] + list(flat.shape[1:])}")
-            flat.index_copy_(0, index, rows.to(device=flat.device, dtype=flat.dtype))
+            if flat.dtype in _FP8:
+                if rows.dtype not in (flat.dtype, torch.uint8):
+                    raise TypeError(
+                        f"{name} is {rows.dtype}, but this cache holds {flat.dtype} "
+                        f"(an fp8 KV cache): write rows already quantized, e.g. "
+                        f"({name} / {name}_scale).to({flat.dtype}), and pass the "
+                        f"scales to the attention call as the spec's k_scale / "
+                        f"v_scale params")
+                # torch has no fp8 index_copy_: copy the bytes.
+                copies.append((flat.view(torch.uint8),
+                               rows.to(device=flat.device).view(torch.uint8)))
+            else:
+                copies.append((flat, rows.to(device=flat.device, dtype=flat.dtype)))
+        for flat, rows in copies:  # both checked first: an error writes nothing
+            flat.index_copy_(0, index, rows)
 
     # -- accounting ------------------------------------------------------
 

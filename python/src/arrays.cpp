@@ -87,10 +87,27 @@ Placement placementOf(const TensorArg &array, const char *name) {
   }
 }
 
+/// DLPack's kDLFloat8_e4m3fn and kDLFloat8_e5m2 (torch.float8_e4m3fn,
+/// torch.float8_e5m2), by number: older nanobind releases have no
+/// dtype_code names for them.
+constexpr uint8_t kDLFloat8E4M3FN = 10;
+constexpr uint8_t kDLFloat8E5M2 = 12;
+
+/// Whether `t` is uint8: the raw bytes of an fp8 K/V cache (vLLM keeps its
+/// fp8 cache as uint8), taken as such only where the kernel reads fp8.
+static bool isBytes(nb::dlpack::dtype t) {
+  return t.lanes == 1 && t.bits == 8 &&
+         t.code == static_cast<uint8_t>(nb::dlpack::dtype_code::UInt);
+}
+
 /// The runtime's dtype for a DLPack dtype, if it has one.
 static std::optional<DType> dtypeOf(nb::dlpack::dtype t) {
   if (t.lanes != 1)
     return std::nullopt;
+  if (t.code == kDLFloat8E4M3FN && t.bits == 8)
+    return DType::F8E4M3;
+  if (t.code == kDLFloat8E5M2 && t.bits == 8)
+    return DType::F8E5M2;
   auto code = static_cast<nb::dlpack::dtype_code>(t.code);
   if (code == nb::dlpack::dtype_code::Float && t.bits == 16)
     return DType::F16;
@@ -107,6 +124,10 @@ static std::optional<DType> dtypeOf(nb::dlpack::dtype t) {
 
 /// "float64", "uint8", ... as torch and numpy spell them.
 static std::string spell(nb::dlpack::dtype t) {
+  if (t.code == kDLFloat8E4M3FN && t.bits == 8)
+    return "float8_e4m3fn";
+  if (t.code == kDLFloat8E5M2 && t.bits == 8)
+    return "float8_e5m2";
   std::string kind;
   switch (static_cast<nb::dlpack::dtype_code>(t.code)) {
   case nb::dlpack::dtype_code::Int:
@@ -133,15 +154,18 @@ static std::string spell(nb::dlpack::dtype t) {
 }
 
 TensorRef tensorRef(const TensorArg &array, const char *name,
-                    bool ownPageStride) {
+                    bool ownPageStride, std::optional<DType> bytesAs) {
   const nb::dlpack::dltensor &t = array.view();
   TensorRef ref;
-  std::optional<DType> dtype = dtypeOf(t.dtype);
+  std::optional<DType> dtype =
+      bytesAs && isBytes(t.dtype) ? bytesAs : dtypeOf(t.dtype);
   if (!dtype)
-    throw nb::type_error((std::string(name) + " is " + spell(t.dtype) +
-                          "; attnc takes float16 or bfloat16 (q, k, v and the "
-                          "caches), float32 and int32 tensors")
-                             .c_str());
+    throw nb::type_error(
+        (std::string(name) + " is " + spell(t.dtype) +
+         "; attnc takes float16 or bfloat16 (q, o and 16-bit K/V), "
+         "float8_e4m3fn or float8_e5m2 (the K/V of a spec with an fp8 "
+         "kv_dtype, also as their uint8 bytes), float32 and int32 tensors")
+            .c_str());
   ref.dtype = *dtype;
   ref.memory = placementOf(array, name).memory;
   ref.shape.assign(t.shape, t.shape + t.ndim);

@@ -54,12 +54,15 @@ struct Placement {
 };
 
 /// The runtime's view of `array`, named `name` in errors: TypeError for a
-/// dtype other than float16, bfloat16, float32, int32 or int64, ValueError
-/// for a tensor that is not contiguous or not in CPU or CUDA memory. With
-/// `ownPageStride` (k_cache, v_cache) dimension 0 may have any stride, which
-/// the result carries for the runtime to check.
+/// dtype other than float16, bfloat16, float8_e4m3fn, float8_e5m2, float32,
+/// int32 or int64, ValueError for a tensor that is not contiguous or not in
+/// CPU or CUDA memory. With `ownPageStride` (k_cache, v_cache) dimension 0
+/// may have any stride, which the result carries for the runtime to check.
+/// With `bytesAs` (an fp8 dtype: the K/V tensors of an fp8 kernel) a uint8
+/// tensor is taken as that dtype's raw bytes; uint8 is refused otherwise.
 TensorRef tensorRef(const TensorArg &array, const char *name,
-                    bool ownPageStride = false);
+                    bool ownPageStride = false,
+                    std::optional<DType> bytesAs = std::nullopt);
 /// `array`'s placement (ValueError as tensorRef).
 Placement placementOf(const TensorArg &array, const char *name);
 

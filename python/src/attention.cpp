@@ -38,10 +38,21 @@ nb::object dimension(const dsl::ParamDim &d) {
   return nb::str("?");
 }
 
+/// The runtime's dtype of an fp8 K/V cache, or nullopt for a 16-bit one.
+std::optional<DType> fp8DType(dsl::DType kvDtype) {
+  if (kvDtype == dsl::DType::E4M3)
+    return DType::F8E4M3;
+  if (kvDtype == dsl::DType::E5M2)
+    return DType::F8E5M2;
+  return std::nullopt;
+}
+
 nb::dict describeSpec(const dsl::AttentionSpec &spec) {
   nb::dict info;
   info["name"] = spec.name;
-  info["dtype"] = spec.dtype == dsl::DType::BF16 ? "bf16" : "fp16";
+  info["dtype"] = dsl::spelling(spec.dtype);
+  // The K/V element type: "e4m3" or "e5m2" for an fp8 cache, else dtype.
+  info["kv_dtype"] = dsl::spelling(spec.kvDtype);
   info["head_dim"] = spec.headDim;
   info["q_heads"] = spec.qHeads;
   info["kv_heads"] = spec.kvHeads;
@@ -61,20 +72,22 @@ nb::dict describeSpec(const dsl::AttentionSpec &spec) {
   return info;
 }
 
-/// The dtype each tensor of a call must have, by the name the runtime's
-/// messages give it.
+/// The first tensor of a call whose dtype is not the one it must have, by
+/// the name the runtime's messages give it: q and o in the kernel's dtype,
+/// the K/V tensors in kvDType (fp8 for a spec with an fp8 kv_dtype).
 std::optional<std::string> dtypeMismatch(const KernelInfo &info,
                                          const AttentionTensors &t) {
   DType element = info.bf16 ? DType::BF16 : DType::F16;
-  std::pair<const char *, const TensorRef *> floats[] = {
-      {"q", &t.q},
-      {"o", &t.o},
-      {"k", &t.k},
-      {"v", &t.v},
-      {"k_cache", &t.kCache},
-      {"v_cache", &t.vCache}};
-  for (auto &[name, ref] : floats)
-    if (!ref->absent() && ref->dtype != element)
+  DType kvElement = kvDType(info);
+  std::tuple<const char *, const TensorRef *, DType> floats[] = {
+      {"q", &t.q, element},
+      {"o", &t.o, element},
+      {"k", &t.k, kvElement},
+      {"v", &t.v, kvElement},
+      {"k_cache", &t.kCache, kvElement},
+      {"v_cache", &t.vCache, kvElement}};
+  for (auto &[name, ref, want] : floats)
+    if (!ref->absent() && ref->dtype != want)
       return std::string(name);
   if (t.lse.dtype != DType::F32)
     return std::string("lse");
@@ -208,6 +221,7 @@ CompiledAttention::compile(const CompileRequest &r) {
   compiled->request.kernel = spec.name;
   compiled->infoDict = describeSpec(spec);
   compiled->paged = spec.kvCache == dsl::KVCacheKind::Paged;
+  compiled->kvBytes = fp8DType(spec.kvDtype);
   std::shared_ptr<Runtime> runtime =
       valueOr(sharedRuntime(r.backend, 0, r.cacheDir));
   compiled->primary = runtime->backend().name();
@@ -296,8 +310,9 @@ double CompiledAttention::run(CallArgs &a, int timedRuns) {
   Placement where = placementOf(a.q, "q");
   AttentionTensors t;
   auto take = [&](const TensorArg &array, const char *name, TensorRef &ref,
-                  bool ownPageStride = false) {
-    ref = tensorRef(array, name, ownPageStride);
+                  bool ownPageStride = false,
+                  std::optional<DType> bytesAs = std::nullopt) {
+    ref = tensorRef(array, name, ownPageStride, bytesAs);
     Placement p = placementOf(array, name);
     if (p != where)
       throw nb::value_error((std::string(name) + " is on " + p.describe() +
@@ -310,13 +325,13 @@ double CompiledAttention::run(CallArgs &a, int timedRuns) {
   take(a.lse, "lse", t.lse);
   take(a.qoIndptr, "qo_indptr", t.qoIndptr);
   if (pagedCall) {
-    take(*a.kCache, "k_cache", t.kCache, /*ownPageStride=*/true);
-    take(*a.vCache, "v_cache", t.vCache, /*ownPageStride=*/true);
+    take(*a.kCache, "k_cache", t.kCache, /*ownPageStride=*/true, kvBytes);
+    take(*a.vCache, "v_cache", t.vCache, /*ownPageStride=*/true, kvBytes);
     take(*a.blockTable, "block_table", t.blockTable);
     take(*a.kvLens, "kv_lens", t.kvLens);
   } else {
-    take(*a.k, "k", t.k);
-    take(*a.v, "v", t.v);
+    take(*a.k, "k", t.k, /*ownPageStride=*/false, kvBytes);
+    take(*a.v, "v", t.v, /*ownPageStride=*/false, kvBytes);
     take(*a.kvIndptr, "kv_indptr", t.kvIndptr);
   }
   Engine &engine = engineFor(where);

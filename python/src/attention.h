@@ -105,6 +105,9 @@ private:
   std::string primary, selectionNote;
   nanobind::dict infoDict;
   bool paged = false;
+  /// The fp8 dtype of the K/V tensors of a spec with an fp8 kv_dtype (a
+  /// uint8 K/V tensor is taken as its bytes); nullopt for 16-bit K/V.
+  std::optional<DType> kvBytes;
   std::mutex mutex; ///< engines' JitKernels and memos, the last engine
   std::map<std::string, std::unique_ptr<Engine>> engines;
   /// The engine engineFor found last, and for where: most processes call

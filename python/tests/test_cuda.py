@@ -89,3 +89,33 @@ def test_torch_compile_on_the_gpu():
 
     compiled = torch.compile(f, fullgraph=True, backend="aot_eager")
     assert torch.equal(compiled(q, k, prefix), f(q, k, prefix))
+
+
+def test_fp8_kvcache_on_the_gpu():
+    """An e4m3 spec over a KVCache in device memory: float8 pages, rows
+    written already quantized, the uint8 view of the pages giving the same
+    bits (test_fp8.py checks the same on the CPU)."""
+    attn = attnc.compile(PAGED.replace("attention cuda_paged", "attention cuda_fp8").replace(
+        "mask = kv <= q", "kv_dtype = e4m3\n  param k_descale : f32[kv_heads]\n"
+        "  param v_descale : f32[kv_heads]\n  k_scale = k_descale[h / 2]\n"
+        "  v_scale = v_descale[h / 2]\n  mask = kv <= q"))
+    cache = attnc.KVCache.for_attention(attn, num_pages=16, device="cuda")
+    assert cache.key_cache(0).dtype == torch.float8_e4m3fn
+    seq = cache.add_sequence(list(range(40)))
+    k8 = (torch.randn(40, 2, 64) * 4).to(torch.float8_e4m3fn)
+    v8 = (torch.randn(40, 2, 64) * 4).to(torch.float8_e4m3fn)
+    cache.write(0, seq.slots, k8.cuda(), v8.view(torch.uint8).cuda())
+    table, lens = cache.block_tables([seq.seq_id])
+    q = torch.randn(1, 4, 64).half()
+    kd, vd = torch.tensor([0.125, 0.5]), torch.tensor([0.25, 0.0625])
+    o, lse = attn.paged(q.cuda(), cache.key_cache(0), cache.value_cache(0), table, lens,
+                        k_descale=kd.cuda(), v_descale=vd.cuda())
+    ref_o, ref_lse = attention(q, k8.double() * kd.double().view(-1, 1),
+                               v8.double() * vd.double().view(-1, 1),
+                               torch.tensor([0, 1]), torch.tensor([0, 40]),
+                               scale=attn.info["scale"], mask=lambda b, h, qp, kp: kp <= qp)
+    assert_close(o.cpu(), lse.cpu(), ref_o, ref_lse, torch.float16)
+    bo, blse = attn.paged(q.cuda(), cache.key_cache(0).view(torch.uint8),
+                          cache.value_cache(0).view(torch.uint8), table, lens,
+                          k_descale=kd.cuda(), v_descale=vd.cuda())
+    assert torch.equal(o, bo) and torch.equal(lse, blse)

@@ -326,16 +326,30 @@ ATTNC_DEVICE void loadKVAsync(SmemTile<T, Rows, D> dst, const T *base,
   }
 }
 
-/// loadKVAsync for a K/V cache stored in fp8 (Fp8Kind K): each thread reads
-/// 8-element chunks (8 bytes) with plain global loads, two at a time so
-/// that they are in flight together, then widens them to T
-/// (exactly: fp8.cuh) and stores 16 bytes per chunk to the same shared tile
-/// the 16-bit path fills. `base`, RowStride and `headOffset` count fp8
-/// elements, i.e. bytes. Synchronous: the stores are done when it returns,
-/// and the __syncthreads() before the tile's first use publishes them (the
-/// caller's cp.async commit and wait find nothing of it to wait for).
-/// With ContiguousRows the tile's first row is looked up once; otherwise
-/// every row is (SegmentRows is accepted for the same call shape).
+/// Widens 8 fp8 elements (8 bytes, Fp8Kind K) to T and stores them, 16
+/// bytes, at shared `dst`.
+template <Fp8Kind K, typename T>
+ATTNC_DEVICE void storeWidened(T *dst, uint2 bits) {
+  const uint2 lo = fp8x4ToPairs<K, T>(bits.x);
+  const uint2 hi = fp8x4ToPairs<K, T>(bits.y);
+  storeShared(reinterpret_cast<uint4 *>(dst),
+              make_uint4(lo.x, lo.y, hi.x, hi.y));
+}
+
+/// loadKVAsync for a K/V cache stored in fp8 (Fp8Kind K): 8-element chunks
+/// (8 bytes) read with plain global loads, widened to T (exactly: fp8.cuh)
+/// and stored, 16 bytes each, to the same shared tile the 16-bit path
+/// fills. `base`, RowStride and `headOffset` count fp8 elements, i.e.
+/// bytes. Synchronous: the stores are done when it returns, and the
+/// __syncthreads() before the tile's first use publishes them (the caller's
+/// cp.async commit and wait find nothing of it to wait for).
+///
+/// As in loadKVAsync, each thread keeps one chunk column and takes every
+/// RowsPerPass-th row, two rows a step (both loads in flight together):
+/// the second row lies RowsPerPass rows after the first in memory when the
+/// rows are contiguous (a dense cache) or in one page (SegmentRows), so a
+/// step looks a row up once. The step loop stays rolled: unrolled, ptxas
+/// hoists the later steps' loads and runs out of registers at d = 128.
 template <Fp8Kind K, int Threads, long long RowStride, bool ContiguousRows,
           int Cols = 0, int SegmentRows = 0, typename T, int Rows, int D,
           typename RowFn>
@@ -344,44 +358,56 @@ ATTNC_DEVICE void loadKVWiden(SmemTile<T, Rows, D> dst,
                               int row0, int rowsValid, RowFn physicalRow) {
   constexpr int kChunks = D / 8;
   constexpr int kValidChunks = (Cols == 0 ? D : Cols) / 8;
-  constexpr int kPerThread = (Rows * kChunks + Threads - 1) / Threads;
-  // Two chunks in flight per step: at d = 128 the kernel then needs no more
-  // registers than the 16-bit path (four or more take it to 255 and spill).
-  constexpr int kBatch = kPerThread < 2 ? kPerThread : 2;
   const int tid = static_cast<int>(threadIdx.x);
-  // A dense cache's rows are consecutive: one lookup for the tile.
-  const unsigned char *first =
-      ContiguousRows
-          ? base + static_cast<long long>(physicalRow(row0)) * RowStride
-          : base;
-  // Rolled: unrolled, ptxas hoists the later steps' loads and the kernel
-  // runs out of registers (255 and spills at d = 128 with e5m2 -> f16).
-  ATTNC_NO_UNROLL
-  for (int i0 = 0; i0 < kPerThread; i0 += kBatch) {
-    uint2 bits[kBatch];
-    ATTNC_UNROLL
-    for (int i = 0; i < kBatch; ++i) {
-      const int c = tid + (i0 + i) * Threads;
-      const int r = c / kChunks, chunk = c % kChunks;
-      bits[i] = make_uint2(0u, 0u);
-      if (c < Rows * kChunks && r < rowsValid && chunk < kValidChunks)
-        bits[i] = loadGlobal(reinterpret_cast<const uint2 *>(
-            (ContiguousRows
-                 ? first + r * RowStride
-                 : base + static_cast<long long>(physicalRow(row0 + r)) *
-                              RowStride) +
-            headOffset + chunk * 8));
+  if constexpr (kValidChunks == kChunks && Threads % kChunks == 0 &&
+                Rows % (2 * (Threads / kChunks)) == 0) {
+    constexpr int kRowsPerPass = Threads / kChunks;
+    constexpr bool kPairAdjacent =
+        ContiguousRows ||
+        (SegmentRows > 0 && SegmentRows % (2 * kRowsPerPass) == 0 &&
+         Rows % SegmentRows == 0);
+    constexpr long long kPairOffset = kRowsPerPass * RowStride;
+    const int r0 = tid / kChunks, chunk = tid % kChunks;
+    const unsigned char *first =
+        ContiguousRows
+            ? base + static_cast<long long>(physicalRow(row0)) * RowStride +
+                  headOffset + chunk * 8
+            : base;
+    ATTNC_NO_UNROLL
+    for (int r = r0; r < Rows; r += 2 * kRowsPerPass) {
+      uint2 a = make_uint2(0u, 0u), b = make_uint2(0u, 0u);
+      if (r < rowsValid) {
+        const unsigned char *pa =
+            ContiguousRows ? first + static_cast<long long>(r) * RowStride
+                           : base +
+                                 static_cast<long long>(physicalRow(row0 + r)) *
+                                     RowStride +
+                                 headOffset + chunk * 8;
+        const unsigned char *pb = kPairAdjacent || r + kRowsPerPass >= rowsValid
+                                      ? pa + kPairOffset
+                                      : base +
+                                            static_cast<long long>(physicalRow(
+                                                row0 + r + kRowsPerPass)) *
+                                                RowStride +
+                                            headOffset + chunk * 8;
+        a = loadGlobal(reinterpret_cast<const uint2 *>(pa));
+        if (r + kRowsPerPass < rowsValid)
+          b = loadGlobal(reinterpret_cast<const uint2 *>(pb));
+      }
+      storeWidened<K>(dst.row(r) + chunk * 8, a);
+      storeWidened<K>(dst.row(r + kRowsPerPass) + chunk * 8, b);
     }
-    ATTNC_UNROLL
-    for (int i = 0; i < kBatch; ++i) {
-      const int c = tid + (i0 + i) * Threads;
-      if (c >= Rows * kChunks)
-        continue;
-      const uint2 lo = fp8x4ToPairs<K, T>(bits[i].x);
-      const uint2 hi = fp8x4ToPairs<K, T>(bits[i].y);
-      storeShared(
-          reinterpret_cast<uint4 *>(dst.row(c / kChunks) + (c % kChunks) * 8),
-          make_uint4(lo.x, lo.y, hi.x, hi.y));
+  } else {
+    // Any shape: chunk by chunk (a padded head dim's missing chunks are
+    // zeros).
+    for (int c = tid; c < Rows * kChunks; c += Threads) {
+      const int r = c / kChunks, chunk = c % kChunks;
+      uint2 bits = make_uint2(0u, 0u);
+      if (r < rowsValid && chunk < kValidChunks)
+        bits = loadGlobal(reinterpret_cast<const uint2 *>(
+            base + static_cast<long long>(physicalRow(row0 + r)) * RowStride +
+            headOffset + chunk * 8));
+      storeWidened<K>(dst.row(r) + chunk * 8, bits);
     }
   }
 }

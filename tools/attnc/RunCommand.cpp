@@ -7,7 +7,8 @@
 // Inputs are .npy files named after the tensor contract (q, k, v,
 // qo_indptr, kv_indptr; k_cache, v_cache, block_table, kv_lens; one per
 // param). Floating inputs are float32 (rounded to the spec's dtype on
-// load), integer inputs int32 or int64. o.npy and lse.npy (float32) are
+// load; K and V of an fp8 cache to its fp8 format, holding K / k_scale and
+// V / v_scale), integer inputs int32 or int64. o.npy and lse.npy (float32) are
 // written only after the kernel succeeded.
 //
 //===----------------------------------------------------------------------===//
@@ -19,6 +20,7 @@
 #include "interp/Interpreter.h"
 #include "reference/AstReference.h"
 #include "runtime/api/Runtime.h"
+#include "runtime/core/Fp8.h"
 #include "runtime/core/HostMemory.h"
 #include "runtime/npy/Npy.h"
 #include "runtime/sim/Counters.h"
@@ -97,6 +99,34 @@ readInputs(const std::string &dir, const KernelInfo &info, std::string &error) {
     }
     return true;
   };
+  // K and V of an fp8 cache: float32 files holding the stored values K8
+  // and V8 (the scales are params), rounded to the fp8 format.
+  auto kvFloats = [&](const NpyArray &a, HostTensor &t) -> bool {
+    if (!info.kvFp8())
+      return floats(a, t);
+    Expected<std::vector<float>> values = a.toFloat32();
+    if (!values) {
+      error = values.status().message();
+      return false;
+    }
+    Fp8Format format = info.kvFormat == KernelInfo::KVFormat::E4M3
+                           ? Fp8Format::E4M3
+                           : Fp8Format::E5M2;
+    const double limit = format == Fp8Format::E4M3 ? 448.0 : 57344.0;
+    t.shape = a.shape;
+    for (size_t i = 0; i < values->size(); ++i) {
+      float v = (*values)[i];
+      if (std::isfinite(v) && std::fabs(v) > limit) {
+        error = a.source + ": element " + std::to_string(i) + " = " +
+                std::to_string(v) + " is beyond " + fp8FormatName(format) +
+                "'s range (largest " + std::to_string(int(limit)) +
+                "); an fp8 cache holds K / k_scale and V / v_scale";
+        return false;
+      }
+      t.f.push_back(fp8Decode(format, fp8Encode(format, v)));
+    }
+    return true;
+  };
   auto ints = [&](const NpyArray &a, std::vector<int32_t> &out) -> bool {
     Expected<std::vector<int32_t>> values = a.toInt32();
     if (!values) {
@@ -129,8 +159,9 @@ readInputs(const std::string &dir, const KernelInfo &info, std::string &error) {
   if (info.paged) {
     if (!load("k_cache", true, kCache) || !load("v_cache", true, vCache) ||
         !load("block_table", true, table) || !load("kv_lens", true, lens) ||
-        !floats(*kCache, inputs.kCache) || !floats(*vCache, inputs.vCache) ||
-        !ints(*table, inputs.blockTable) || !ints(*lens, inputs.kvLens))
+        !kvFloats(*kCache, inputs.kCache) ||
+        !kvFloats(*vCache, inputs.vCache) || !ints(*table, inputs.blockTable) ||
+        !ints(*lens, inputs.kvLens))
       return mlir::failure();
     if (table->shape.size() != 2 || table->shape[0] != batch) {
       error = "block_table must be [batch, max_pages] with batch = " +
@@ -143,8 +174,8 @@ readInputs(const std::string &dir, const KernelInfo &info, std::string &error) {
     inputs.maxPages = table->shape[1];
   } else {
     if (!load("k", true, k) || !load("v", true, v) ||
-        !load("kv_indptr", true, kvIndptr) || !floats(*k, inputs.k) ||
-        !floats(*v, inputs.v) || !ints(*kvIndptr, inputs.kvIndptr) ||
+        !load("kv_indptr", true, kvIndptr) || !kvFloats(*k, inputs.k) ||
+        !kvFloats(*v, inputs.v) || !ints(*kvIndptr, inputs.kvIndptr) ||
         !oneDim(*kvIndptr, "kv_indptr", batch + 1, "[batch + 1]"))
       return mlir::failure();
   }

@@ -1,5 +1,6 @@
 // RUN: attnc-opt %S/Inputs/causal-gqa.mlir --attn-online-softmax --attn-tile --attn-block-table --attn-mask-analysis --attn-prefetch-kv | FileCheck %s
 // RUN: attnc-opt %S/Inputs/causal-gqa.mlir --attn-online-softmax --attn-tile --attn-block-table --attn-prefetch-kv --attn-prefetch-kv | FileCheck %s --check-prefix=TWICE
+// RUN: attnc-opt %S/Inputs/causal-gqa.mlir --attn-online-softmax --attn-pack-gqa --attn-tile --attn-block-table --attn-split-kv --attn-prefetch-kv | FileCheck %s --check-prefix=SPLIT
 
 // The K tile of iteration j + 1 is loaded during iteration j, right after
 // QKᵀ(j) consumed tile j; the first one before the loop:
@@ -25,3 +26,13 @@
 // Idempotent: a loop that already carries its K tile is left alone.
 // TWICE-COUNT-2: attn.load_k
 // TWICE-NOT:     attn.load_k
+
+// Split-KV: a split's loop ends inside the sequence, so its last prefetch
+// (the next split's first K tile) starts at kv_len instead and reads no row.
+// SPLIT:         %[[KVLEN:.*]] = attn.kv_len %b
+// SPLIT:         scf.for %[[J:.*]] = %{{.*}} to %[[HI:.*]] step
+// SPLIT:           %[[NEXT:.*]] = arith.addi %[[J]], %{{.*}} overflow<nsw> : i32
+// SPLIT:           %[[NROW0:.*]] = attn.tile_start kv
+// SPLIT-NEXT:      %[[IN:.*]] = arith.cmpi slt, %[[NEXT]], %[[HI]] : i32
+// SPLIT-NEXT:      %[[FROM:.*]] = arith.select %[[IN]], %[[NROW0]], %[[KVLEN]] : i32
+// SPLIT-NEXT:      attn.load_k %b, %{{.*}}, %[[FROM]]

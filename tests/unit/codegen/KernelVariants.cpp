@@ -794,6 +794,22 @@ const std::vector<KernelVariant> &attnc::test::kernelVariants() {
             64,
             {3, 1},
             {300, 77}});
+    // A pairwise mask from a 2-D param at (q, kv): its tile bounds come
+    // from a scan loop nested in the KV loop, between the V load and P V
+    // (the V tile must still be waited for and synchronized after it).
+    add({"pairwise_param_mask",
+         "fp16",
+         64,
+         2,
+         2,
+         0,
+         "  param allow : i32[?, ?]\n",
+         "",
+         "allow[q, kv] >= 2",
+         64,
+         64,
+         {100, 7},
+         {200, 150}});
     // fp8 K/V caches (e4m3fn, e5m2): K/V values spanning 2^-8..16 with
     // subnormals (InterpRandom), widened on load, scaled per KV head (a
     // different factor per head, so a packed row given the wrong head
