@@ -400,7 +400,9 @@ void KernelEmitter::waitFor(Value tile) {
   if (it == pendingLoads.end())
     return;
   int younger = static_cast<int>(pendingLoads.end() - it) - 1;
-  os << "attnc::dev::cpAsyncWait<" << younger << ">();\n";
+  // An fp8 tile is widened with plain loads and stores: only the barrier.
+  if (!info.kvFp8())
+    os << "attnc::dev::cpAsyncWait<" << younger << ">();\n";
   os << "__syncthreads();\n";
   pendingLoads.erase(pendingLoads.begin(), it + 1);
 }
@@ -466,6 +468,19 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
            << firstElement(b, row0, o.getHead(), d) << ", "
            << static_cast<long long>(info.qHeads) * d << "LL, " << qLenOf(b)
            << " - " << row0 << headArgs(o.getHead(), d) << ");\n";
+        return success();
+      })
+      .Case([&](WaitOp o) {
+        // The tile's copy, then every thread: a barrier even when the tile
+        // was waited for already (buffer_free loads rely on it).
+        auto it = llvm::find(pendingLoads, o.getTile());
+        if (it != pendingLoads.end()) {
+          if (!info.kvFp8())
+            os << "attnc::dev::cpAsyncWait<" << (pendingLoads.end() - it - 1)
+               << ">();\n";
+          pendingLoads.erase(pendingLoads.begin(), it + 1);
+        }
+        os << "__syncthreads();\n";
         return success();
       })
       .Case([&](LoadKOp o) {
@@ -948,7 +963,9 @@ LogicalResult KernelEmitter::emitKVLoad(Operation *op, Value tile, Value batch,
      << " *>(smem + " << offset << ")};\n";
   // Every warp must be done with the tile this buffer held before; the
   // kernel's first shared-memory write, outside any loop, follows no use.
-  if (sharedMemoryUsed || op->getParentOfType<scf::ForOp>())
+  bool bufferFree = isa<LoadKOp>(op) ? cast<LoadKOp>(op).getBufferFree()
+                                     : cast<LoadVOp>(op).getBufferFree();
+  if (!bufferFree && (sharedMemoryUsed || op->getParentOfType<scf::ForOp>()))
     os << "__syncthreads();\n";
   sharedMemoryUsed = true;
   Block &block = addr.front();
@@ -1008,7 +1025,8 @@ LogicalResult KernelEmitter::emitKVLoad(Operation *op, Value tile, Value batch,
      << ";\n";
   os.unindent();
   os << "});\n";
-  os << "attnc::dev::cpAsyncCommit();\n";
+  if (!info.kvFp8())
+    os << "attnc::dev::cpAsyncCommit();\n";
   pendingLoads.push_back(tile);
   return success();
 }
@@ -1217,7 +1235,8 @@ LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
     return !llvm::is_contained(outer, load);
   });
   if (carriesLoads || issuedInside)
-    os << "attnc::dev::cpAsyncWait<0>();\n";
+    if (!info.kvFp8())
+      os << "attnc::dev::cpAsyncWait<0>();\n";
   llvm::erase_if(pendingLoads,
                  [&](Value load) { return !llvm::is_contained(outer, load); });
   return success();

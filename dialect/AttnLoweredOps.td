@@ -208,8 +208,14 @@ class Attn_LoadKVOp<string mnemonic, string which>
     paged caches, where page p starts at row p * `attn.page_rows`.
     An empty region means logical addressing, which `attn-block-table`
     replaces. Rows at or past kv_len read as zero.
+
+    The copy overwrites a shared-memory buffer other warps may still be
+    reading; the generated code puts a barrier before it, unless
+    `buffer_free` says the schedule already did (an `attn.wait` after every
+    read of that buffer, on every path to the load).
   }];
-  let arguments = (ins I32:$batch, I32:$kv_head, I32:$row0);
+  let arguments = (ins I32:$batch, I32:$kv_head, I32:$row0,
+                       UnitAttr:$buffer_free);
   let results = (outs Attn_InTile:$tile);
   let regions = (region AnyRegion:$addr);
   let assemblyFormat = [{
@@ -219,6 +225,19 @@ class Attn_LoadKVOp<string mnemonic, string which>
 }
 def Attn_LoadKOp : Attn_LoadKVOp<"load_k", "K">;
 def Attn_LoadVOp : Attn_LoadKVOp<"load_v", "V">;
+
+def Attn_WaitOp : Attn_Op<"wait", []> {
+  let summary = "Makes a loaded K/V tile visible to the whole CTA";
+  let description = [{
+    Waits for the tile's asynchronous copy, then for every thread of the CTA
+    (a barrier). After it the tile may be read, and every shared-memory read
+    any thread made before it has completed, so a copy into that memory may
+    start without a barrier of its own (`buffer_free`). attn-prefetch-kv
+    places them; a tile with no attn.wait is waited for at its first use.
+  }];
+  let arguments = (ins Attn_InTile:$tile);
+  let assemblyFormat = "$tile attr-dict `:` type($tile)";
+}
 
 def Attn_BlockTableOp : Attn_Op<"block_table", [Pure]> {
   let summary = "block_table[%b][%index]: the physical page of a logical page";

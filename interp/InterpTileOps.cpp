@@ -702,6 +702,8 @@ LogicalResult Evaluator::runTileOp(Operation &op, bool &handled) {
           })
           .Case([&](attn::SinkOp o) { return runSink(o); })
           .Case([&](attn::RowFactorOp o) { return runRowFactor(o); })
+          // Synchronization only: the interpreter has one thread.
+          .Case([&](attn::WaitOp) { return success(); })
           .Case([&](attn::ScaleOp o) -> LogicalResult {
             const Tile *s = tileOf(o, o.getS(), 2);
             if (!s)

@@ -14,7 +14,9 @@
 //     scf.yield ..., %kn
 //
 // The loads stay attn.load_k ops with their address regions; only where
-// they sit and which tile they fetch changes.
+// they sit and which tile they fetch changes. Where the body has the usual
+// shape, the pass also fixes the synchronization (attn.wait, buffer_free):
+// two barriers an iteration, see prefetchKTiles.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
@@ -111,8 +113,37 @@ LogicalResult attnc::prefetchKTiles(RewriterBase &rewriter, scf::ForOp loop) {
   Block *body = newLoop.getBody();
   BlockArgument carried = body->getArguments().back();
   rewriter.replaceAllUsesWith(load.getResult(), carried);
-  rewriter.setInsertionPointAfter(lastUse ? lastUse : load.getOperation());
   Location loc = load.getLoc();
+  // Two barriers an iteration where the body has its one V load before
+  // QKᵀ and its one P V after it:
+  //   attn.wait K(j)       K(j) landed; every warp is past P V(j-1)
+  //   V(j) {buffer_free}   so V's buffer is free without a barrier
+  //   S = Q K(j)ᵀ; softmax
+  //   attn.wait V(j)       V(j) landed; every warp is past QKᵀ(j)
+  //   K(j+1) {buffer_free}
+  //   O += P V(j)
+  // V's copy overlaps QKᵀ and the softmax, K(j+1)'s P V. Otherwise each
+  // load keeps the barrier before it and each tile is waited for at its
+  // first use (four barriers).
+  SmallVector<LoadVOp> vLoads(body->getOps<LoadVOp>());
+  SmallVector<PVOp> products(body->getOps<PVOp>());
+  bool twoBarriers = vLoads.size() == 1 && products.size() == 1 && lastUse &&
+                     products.front().getV() == vLoads.front().getResult() &&
+                     vLoads.front()->isBeforeInBlock(lastUse) &&
+                     lastUse->isBeforeInBlock(products.front()) &&
+                     llvm::all_of(carried.getUsers(), [&](Operation *user) {
+                       return vLoads.front()->isBeforeInBlock(user);
+                     });
+  if (twoBarriers) {
+    LoadVOp vLoad = vLoads.front();
+    rewriter.setInsertionPoint(vLoad);
+    rewriter.create<WaitOp>(loc, carried);
+    rewriter.modifyOpInPlace(vLoad, [&] { vLoad.setBufferFree(true); });
+    rewriter.setInsertionPoint(products.front());
+    rewriter.create<WaitOp>(loc, vLoad.getResult());
+  } else {
+    rewriter.setInsertionPointAfter(lastUse ? lastUse : load.getOperation());
+  }
   Value one = rewriter.create<arith::ConstantIntOp>(
       loc, 1, newLoop.getInductionVar().getType());
   Value next = rewriter.create<arith::AddIOp>(
@@ -138,6 +169,8 @@ LogicalResult attnc::prefetchKTiles(RewriterBase &rewriter, scf::ForOp loop) {
     rewriter.modifyOpInPlace(prefetch,
                              [&] { prefetch.getRow0Mutable().assign(row0); });
   }
+  if (twoBarriers)
+    rewriter.modifyOpInPlace(prefetch, [&] { prefetch.setBufferFree(true); });
   auto yield = cast<scf::YieldOp>(body->getTerminator());
   rewriter.modifyOpInPlace(yield, [&] {
     yield->setOperand(yield->getNumOperands() - 1, prefetch.getResult());

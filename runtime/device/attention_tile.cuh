@@ -341,8 +341,8 @@ ATTNC_DEVICE void storeWidened(T *dst, uint2 bits) {
 /// and stored, 16 bytes each, to the same shared tile the 16-bit path
 /// fills. `base`, RowStride and `headOffset` count fp8 elements, i.e.
 /// bytes. Synchronous: the stores are done when it returns, and the
-/// __syncthreads() before the tile's first use publishes them (the caller's
-/// cp.async commit and wait find nothing of it to wait for).
+/// __syncthreads() before the tile's first use publishes them (the
+/// generated code has no cp.async commit or wait for it).
 ///
 /// As in loadKVAsync, each thread keeps one chunk column and takes every
 /// RowsPerPass-th row, two rows a step (both loads in flight together):

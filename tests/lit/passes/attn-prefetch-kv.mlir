@@ -2,9 +2,12 @@
 // RUN: attnc-opt %S/Inputs/causal-gqa.mlir --attn-online-softmax --attn-tile --attn-block-table --attn-prefetch-kv --attn-prefetch-kv | FileCheck %s --check-prefix=TWICE
 // RUN: attnc-opt %S/Inputs/causal-gqa.mlir --attn-online-softmax --attn-pack-gqa --attn-tile --attn-block-table --attn-split-kv --attn-prefetch-kv | FileCheck %s --check-prefix=SPLIT
 
-// The K tile of iteration j + 1 is loaded during iteration j, right after
-// QKᵀ(j) consumed tile j; the first one before the loop:
-//   K(lo); for j in [lo, hi): { V(j); S = Q K(j)ᵀ; K(j+1); ...; O += P V(j) }
+// The K tile of iteration j + 1 is loaded during iteration j, once V(j) has
+// landed (every warp is then past QKᵀ(j)); the first one before the loop.
+// Two attn.wait an iteration, each also the barrier that frees the other
+// buffer (buffer_free loads need none of their own):
+//   K(lo); for j in [lo, hi):
+//     { wait K(j); V(j); S = Q K(j)ᵀ; ...; wait V(j); K(j+1); O += P V(j) }
 
 // CHECK-LABEL: attn.kernel @causal
 // CHECK:         %[[RANGE:.*]]:2 = scf.for
@@ -13,12 +16,14 @@
 // CHECK:           attn.block_table %b
 // CHECK:         }
 // CHECK:         %[[R:.*]]:4 = scf.for %[[J:.*]] = %[[RANGE]]#0 to %[[RANGE]]#1 step %{{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %[[K:.*]] = %[[K0]]) -> ({{.*}}, tensor<64x128xbf16>)
-// CHECK:           %[[V:.*]] = attn.load_v
+// CHECK:           attn.wait %[[K]] : tensor<64x128xbf16>
+// CHECK-NEXT:      %[[V:.*]] = attn.load_v {{.*}} {buffer_free}
 // CHECK:           %[[S:.*]] = attn.qk %{{.*}}, %[[K]]
+// CHECK:           attn.wait %[[V]] : tensor<64x128xbf16>
 // CHECK-NEXT:      %[[ONE:.*]] = arith.constant 1 : i32
 // CHECK-NEXT:      %[[NEXT:.*]] = arith.addi %[[J]], %[[ONE]] overflow<nsw> : i32
 // CHECK-NEXT:      %[[NROW0:.*]] = attn.tile_start kv %[[NEXT]] {tile = 64 : i64}
-// CHECK-NEXT:      %[[KN:.*]] = attn.load_k %b, %{{.*}}, %[[NROW0]] : tensor<64x128xbf16> addr {
+// CHECK-NEXT:      %[[KN:.*]] = attn.load_k %b, %{{.*}}, %[[NROW0]] {buffer_free} : tensor<64x128xbf16> addr {
 // CHECK:           attn.pv %{{.*}}, %[[V]],
 // CHECK:           scf.yield %{{.*}}, %{{.*}}, %{{.*}}, %[[KN]]
 // CHECK-NOT:     attn.load_k

@@ -123,6 +123,15 @@ public:
     if (index % 3 == 1)
       os << "  param sinks : f32[q_heads]\n"
          << "  sink = " << sinkLogits[(index / 3) % 4] << "\n";
+    // Every fourth spec reads an fp8 cache (e4m3 and e5m2 in turn) with
+    // scales of (b, h); again no draw from rng.
+    static const char *const kScales[] = {"ks[h / (q_heads / kv_heads)]", "0.5",
+                                          "ks[0] * 3.0 + b"};
+    if (index % 4 == 2)
+      os << "  kv_dtype = " << ((index / 4) % 2 ? "e5m2" : "e4m3") << "\n"
+         << "  param ks : f32[kv_heads]\n"
+         << "  k_scale = " << kScales[(index / 4) % 3] << "\n"
+         << "  v_scale = 2.0 - h * 0.25\n";
     os << "  score = " << score << "\n"
        << "  mask = " << mask << "\n}\n";
     return os.str();
