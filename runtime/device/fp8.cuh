@@ -11,10 +11,11 @@
 // Paths:
 //   - e4m3 -> f16 on sm_89+: the hardware cvt.rn.f16x2.e4m3x2, whose low
 //     source byte becomes the low half (as cuda_fp8.hpp's own fallback for
-//     __nv_cvt_fp8x2_to_halfraw2 spells out);
+//     __nv_cvt_fp8x2_to_halfraw2 spells out); e4m3 -> bf16 on sm_89+: that
+//     cvt, then f16 -> f32 -> bf16x2 (four instructions a pair, exact);
 //   - e5m2 -> f16 everywhere: e5m2 is the high byte of an f16, so a byte
 //     permute (one PRMT) is the conversion;
-//   - everything else (sm_80, bf16 on any arch, and the host sim): integer
+//   - everything else (sm_80, e5m2 -> bf16, and the host sim): integer
 //     bit placement plus one exact packed multiply, see widenByScaling.
 //     PTX has no e4m3x2/e5m2x2 -> bf16x2 cvt for sm_80-sm_90; going
 //     through the f16 cvt would add three conversion-pipe instructions (two
@@ -158,6 +159,22 @@ ATTNC_DEVICE unsigned cvtE4m3x2ToF16x2(unsigned short two) {
   asm("cvt.rn.f16x2.e4m3x2 %0, %1;" : "=r"(r) : "h"(two));
   return r;
 }
+
+/// e4m3 pair -> bf16 pair through the hardware f16 cvt: f16 -> f32 (two
+/// HADD2.F32) and one f32x2 -> bf16x2 pack, four instructions where the
+/// bit placement takes about eight. Exact at every step (every e4m3 value
+/// is an f16, f32 and bf16 value); NaN stays NaN.
+ATTNC_DEVICE unsigned cvtE4m3x2ToBf16x2(unsigned short two) {
+  const unsigned h = cvtE4m3x2ToF16x2(two);
+  const float lo =
+      __half2float(__ushort_as_half(static_cast<unsigned short>(h)));
+  const float hi =
+      __half2float(__ushort_as_half(static_cast<unsigned short>(h >> 16)));
+  unsigned r;
+  // The first source goes to the upper half.
+  asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
+  return r;
+}
 #define ATTNC_FP8_HW_E4M3_F16 1
 #else
 #define ATTNC_FP8_HW_E4M3_F16 0
@@ -172,6 +189,8 @@ ATTNC_DEVICE unsigned fp8x2ToPair(unsigned short two) {
 #if ATTNC_FP8_HW_E4M3_F16
   if constexpr (K == Fp8Kind::E4M3 && fp8detail::kIsF16<T>)
     return fp8detail::cvtE4m3x2ToF16x2(two);
+  if constexpr (K == Fp8Kind::E4M3 && fp8detail::kIsBf16<T>)
+    return fp8detail::cvtE4m3x2ToBf16x2(two);
 #endif
   return fp8detail::widenSpread<K, T>(
       fp8detail::permute(two, fp8detail::kSpreadLo));
@@ -187,6 +206,10 @@ ATTNC_DEVICE uint2 fp8x4ToPairs(unsigned four) {
     return make_uint2(
         fp8detail::cvtE4m3x2ToF16x2(static_cast<unsigned short>(four)),
         fp8detail::cvtE4m3x2ToF16x2(static_cast<unsigned short>(four >> 16)));
+  if constexpr (K == Fp8Kind::E4M3 && fp8detail::kIsBf16<T>)
+    return make_uint2(
+        fp8detail::cvtE4m3x2ToBf16x2(static_cast<unsigned short>(four)),
+        fp8detail::cvtE4m3x2ToBf16x2(static_cast<unsigned short>(four >> 16)));
 #endif
   return make_uint2(fp8detail::widenSpread<K, T>(
                         fp8detail::permute(four, fp8detail::kSpreadLo)),

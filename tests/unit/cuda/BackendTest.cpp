@@ -39,6 +39,18 @@ void checkNothingLeaked(const FakeDriver &fake) {
 // Fake driver
 //===----------------------------------------------------------------------===//
 
+TEST_CASE("the fp8 widening kernel compiles and launches (fake driver)",
+          "[cuda][fake]") {
+  FakeDriver fake;
+  std::unique_ptr<CudaDriver> driver = fake.driver();
+  runFp8WideningScenario(*driver, false);
+  AttncFakeCudaStats stats = fake.stats();
+  CHECK(stats.launches == 1);
+  CHECK(std::string(stats.function) == "attnc_test_fp8");
+  CHECK(stats.grid[0] == 2);
+  checkNothingLeaked(fake);
+}
+
 TEST_CASE("device buffers (fake driver)", "[cuda][fake]") {
   AttncFakeCudaConfig config;
   config.memoryBytes = 64 << 20;
@@ -168,6 +180,18 @@ TEST_CASE("NVRTC target for a compute capability", "[cuda][nvrtc]") {
             "cannot compile for sm_70 or any older architecture (it supports "
             "75, 80, 86, 89, 90, 100, 120)") != std::string::npos);
 
+  // The device library's fp8 paths compile for each (software on sm_80,
+  // the e4m3 cvt on sm_89 and sm_90); the GPU test checks their results.
+  for (const char *arch : {"sm_80", "sm_89", "sm_90"}) {
+    jit::NvrtcOptions options;
+    options.arch = arch;
+    options.includeDirs = jit::defaultIncludeDirs();
+    jit::NvrtcResult fp8 =
+        jit::compileWithNvrtc(fp8WideningKernelSource(), "fp8.cu", options);
+    INFO(arch << ": " << fp8.error);
+    CHECK(fp8.ok);
+  }
+
   // The NVRTC linked here compiles the targets attnc is written for.
   std::vector<int> linked = nvrtcSupportedArchs();
   CHECK(std::count(linked.begin(), linked.end(), 80) == 1);
@@ -192,6 +216,12 @@ TEST_CASE("an NVRTC kernel launched with AttnKernelArgs (GPU)", "[cuda][gpu]") {
 TEST_CASE("dynamic shared memory beyond 48 KiB (GPU)", "[cuda][gpu]") {
   if (CudaDriver *driver = gpuDriverOrSkip())
     runSharedMemoryScenario(*driver, true);
+}
+
+TEST_CASE("fp8 widening on the GPU matches the host codec (GPU)",
+          "[cuda][gpu]") {
+  if (CudaDriver *driver = gpuDriverOrSkip())
+    runFp8WideningScenario(*driver, true);
 }
 
 TEST_CASE("module loading errors (GPU)", "[cuda][gpu]") {

@@ -3,10 +3,12 @@
 #include "Scenarios.h"
 #include "CudaTestSupport.h"
 
+#include "runtime/core/Fp8.h"
 #include "runtime/cuda/CudaMemory.h"
 #include "runtime/cuda/CudaModule.h"
 #include "runtime/cuda/CudaPageStorage.h"
 #include "runtime/kvcache/KVCache.h"
+#include "runtime/sim/HalfTypes.h"
 
 #include <algorithm>
 #include <cstring>
@@ -450,6 +452,83 @@ void runPageStorageScenario(const CudaDriver &driver) {
   std::vector<uint16_t> words = read(k0);
   for (size_t e = 0; e < pageElements; ++e)
     REQUIRE(words[appended.copy->dst * pageElements + e] == 0x1234);
+}
+
+const char *fp8WideningKernelSource() {
+  return R"(#include "attnc_device.cuh"
+#include "kernel_args.h"
+// Word j holds the bytes j, j+1, j+2, j+3 (mod 256): every byte value in
+// every position. Output block c (e4m3/e5m2 x f16/bf16) holds word j's
+// two widened pairs at 2 (256 c + j).
+extern "C" __global__ void attnc_test_fp8(const attnc::AttnKernelArgs args) {
+  using namespace attnc::dev;
+  const int j = blockIdx.x * blockDim.x + threadIdx.x;
+  if (j >= 256)
+    return;
+  const unsigned w = static_cast<const unsigned *>(args.q)[j];
+  unsigned *o = static_cast<unsigned *>(args.o);
+  const uint2 r[4] = {fp8x4ToPairs<Fp8Kind::E4M3, f16>(w),
+                      fp8x4ToPairs<Fp8Kind::E4M3, bf16>(w),
+                      fp8x4ToPairs<Fp8Kind::E5M2, f16>(w),
+                      fp8x4ToPairs<Fp8Kind::E5M2, bf16>(w)};
+  for (int c = 0; c < 4; ++c) {
+    o[2 * (256 * c + j)] = r[c].x;
+    o[2 * (256 * c + j) + 1] = r[c].y;
+  }
+}
+)";
+}
+
+void runFp8WideningScenario(const CudaDriver &driver, bool runsKernels) {
+  auto device = requireValue(CudaDevice::open(driver, 0));
+  KernelInfo info;
+  info.name = "attnc_test_fp8";
+  info.specName = "test";
+  info.threads = 128;
+  CudaModule module = requireValue(
+      CudaModule::compile(*device, fp8WideningKernelSource(), info));
+  std::vector<uint32_t> words(256);
+  for (uint32_t j = 0; j < 256; ++j)
+    words[j] = j | ((j + 1) & 0xff) << 8 | ((j + 2) & 0xff) << 16 |
+               ((j + 3) & 0xff) << 24;
+  const size_t outWords = 4 * 256 * 2;
+  DeviceBuffer input =
+      requireValue(DeviceBuffer::allocate(*device, words.size() * 4));
+  DeviceBuffer output =
+      requireValue(DeviceBuffer::allocate(*device, outWords * 4));
+  CUDA_REQUIRE_OK(input.copyFromHost(words.data(), words.size() * 4));
+  CUDA_REQUIRE_OK(output.fill(0xff));
+  AttnKernelArgs args = zeroArgs();
+  args.q = input.data();
+  args.o = output.data();
+  CudaStream stream = requireValue(CudaStream::create(*device));
+  CUDA_REQUIRE_OK(module.launch(args, 2, 1, 1, stream.get()));
+  CUDA_REQUIRE_OK(stream.synchronize());
+  if (!runsKernels)
+    return;
+  std::vector<uint32_t> out(outWords);
+  CUDA_REQUIRE_OK(output.copyToHost(out.data(), outWords * 4));
+  const Fp8Format formats[2] = {Fp8Format::E4M3, Fp8Format::E5M2};
+  for (int c = 0; c < 4; ++c) {
+    Fp8Format format = formats[c / 2];
+    bool bf16 = c % 2 == 1;
+    for (uint32_t j = 0; j < 256; ++j)
+      for (int k = 0; k < 4; ++k) {
+        uint32_t reg = out[2 * (256 * c + j) + k / 2];
+        auto bits = static_cast<uint16_t>(reg >> (16 * (k % 2)));
+        double want = fp8Decode(format, static_cast<uint8_t>((j + k) & 0xff));
+        float got =
+            bf16 ? sim::bf16BitsToFloat(bits) : sim::halfBitsToFloat(bits);
+        INFO(fp8FormatName(format) << " -> " << (bf16 ? "bf16" : "f16")
+                                   << ", byte " << ((j + k) & 0xff));
+        if (std::isnan(want)) {
+          REQUIRE(std::isnan(got));
+        } else {
+          REQUIRE(static_cast<double>(got) == want);
+          REQUIRE(std::signbit(got) == std::signbit(want)); // -0 stays -0
+        }
+      }
+  }
 }
 
 } // namespace attnc::cuda::test

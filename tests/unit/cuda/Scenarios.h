@@ -40,6 +40,16 @@ void runSharedMemoryScenario(const CudaDriver &driver, bool runsKernels);
 /// source, bad launch configurations.
 void runModuleErrorScenario(const CudaDriver &driver, bool runsKernels);
 
+/// The device library's fp8 widening (e4m3 and e5m2 to f16 and bf16, the
+/// paths the architecture picks: hardware cvt on sm_89+) for every byte
+/// value in every position of a word, against the host codec. Compiled
+/// always; its results checked when kernels run.
+void runFp8WideningScenario(const CudaDriver &driver, bool runsKernels);
+
+/// Source of the fp8 widening kernel (attnc_test_fp8), for compiling it for
+/// other architectures.
+const char *fp8WideningKernelSource();
+
 /// CudaPageStorage: layout, NaN fill, copyPage on a stream, bad ids, and a
 /// copy-on-write driven by KVCache.
 void runPageStorageScenario(const CudaDriver &driver);
