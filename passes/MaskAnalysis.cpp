@@ -10,6 +10,7 @@
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <algorithm>
+#include <functional>
 #include <limits>
 #include <set>
 #include <utility>
@@ -331,8 +332,9 @@ private:
                                "cannot be bounded per tile");
       return Bound::unknown();
     }
-    // Up to two indices may range over the tile (doc[b, q]; a block mask
-    // blocks[h, q / 64, kv / 64]); the others are exact.
+    // Up to three indices may range over the tile (doc[b, q]; a block mask
+    // blocks[h, q / 64, kv / 64], whose h ranges too where query heads are
+    // packed); the others are exact.
     SmallVector<Value> indices;
     SmallVector<int64_t, 2> ranged;
     SmallVector<Value, 2> lasts;
@@ -343,11 +345,11 @@ private:
         continue;
       }
       b = asRange(b);
-      if (b.kind != Bound::Kind::Range || ranged.size() == 2 ||
+      if (b.kind != Bound::Kind::Range || ranged.size() == 3 ||
           !b.lo.getType().isSignlessInteger(32) ||
           !b.hi.getType().isSignlessInteger(32)) {
         noteUnbounded(*o, what + " with an index the analysis cannot bound "
-                                 "to one range (or three such indices), so "
+                                 "to one range (or four such indices), so "
                                  "it cannot be bounded per tile");
         return Bound::unknown();
       }
@@ -366,70 +368,84 @@ private:
       return Bound::ofRange(range.getMin(), range.getMax());
     }
     pairRanged = true;
-    return pairRange(o, indices, ranged, lasts);
+    return boxRange(o, indices, ranged, lasts);
   }
 
-  /// The range of an i32 parameter read at two ranging indices: a loop over
-  /// the first index's values, each a param_range along the second. Only
-  /// rectangles of at most kMaxPairElements elements are scanned (block
-  /// masks index by q / 64, kv / 64: one to four elements a tile); a larger
-  /// one, e.g. allow[q, kv] at full resolution, would cost as much as the
-  /// mask itself, and gets the whole i32 range instead (the tile runs).
-  Bound pairRange(ParamLoadOp o, SmallVector<Value> indices,
-                  ArrayRef<int64_t> ranged, ArrayRef<Value> lasts) {
-    constexpr int64_t kMaxPairElements = 64;
+  /// The range of an i32 parameter read at two or three ranging indices:
+  /// loops over the values of all but the last, each a param_range along
+  /// the last. Only boxes of at most kMaxBoxElements elements are scanned
+  /// (block masks index by q / 64, kv / 64: one to four elements a tile,
+  /// times the packed heads where h ranges too); a larger one, e.g.
+  /// allow[q, kv] at full resolution, would cost as much as the mask itself,
+  /// and gets the whole i32 range instead (the tile runs).
+  Bound boxRange(ParamLoadOp o, SmallVector<Value> indices,
+                 ArrayRef<int64_t> ranged, ArrayRef<Value> lasts) {
+    constexpr int64_t kMaxBoxElements = 64;
     Type i32 = builder.getI32Type();
-    Value first0 = indices[ranged[0]], last0 = lasts[0];
-    Value first1 = indices[ranged[1]], last1 = lasts[1];
     auto count = [&](Value first, Value last) {
       return add(sub(wide(last), wide(first)), constI(1, 64));
     };
-    Value n0 = count(first0, last0), n1 = count(first1, last1);
-    Value cap = constI(kMaxPairElements, 64),
-          capPlus = constI(kMaxPairElements + 1, 64);
     auto atMost = [&](Value a, Value b) {
       return builder.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sle, a,
                                            b);
     };
+    Value cap = constI(kMaxBoxElements, 64),
+          capPlus = constI(kMaxBoxElements + 1, 64);
     // Counts clamped to cap + 1 before the product, so it cannot overflow
-    // (a side can hold 2^32 positions).
-    Value clamped = mul(builder.create<arith::MinSIOp>(loc, n0, capPlus),
-                        builder.create<arith::MinSIOp>(loc, n1, capPlus));
-    Value small = atMost(clamped, cap);
-    Value empty = orOf(atMost(n0, constI(0, 64)), atMost(n1, constI(0, 64)));
-    // The loop counts i in [0, n0) and reads index first0 + i, so no bound
-    // is ever formed past the last index (last0 + 1 could wrap at INT_MAX).
-    // Not small (or empty): no iteration.
-    Value trips = builder.create<arith::SelectOp>(
-        loc, andOf(small, notOf(empty)),
-        builder.create<arith::TruncIOp>(loc, i32, n0), constI(0, 32));
-    Value noMin = constI(kI32Max, 32), noMax = constI(kI32Min, 32);
-    auto loop = builder.create<scf::ForOp>(
-        loc, constI(0, 32), trips, constI(1, 32), ValueRange{noMin, noMax});
-    {
-      OpBuilder::InsertionGuard guard(builder);
-      builder.setInsertionPointToStart(loop.getBody());
-      SmallVector<Value> at = indices;
-      at[ranged[0]] = add(first0, loop.getInductionVar());
-      auto range = builder.create<ParamRangeOp>(
-          loc, i32, i32, o.getParamAttr(), at, last1,
-          builder.getI64IntegerAttr(ranged[1]));
-      Value lo = builder.create<arith::MinSIOp>(loc, loop.getRegionIterArg(0),
-                                                range.getMin());
-      Value hi = builder.create<arith::MaxSIOp>(loc, loop.getRegionIterArg(1),
-                                                range.getMax());
-      builder.create<scf::YieldOp>(loc, ValueRange{lo, hi});
+    // (a side can hold 2^32 positions; three clamped sides fit in i64).
+    SmallVector<Value, 3> counts;
+    Value clamped, empty;
+    for (auto [k, d] : llvm::enumerate(ranged)) {
+      Value n = count(indices[d], lasts[k]);
+      counts.push_back(n);
+      Value side = builder.create<arith::MinSIOp>(loc, n, capPlus);
+      Value none = atMost(n, constI(0, 64));
+      clamped = k == 0 ? side : mul(clamped, side);
+      empty = k == 0 ? none : orOf(empty, none);
     }
-    // An empty rectangle reads as (0, 0), as attn.param_range's empty range
-    // does; one too large to scan may hold any value.
+    Value small = atMost(clamped, cap);
+    Value scan = andOf(small, notOf(empty));
+    // Each loop counts i in [0, n) and reads index first + i, so no bound
+    // is ever formed past the last index (last + 1 could wrap at INT_MAX).
+    // Not small (or empty): no iteration.
+    SmallVector<Value> at = indices;
+    std::function<std::pair<Value, Value>(size_t, Value, Value)> box =
+        [&](size_t k, Value lo, Value hi) -> std::pair<Value, Value> {
+      if (k + 1 == ranged.size()) {
+        auto range = builder.create<ParamRangeOp>(
+            loc, i32, i32, o.getParamAttr(), at, lasts[k],
+            builder.getI64IntegerAttr(ranged[k]));
+        return {builder.create<arith::MinSIOp>(loc, lo, range.getMin()),
+                builder.create<arith::MaxSIOp>(loc, hi, range.getMax())};
+      }
+      Value trips = builder.create<arith::SelectOp>(
+          loc, scan, builder.create<arith::TruncIOp>(loc, i32, counts[k]),
+          constI(0, 32));
+      auto loop = builder.create<scf::ForOp>(loc, constI(0, 32), trips,
+                                             constI(1, 32), ValueRange{lo, hi});
+      {
+        OpBuilder::InsertionGuard guard(builder);
+        builder.setInsertionPointToStart(loop.getBody());
+        at[ranged[k]] = add(indices[ranged[k]], loop.getInductionVar());
+        auto [innerLo, innerHi] =
+            box(k + 1, loop.getRegionIterArg(0), loop.getRegionIterArg(1));
+        builder.create<scf::YieldOp>(loc, ValueRange{innerLo, innerHi});
+      }
+      at[ranged[k]] = indices[ranged[k]];
+      return {loop.getResult(0), loop.getResult(1)};
+    };
+    auto [scannedLo, scannedHi] =
+        box(0, constI(kI32Max, 32), constI(kI32Min, 32));
+    // An empty box reads as (0, 0), as attn.param_range's empty range does;
+    // one too large to scan may hold any value.
     Value zero = constI(0, 32);
     Value lo = builder.create<arith::SelectOp>(
         loc, empty, zero,
-        builder.create<arith::SelectOp>(loc, small, loop.getResult(0),
+        builder.create<arith::SelectOp>(loc, small, scannedLo,
                                         constI(kI32Min, 32)));
     Value hi = builder.create<arith::SelectOp>(
         loc, empty, zero,
-        builder.create<arith::SelectOp>(loc, small, loop.getResult(1),
+        builder.create<arith::SelectOp>(loc, small, scannedHi,
                                         constI(kI32Max, 32)));
     return Bound::ofRange(lo, hi);
   }

@@ -358,9 +358,10 @@ static LogicalResult analyzeMask(RewriterBase &rewriter, ProgramOp program,
         form += " @" + param;
       form += " over each tile";
       if (tileClass.pairRanged)
-        form += " (a parameter read at two ranging indices, as a block mask "
-                "is, is scanned over rectangles of at most 64 elements; a "
-                "tile with a larger one is visited)";
+        form +=
+            " (a parameter read at two or three ranging indices, as a "
+            "block mask is, is scanned over boxes of at most 64 elements; a "
+            "tile with a larger one is visited)";
     }
     if (remarks && (tileClass.unboundedReason.empty() ||
                     !isConstantTrue(tileClass.canTrue)))

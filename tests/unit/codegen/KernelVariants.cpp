@@ -810,6 +810,21 @@ const std::vector<KernelVariant> &attnc::test::kernelVariants() {
          64,
          {100, 7},
          {200, 150}});
+    // A block mask over packed GQA rows: h, q / 64 and kv / 64 all range
+    // over a tile, so the bound is a scan nested two deep in the KV loop.
+    packed({"packed_block_mask_gqa4_paged16",
+            "bf16",
+            64,
+            8,
+            2,
+            16,
+            "  param blocks : i32[q_heads, 16, 16]\n",
+            "",
+            "blocks[h, q / 64, kv / 64] == 0",
+            64,
+            64,
+            {3, 1},
+            {500, 300}});
     // fp8 K/V caches (e4m3fn, e5m2): K/V values spanning 2^-8..16 with
     // subnormals (InterpRandom), widened on load, scaled per KV head (a
     // different factor per head, so a packed row given the wrong head

@@ -121,6 +121,13 @@ std::vector<MaskCase> maskCases() {
                    specWithMask("blocks[(kv & 7) + 2147483640, q / 64] == 0",
                                 "  param blocks : i32[64, 64]\n"),
                    false});
+  // Three ranging indices (a block mask over packed heads has h, q / 64
+  // and kv / 64 ranging): nested scans over the box of entries.
+  cases.push_back(
+      {"three ranging indices",
+       specWithMask("cube[q / 32, kv / 32, (q + kv) / 64] != 1 && kv <= q",
+                    "  param cube : i32[64, 64, 64]\n"),
+       false});
   cases.push_back({"shift by a position (unbounded)",
                    specWithMask("(kv << (q % 3)) <= q", ""), false});
   return cases;
@@ -212,6 +219,12 @@ TEST_CASE("mask analysis classifies tiles soundly (and exactly where it can)",
                            idx.at(1) < 64
                        ? (idx.at(0) * 7 + idx.at(1) * 3 + idx.at(0) / 3) % 4
                        : 0;
+          if (name == "cube") { // likewise over three indices
+            for (int d = 0; d < 3; ++d)
+              if (idx.at(d) < 0 || idx.at(d) >= 64)
+                return 0;
+            return (idx[0] * 5 + idx[1] * 3 + idx[2] * 7 + idx[0] / 5) % 4;
+          }
           FAIL("unexpected parameter " << name);
           return 0;
         };
