@@ -615,12 +615,29 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
                << static_cast<long long>(info.qHeads) * d << "LL, " << rows
                << ", " << name(o.getTile()) << headArgs(o.getHead(), d)
                << ");\n";
-          else
-            os << "attnc::dev::storeLse" << packArgs()
-               << "(args.lse_partial + (" << plane << " + "
-               << firstElement(b, row0, o.getHead(), 1) << "), " << info.qHeads
-               << "LL, " << rows << ", " << name(o.getTile())
+          else {
+            // The LSE in its two parts, the scaled maximum and the log of
+            // the sum, from the finalize that formed it (the merge weighs
+            // splits by their difference of maxima: exact where one f32
+            // LSE would round the sum's log away).
+            auto finalize = o.getTile().getDefiningOp<FinalizeOp>();
+            if (!finalize || finalize.getLse() != o.getTile())
+              return o.emitOpError("stores a split's LSE that no "
+                                   "attn.finalize formed");
+            std::string at = "(" + plane + " + " +
+                             firstElement(b, row0, o.getHead(), 1) + ")";
+            double scale = finalize.getScale()
+                               ? finalize.getScale()->convertToDouble()
+                               : 1.0;
+            os << "attnc::dev::storeLseParts" << packArgs()
+               << "(args.lse_partial + " << at << ", args.lse_partial + "
+               << "static_cast<long long>(args.num_splits) * "
+                  "args.qo_indptr[args.batch] * "
+               << info.qHeads << " + " << at << ", " << info.qHeads << "LL, "
+               << rows << ", " << name(finalize.getM()) << ", "
+               << name(finalize.getL()) << ", " << floatLiteral(scale)
                << headArgs(o.getHead(), 1) << ");\n";
+          }
           return success();
         }
         if (type.getRank() == 2) {

@@ -118,7 +118,9 @@ struct OutputSink {
   /// ([split, total_q, q_heads, head_dim]) and LSE, which attn.merge_splits
   /// combines. split < 0: stores write the outputs.
   int64_t split = -1;
-  std::vector<double> partialO, partialLse;
+  /// A split's LSE as the kernel keeps it: the scaled maximum
+  /// (partialLse) and the log of the sum (partialLseLo).
+  std::vector<double> partialO, partialLse, partialLseLo;
 };
 
 /// Walks blocks of ops on run-time values. One evaluator serves one kernel

@@ -15,8 +15,10 @@ using namespace mlir;
 using namespace attnc;
 using namespace attnc::interp;
 
-/// attn.merge_splits: LSE = m + log sum_s exp(LSE_s - m), O = sum_s
-/// exp(LSE_s - LSE) O_s; O = 0 and LSE = -inf where every split saw nothing.
+/// attn.merge_splits: with each split's LSE as (hi_s, lo_s) = (scaled max,
+/// log sum), LSE = m + log sum_s exp(hi_s - m + lo_s) where m = max hi_s,
+/// O = sum_s exp(hi_s - m + lo_s) O_s / that sum; O = 0 and LSE = -inf
+/// where every split saw nothing.
 static void mergeSplits(OutputSink &sink, const Problem &p, int64_t numSplits) {
   const double negInf = -std::numeric_limits<double>::infinity();
   int64_t slots = p.totalQ * p.qHeads;
@@ -28,7 +30,8 @@ static void mergeSplits(OutputSink &sink, const Problem &p, int64_t numSplits) {
     std::vector<double> o(p.headDim, 0.0);
     if (m != negInf)
       for (int64_t s = 0; s < numSplits; ++s) {
-        double w = std::exp(sink.partialLse[s * slots + slot] - m);
+        double w = std::exp((sink.partialLse[s * slots + slot] - m) +
+                            sink.partialLseLo[s * slots + slot]);
         sum += w;
         for (int64_t d = 0; d < p.headDim; ++d)
           o[d] += w * sink.partialO[(s * slots + slot) * p.headDim + d];
@@ -77,6 +80,7 @@ FailureOr<AttentionOutputs> interp::interpretProgram(attn::ProgramOp program,
   if (split) {
     sink.partialO.assign(numSplits * p.totalQ * p.qHeads * p.headDim, nan);
     sink.partialLse.assign(numSplits * p.totalQ * p.qHeads, nan);
+    sink.partialLseLo.assign(numSplits * p.totalQ * p.qHeads, nan);
   }
   for (int64_t s = 0; s < numSplits; ++s)
     for (int64_t b = 0; b < p.batch; ++b) {

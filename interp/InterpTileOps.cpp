@@ -209,6 +209,21 @@ LogicalResult Evaluator::runStore(attn::StoreOp op) {
     return fail(op, "O tile has " + std::to_string(t->cols()) +
                         " columns, the kernel's head_dim is " +
                         std::to_string(p.headDim));
+  // A split's LSE is kept in the kernel's two parts, the scaled maximum
+  // and the log of the sum, from the finalize that formed it.
+  const Tile *partM = nullptr, *partL = nullptr;
+  double partScale = 1;
+  if (sink->split >= 0 && !isO) {
+    auto finalize = op.getTile().getDefiningOp<attn::FinalizeOp>();
+    if (!finalize)
+      return fail(op, "stores a split's LSE that no attn.finalize formed");
+    partM = tileOf(op, finalize.getM(), 1);
+    partL = partM ? tileOf(op, finalize.getL(), 1) : nullptr;
+    if (!partL)
+      return failure();
+    if (finalize.getScale())
+      partScale = finalize.getScale()->convertToDouble();
+  }
   int64_t qLen = p.qLen(*b);
   for (int64_t r = 0; r < t->rows() && *row0 + r / pack < qLen; ++r) {
     int64_t head = pack > 1 ? *h * pack + r % pack : *h;
@@ -219,8 +234,15 @@ LogicalResult Evaluator::runStore(attn::StoreOp op) {
       if (isO)
         for (int64_t d = 0; d < p.headDim; ++d)
           sink->partialO[base * p.headDim + d] = t->data[r * p.headDim + d];
-      else
-        sink->partialLse[base] = t->data[r];
+      else {
+        const float ln2 = 0.693147180559945309f;
+        float l = partL->data[r];
+        bool none = l == 0;
+        sink->partialLse[base] =
+            none ? -INFINITY
+                 : partM->data[r] * static_cast<float>(partScale) * ln2;
+        sink->partialLseLo[base] = none ? -INFINITY : std::log(l);
+      }
       continue;
     }
     if (isO) {

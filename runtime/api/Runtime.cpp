@@ -269,8 +269,10 @@ Expected<LaunchPlan> Runtime::planWith(const Kernel &kernel,
         maxKV, backendImpl->multiprocessorCount());
   int64_t slots =
       static_cast<int64_t>(host.qoIndptr.data[args.batch]) * info.qHeads;
-  size_t lseBytes = numSplits * slots * sizeof(float);
-  size_t bytes = lseBytes * (1 + info.headDim);
+  // Per split and slot: two LSE parts and head_dim partial O values.
+  size_t planeBytes = numSplits * slots * sizeof(float);
+  size_t lseBytes = 2 * planeBytes;
+  size_t bytes = lseBytes + planeBytes * info.headDim;
   Expected<std::shared_ptr<void>> workspace = workspaceFor(bytes);
   if (!workspace)
     return workspace.takeStatus();

@@ -727,8 +727,41 @@ ATTNC_DEVICE void storeLse(float *lse, long long rowStride, int rowsValid,
   }
 }
 
+/// A split's LSE rows in two parts, as finalize would form them from (m, l,
+/// scale): hi = ln2 scale m (the scaled maximum logit) and lo = ln l; both
+/// -inf where l = 0. hi + lo is the LSE; kept apart, hi is exact where the
+/// sum would round away lo (a logit of 1e6 has an f32 ulp of 1/16).
+template <int G = 1, int MB>
+ATTNC_DEVICE void storeLseParts(float *hi, float *lo, long long rowStride,
+                                int rowsValid, const Rows<MB> &m,
+                                const Rows<MB> &l, float scale = 1.0f,
+                                int headBase = 0, int headStride = 0) {
+  const float kLn2 = 0.69314718055994531f;
+  const int lane = laneId();
+  if ((lane & 3) != 0)
+    return;
+  ATTNC_UNROLL
+  for (int mb = 0; mb < MB; ++mb)
+    ATTNC_UNROLL
+  for (int r = 0; r < 2; ++r) {
+    const int row = (warpId() * MB + mb) * 16 + (lane >> 2) + 8 * r;
+    if (row / G >= rowsValid)
+      continue;
+    const long long at =
+        (row / G) * rowStride +
+        static_cast<long long>(headBase + row % G) * headStride;
+    const float li = l.x[2 * mb + r];
+    const bool none = li == 0.0f;
+    storeGlobal(hi + at, none ? negInf() : m.x[2 * mb + r] * scale * kLn2);
+    storeGlobal(lo + at, none ? negInf() : logf(li));
+  }
+}
+
 /// attn.merge_splits for one (query row, head) slot per warp: combines the
-/// splits' partial O and LSE from the workspace into O (type T) and LSE.
+/// splits' partial O and LSE parts (storeLseParts) from the workspace into O
+/// (type T) and LSE. A split's weight is exp((hi_s - max hi) + lo_s): the
+/// difference of maxima is exact where an f32 LSE per split would have lost
+/// the log of the sum.
 /// Lanes split the head dimension, so partial O is read and O written in
 /// consecutive 128-byte runs; each lane recomputes the split weights from
 /// the (broadcast, cached) LSE loads rather than keeping an array of them,
@@ -742,15 +775,18 @@ ATTNC_DEVICE void mergeSplits(const AttnKernelArgs &args, int qHeads) {
       static_cast<long long>(loadGlobal(args.qo_indptr + args.batch)) * qHeads;
   if (slot >= slots)
     return; // the whole warp: no collectives follow
+  const float *hi = args.lse_partial;
+  const float *lo = args.lse_partial + args.num_splits * slots;
   float m = negInf();
   for (int s = 0; s < args.num_splits; ++s)
-    m = fmaxf(m, loadGlobal(args.lse_partial + s * slots + slot));
+    m = fmaxf(m, loadGlobal(hi + s * slots + slot));
   // Every split empty: subtract 0, so each weight is exp(-inf) = 0; a NaN
-  // split LSE (a NaN score) makes its weight, O and LSE NaN.
+  // split (a NaN score) makes its weight, O and LSE NaN.
   if (m == negInf())
     m = 0.0f;
   auto weight = [&](int s) {
-    return expf(loadGlobal(args.lse_partial + s * slots + slot) - m);
+    return expf((loadGlobal(hi + s * slots + slot) - m) +
+                loadGlobal(lo + s * slots + slot));
   };
   float sum = 0.0f;
   for (int s = 0; s < args.num_splits; ++s)

@@ -41,7 +41,10 @@ struct AttnKernelArgs {
   int batch;
   /// Split-KV kernels: how many splits, and the workspace of partial
   /// results: o_partial [num_splits, total_q, q_heads, head_dim] and
-  /// lse_partial [num_splits, total_q, q_heads], f32.
+  /// lse_partial [2, num_splits, total_q, q_heads], f32: each split's LSE
+  /// in two parts, its scaled maximum logit and the log of its sum (their
+  /// sum, rounded to one f32, could not weigh splits whose logits are
+  /// beyond about 1e6 against each other).
   int num_splits;
   float *o_partial;
   float *lse_partial;
