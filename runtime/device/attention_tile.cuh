@@ -706,12 +706,12 @@ ATTNC_DEVICE void storeO(T *o, long long rowStride, int rowsValid,
   }
 }
 
-/// Writes the warp's LSE rows, laid out as loadQ reads Q (one element per
-/// row); one lane of each quad writes.
-template <int G = 1, int MB>
-ATTNC_DEVICE void storeLse(float *lse, long long rowStride, int rowsValid,
-                           const Rows<MB> &src, int headBase = 0,
-                           int headStride = 0) {
+/// Calls fn(offset, r) for each of the warp's rows this lane stores one
+/// value of (one lane of each quad): `offset` places the row as loadQ reads
+/// Q, and r is its Rows<MB> entry. Rows at or past `rowsValid` are skipped.
+template <int G, int MB, typename Fn>
+ATTNC_DEVICE void forEachStoredRow(long long rowStride, int rowsValid,
+                                   int headBase, int headStride, Fn fn) {
   const int lane = laneId();
   if ((lane & 3) != 0)
     return;
@@ -721,10 +721,21 @@ ATTNC_DEVICE void storeLse(float *lse, long long rowStride, int rowsValid,
   for (int r = 0; r < 2; ++r) {
     const int row = (warpId() * MB + mb) * 16 + (lane >> 2) + 8 * r;
     if (row / G < rowsValid)
-      storeGlobal(lse + (row / G) * rowStride +
-                      static_cast<long long>(headBase + row % G) * headStride,
-                  src.x[2 * mb + r]);
+      fn((row / G) * rowStride +
+             static_cast<long long>(headBase + row % G) * headStride,
+         2 * mb + r);
   }
+}
+
+/// Writes the warp's LSE rows, laid out as loadQ reads Q (one element per
+/// row).
+template <int G = 1, int MB>
+ATTNC_DEVICE void storeLse(float *lse, long long rowStride, int rowsValid,
+                           const Rows<MB> &src, int headBase = 0,
+                           int headStride = 0) {
+  forEachStoredRow<G, MB>(
+      rowStride, rowsValid, headBase, headStride,
+      [&](long long at, int r) { storeGlobal(lse + at, src.x[r]); });
 }
 
 /// A split's LSE rows in two parts, as finalize would form them from (m, l,
@@ -737,24 +748,12 @@ ATTNC_DEVICE void storeLseParts(float *hi, float *lo, long long rowStride,
                                 const Rows<MB> &l, float scale = 1.0f,
                                 int headBase = 0, int headStride = 0) {
   const float kLn2 = 0.69314718055994531f;
-  const int lane = laneId();
-  if ((lane & 3) != 0)
-    return;
-  ATTNC_UNROLL
-  for (int mb = 0; mb < MB; ++mb)
-    ATTNC_UNROLL
-  for (int r = 0; r < 2; ++r) {
-    const int row = (warpId() * MB + mb) * 16 + (lane >> 2) + 8 * r;
-    if (row / G >= rowsValid)
-      continue;
-    const long long at =
-        (row / G) * rowStride +
-        static_cast<long long>(headBase + row % G) * headStride;
-    const float li = l.x[2 * mb + r];
-    const bool none = li == 0.0f;
-    storeGlobal(hi + at, none ? negInf() : m.x[2 * mb + r] * scale * kLn2);
-    storeGlobal(lo + at, none ? negInf() : logf(li));
-  }
+  forEachStoredRow<G, MB>(
+      rowStride, rowsValid, headBase, headStride, [&](long long at, int r) {
+        const bool none = l.x[r] == 0.0f;
+        storeGlobal(hi + at, none ? negInf() : m.x[r] * scale * kLn2);
+        storeGlobal(lo + at, none ? negInf() : logf(l.x[r]));
+      });
 }
 
 /// attn.merge_splits for one (query row, head) slot per warp: combines the
