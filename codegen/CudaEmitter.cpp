@@ -216,6 +216,10 @@ private:
   /// (a C++ expression), and returns the name of the head variable.
   std::string emitRowPosition(const std::string &row, Value qPos0, Value head,
                               const std::string &q, const std::string &h);
+  /// The query head of tile row `row`: %head, or, with packed heads, a new
+  /// variable `h` = %head * G + row % G.
+  std::string emitRowHead(const std::string &row, Value head,
+                          const std::string &h);
   LogicalResult emitSink(SinkOp op);
   LogicalResult emitRowFactor(RowFactorOp op);
   /// Waits for the cp.async group that loads `tile` before its first use.
@@ -1120,9 +1124,16 @@ std::string KernelEmitter::emitRowPosition(const std::string &row, Value qPos0,
     return name(head);
   }
   // Packed rows: query row row / G of query head h * G + row % G.
+  os << "const int " << q << " = " << name(qPos0) << " + " << row << " / "
+     << info.gqaPack << ";\n";
+  return emitRowHead(row, head, h);
+}
+
+std::string KernelEmitter::emitRowHead(const std::string &row, Value head,
+                                       const std::string &h) {
+  if (info.gqaPack == 1)
+    return name(head);
   std::string g = std::to_string(info.gqaPack);
-  os << "const int " << q << " = " << name(qPos0) << " + " << row << " / " << g
-     << ";\n";
   os << "const int " << h << " = " << name(head) << " * " << g << " + " << row
      << " % " << g << ";\n";
   return h;
@@ -1180,14 +1191,7 @@ LogicalResult KernelEmitter::emitRowFactor(RowFactorOp op) {
   os << "ATTNC_UNROLL\n";
   os << "for (int r = 0; r < " << rowsType() << "::kRows; ++r) {\n";
   os.indent();
-  std::string h = name(op.getHead());
-  if (info.gqaPack != 1) {
-    // Packed rows: row r is query head h * G + r % G.
-    std::string g = std::to_string(info.gqaPack);
-    os << "const int h_" << r << " = " << h << " * " << g << " + " << rowsType()
-       << "::row(r) % " << g << ";\n";
-    h = "h_" + r;
-  }
+  std::string h = emitRowHead(rowsType() + "::row(r)", op.getHead(), "h_" + r);
   Block &block = op.getBody().front();
   bind(block.getArgument(SdpaOp::kBatch), name(op.getBatch()));
   bind(block.getArgument(SdpaOp::kHead), h);

@@ -29,15 +29,13 @@ Status StagedTensors::stage(const AttentionInputs &in, AttentionTensors &out) {
   // fp8 values already; encoding them is exact).
   auto kv = [&](const char *name, const HostTensor &t,
                 TensorRef &ref) -> Status {
-    if (!info.kvFp8())
+    std::optional<Fp8Format> format = kvFp8Format(info);
+    if (!format)
       return halfs(name, t, ref);
-    Fp8Format format = info.kvFormat == KernelInfo::KVFormat::E4M3
-                           ? Fp8Format::E4M3
-                           : Fp8Format::E5M2;
     std::vector<uint8_t> bytes;
     bytes.reserve(t.f.size());
     for (double x : t.f)
-      bytes.push_back(fp8Encode(format, x));
+      bytes.push_back(fp8Encode(*format, x));
     return put(name, bytes.data(), bytes.size(), kvDType(info), t.shape, kind,
                ref);
   };

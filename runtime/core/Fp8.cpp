@@ -96,6 +96,10 @@ uint8_t attnc::fp8Encode(Fp8Format format, double x) {
   return sign | encodeExact(l, rounded);
 }
 
+double attnc::fp8MaxFinite(Fp8Format format) {
+  return layoutOf(format).maxFinite;
+}
+
 const char *attnc::fp8FormatName(Fp8Format format) {
   return format == Fp8Format::E4M3 ? "e4m3" : "e5m2";
 }

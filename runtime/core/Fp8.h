@@ -39,6 +39,9 @@ double fp8Decode(Fp8Format format, uint8_t bits);
 /// x's sign.
 uint8_t fp8Encode(Fp8Format format, double x);
 
+/// The largest finite magnitude: 448 (e4m3), 57344 (e5m2).
+double fp8MaxFinite(Fp8Format format);
+
 /// "e4m3" or "e5m2".
 const char *fp8FormatName(Fp8Format format);
 

@@ -697,3 +697,15 @@ DType attnc::kvDType(const KernelInfo &kernel) {
   }
   return kernel.bf16 ? DType::BF16 : DType::F16;
 }
+
+std::optional<Fp8Format> attnc::kvFp8Format(const KernelInfo &kernel) {
+  switch (kernel.kvFormat) {
+  case KernelInfo::KVFormat::E4M3:
+    return Fp8Format::E4M3;
+  case KernelInfo::KVFormat::E5M2:
+    return Fp8Format::E5M2;
+  case KernelInfo::KVFormat::Native:
+    break;
+  }
+  return std::nullopt;
+}

@@ -18,12 +18,14 @@
 #ifndef ATTNC_RUNTIME_CORE_VALIDATE_H
 #define ATTNC_RUNTIME_CORE_VALIDATE_H
 
+#include "runtime/core/Fp8.h"
 #include "runtime/core/KernelInfo.h"
 #include "runtime/core/Status.h"
 #include "runtime/core/Tensor.h"
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 namespace attnc {
@@ -62,6 +64,9 @@ Status validateTensorShapes(const KernelInfo &kernel,
 /// The element type of the kernel's K/V tensors: its dtype, or the fp8
 /// format of an fp8 cache.
 DType kvDType(const KernelInfo &kernel);
+
+/// The fp8 format of the kernel's K/V cache; nullopt for a 16-bit one.
+std::optional<Fp8Format> kvFp8Format(const KernelInfo &kernel);
 
 /// The kernel's `page_rows` argument for valid paged tensors: rows of the
 /// caches' [rows, kv_heads, head_dim] view from one page's start to the

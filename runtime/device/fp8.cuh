@@ -26,6 +26,7 @@
 #ifndef ATTNC_DEVICE_FP8_CUH
 #define ATTNC_DEVICE_FP8_CUH
 
+#include "convert.cuh"
 #include "types.cuh"
 
 namespace attnc::dev {
@@ -70,39 +71,24 @@ constexpr unsigned kSpreadHi = 0x3424u;
 constexpr unsigned kHalfSignMask = 0xbb99u;
 
 /// x * s on both 16-bit halves, correctly rounded (here always exact).
-template <typename T> ATTNC_DEVICE unsigned mul2(unsigned x, unsigned s);
-
-template <> ATTNC_DEVICE unsigned mul2<f16>(unsigned x, unsigned s) {
+template <typename T> ATTNC_DEVICE unsigned mul2(unsigned x, unsigned s) {
 #ifdef ATTNC_SIM
-  using namespace ::attnc::sim;
-  auto one = [](unsigned a, unsigned b) -> unsigned {
-    return floatToHalfBits(halfBitsToFloat(static_cast<unsigned short>(a)) *
-                           halfBitsToFloat(static_cast<unsigned short>(b)));
-  };
-  return one(x, s) | one(x >> 16, s >> 16) << 16;
+  // The f32 product of two 16-bit values is exact; pack2 rounds it once.
+  float x0, x1, s0, s1;
+  unpack2<T>(x0, x1, x);
+  unpack2<T>(s0, s1, s);
+  return pack2<T>(x0 * s0, x1 * s1);
 #else
-  // No .ftz: the f16 subnormals this multiplies are kept.
   unsigned r;
-  asm("mul.rn.f16x2 %0, %1, %2;" : "=r"(r) : "r"(x), "r"(s));
-  return r;
-#endif
-}
-
-template <> ATTNC_DEVICE unsigned mul2<bf16>(unsigned x, unsigned s) {
-#ifdef ATTNC_SIM
-  using namespace ::attnc::sim;
-  auto one = [](unsigned a, unsigned b) -> unsigned {
-    return floatToBf16Bits(bf16BitsToFloat(static_cast<unsigned short>(a)) *
-                           bf16BitsToFloat(static_cast<unsigned short>(b)));
-  };
-  return one(x, s) | one(x >> 16, s >> 16) << 16;
-#else
-  // mul.bf16x2 needs sm_90; fma with a -0 addend is the same product on
-  // sm_80 (x * s + -0 keeps the sign of a zero product, + +0 would not).
-  unsigned r;
-  asm("fma.rn.bf16x2 %0, %1, %2, %3;"
-      : "=r"(r)
-      : "r"(x), "r"(s), "r"(0x80008000u));
+  if constexpr (kIsF16<T>)
+    // No .ftz: the f16 subnormals this multiplies are kept.
+    asm("mul.rn.f16x2 %0, %1, %2;" : "=r"(r) : "r"(x), "r"(s));
+  else
+    // mul.bf16x2 needs sm_90; fma with a -0 addend is the same product on
+    // sm_80 (x * s + -0 keeps the sign of a zero product, + +0 would not).
+    asm("fma.rn.bf16x2 %0, %1, %2, %3;"
+        : "=r"(r)
+        : "r"(x), "r"(s), "r"(0x80008000u));
   return r;
 #endif
 }
@@ -165,15 +151,9 @@ ATTNC_DEVICE unsigned cvtE4m3x2ToF16x2(unsigned short two) {
 /// bit placement takes about eight. Exact at every step (every e4m3 value
 /// is an f16, f32 and bf16 value); NaN stays NaN.
 ATTNC_DEVICE unsigned cvtE4m3x2ToBf16x2(unsigned short two) {
-  const unsigned h = cvtE4m3x2ToF16x2(two);
-  const float lo =
-      __half2float(__ushort_as_half(static_cast<unsigned short>(h)));
-  const float hi =
-      __half2float(__ushort_as_half(static_cast<unsigned short>(h >> 16)));
-  unsigned r;
-  // The first source goes to the upper half.
-  asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
-  return r;
+  float lo, hi;
+  unpack2<f16>(lo, hi, cvtE4m3x2ToF16x2(two));
+  return pack2<bf16>(lo, hi);
 }
 #define ATTNC_FP8_HW_E4M3_F16 1
 #else

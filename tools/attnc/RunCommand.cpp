@@ -102,17 +102,16 @@ readInputs(const std::string &dir, const KernelInfo &info, std::string &error) {
   // K and V of an fp8 cache: float32 files holding the stored values K8
   // and V8 (the scales are params), rounded to the fp8 format.
   auto kvFloats = [&](const NpyArray &a, HostTensor &t) -> bool {
-    if (!info.kvFp8())
+    std::optional<Fp8Format> fp8 = kvFp8Format(info);
+    if (!fp8)
       return floats(a, t);
     Expected<std::vector<float>> values = a.toFloat32();
     if (!values) {
       error = values.status().message();
       return false;
     }
-    Fp8Format format = info.kvFormat == KernelInfo::KVFormat::E4M3
-                           ? Fp8Format::E4M3
-                           : Fp8Format::E5M2;
-    const double limit = format == Fp8Format::E4M3 ? 448.0 : 57344.0;
+    const Fp8Format format = *fp8;
+    const double limit = fp8MaxFinite(format);
     t.shape = a.shape;
     for (size_t i = 0; i < values->size(); ++i) {
       float v = (*values)[i];
