@@ -4,7 +4,9 @@ For each mask, `attnc run --count-tiles` runs the kernel under the sim
 backend, counts the KV tiles its programs visit (and the tiles holding a
 visible element, from the float64 reference's own evaluation of the mask:
 the ideal), checks O and LSE, and times it. Document masks get D documents
-of equal length (doc ids written into the saved inputs).
+of equal length (doc ids written into the saved inputs). A mask with a
+runtime block mask also reports the pre-pass's build time, measured once
+apart from the kernel's (a model builds it once for all its layers).
 
     python3 bench/custom_masks.py                 # prints a markdown table
     python3 bench/custom_masks.py --record        # and appends it to RESULTS.md
@@ -34,22 +36,33 @@ HEADER = """attention {name} {{
 }}
 """
 
-# (label, mask, params, documents)
+DOC = "doc[b, q] == doc[b, kv] && kv <= q"
+DOC_PARAM = "  param doc : i32[batch, ?]\n"
+ALLOW_PARAM = "  param allow : i32[?, ?]\n"
+
+# (label, mask, params, documents, extra `attnc run` options)
 MASKS = [
-    ("causal", "kv <= q", "", 0),
-    ("sliding window 256", "kv <= q && q - kv < 256", "", 0),
-    ("sinks 4 + window 256", "kv <= q && (kv < 4 || q - kv < 256)", "", 0),
+    ("causal", "kv <= q", "", 0, []),
+    ("sliding window 256", "kv <= q && q - kv < 256", "", 0, []),
+    ("sinks 4 + window 256", "kv <= q && (kv < 4 || q - kv < 256)", "", 0,
+     []),
     ("dilated window 512 (every 2nd key)",
-     "kv <= q && q - kv < 512 && (q - kv) % 2 == 0", "", 0),
+     "kv <= q && q - kv < 512 && (q - kv) % 2 == 0", "", 0, []),
     ("prefix-LM (1024) + window 256",
      "kv < prefix[b] || (kv <= q && q - kv < 256)",
-     "  param prefix : i32[batch]\n", 0),
-    ("document mask, 4 documents", "doc[b, q] == doc[b, kv] && kv <= q",
-     "  param doc : i32[batch, ?]\n", 4),
-    ("document mask, 16 documents", "doc[b, q] == doc[b, kv] && kv <= q",
-     "  param doc : i32[batch, ?]\n", 16),
-    ("document mask, 64 documents", "doc[b, q] == doc[b, kv] && kv <= q",
-     "  param doc : i32[batch, ?]\n", 64),
+     "  param prefix : i32[batch]\n", 0, []),
+    ("document mask, 4 documents", DOC, DOC_PARAM, 4, []),
+    ("document mask, 16 documents", DOC, DOC_PARAM, 16, []),
+    ("document mask, 64 documents", DOC, DOC_PARAM, 64, []),
+    ("document mask, 64 documents, runtime block mask", DOC, DOC_PARAM, 64,
+     ["--block-mask", "always"]),
+    # A full-resolution pairwise mask: only a runtime block mask bounds it.
+    # allow holds 1 in 192 x 320 blocks, one in three, that do not line up
+    # with the 64 x 64 tiles.
+    ("pairwise allow[q, kv] (blocks), runtime block mask",
+     "allow[q, kv] == 1", ALLOW_PARAM, 0, []),
+    ("pairwise allow[q, kv] (blocks), no block mask", "allow[q, kv] == 1",
+     ALLOW_PARAM, 0, ["--block-mask", "never"]),
 ]
 
 SHAPES = [("prefill 1 x 4096 x 4096", 4096, 4096),
@@ -75,7 +88,7 @@ def run(args):
     return p.stdout + p.stderr
 
 
-def measure(work, label, mask, params, docs, q_len, kv_len):
+def measure(work, label, mask, params, docs, extra, q_len, kv_len):
     spec = os.path.join(work, "spec.attn")
     with open(spec, "w") as f:
         f.write(HEADER.format(name="bench", params=params, mask=mask))
@@ -88,14 +101,29 @@ def measure(work, label, mask, params, docs, q_len, kv_len):
                       [i * docs // kv_len for i in range(kv_len)])
     if "prefix" in params:
         write_npy_i32(os.path.join(inputs, "prefix.npy"), (1,), [1024])
+    if "allow" in params:
+        n = kv_len  # [?, ?] params are saved kv_len x kv_len
+        write_npy_i32(os.path.join(inputs, "allow.npy"), (n, n),
+                      [1 if (i // 192 + j // 320) % 3 == 0 else 0
+                       for i in range(n) for j in range(n)])
+    # --count-tiles fails where a tile is visited that holds nothing
+    # visible; without a block mask the pairwise mask visits every tile.
+    count = [] if "never" in extra else ["--count-tiles"]
     out = run(["run", spec, "--backend", "sim", "--inputs", inputs, "--check",
-               "--count-tiles", "--time", "3"])
+               "--time", "3"] + count + extra)
     tiles = re.search(r"tiles: visited (\d+) of (\d+) \((\d+) hold", out)
     time = re.search(r"time: ([0-9.]+) ms", out)
-    if not tiles or not time or "PASS" not in out:
+    built = re.search(r"block mask built in ([0-9.]+) ms", out)
+    if (count and not tiles) or not time or "PASS" not in out:
         sys.exit("unexpected output for %s:\n%s" % (label, out))
-    visited, total, visible = (int(x) for x in tiles.groups())
-    return visited, total, visible, float(time.group(1))
+    if tiles:
+        visited, total, visible = (int(x) for x in tiles.groups())
+    else:
+        # Every tile of the rectangle: 64 x 64 tiles, one sequence.
+        total = ((q_len + 63) // 64) * ((kv_len + 63) // 64)
+        visited, visible = total, None
+    return (visited, total, visible, float(time.group(1)),
+            float(built.group(1)) if built else None)
 
 
 def main():
@@ -109,15 +137,19 @@ def main():
             lines.append("%s, bf16, d = 64, one head, tiles 64 x 64 (sim)" % shape)
             lines.append("")
             lines.append("| mask | KV tiles visited | of all | ideal (visible) "
-                         "| visited / causal | sim time (ms, median of 3) |")
-            lines.append("|---|---|---|---|---|---|")
+                         "| visited / causal | sim time (ms, median of 3) "
+                         "| block mask build (ms, once) |")
+            lines.append("|---|---|---|---|---|---|---|")
             causal = None
-            for label, mask, params, docs in MASKS:
-                visited, total, visible, ms = measure(work, label, mask, params,
-                                                      docs, q_len, kv_len)
+            for label, mask, params, docs, extra in MASKS:
+                visited, total, visible, ms, build = measure(
+                    work, label, mask, params, docs, extra, q_len, kv_len)
                 causal = causal or visited
-                lines.append("| %s | %d | %d | %d | %.3f | %.1f |" % (
-                    label, visited, total, visible, visited / causal, ms))
+                lines.append("| %s | %d | %d | %s | %.3f | %.1f | %s |" % (
+                    label, visited, total,
+                    "-" if visible is None else str(visible),
+                    visited / causal, ms,
+                    "-" if build is None else "%.1f" % build))
                 print(lines[-1], flush=True)
     table = "\n".join(lines) + "\n"
     print(table)

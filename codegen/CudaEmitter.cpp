@@ -199,6 +199,12 @@ private:
 
   LogicalResult emitBlock(Block &block);
   void emitMergeKernel();
+  /// The attn.block_mask pre-pass: a second __global__ function.
+  LogicalResult emitBlockMaskKernel();
+  /// `kernelName`_sim_launch: the kernel run by the SIMT emulator over
+  /// dim3(`grid`), a C++ expression of gridX and args.
+  void emitSimLauncher(const std::string &kernelName, const std::string &grid,
+                       int threads, int sharedBytes);
   LogicalResult emitOp(Operation &op);
   LogicalResult emitArith(Operation &op);
   LogicalResult emitFor(scf::ForOp op);
@@ -236,6 +242,8 @@ private:
 
   KernelOp kernel;
   ProgramOp program;
+  /// The kernel's runtime block mask pre-pass, if any.
+  BlockMaskOp blockMask;
   raw_indented_ostream &os;
   KernelInfo &info;
   /// 16-row blocks each warp owns (set from the program's warps).
@@ -272,6 +280,19 @@ LogicalResult KernelEmitter::emit() {
   info.splitKV = program.getKvSplit();
   if (info.splitKV)
     info.mergeName = "attnc_" + info.specName + "_merge";
+  for (BlockMaskOp mask : kernel.getBody().front().getOps<BlockMaskOp>()) {
+    if (blockMask)
+      return mask.emitOpError("is the kernel's second block mask");
+    blockMask = mask;
+  }
+  if (blockMask) {
+    if (blockMask.getBlockQ() != *program.getBlockQ() ||
+        blockMask.getBlockKv() != *program.getBlockKv() ||
+        blockMask.getGqaPack() != program.getPackFactor())
+      return blockMask.emitOpError("has another tiling than the program");
+    info.blockMaskName = "attnc_" + info.specName + "_block_mask";
+    info.blockMaskHeads = blockMask.getPerHead() ? info.gridHeads() : 1;
+  }
   info.threads = 32 * static_cast<int>(program.getWarpCount());
   rowBlocksPerWarp =
       info.blockQ / 16 / static_cast<int>(program.getWarpCount());
@@ -344,25 +365,59 @@ LogicalResult KernelEmitter::emit() {
   os.unindent();
   os << "}\n\n";
 
-  // The sim launcher: the same kernel run by the SIMT emulator.
-  os << "#ifdef ATTNC_SIM\n";
-  os << "extern \"C\" int " << info.name
-     << "_sim_launch(const attnc::AttnKernelArgs *args, unsigned gridX, "
-        "char *error, unsigned long errorSize) {\n";
-  os.indent();
-  os << "attnc::sim::LaunchStatus status = attnc::sim::launch(\"" << info.name
-     << "\", dim3(gridX, " << info.gridHeads() << ", args->batch), dim3("
-     << info.threads << "), " << info.sharedBytes << ", " << info.name
-     << ", *args);\n";
-  os << "if (status.ok())\n";
-  os << "  return 0;\n";
-  os << "std::snprintf(error, errorSize, \"%s\", status.message.c_str());\n";
-  os << "return 1;\n";
-  os.unindent();
-  os << "}\n";
-  os << "#endif\n";
+  emitSimLauncher(
+      info.name, "gridX, " + std::to_string(info.gridHeads()) + ", args->batch",
+      info.threads, info.sharedBytes);
   if (info.splitKV)
     emitMergeKernel();
+  if (blockMask && failed(emitBlockMaskKernel()))
+    return failure();
+  return success();
+}
+
+LogicalResult KernelEmitter::emitBlockMaskKernel() {
+  std::string rows = std::to_string(info.queryRowsPerBlock());
+  os << "\n// attn.block_mask: the KV tiles each query tile sees, for the "
+        "kernel above;\n// grid (ceil(max_q_len / "
+     << rows << "), " << info.blockMaskHeads << ", batch), "
+     << kBlockMaskThreads << " threads.\n";
+  os << "extern \"C\" __global__ void __launch_bounds__(" << kBlockMaskThreads
+     << ") " << info.blockMaskName << "(const attnc::AttnKernelArgs args) {\n";
+  os.indent();
+  os << "const int qt = blockIdx.x;\n";
+  os << "const int h = blockIdx.y;\n";
+  os << "const int b = blockIdx.z;\n";
+  os << "const long long slot = attnc::dev::blockListSlot<"
+     << info.blockMaskHeads << ">(args, b, h, qt);\n";
+  os << "const int q_len = " << qLenOf("b") << ";\n";
+  os << "if (qt * " << rows << " >= q_len) {\n";
+  os << "  if (threadIdx.x == 0)\n";
+  os << "    args.block_counts[slot] = 0;\n";
+  os << "  return;\n";
+  os << "}\n";
+  os << "const int kv_len = " << kvLenOf("b") << ";\n";
+  os << "attnc::dev::buildBlockList<" << info.blockQ << ", " << info.gqaPack
+     << ", " << info.blockKV
+     << ">(args, slot, qt, h, q_len, kv_len, [&](int q, int head, int kv) {\n";
+  os.indent();
+  Block &block = blockMask.getBody().front();
+  bind(block.getArgument(SdpaOp::kBatch), "b");
+  bind(block.getArgument(SdpaOp::kHead), "head");
+  bind(block.getArgument(SdpaOp::kQ), "q");
+  bind(block.getArgument(SdpaOp::kKV), "kv");
+  for (Operation &inner : block.without_terminator())
+    if (failed(emitOp(inner)))
+      return failure();
+  os << "return " << name(cast<YieldOp>(block.getTerminator()).getValue())
+     << ";\n";
+  os.unindent();
+  os << "});\n";
+  os.unindent();
+  os << "}\n\n";
+  emitSimLauncher(info.blockMaskName,
+                  "gridX, " + std::to_string(info.blockMaskHeads) +
+                      ", args->batch",
+                  kBlockMaskThreads, 0);
   return success();
 }
 
@@ -375,14 +430,21 @@ void KernelEmitter::emitMergeKernel() {
   os << "  attnc::dev::mergeSplits<" << elementType() << ", " << info.headDim
      << ">(args, " << info.qHeads << ");\n";
   os << "}\n\n";
+  emitSimLauncher(info.mergeName, "gridX", kMergeThreads, 0);
+}
+
+void KernelEmitter::emitSimLauncher(const std::string &kernelName,
+                                    const std::string &grid, int threads,
+                                    int sharedBytes) {
+  // The same kernel run by the SIMT emulator.
   os << "#ifdef ATTNC_SIM\n";
-  os << "extern \"C\" int " << info.mergeName
+  os << "extern \"C\" int " << kernelName
      << "_sim_launch(const attnc::AttnKernelArgs *args, unsigned gridX, "
         "char *error, unsigned long errorSize) {\n";
   os.indent();
-  os << "attnc::sim::LaunchStatus status = attnc::sim::launch(\""
-     << info.mergeName << "\", dim3(gridX), dim3(" << kMergeThreads << "), 0, "
-     << info.mergeName << ", *args);\n";
+  os << "attnc::sim::LaunchStatus status = attnc::sim::launch(\"" << kernelName
+     << "\", dim3(" << grid << "), dim3(" << threads << "), " << sharedBytes
+     << ", " << kernelName << ", *args);\n";
   os << "if (status.ok())\n";
   os << "  return 0;\n";
   os << "std::snprintf(error, errorSize, \"%s\", status.message.c_str());\n";
@@ -447,6 +509,24 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
           bounds += (bounds.empty() ? "" : ", ") + name(bound);
         return defineScalar(op, "attnc::dev::tileOfRanges(" + name(o.getT()) +
                                     ", {" + bounds + "})");
+      })
+      .Case([&](BlockCountOp o) {
+        return defineScalar(op, "attnc::dev::blockCount<" +
+                                    std::to_string(info.blockMaskHeads) +
+                                    ">(args, " + name(o.getBatch()) + ", " +
+                                    name(o.getHead()) + ", " +
+                                    name(o.getQTile()) + ")");
+      })
+      .Case([&](BlockEntryOp o) {
+        std::string r = "entry" + std::to_string(nextId++);
+        os << "const attnc::dev::BlockEntry " << r
+           << " = attnc::dev::blockEntry<" << info.blockMaskHeads << ">(args, "
+           << name(o.getBatch()) << ", " << name(o.getHead()) << ", "
+           << name(o.getQTile()) << ", " << name(o.getT()) << ", "
+           << name(o.getCount()) << ");\n";
+        bind(o.getTile(), r + ".tile");
+        bind(o.getFull(), r + ".full");
+        return success();
       })
       .Case([&](SplitIndexOp) { return defineScalar(op, "split"); })
       .Case([&](NumSplitsOp) { return defineScalar(op, "args.num_splits"); })

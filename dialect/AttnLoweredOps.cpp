@@ -157,6 +157,44 @@ LogicalResult TileOfRangesOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// attn.block_mask, attn.block_count, attn.block_entry
+//===----------------------------------------------------------------------===//
+
+LogicalResult BlockMaskOp::verifyRegions() {
+  if (failed(verifyExpressionRegion(*this, getBody(), "mask",
+                                    IntegerType::get(getContext(), 1))))
+    return failure();
+  if (!getBody().getArgument(SdpaOp::kScore).use_empty())
+    return emitOpError("the mask must not depend on the score");
+  if (getBlockQ() <= 0 || getBlockKv() <= 0 || getGqaPack() <= 0 ||
+      getBlockQ() % getGqaPack() != 0)
+    return emitOpError("needs positive block_q, block_kv and gqa_pack, "
+                       "block_q a multiple of gqa_pack");
+  if (getPerHead() == getBody().getArgument(SdpaOp::kHead).use_empty())
+    return emitOpError(getPerHead()
+                           ? "is per_head but its mask does not read h"
+                           : "reads h in its mask but is not per_head");
+  return success();
+}
+
+void BlockMaskOp::getAsmBlockArgumentNames(Region &region,
+                                           OpAsmSetValueNameFn setNameFn) {
+  nameExpressionRegionArgs(region, setNameFn);
+}
+
+/// The kernel's attn.block_mask, which attn.block_count and attn.block_entry
+/// read.
+static LogicalResult verifyHasBlockMask(Operation *op) {
+  auto kernel = op->getParentOfType<KernelOp>();
+  if (!kernel || kernel.getBody().front().getOps<BlockMaskOp>().empty())
+    return op->emitOpError("needs an attn.block_mask in its kernel");
+  return success();
+}
+
+LogicalResult BlockCountOp::verify() { return verifyHasBlockMask(*this); }
+LogicalResult BlockEntryOp::verify() { return verifyHasBlockMask(*this); }
+
+//===----------------------------------------------------------------------===//
 // attn.param_range
 //===----------------------------------------------------------------------===//
 

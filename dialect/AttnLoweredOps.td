@@ -166,6 +166,63 @@ def Attn_MergeSplitsOp : Attn_Op<"merge_splits", [HasParent<"KernelOp">]> {
   let assemblyFormat = "attr-dict";
 }
 
+def Attn_BlockMaskOp : Attn_Op<"block_mask", [HasParent<"KernelOp">,
+    IsolatedFromAbove, SingleBlock,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>]> {
+  let summary = "The kernel's runtime block mask: visible KV tiles per query tile";
+  let description = [{
+    A pre-pass, run before the kernel's program, evaluates the mask region
+    (the program's `attn.mask` body: score, b, h, q, kv -> i1; the score is
+    never read) on every element of every (query tile, KV tile) pair of
+    every sequence, with the program's tiling: `block_q` tile rows of which
+    `gqa_pack` share a query row, `block_kv` keys per tile. Positions are
+    the program's (query row i at kv_len - q_len + i); rows past q_len and
+    keys past kv_len are not evaluated. It writes, per (sequence, head
+    group when `per_head`, else one, query tile), the list of KV tiles with
+    at least one visible element, in increasing order, each marked full
+    when no element of it is masked. The list depends on the mask, the
+    sequence lengths and the parameters only, so one build serves every
+    layer that shares them; the program reads it with `attn.block_count`
+    and `attn.block_entry`.
+  }];
+  let arguments = (ins I64Attr:$block_q, I64Attr:$block_kv, I64Attr:$gqa_pack,
+                       UnitAttr:$per_head);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "attr-dict-with-keyword $body";
+  let hasRegionVerifier = 1;
+}
+
+def Attn_BlockCountOp : Attn_Op<"block_count", [Pure]> {
+  let summary = "How many KV tiles the block mask lists for this program";
+  let description = [{
+    The length of the list the kernel's `attn.block_mask` wrote for
+    sequence %b, head group %h (ignored when the mask does not depend on
+    the head) and query tile %qt.
+  }];
+  let arguments = (ins I32:$batch, I32:$head, I32:$q_tile);
+  let results = (outs I32:$count);
+  let assemblyFormat = "$batch `,` $head `,` $q_tile attr-dict";
+  let hasVerifier = 1;
+}
+
+def Attn_BlockEntryOp : Attn_Op<"block_entry", [Pure]> {
+  let summary = "The %t-th KV tile the block mask lists, and whether it is full";
+  let description = [{
+    Entry %t of the list of %count tiles `attn.block_count` gave: a KV
+    tile index and whether every element of it (inside the sequence) is
+    visible. A %t at or past %count gives a tile past every sequence (its
+    rows are all at or past kv_len, so a load of it reads nothing) and
+    full = false: the prefetch of the tile after the last one.
+  }];
+  let arguments = (ins I32:$batch, I32:$head, I32:$q_tile, I32:$t,
+                       I32:$count);
+  let results = (outs I32:$tile, I1:$full);
+  let assemblyFormat = [{
+    $batch `,` $head `,` $q_tile `[` $t `]` `of` $count attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
 class Attn_SeqLenOp<string mnemonic, string what> : Attn_Op<mnemonic, [Pure]> {
   let summary = "Number of " # what # " rows of sequence %b";
   let arguments = (ins I32:$batch);

@@ -129,8 +129,9 @@ LogicalResult KernelOp::verifyRegions() {
   for (Operation &op : getBody().front()) {
     if (isa<ParamOp>(op))
       continue;
-    // The merge step belongs to a split program's computation.
-    if (isa<MergeSplitsOp>(op))
+    // The merge step belongs to a split program's computation, the block
+    // mask pre-pass to a program that reads it.
+    if (isa<MergeSplitsOp, BlockMaskOp>(op))
       continue;
     if (isa<SdpaOp>(op)) {
       ++numComputations;

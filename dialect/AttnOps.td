@@ -178,7 +178,7 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [
 def Attn_YieldOp : Attn_Op<"yield", [
     Pure, Terminator, ReturnLike,
     ParentOneOf<["SdpaOp", "ScoreModOp", "MaskOp", "SinkOp",
-                 "RowFactorOp"]>]> {
+                 "RowFactorOp", "BlockMaskOp"]>]> {
   let summary = "Yields the value of a score-modifier or mask region";
   let arguments = (ins AnyType:$value);
   let assemblyFormat = "$value attr-dict `:` type($value)";

@@ -16,8 +16,11 @@
 
 #include <utility>
 
+#include <map>
 #include <memory>
 #include <optional>
+#include <tuple>
+#include <vector>
 
 namespace attnc::interp {
 
@@ -166,6 +169,19 @@ public:
     return {q0 + row / pack, pack > 1 ? h * pack + row % pack : h};
   }
   OutputSink *sink = nullptr;
+  /// The kernel's runtime block mask, when it has one: per (sequence, mask
+  /// head, query tile) the visible KV tiles and whether each is full
+  /// (attn.block_count, attn.block_entry), built by buildBlockLists.
+  struct BlockList {
+    std::vector<std::pair<int64_t, bool>> tiles;
+  };
+  std::map<std::tuple<int64_t, int64_t, int64_t>, BlockList> blockLists;
+  bool blockMaskPerHead = false;
+  /// The tile attn.block_entry gives past a list's end: past every
+  /// sequence.
+  int64_t tilePastEnd = 0;
+  /// Evaluates the region of `mask` on every element, as its pre-pass does.
+  mlir::LogicalResult buildBlockLists(attn::BlockMaskOp mask);
 
 private:
   mlir::LogicalResult runOp(mlir::Operation &op);

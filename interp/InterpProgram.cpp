@@ -44,6 +44,52 @@ static void mergeSplits(OutputSink &sink, const Problem &p, int64_t numSplits) {
   }
 }
 
+/// The pre-pass of attn.block_mask, written again: every element of every
+/// (query tile, KV tile) pair, rows past q_len and keys past kv_len left
+/// out.
+LogicalResult Evaluator::buildBlockLists(attn::BlockMaskOp mask) {
+  const Problem &p = problem;
+  int64_t rows = mask.getBlockQ(), pack = mask.getGqaPack();
+  int64_t queryRows = rows / pack, blockKV = mask.getBlockKv();
+  int64_t maskHeads = mask.getPerHead() ? p.qHeads / pack : 1;
+  blockMaskPerHead = mask.getPerHead();
+  int64_t maxKV = 0;
+  for (int64_t b = 0; b < p.batch; ++b)
+    maxKV = std::max(maxKV, p.kvLen(b));
+  tilePastEnd = (maxKV + blockKV - 1) / blockKV;
+  for (int64_t b = 0; b < p.batch; ++b) {
+    int64_t qLen = p.qLen(b), kvLen = p.kvLen(b);
+    int64_t qTiles = (qLen + queryRows - 1) / queryRows;
+    for (int64_t h = 0; h < maskHeads; ++h)
+      for (int64_t qt = 0; qt < qTiles; ++qt) {
+        BlockList &list = blockLists[{b, h, qt}];
+        int64_t first = qt * queryRows;
+        int64_t count = std::min(queryRows, qLen - first);
+        for (int64_t j = 0; j * blockKV < kvLen; ++j) {
+          bool visible = false, masked = false;
+          for (int64_t r = 0; r < count * pack; ++r)
+            for (int64_t kv = j * blockKV;
+                 kv < std::min(kvLen, (j + 1) * blockKV); ++kv) {
+              int64_t q = kvLen - qLen + first + r / pack;
+              int64_t head = h * pack + r % pack;
+              FailureOr<RtValue> keep = runExpression(
+                  mask.getBody(), 0.0f, static_cast<int32_t>(b),
+                  static_cast<int32_t>(head), static_cast<int32_t>(q),
+                  static_cast<int32_t>(kv));
+              if (failed(keep))
+                return failure();
+              bool k = keep->i != 0;
+              visible |= k;
+              masked |= !k;
+            }
+          if (visible)
+            list.tiles.push_back({j, !masked});
+        }
+      }
+  }
+  return success();
+}
+
 FailureOr<AttentionOutputs> interp::interpretProgram(attn::ProgramOp program,
                                                      const Problem &p,
                                                      std::string &error) {
@@ -58,6 +104,11 @@ FailureOr<AttentionOutputs> interp::interpretProgram(attn::ProgramOp program,
 
   Evaluator ev(p, error);
   ev.sink = &sink;
+  if (auto kernel = program->getParentOfType<attn::KernelOp>())
+    for (attn::BlockMaskOp mask :
+         kernel.getBody().front().getOps<attn::BlockMaskOp>())
+      if (failed(ev.buildBlockLists(mask)))
+        return failure();
   if (std::optional<uint64_t> blockQ = program.getBlockQ()) {
     if (*blockQ == 0 || *blockQ > uint64_t(std::numeric_limits<int32_t>::max()))
       return ev.fail(program, "block_q must be positive");

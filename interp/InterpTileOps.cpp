@@ -55,6 +55,26 @@ static std::optional<int64_t> batchOf(Evaluator &ev, Operation *op,
   return b;
 }
 
+/// The block list of (sequence, head group, query tile) an attn.block_count
+/// or attn.block_entry reads; null (after an error) when there is none.
+static const Evaluator::BlockList *blockListOf(Evaluator &ev, Operation *op,
+                                               Value batch, Value head,
+                                               Value qTile) {
+  std::optional<int64_t> b = batchOf(ev, op, batch);
+  std::optional<int64_t> h = ev.intOf(op, head);
+  std::optional<int64_t> qt = ev.intOf(op, qTile);
+  if (!b || !h || !qt)
+    return nullptr;
+  auto it = ev.blockLists.find({*b, ev.blockMaskPerHead ? *h : 0, *qt});
+  if (it == ev.blockLists.end()) {
+    (void)ev.fail(op, "no block list for sequence " + std::to_string(*b) +
+                          ", head group " + std::to_string(*h) +
+                          ", query tile " + std::to_string(*qt));
+    return nullptr;
+  }
+  return &it->second;
+}
+
 /// A head index operand, checked against `count` heads.
 static std::optional<int64_t> headOf(Evaluator &ev, Operation *op, Value value,
                                      int64_t count, const char *what) {
@@ -663,6 +683,31 @@ LogicalResult Evaluator::runTileOp(Operation &op, bool &handled) {
               before += length;
             }
             bind(o.getTile(), RtValue::ofInt(tile, 32));
+            return success();
+          })
+          .Case([&](attn::BlockCountOp o) -> LogicalResult {
+            const BlockList *list =
+                blockListOf(*this, o, o.getBatch(), o.getHead(), o.getQTile());
+            if (!list)
+              return failure();
+            bind(o.getCount(), RtValue::ofInt(list->tiles.size(), 32));
+            return success();
+          })
+          .Case([&](attn::BlockEntryOp o) -> LogicalResult {
+            const BlockList *list =
+                blockListOf(*this, o, o.getBatch(), o.getHead(), o.getQTile());
+            std::optional<int64_t> t = intOf(o, o.getT());
+            std::optional<int64_t> count = intOf(o, o.getCount());
+            if (!list || !t || !count)
+              return failure();
+            if (*count != static_cast<int64_t>(list->tiles.size()))
+              return fail(o, "count is not the list's attn.block_count");
+            bool inside = *t >= 0 && *t < *count;
+            bind(o.getTile(),
+                 RtValue::ofInt(inside ? list->tiles[*t].first : tilePastEnd,
+                                32));
+            bind(o.getFull(),
+                 RtValue::ofInt(inside && list->tiles[*t].second, 1));
             return success();
           })
           .Case([&](attn::KVStartOp o) -> LogicalResult {

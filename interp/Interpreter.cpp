@@ -13,7 +13,8 @@ attnc::interpretKernel(attn::KernelOp kernel, const AttentionInputs &inputs,
   if (failed(problem))
     return failure();
   for (Operation &op : kernel.getBody().front()) {
-    if (isa<attn::ParamOp>(op))
+    // A block mask's pre-pass runs as part of its program.
+    if (isa<attn::ParamOp, attn::BlockMaskOp>(op))
       continue;
     if (auto sdpa = dyn_cast<attn::SdpaOp>(op))
       return interpretSdpa(sdpa, *problem, error);

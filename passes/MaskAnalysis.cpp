@@ -93,6 +93,7 @@ public:
     tileClass.unboundedLoc = reasonLoc;
     tileClass.rangedParams.assign(rangedParams.begin(), rangedParams.end());
     tileClass.pairRanged = pairRanged;
+    tileClass.fineRanged = fineRanged;
     tileClass.canTrue = result.mayTrue;
     tileClass.canFalse = result.mayFalse;
     return tileClass;
@@ -368,7 +369,25 @@ private:
       return Bound::ofRange(range.getMin(), range.getMax());
     }
     pairRanged = true;
+    int64_t fine = llvm::count_if(
+        ranged, [&](int64_t d) { return atFullResolution(o.getIndices()[d]); });
+    fineRanged = fineRanged || fine >= 2;
     return boxRange(o, indices, ranged, lasts);
+  }
+
+  /// Whether an index of the mask region follows q or kv element by element:
+  /// it depends on one through adds, subtracts, multiplies and negations
+  /// only, no division, shift, mask or remainder that would coarsen it to
+  /// blocks.
+  static bool atFullResolution(Value index) {
+    if (auto arg = dyn_cast<BlockArgument>(index))
+      return arg.getArgNumber() == SdpaOp::kQ ||
+             arg.getArgNumber() == SdpaOp::kKV;
+    Operation *def = index.getDefiningOp();
+    if (!isa_and_nonnull<arith::AddIOp, arith::SubIOp, arith::MulIOp,
+                         arith::ExtSIOp, arith::TruncIOp>(def))
+      return false;
+    return llvm::any_of(def->getOperands(), atFullResolution);
   }
 
   /// The range of an i32 parameter read at two or three ranging indices:
@@ -651,6 +670,7 @@ private:
   std::optional<Location> reasonLoc;
   std::set<std::string> rangedParams;
   bool pairRanged = false;
+  bool fineRanged = false;
 };
 
 } // namespace

@@ -51,6 +51,10 @@ struct TileClass {
   /// blocks[h, q / 64, kv / 64]): its visible tiles follow no structure the
   /// mask's `||` / `&&` shows.
   bool pairRanged = false;
+  /// Some parameter is read at two or more indices that follow q or kv at
+  /// full resolution (allow[q, kv]): its box over a tile is too large for
+  /// the in-kernel scan, so every tile may run.
+  bool fineRanged = false;
 };
 
 /// Emits, at the builder's insertion point, IR that bounds the mask region

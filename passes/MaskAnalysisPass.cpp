@@ -21,6 +21,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 
 namespace attnc {
@@ -275,6 +276,68 @@ static void iterateTileRuns(RewriterBase &rewriter, scf::ForOp loop,
   rewriter.replaceAllUsesExcept(t, tile.getResult(), tile);
 }
 
+/// Whether `mask` gets a runtime block mask under `policy`: "always", or
+/// "auto" when interval arithmetic cannot bound some part of it (then
+/// `reason`, at `reasonLoc`, says which). Probed in a scratch block, so
+/// nothing is left behind.
+static bool wantsBlockMask(RewriterBase &rewriter, MaskOp mask,
+                           const QTileBounds &q, StringRef policy,
+                           std::string &reason,
+                           std::optional<Location> &reasonLoc) {
+  if (policy == "never")
+    return false;
+  OpBuilder::InsertionGuard guard(rewriter);
+  Block scratch;
+  rewriter.setInsertionPointToStart(&scratch);
+  Value kvFirst = mask.getKvPos0();
+  TileRect rect{mask.getBatch(), q.headFirst, q.headLast, q.qFirst,
+                q.qLast,         kvFirst,     kvFirst};
+  TileClass probe =
+      emitTileClass(rewriter, mask.getLoc(), mask.getBody(), rect);
+  for (Operation &op : llvm::reverse(scratch))
+    op.dropAllUses();
+  scratch.dropAllReferences();
+  while (!scratch.empty())
+    scratch.back().erase();
+  reason = probe.unboundedReason;
+  reasonLoc = probe.unboundedLoc;
+  return policy == "always" || !probe.unboundedReason.empty() ||
+         probe.fineRanged;
+}
+
+/// Gives the kernel an attn.block_mask pre-pass of `mask` (the program's
+/// tiling) and makes `loop` iterate t over its list for this program: the
+/// body maps t to a tile with attn.block_entry. Returns the entry's `full`.
+static Value iterateBlockMask(RewriterBase &rewriter, ProgramOp program,
+                              scf::ForOp loop, MaskOp mask) {
+  Location loc = mask.getLoc();
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(program);
+  bool perHead = !mask.getBody().getArgument(SdpaOp::kHead).use_empty();
+  auto blockMask = rewriter.create<BlockMaskOp>(
+      loc, *program.getBlockQ(), *program.getBlockKv(), program.getPackFactor(),
+      perHead);
+  IRMapping mapping;
+  mask.getBody().cloneInto(&blockMask.getBody(), mapping);
+
+  Type i32 = rewriter.getI32Type();
+  rewriter.setInsertionPoint(loop);
+  Value count = rewriter.create<BlockCountOp>(
+      loc, i32, program.getBatch(), program.getHead(), program.getQTile());
+  Value zero = rewriter.create<arith::ConstantIntOp>(loc, 0, 32);
+  rewriter.modifyOpInPlace(loop, [&] {
+    loop.getLowerBoundMutable().assign(zero);
+    loop.getUpperBoundMutable().assign(count);
+  });
+  rewriter.setInsertionPointToStart(loop.getBody());
+  Value t = loop.getInductionVar();
+  auto entry = rewriter.create<BlockEntryOp>(
+      loc, i32, rewriter.getI1Type(), program.getBatch(), program.getHead(),
+      program.getQTile(), t, count);
+  rewriter.replaceAllUsesExcept(t, entry.getTile(), entry);
+  return entry.getFull();
+}
+
 /// Puts `mask` under `scf.if needsMask`.
 static void guardMask(RewriterBase &rewriter, MaskOp mask, Value needsMask) {
   Location loc = mask.getLoc();
@@ -291,7 +354,8 @@ static void guardMask(RewriterBase &rewriter, MaskOp mask, Value needsMask) {
 }
 
 static LogicalResult analyzeMask(RewriterBase &rewriter, ProgramOp program,
-                                 MaskOp mask, int64_t maxRanges, bool remarks) {
+                                 MaskOp mask, int64_t maxRanges, bool remarks,
+                                 StringRef blockMaskPolicy) {
   auto loop = dyn_cast<scf::ForOp>(mask->getParentOp());
   if (!loop || loop->getParentOp() != program)
     return mask.emitOpError("is not in the program's KV loop");
@@ -314,7 +378,31 @@ static LogicalResult analyzeMask(RewriterBase &rewriter, ProgramOp program,
                                      arith::IntegerOverflowFlags::nsw),
       mask.getKvLen());
   Value needsMask = pastEnd;
-  if (!mask.getBody().empty()) {
+  std::string reason;
+  std::optional<Location> reasonLoc;
+  if (!mask.getBody().empty() &&
+      wantsBlockMask(rewriter, mask, *q, blockMaskPolicy, reason, reasonLoc)) {
+    if (!reason.empty())
+      emitRemark(reasonLoc.value_or(loc))
+          << reason << ": a runtime block mask bounds each tile instead";
+    // Runtime block mask: the list says which tiles are full.
+    Value full = iterateBlockMask(rewriter, program, loop, mask);
+    rewriter.setInsertionPoint(mask);
+    Value partial = rewriter.create<arith::XOrIOp>(
+        loc, full, rewriter.create<arith::ConstantIntOp>(loc, 1, 1));
+    needsMask = rewriter.create<arith::OrIOp>(loc, pastEnd, partial);
+    if (remarks) {
+      Location exprLoc = loc;
+      if (Operation *root =
+              cast<YieldOp>(mask.getBody().front().getTerminator())
+                  .getValue()
+                  .getDefiningOp())
+        exprLoc = root->getLoc();
+      emitRemark(exprLoc)
+          << "tile skipping: a runtime block mask (a pre-pass lists each "
+             "query tile's KV tiles with a visible element, full or partial)";
+    }
+  } else if (!mask.getBody().empty()) {
     TileRect rect{mask.getBatch(), q->headFirst, q->headLast, q->qFirst,
                   q->qLast,        kvFirst,      kvLast};
     TileClass tileClass = emitTileClass(rewriter, loc, mask.getBody(), rect);
@@ -382,8 +470,14 @@ struct AttnMaskAnalysisPass
       kernel.emitOpError("max-ranges must be in [1, 16], got ") << maxRanges;
       return signalPassFailure();
     }
+    if (blockMask != "auto" && blockMask != "always" && blockMask != "never") {
+      kernel.emitOpError("block-mask must be auto, always or never, got '")
+          << blockMask << "'";
+      return signalPassFailure();
+    }
     IRRewriter rewriter(&getContext());
-    for (ProgramOp program : kernel.getBody().front().getOps<ProgramOp>()) {
+    for (ProgramOp program :
+         llvm::to_vector(kernel.getBody().front().getOps<ProgramOp>())) {
       if (!program.getBlockQ() || !program.getBlockKv()) {
         program.emitOpError("must be tiled before its mask is analysed; run "
                             "--attn-tile first");
@@ -396,7 +490,8 @@ struct AttnMaskAnalysisPass
           masks.push_back(mask);
       });
       for (MaskOp mask : masks)
-        if (failed(analyzeMask(rewriter, program, mask, maxRanges, remarks)))
+        if (failed(analyzeMask(rewriter, program, mask, maxRanges, remarks,
+                               blockMask)))
           return signalPassFailure();
     }
     for (SdpaOp sdpa : kernel.getBody().front().getOps<SdpaOp>()) {

@@ -83,6 +83,9 @@ struct PipelineOptions {
   int64_t maxTileRanges = 4;
   /// A remark at each mask naming the form its tile skipping took.
   bool maskRemarks = false;
+  /// Which masks iterate over a runtime block mask built by a pre-pass:
+  /// "auto" (those interval arithmetic cannot bound), "always", "never".
+  std::string blockMask = "auto";
   /// Stop after the pass with this command-line name (empty: run all).
   std::string stopAfter;
 };

@@ -108,6 +108,16 @@ def AttnMaskAnalysis : Pass<"attn-mask-analysis", "::attnc::attn::KernelOp"> {
     iterates over their union (`attn.tile_of_ranges`), so the tiles between
     two runs are skipped too. Runs beyond the last slot merge into it (their
     gaps run masked).
+
+    A mask interval arithmetic cannot bound (a parameter read at q and kv
+    over more elements than the scan reads, such as a full-resolution
+    `allow[q, kv]`) gets a runtime block mask instead: the kernel gains an
+    `attn.block_mask` pre-pass that evaluates the mask on every element and
+    lists, per query tile, the KV tiles with a visible element and which
+    of them are full; the KV loop iterates over that list
+    (`attn.block_count`, `attn.block_entry`) and runs the mask on the
+    partial tiles only. `block-mask=always` gives every mask this form,
+    `never` none.
   }];
   let options = [
     Option<"maxRanges", "max-ranges", "int64_t", /*default=*/"4",
@@ -115,6 +125,10 @@ def AttnMaskAnalysis : Pass<"attn-mask-analysis", "::attnc::attn::KernelOp"> {
            "contiguous range)">,
     Option<"remarks", "remarks", "bool", /*default=*/"false",
            "Say, as a remark at each mask, which form its tile skipping took">,
+    Option<"blockMask", "block-mask", "std::string", /*default=*/"\"auto\"",
+           "When the KV loop iterates over a runtime block mask built by a "
+           "pre-pass (attn.block_mask): auto (masks interval arithmetic "
+           "cannot bound), always (every mask), never">,
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect"];

@@ -51,7 +51,7 @@ LogicalResult attnc::buildAttnPipeline(OpPassManager &pm,
     return success();
   if (addStage(stages[4], [&] {
         kernel.addPass(createAttnMaskAnalysis(AttnMaskAnalysisOptions{
-            options.maxTileRanges, options.maskRemarks}));
+            options.maxTileRanges, options.maskRemarks, options.blockMask}));
       }))
     return success();
   if (addStage(stages[5], [&] {
@@ -95,6 +95,11 @@ struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
   Option<int64_t> warps{*this, "warps",
                         llvm::cl::desc("Warps per CTA (0: block-q / 16)"),
                         llvm::cl::init(0)};
+  Option<std::string> blockMask{
+      *this, "block-mask",
+      llvm::cl::desc("Masks iterating over a runtime block mask: auto, "
+                     "always, never"),
+      llvm::cl::init("auto")};
   Option<bool> prefetchKV{
       *this, "prefetch-kv",
       llvm::cl::desc("Load K tile j+1 while tile j is used"),
@@ -123,6 +128,7 @@ void attnc::registerAttnPipelines() {
         pipeline.splitKV = options.splitKV;
         pipeline.prefetchKV = options.prefetchKV;
         pipeline.warps = options.warps;
+        pipeline.blockMask = options.blockMask;
         (void)buildAttnPipeline(pm, pipeline);
       });
 }

@@ -33,16 +33,27 @@ using namespace mlir;
 using namespace attnc;
 using namespace attnc::attn;
 
+/// The op mapping the loop's step t to a tile, when the loop runs over a
+/// union of tile ranges (attn.tile_of_ranges) or a block mask's list
+/// (attn.block_entry): its t operand.
+static OpOperand *tileMapStep(Operation *op) {
+  if (auto ranges = dyn_cast_or_null<TileOfRangesOp>(op))
+    return &ranges.getTMutable();
+  if (auto entry = dyn_cast_or_null<BlockEntryOp>(op))
+    return &entry.getTMutable();
+  return nullptr;
+}
+
 /// Clones `load` with its K rows starting at loop step `index` (mapped to a
-/// tile by `ranges` when the loop runs over a union of tile ranges).
+/// tile by `tileMap`, when there is one).
 static LoadKOp cloneLoadForTile(RewriterBase &rewriter, LoadKOp load,
-                                TileStartOp start, TileOfRangesOp ranges,
+                                TileStartOp start, Operation *tileMap,
                                 Value index) {
   IRMapping mapping;
-  if (ranges) {
-    auto newRanges = cast<TileOfRangesOp>(rewriter.clone(*ranges));
-    newRanges.getTMutable().assign(index);
-    index = newRanges.getResult();
+  if (tileMap) {
+    Operation *newMap = rewriter.clone(*tileMap);
+    tileMapStep(newMap)->assign(index);
+    index = newMap->getResult(0);
   }
   auto newStart = cast<TileStartOp>(rewriter.clone(*start));
   newStart.getIndexMutable().assign(index);
@@ -72,14 +83,16 @@ LogicalResult attnc::prefetchKTiles(RewriterBase &rewriter, scf::ForOp loop) {
   auto start = load.getRow0().getDefiningOp<TileStartOp>();
   // The tile is the induction variable, or its image in a union of ranges
   // fixed before the loop.
-  auto ranges = start ? start.getIndex().getDefiningOp<TileOfRangesOp>()
-                      : TileOfRangesOp();
-  if (ranges && (ranges.getT() != loop.getInductionVar() ||
-                 !llvm::all_of(ranges.getBounds(), [&](Value bound) {
-                   return loop.isDefinedOutsideOfLoop(bound);
-                 })))
-    ranges = {};
-  Value step = ranges ? ranges.getT() : (start ? start.getIndex() : Value());
+  Operation *ranges = start ? start.getIndex().getDefiningOp() : nullptr;
+  OpOperand *mapStep = tileMapStep(ranges);
+  if (!mapStep || mapStep->get() != loop.getInductionVar() ||
+      !llvm::all_of(ranges->getOpOperands(), [&](OpOperand &operand) {
+        return &operand == mapStep ||
+               loop.isDefinedOutsideOfLoop(operand.get());
+      }))
+    ranges = nullptr;
+  Value step = ranges ? tileMapStep(ranges)->get()
+                      : (start ? start.getIndex() : Value());
   if (!start || step != loop.getInductionVar() ||
       start->getBlock() != loop.getBody())
     return load.emitOpError("does not load the tile of the loop's induction "

@@ -121,6 +121,7 @@ Expected<CompiledVariant> JitKernels::variant(const KernelConfig &config) {
   pipeline.blockKV = config.blockKV;
   pipeline.prefetchKV = config.stages == 2;
   pipeline.warps = config.warps;
+  pipeline.blockMask = options.blockMask;
   if (config.path == "decode")
     pipeline = decodePipeline(pipeline);
   if (config.path == "packed")

@@ -77,6 +77,9 @@ public:
     /// path is then ignored).
     std::string path = "auto";
     int blockQ = 0, blockKV = 0; ///< heuristic tile sizes (0: by head_dim)
+    /// Which masks iterate over a runtime block mask (PipelineOptions::
+    /// blockMask): auto, always, never.
+    std::string blockMask = "auto";
     /// Autotuning (see withAutotuning in tune/Tuner.h): called by select()
     /// on path "auto" when the database has no entry for the shape's
     /// bucket; the configuration it returns is stored (and saved to

@@ -26,9 +26,20 @@ namespace {
 class CudaKernel : public LoadedKernel {
 public:
   CudaKernel(CudaModule module, std::optional<CudaModule> merge,
-             unsigned gridHeads)
+             std::optional<CudaModule> blockMask, unsigned gridHeads,
+             unsigned blockMaskHeads)
       : module(std::move(module)), merge(std::move(merge)),
-        gridHeads(gridHeads) {}
+        blockMask(std::move(blockMask)), gridHeads(gridHeads),
+        blockMaskHeads(blockMaskHeads) {}
+  Status launchBlockMask(const AttnKernelArgs &args, unsigned gridX,
+                         void *stream) override {
+    if (!blockMask)
+      return Status::error(ErrorCode::InvalidArgument,
+                           "the kernel has no block-mask pre-pass");
+    return blockMask->launch(args, gridX, blockMaskHeads,
+                             static_cast<unsigned>(args.batch),
+                             static_cast<CUstream>(stream));
+  }
   Status launchMerge(const AttnKernelArgs &args, unsigned gridX,
                      void *stream) override {
     if (!merge)
@@ -45,8 +56,8 @@ public:
 
 private:
   CudaModule module;
-  std::optional<CudaModule> merge;
-  unsigned gridHeads;
+  std::optional<CudaModule> merge, blockMask;
+  unsigned gridHeads, blockMaskHeads;
 };
 
 /// A pair of CUDA events around the work on a stream.
@@ -134,23 +145,34 @@ public:
     return withMerge(module.takeValue(), info);
   }
 
-  /// The kernel, plus its merge function (same image) for split-KV.
+  /// The kernel, plus its merge function (same image) for split-KV and its
+  /// block-mask pre-pass.
   Expected<std::unique_ptr<LoadedKernel>> withMerge(CudaModule module,
                                                     const KernelInfo &info) {
-    std::optional<CudaModule> merge;
-    if (info.splitKV) {
-      KernelInfo mergeInfo = info;
-      mergeInfo.name = info.mergeName;
-      mergeInfo.threads = kMergeThreads;
-      mergeInfo.sharedBytes = 0;
+    auto helper = [&](const std::string &name, int threads,
+                      std::optional<CudaModule> &out) -> Status {
+      KernelInfo helperInfo = info;
+      helperInfo.name = name;
+      helperInfo.threads = threads;
+      helperInfo.sharedBytes = 0;
       Expected<CudaModule> m =
-          CudaModule::load(*device, module.image(), mergeInfo);
+          CudaModule::load(*device, module.image(), helperInfo);
       if (!m)
         return m.takeStatus();
-      merge = m.takeValue();
-    }
-    return std::unique_ptr<LoadedKernel>(
-        new CudaKernel(std::move(module), std::move(merge), info.gridHeads()));
+      out = m.takeValue();
+      return Status::success();
+    };
+    std::optional<CudaModule> merge, blockMask;
+    if (info.splitKV)
+      if (Status s = helper(info.mergeName, kMergeThreads, merge); !s.ok())
+        return s;
+    if (info.hasBlockMask())
+      if (Status s = helper(info.blockMaskName, kBlockMaskThreads, blockMask);
+          !s.ok())
+        return s;
+    return std::unique_ptr<LoadedKernel>(new CudaKernel(
+        std::move(module), std::move(merge), std::move(blockMask),
+        info.gridHeads(), static_cast<unsigned>(info.blockMaskHeads)));
   }
 
   int multiprocessorCount() const override {

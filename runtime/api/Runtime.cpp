@@ -105,6 +105,73 @@ private:
 };
 } // namespace
 
+namespace {
+/// An FNV-1a-style hash of an i32 parameter's values, a word at a time.
+uint64_t hashValues(const HostI32 &values) {
+  uint64_t h = 1469598103934665603ull;
+  for (int64_t i = 0; i < values.count; ++i)
+    h = (h ^ static_cast<uint32_t>(values.data[i])) * 1099511628211ull;
+  return h ^ static_cast<uint64_t>(values.count);
+}
+} // namespace
+
+void Runtime::describeBlockMask(const Kernel &kernel, const HostIndexData &host,
+                                unsigned qTiles, int64_t maxKVLen,
+                                bool hashParams, BlockMask &mask) {
+  const KernelInfo &info = kernel.info;
+  mask.builtBy = kernel.loaded.get();
+  mask.kernelName = info.blockMaskName;
+  mask.batch =
+      host.qoIndptr.count > 0 ? static_cast<int>(host.qoIndptr.count - 1) : 0;
+  mask.heads = info.blockMaskHeads;
+  mask.qTiles = static_cast<int>(qTiles);
+  mask.kvTiles = static_cast<int>((maxKVLen + info.blockKV - 1) / info.blockKV);
+  mask.qLens.clear();
+  mask.kvLens.clear();
+  for (int b = 0; b < mask.batch; ++b) {
+    mask.qLens.push_back(host.qoIndptr.data[b + 1] - host.qoIndptr.data[b]);
+    mask.kvLens.push_back(info.paged ? host.kvLens.data[b]
+                                     : host.kvIndptr.data[b + 1] -
+                                           host.kvIndptr.data[b]);
+  }
+  mask.paramHashes.clear();
+  if (hashParams)
+    for (const auto &[name, values] : host.params)
+      if (values.data || values.count == 0)
+        mask.paramHashes[name] = hashValues(values);
+}
+
+Status Runtime::checkBlockMask(const BlockMask &given,
+                               const BlockMask &wanted) {
+  auto refuse = [&](const std::string &why) {
+    return Status::error(ErrorCode::InvalidInput,
+                         "the block mask was built " + why +
+                             "; build it again (Runtime::buildBlockMask)");
+  };
+  if (given.builtBy != wanted.builtBy)
+    return refuse("by another kernel (" + given.kernelName + ") than " +
+                  wanted.kernelName +
+                  "'s: a block mask fits the spec and tiling it was built "
+                  "for");
+  if (given.batch != wanted.batch)
+    return refuse("for " + std::to_string(given.batch) + " sequences, not " +
+                  std::to_string(wanted.batch));
+  for (int b = 0; b < wanted.batch; ++b)
+    if (given.qLens[b] != wanted.qLens[b] ||
+        given.kvLens[b] != wanted.kvLens[b])
+      return refuse("for other lengths of sequence " + std::to_string(b) +
+                    " (q_len " + std::to_string(given.qLens[b]) + ", kv_len " +
+                    std::to_string(given.kvLens[b]) + "; this launch has " +
+                    std::to_string(wanted.qLens[b]) + " and " +
+                    std::to_string(wanted.kvLens[b]) + ")");
+  for (const auto &[name, hash] : wanted.paramHashes) {
+    auto it = given.paramHashes.find(name);
+    if (it != given.paramHashes.end() && it->second != hash)
+      return refuse("with other values of param '" + name + "'");
+  }
+  return Status::success();
+}
+
 Status Runtime::run(const Kernel &kernel, const AttentionTensors &tensors,
                     void *stream, int numSplits) {
   // run() launches at once: a workspace per stream, reused by later runs on
@@ -134,6 +201,11 @@ Status Runtime::run(const Kernel &kernel, const AttentionTensors &tensors,
 Status Runtime::launch(const LaunchPlan &plan, void *stream) {
   if (plan.gridX == 0)
     return Status::success(); // no query rows: nothing to compute
+  if (plan.buildsBlockMask)
+    if (Status s =
+            plan.kernel.loaded->launchBlockMask(plan.args, plan.gridX, stream);
+        !s.ok())
+      return s;
   if (!plan.kernel.info.splitKV)
     return plan.kernel.loaded->launch(plan.args, plan.gridX, stream);
   Status launched = plan.kernel.loaded->launch(
@@ -144,7 +216,8 @@ Status Runtime::launch(const LaunchPlan &plan, void *stream) {
 }
 
 Expected<std::shared_ptr<void>> Runtime::allocateWorkspace(size_t bytes) {
-  Expected<void *> p = backendImpl->allocate(bytes, "split-KV workspace");
+  Expected<void *> p = backendImpl->allocate(
+      bytes, "workspace (split-KV partial results, block mask)");
   if (!p)
     return p.takeStatus();
   Backend *owner = backendImpl.get();
@@ -168,11 +241,10 @@ Expected<LaunchPlan> Runtime::plan(const Kernel &kernel,
       [&](size_t bytes) { return allocateWorkspace(bytes); }, &host);
 }
 
-Expected<LaunchPlan> Runtime::planWith(const Kernel &kernel,
-                                       const AttentionTensors &tensors,
-                                       int numSplits,
-                                       const WorkspaceFn &workspaceFor,
-                                       const HostIndexData *given) {
+Expected<LaunchPlan>
+Runtime::planWith(const Kernel &kernel, const AttentionTensors &tensors,
+                  int numSplits, const WorkspaceFn &workspaceFor,
+                  const HostIndexData *given, bool forMaskBuild) {
   const KernelInfo &info = kernel.info;
   if (numSplits < 0 || numSplits > 1024)
     return Status::error(ErrorCode::InvalidArgument,
@@ -252,17 +324,64 @@ Expected<LaunchPlan> Runtime::planWith(const Kernel &kernel,
   unsigned gridX =
       static_cast<unsigned>((maxQ + rowsPerBlock - 1) / rowsPerBlock);
   plan.gridX = gridX;
-  if (!info.splitKV)
-    return plan;
-
-  // Split-KV: the KV range of every program is cut into numSplits chunks,
-  // each writing partial results to the workspace; the merge combines them.
   int64_t maxKV = 0;
   const HostI32 &lengths = info.paged ? host.kvLens : host.kvIndptr;
   for (int64_t b = 0; b < args.batch; ++b)
     maxKV = std::max<int64_t>(maxKV, info.paged ? lengths.data[b]
                                                 : lengths.data[b + 1] -
                                                       lengths.data[b]);
+  // The block mask this launch reads: the caller's, checked against these
+  // lengths and parameters, or the plan's own (built by launch()).
+  std::shared_ptr<BlockMask> ownMask;
+  if (info.hasBlockMask()) {
+    auto wanted = std::make_shared<BlockMask>();
+    // Hashing every i32 param costs a pass over them: only for a mask that
+    // is checked or kept.
+    describeBlockMask(kernel, host, gridX, maxKV,
+                      tensors.blockMask || forMaskBuild, *wanted);
+    if (tensors.blockMask) {
+      if (Status s = checkBlockMask(*tensors.blockMask, *wanted); !s.ok())
+        return s;
+      // The caller keeps its mask alive while plans use it.
+      plan.blockMask = std::shared_ptr<const BlockMask>(
+          std::shared_ptr<const BlockMask>(), tensors.blockMask);
+    } else {
+      ownMask = std::move(wanted);
+      plan.blockMask = ownMask;
+      plan.buildsBlockMask = true;
+    }
+  }
+  size_t maskBytes =
+      ownMask ? (ownMask->countElements() + ownMask->tileElements()) *
+                    sizeof(int32_t)
+              : 0;
+  auto placeOwnMask = [&](char *base) {
+    ownMask->counts = reinterpret_cast<int *>(base);
+    ownMask->tiles = ownMask->counts + ownMask->countElements();
+    ownMask->storage = plan.workspace;
+  };
+  auto pointArgsAtMask = [&] {
+    if (!plan.blockMask)
+      return;
+    args.block_counts = plan.blockMask->counts;
+    args.block_tiles = plan.blockMask->tiles;
+    args.block_q_tiles = plan.blockMask->qTiles;
+    args.block_kv_tiles = plan.blockMask->kvTiles;
+  };
+  if (!info.splitKV) {
+    if (ownMask) {
+      Expected<std::shared_ptr<void>> workspace = workspaceFor(maskBytes);
+      if (!workspace)
+        return workspace.takeStatus();
+      plan.workspace = workspace.takeValue();
+      placeOwnMask(static_cast<char *>(plan.workspace.get()));
+    }
+    pointArgsAtMask();
+    return plan;
+  }
+
+  // Split-KV: the KV range of every program is cut into numSplits chunks,
+  // each writing partial results to the workspace; the merge combines them.
   if (numSplits == 0)
     numSplits = chooseSplits(
         info, static_cast<int64_t>(gridX) * info.gridHeads() * args.batch,
@@ -272,11 +391,15 @@ Expected<LaunchPlan> Runtime::planWith(const Kernel &kernel,
   // Per split and slot: two LSE parts and head_dim partial O values.
   size_t planeBytes = numSplits * slots * sizeof(float);
   size_t lseBytes = 2 * planeBytes;
-  size_t bytes = lseBytes + planeBytes * info.headDim;
-  Expected<std::shared_ptr<void>> workspace = workspaceFor(bytes);
+  size_t splitBytes = lseBytes + planeBytes * info.headDim;
+  Expected<std::shared_ptr<void>> workspace =
+      workspaceFor(splitBytes + maskBytes);
   if (!workspace)
     return workspace.takeStatus();
   plan.workspace = workspace.takeValue();
+  if (ownMask)
+    placeOwnMask(static_cast<char *>(plan.workspace.get()) + splitBytes);
+  pointArgsAtMask();
   plan.numSplits = numSplits;
   args.num_splits = numSplits;
   args.lse_partial = static_cast<float *>(plan.workspace.get());
@@ -285,6 +408,53 @@ Expected<LaunchPlan> Runtime::planWith(const Kernel &kernel,
   plan.mergeGridX = static_cast<unsigned>((slots + kMergeSlotsPerBlock - 1) /
                                           kMergeSlotsPerBlock);
   return plan;
+}
+
+Expected<std::shared_ptr<const BlockMask>>
+Runtime::buildBlockMask(const Kernel &kernel, const AttentionTensors &tensors,
+                        void *stream) {
+  if (!kernel.info.hasBlockMask())
+    return Status::error(ErrorCode::InvalidArgument,
+                         "kernel " + kernel.info.name +
+                             " has no runtime block mask: its mask is "
+                             "bounded by the compiler (attnc --remarks)");
+  AttentionTensors own = tensors;
+  own.blockMask = nullptr;
+  // A plan of one split with its own mask, in memory of its own: launch
+  // only its pre-pass.
+  Expected<LaunchPlan> planned = planWith(
+      kernel, own, 1, [&](size_t bytes) { return allocateWorkspace(bytes); },
+      nullptr, /*forMaskBuild=*/true);
+  if (!planned)
+    return planned.takeStatus();
+  if (!planned->blockMask) {
+    // No query rows: an empty mask, which fits only these lengths.
+    auto empty = std::make_shared<BlockMask>();
+    HostIndexData host = hostIndexDataOf(tensors);
+    describeBlockMask(kernel, host, 0, 0, true, *empty);
+    return std::shared_ptr<const BlockMask>(std::move(empty));
+  }
+  if (Status s =
+          kernel.loaded->launchBlockMask(planned->args, planned->gridX, stream);
+      !s.ok())
+    return s;
+  return planned->blockMask;
+}
+
+Status Runtime::readBlockMask(const BlockMask &mask,
+                              std::vector<int32_t> &counts,
+                              std::vector<int32_t> &tiles) {
+  counts.assign(mask.countElements(), 0);
+  tiles.assign(mask.tileElements(), 0);
+  if (!counts.empty())
+    if (Status s = backendImpl->copyOut(counts.data(), mask.counts,
+                                        counts.size() * sizeof(int32_t));
+        !s.ok())
+      return s;
+  if (!tiles.empty())
+    return backendImpl->copyOut(tiles.data(), mask.tiles,
+                                tiles.size() * sizeof(int32_t));
+  return Status::success();
 }
 
 int Runtime::chooseSplits(const KernelInfo &info, int64_t programs,

@@ -20,6 +20,7 @@
 
 #include "runtime/aot/Registry.h"
 #include "runtime/api/Backend.h"
+#include "runtime/api/BlockMask.h"
 #include "runtime/core/Validate.h"
 #include "runtime/jit/PackageLocation.h"
 
@@ -58,6 +59,11 @@ struct LaunchPlan {
   int numSplits = 1;
   unsigned mergeGridX = 0; ///< split-KV merge programs
   std::shared_ptr<void> workspace;
+  /// Kernels with a runtime block mask: the one the kernel reads, given
+  /// (AttentionTensors::blockMask) or the plan's own, which launch()
+  /// builds first (`buildsBlockMask`).
+  std::shared_ptr<const BlockMask> blockMask;
+  bool buildsBlockMask = false;
 };
 
 class Runtime {
@@ -99,6 +105,16 @@ public:
                             const HostIndexData &host, int numSplits = 0);
   /// Enqueues `plan` on `stream`: no validation, no host copies.
   Status launch(const LaunchPlan &plan, void *stream = nullptr);
+  /// Builds the block mask of a kernel that has one (KernelInfo::
+  /// hasBlockMask) for `tensors`' sequence lengths and parameters, on
+  /// `stream`; pass it as AttentionTensors::blockMask to reuse it. Every
+  /// tensor is validated as for run().
+  Expected<std::shared_ptr<const BlockMask>>
+  buildBlockMask(const Kernel &kernel, const AttentionTensors &tensors,
+                 void *stream = nullptr);
+  /// Host copies of a block mask's counts and entries (BlockMask's layout).
+  Status readBlockMask(const BlockMask &mask, std::vector<int32_t> &counts,
+                       std::vector<int32_t> &tiles);
 
   /// The split count run() picks for a split-KV kernel: enough programs to
   /// give every multiprocessor two, at most 16 and at most one per KV tile.
@@ -122,8 +138,17 @@ private:
   Expected<LaunchPlan> planWith(const Kernel &kernel,
                                 const AttentionTensors &tensors, int numSplits,
                                 const WorkspaceFn &workspaceFor,
-                                const HostIndexData *given = nullptr);
+                                const HostIndexData *given = nullptr,
+                                bool forMaskBuild = false);
   Expected<std::shared_ptr<void>> allocateWorkspace(size_t bytes);
+  /// What a block mask for this launch must have been built for (no
+  /// storage).
+  static void describeBlockMask(const Kernel &kernel, const HostIndexData &host,
+                                unsigned qTiles, int64_t maxKVLen,
+                                bool hashParams, BlockMask &mask);
+  /// Whether `given` fits a launch that needs `wanted`; an error saying
+  /// why not.
+  static Status checkBlockMask(const BlockMask &given, const BlockMask &wanted);
 
   /// run()'s split-KV partial results, one buffer per stream, grown as
   /// needed.

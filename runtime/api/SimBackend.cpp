@@ -14,8 +14,8 @@ namespace {
 class SimKernel : public LoadedKernel {
 public:
   SimKernel(std::shared_ptr<jit::SimModule> module, jit::SimModule::LaunchFn fn,
-            jit::SimModule::LaunchFn merge)
-      : module(std::move(module)), fn(fn), merge(merge) {}
+            jit::SimModule::LaunchFn merge, jit::SimModule::LaunchFn blockMask)
+      : module(std::move(module)), fn(fn), merge(merge), blockMask(blockMask) {}
 
   Status launch(const AttnKernelArgs &args, unsigned gridX, void *) override {
     return run(fn, args, gridX);
@@ -26,6 +26,13 @@ public:
       return Status::error(ErrorCode::InvalidArgument,
                            "the kernel has no split-KV merge step");
     return run(merge, args, gridX);
+  }
+  Status launchBlockMask(const AttnKernelArgs &args, unsigned gridX,
+                         void *) override {
+    if (!blockMask)
+      return Status::error(ErrorCode::InvalidArgument,
+                           "the kernel has no block-mask pre-pass");
+    return run(blockMask, args, gridX);
   }
 
 private:
@@ -38,7 +45,7 @@ private:
   }
 
   std::shared_ptr<jit::SimModule> module;
-  jit::SimModule::LaunchFn fn, merge;
+  jit::SimModule::LaunchFn fn, merge, blockMask;
 };
 
 /// Launches under sim return when the kernel has run: the host clock
@@ -104,10 +111,13 @@ public:
     jit::SimModule::LaunchFn fn = module->launcher(info.name);
     jit::SimModule::LaunchFn merge =
         info.splitKV ? module->launcher(info.mergeName) : nullptr;
-    if (!fn || (info.splitKV && !merge))
+    jit::SimModule::LaunchFn blockMask =
+        info.hasBlockMask() ? module->launcher(info.blockMaskName) : nullptr;
+    if (!fn || (info.splitKV && !merge) || (info.hasBlockMask() && !blockMask))
       return Status::error(ErrorCode::NotFound,
                            "the sim module has no launcher for " + info.name);
-    return std::unique_ptr<LoadedKernel>(new SimKernel(module, fn, merge));
+    return std::unique_ptr<LoadedKernel>(
+        new SimKernel(module, fn, merge, blockMask));
   }
 
   Status precompile(const std::string &source, const KernelInfo &) override {

@@ -17,6 +17,8 @@ namespace attnc {
 /// one warp per (query row, head) slot.
 inline constexpr int kMergeThreads = 128;
 inline constexpr int kMergeSlotsPerBlock = kMergeThreads / 32;
+/// Threads per block of the block-mask pre-pass.
+inline constexpr int kBlockMaskThreads = 128;
 
 struct KernelInfo {
   std::string name;     ///< the __global__ function, e.g. attnc_llama
@@ -43,6 +45,13 @@ struct KernelInfo {
   /// per block, one (query row, head) per thread) combines them.
   bool splitKV = false;
   std::string mergeName;
+  /// A runtime block mask (runtime/device/block_mask.cuh): `blockMaskName`
+  /// (128 threads, grid (query tiles, blockMaskHeads, batch)) lists each
+  /// query tile's visible KV tiles before the kernel runs; blockMaskHeads
+  /// is gridHeads() when the mask reads the head, else 1. Empty: none.
+  std::string blockMaskName;
+  int blockMaskHeads = 0;
+  bool hasBlockMask() const { return !blockMaskName.empty(); }
 
   /// grid.y: query heads, or groups of gqaPack of them when packed.
   int gridHeads() const { return qHeads / gqaPack; }

@@ -55,6 +55,8 @@ struct TensorRef {
 };
 
 /// The tensors of one attention launch (DESIGN.md, "Tensor contract").
+struct BlockMask; // runtime/api/BlockMask.h
+
 struct AttentionTensors {
   TensorRef q;        ///< [total_q, q_heads, head_dim], the kernel's dtype
   TensorRef o;        ///< [total_q, q_heads, head_dim], the kernel's dtype
@@ -69,6 +71,10 @@ struct AttentionTensors {
   TensorRef kvLens;         ///< [batch], i32
   /// One per `param` of the spec, by name: f32 or i32.
   std::map<std::string, TensorRef> params;
+  /// Kernels with a runtime block mask: one built earlier for these lengths
+  /// and parameters (runtime/api/BlockMask.h); null: each run builds its
+  /// own.
+  const BlockMask *blockMask = nullptr;
 };
 
 } // namespace attnc

@@ -27,6 +27,7 @@
 #define ATTNC_DEVICE_ATTENTION_TILE_CUH
 
 #include "attnc_device.cuh"
+#include "block_mask.cuh"
 #include "kernel_args.h"
 #include "tile_loop.cuh"
 

@@ -48,6 +48,13 @@ struct AttnKernelArgs {
   int num_splits;
   float *o_partial;
   float *lse_partial;
+  /// Kernels with a runtime block mask (runtime/device/block_mask.cuh): per
+  /// (sequence, mask head, query tile), how many KV tiles are visible and
+  /// which (tile * 2 + full), written by the block-mask pre-pass.
+  int *block_counts;
+  int *block_tiles;
+  int block_q_tiles;
+  int block_kv_tiles;
   const void *params[kMaxParams];
   int param_dims[kMaxParams][kMaxParamRank];
 };

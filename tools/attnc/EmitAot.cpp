@@ -79,7 +79,9 @@ bool attnc::emitAotRegistry(const std::string &specFile,
     printString(out, info.specName);
     out << ";\n  i.mergeName = ";
     printString(out, info.mergeName);
-    out << ";\n";
+    out << ";\n  i.blockMaskName = ";
+    printString(out, info.blockMaskName);
+    out << ";\n  i.blockMaskHeads = " << info.blockMaskHeads << ";\n";
     out << "  i.threads = " << info.threads
         << ";\n  i.sharedBytes = " << info.sharedBytes
         << ";\n  i.blockQ = " << info.blockQ

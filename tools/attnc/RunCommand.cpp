@@ -325,6 +325,43 @@ bool reportTileCounts(const JitKernels &jit, const KernelInfo &info,
   return false;
 }
 
+/// Builds `kernel`'s block mask for `tensors`, and says how long it took
+/// and how many tiles it lists.
+Status buildBlockMaskTimed(Runtime &runtime, const Kernel &kernel,
+                           const AttentionTensors &tensors,
+                           std::shared_ptr<const BlockMask> &mask) {
+  Expected<std::unique_ptr<StreamTimer>> timer =
+      runtime.backend().createTimer();
+  if (!timer)
+    return timer.takeStatus();
+  if (Status s = (*timer)->start(nullptr); !s.ok())
+    return s;
+  Expected<std::shared_ptr<const BlockMask>> built =
+      runtime.buildBlockMask(kernel, tensors);
+  if (!built)
+    return built.takeStatus();
+  if (Status s = (*timer)->stop(nullptr); !s.ok())
+    return s;
+  Expected<double> ms = (*timer)->elapsedMs();
+  if (!ms)
+    return ms.takeStatus();
+  mask = built.takeValue();
+  std::vector<int32_t> counts, tiles;
+  if (Status s = runtime.readBlockMask(*mask, counts, tiles); !s.ok())
+    return s;
+  int64_t listed = 0, full = 0;
+  for (size_t list = 0; list < counts.size(); ++list)
+    for (int32_t t = 0; t < counts[list]; ++t) {
+      ++listed;
+      full += tiles[list * mask->kvTiles + t] & 1;
+    }
+  llvm::errs() << "attnc run: block mask built in " << llvm::format("%.3f", *ms)
+               << " ms (" << kernel.info.blockMaskName << ": " << listed
+               << " KV tiles listed, " << full << " of them full, over "
+               << counts.size() << " query tiles)\n";
+  return Status::success();
+}
+
 } // namespace
 
 int attnc::runCommand(const RunOptions &options) {
@@ -360,6 +397,7 @@ int attnc::runCommand(const RunOptions &options) {
   }
   jitOptions.blockQ = static_cast<int>(options.blockQ);
   jitOptions.blockKV = static_cast<int>(options.blockKV);
+  jitOptions.blockMask = options.blockMask;
   mlir::MLIRContext context;
   std::optional<LoadedSpec> loaded =
       loadSpec(**runtime, context, options.spec, jitOptions, "attnc run");
@@ -443,6 +481,13 @@ int attnc::runCommand(const RunOptions &options) {
   bool onSim = std::string((*runtime)->backend().name()) == "sim";
   if (options.countTiles && !onSim)
     return fail("--count-tiles counts under the sim backend only");
+  // A runtime block mask is built first, and timed apart: it depends on
+  // the lengths and params only, so a model builds it once for all layers.
+  std::shared_ptr<const BlockMask> blockMask;
+  if (s.ok() && kernel.info.hasBlockMask()) {
+    s = buildBlockMaskTimed(**runtime, kernel, tensors, blockMask);
+    tensors.blockMask = blockMask.get();
+  }
   sim::resetCounters();
   if (s.ok())
     s = (*runtime)->run(kernel, tensors, nullptr, splits);

@@ -29,6 +29,8 @@ struct RunOptions {
   /// Under sim: compare the KV tiles the kernel visited (and masked) with
   /// those holding a visible element (and a masked one); differing fails.
   bool countTiles = false;
+  /// Which masks iterate over a runtime block mask: auto, always, never.
+  std::string blockMask = "auto";
 };
 
 /// Compiles the spec, runs it on the inputs, writes/checks the outputs.

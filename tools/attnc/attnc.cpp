@@ -180,6 +180,12 @@ cl::opt<bool> runCountTiles(
              "next to the tiles that hold a visible element (from the "
              "float64 reference's mask); fail when they differ"),
     cl::init(false), cl::sub(runSub));
+cl::opt<std::string> runBlockMask(
+    "block-mask",
+    cl::desc("Which masks iterate over a runtime block mask built by a "
+             "pre-pass kernel (timed separately): auto (those the compiler "
+             "cannot bound), always, never"),
+    cl::value_desc("auto|always|never"), cl::init("auto"), cl::sub(runSub));
 cl::opt<int64_t> runBlockQ("block-q",
                            cl::desc("Query rows per CTA (0: by head_dim)"),
                            cl::init(0), cl::sub(runSub));
@@ -276,6 +282,13 @@ cl::opt<int64_t> maxTileRanges(
     cl::desc("Most runs of visible KV tiles a query tile iterates over "
              "(default 4; 1: one contiguous range)"),
     cl::init(4), cl::cat(attncCategory));
+cl::opt<std::string> blockMask(
+    "block-mask",
+    cl::desc("Which masks iterate over a runtime block mask built by a "
+             "pre-pass kernel: auto (masks the static analysis cannot "
+             "bound), always (every mask), never"),
+    cl::value_desc("auto|always|never"), cl::init("auto"),
+    cl::cat(attncCategory));
 cl::opt<bool> printIRAfterAll("print-ir-after-all",
                               cl::desc("Print the IR after every pass"),
                               cl::cat(attncCategory));
@@ -305,6 +318,7 @@ mlir::LogicalResult lowerModule(mlir::MLIRContext &context,
   pipeline.warps = warps;
   pipeline.maskRemarks = remarks;
   pipeline.maxTileRanges = maxTileRanges;
+  pipeline.blockMask = blockMask;
   pipeline.stopAfter = stopAfterOption().getValue();
   if (failed(buildAttnPipeline(pm, pipeline, &error))) {
     llvm::errs() << "attnc: error: " << error << "\n";
@@ -419,6 +433,7 @@ int main(int argc, char **argv) {
     options.splits = runSplits;
     options.simFault = runSimFault;
     options.countTiles = runCountTiles;
+    options.blockMask = runBlockMask;
     return runCommand(options);
   }
 

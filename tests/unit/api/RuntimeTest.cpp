@@ -27,23 +27,35 @@ const char *kPagedSpec = "attention paged_t {\n"
                          "  kv_cache = paged(page_size = 4)\n"
                          "  mask = kv <= q\n}\n";
 
-/// The kernel: the prefill variant, or (decode) GQA-packed with split-KV.
+/// `specText`'s kernel with 16 x 16 tiles: the prefill variant, or
+/// (decode) GQA-packed with split-KV.
+Compiled compileSpec(const char *specText, bool decode) {
+  mlir::MLIRContext context;
+  PipelineOptions options;
+  options.blockQ = 16;
+  options.blockKV = 16;
+  std::string error;
+  auto module =
+      compileSpecText(context, "t.attn", specText,
+                      decode ? decodePipeline(options) : options, error);
+  INFO(error);
+  REQUIRE(mlir::succeeded(module));
+  return Compiled{module->cuda, module->kernels.front()};
+}
+
 Compiled compilePaged(bool decode = false) {
-  auto compile = [](bool decode) {
-    mlir::MLIRContext context;
-    PipelineOptions options;
-    options.blockQ = 16;
-    options.blockKV = 16;
-    std::string error;
-    auto module =
-        compileSpecText(context, "t.attn", kPagedSpec,
-                        decode ? decodePipeline(options) : options, error);
-    INFO(error);
-    REQUIRE(mlir::succeeded(module));
-    return Compiled{module->cuda, module->kernels.front()};
-  };
-  static Compiled prefill = compile(false), split = compile(true);
+  static Compiled prefill = compileSpec(kPagedSpec, false),
+                  split = compileSpec(kPagedSpec, true);
   return decode ? split : prefill;
+}
+
+/// A host tensor of `shape`.
+TensorRef hostRef(void *data, DType dtype, std::vector<int64_t> shape) {
+  TensorRef r;
+  r.data = data;
+  r.dtype = dtype;
+  r.shape = std::move(shape);
+  return r;
 }
 
 /// Host tensors for one sequence of 5 queries over 11 keys in 3 pages.
@@ -65,21 +77,14 @@ struct Problem {
     fill(vCache, 4 * 4 * 1 * 32);
     o.assign(5 * 2 * 32, 0x7e00);
     lse.assign(5 * 2, NAN);
-    auto ref = [](void *p, DType t, std::vector<int64_t> shape) {
-      TensorRef r;
-      r.data = p;
-      r.dtype = t;
-      r.shape = std::move(shape);
-      return r;
-    };
-    tensors.q = ref(q.data(), DType::F16, {5, 2, 32});
-    tensors.o = ref(o.data(), DType::F16, {5, 2, 32});
-    tensors.lse = ref(lse.data(), DType::F32, {5, 2});
-    tensors.qoIndptr = ref(qo.data(), DType::I32, {2});
-    tensors.kCache = ref(kCache.data(), DType::F16, {4, 4, 1, 32});
-    tensors.vCache = ref(vCache.data(), DType::F16, {4, 4, 1, 32});
-    tensors.blockTable = ref(table.data(), DType::I32, {1, 3});
-    tensors.kvLens = ref(lens.data(), DType::I32, {1});
+    tensors.q = hostRef(q.data(), DType::F16, {5, 2, 32});
+    tensors.o = hostRef(o.data(), DType::F16, {5, 2, 32});
+    tensors.lse = hostRef(lse.data(), DType::F32, {5, 2});
+    tensors.qoIndptr = hostRef(qo.data(), DType::I32, {2});
+    tensors.kCache = hostRef(kCache.data(), DType::F16, {4, 4, 1, 32});
+    tensors.vCache = hostRef(vCache.data(), DType::F16, {4, 4, 1, 32});
+    tensors.blockTable = hostRef(table.data(), DType::I32, {1, 3});
+    tensors.kvLens = hostRef(lens.data(), DType::I32, {1});
   }
   /// The same tensors as the float64 AST reference takes them.
   AttentionInputs referenceInputs() const {
@@ -307,5 +312,199 @@ TEST_CASE("runtime: load caches, run validates, sim computes",
     Status s = (*runtime)->run(*k1, p.tensors);
     INFO(s.toString());
     CHECK(s.ok());
+  }
+}
+
+namespace {
+
+/// A paged kernel whose mask reads a 2-D param at (q, kv): it gets a runtime
+/// block mask (16 x 16 tiles).
+const char *kPairwiseSpec = "attention pairwise_t {\n"
+                            "  dtype = fp16; head_dim = 32\n"
+                            "  q_heads = 2; kv_heads = 1\n"
+                            "  kv_cache = paged(page_size = 4)\n"
+                            "  param allow : i32[?, ?]\n"
+                            "  mask = allow[q, kv] >= 1\n}\n";
+
+Compiled compilePairwise(bool decode = false) {
+  static Compiled prefill = compileSpec(kPairwiseSpec, false),
+                  split = compileSpec(kPairwiseSpec, true);
+  return decode ? split : prefill;
+}
+
+/// Problem's sequence of 5 queries over 11 keys grown to 20 queries over 40
+/// keys in 10 pages, and `allow`, visible in blocks that do not line up
+/// with the 16 x 16 tiles: allow[i, j] = 1 where (i / 7 + j / 12) % 3 == 0.
+struct PairwiseProblem {
+  std::vector<uint16_t> q, kCache, vCache, o;
+  std::vector<float> lse;
+  std::vector<int32_t> qo = {0, 20}, table = {9, 0, 8, 1, 7, 2, 6, 3, 5, 4},
+                       lens = {40}, allow;
+  AttentionTensors tensors;
+
+  explicit PairwiseProblem(unsigned seed) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> u(-1, 1);
+    auto fill = [&](std::vector<uint16_t> &v, size_t n) {
+      for (size_t i = 0; i < n; ++i)
+        v.push_back(sim::floatToHalfBits(u(rng)));
+    };
+    fill(q, 20 * 2 * 32);
+    fill(kCache, 10 * 4 * 32);
+    fill(vCache, 10 * 4 * 32);
+    o.assign(20 * 2 * 32, 0x7e00);
+    lse.assign(20 * 2, NAN);
+    for (int i = 0; i < 40; ++i)
+      for (int j = 0; j < 40; ++j)
+        allow.push_back((i / 7 + j / 12) % 3 == 0 ? 1 : 0);
+    tensors.q = hostRef(q.data(), DType::F16, {20, 2, 32});
+    tensors.o = hostRef(o.data(), DType::F16, {20, 2, 32});
+    tensors.lse = hostRef(lse.data(), DType::F32, {20, 2});
+    tensors.qoIndptr = hostRef(qo.data(), DType::I32, {2});
+    tensors.kCache = hostRef(kCache.data(), DType::F16, {10, 4, 1, 32});
+    tensors.vCache = hostRef(vCache.data(), DType::F16, {10, 4, 1, 32});
+    tensors.blockTable = hostRef(table.data(), DType::I32, {1, 10});
+    tensors.kvLens = hostRef(lens.data(), DType::I32, {1});
+    tensors.params["allow"] = hostRef(allow.data(), DType::I32, {40, 40});
+  }
+  AttentionInputs referenceInputs() const {
+    AttentionInputs in;
+    in.qoIndptr = qo;
+    in.q = test::halfTensor(q, {20, 2, 32});
+    in.kCache = test::halfTensor(kCache, {10, 4, 1, 32});
+    in.vCache = test::halfTensor(vCache, {10, 4, 1, 32});
+    in.blockTable = table;
+    in.maxPages = 10;
+    in.kvLens = lens;
+    in.params["allow"] =
+        HostTensor::ints({40, 40}, std::vector<int32_t>(allow));
+    return in;
+  }
+  /// Makes every host tensor known to checked mode while it lives.
+  void registerBuffers(std::vector<std::unique_ptr<sim::ScopedBuffer>> &out) {
+    auto each = [&](auto &v, const char *name) {
+      out.push_back(std::make_unique<sim::ScopedBuffer>(
+          v.data(), v.size() * sizeof(v[0]), name));
+    };
+    each(q, "q");
+    each(kCache, "k_cache");
+    each(vCache, "v_cache");
+    each(o, "o");
+    each(lse, "lse");
+    each(qo, "qo_indptr");
+    each(table, "block_table");
+    each(lens, "kv_lens");
+    each(allow, "allow");
+  }
+};
+
+} // namespace
+
+TEST_CASE("runtime: a block mask is built once and reused, and checked",
+          "[api][runtime][blockmask]") {
+  Compiled compiled = compilePairwise();
+  REQUIRE(compiled.info.hasBlockMask());
+  CHECK(compiled.info.blockMaskHeads == 1); // the mask does not read h
+  RuntimeOptions options;
+  options.backend = "sim";
+  auto runtime = Runtime::create(options);
+  REQUIRE(runtime);
+  auto kernel = (*runtime)->load(compiled.cuda, compiled.info);
+  REQUIRE(kernel);
+  // Checked mode: the pre-pass and the kernel stay inside their buffers.
+  sim::SimOptions checked = sim::getOptions();
+  checked.checked = true;
+  sim::ScopedOptions scoped(checked);
+
+  std::vector<std::unique_ptr<sim::ScopedBuffer>> known;
+  PairwiseProblem first(5);
+  first.registerBuffers(known);
+  auto built = (*runtime)->buildBlockMask(*kernel, first.tensors);
+  INFO((built ? std::string() : built.status().toString()));
+  REQUIRE(built);
+  const BlockMask &mask = **built;
+
+  SECTION("the lists hold exactly the visible tiles, full ones marked") {
+    std::vector<int32_t> counts, tiles;
+    REQUIRE((*runtime)->readBlockMask(mask, counts, tiles).ok());
+    // Query row i of the tile sits at position 40 - 20 + i.
+    REQUIRE(counts.size() == 2); // 2 query tiles of 16 rows
+    for (int qt = 0; qt < 2; ++qt) {
+      std::vector<int32_t> expected;
+      for (int j = 0; j < 3; ++j) {
+        bool visible = false, masked = false;
+        for (int i = qt * 16; i < std::min(20, qt * 16 + 16); ++i)
+          for (int kv = j * 16; kv < std::min(40, j * 16 + 16); ++kv) {
+            bool keep = first.allow[(20 + i) * 40 + kv] >= 1;
+            visible |= keep;
+            masked |= !keep;
+          }
+        if (visible)
+          expected.push_back(j * 2 + (masked ? 0 : 1));
+      }
+      INFO("query tile " << qt);
+      REQUIRE(counts[qt] == static_cast<int32_t>(expected.size()));
+      for (size_t t = 0; t < expected.size(); ++t)
+        CHECK(tiles[qt * mask.kvTiles + t] == expected[t]);
+    }
+  }
+  SECTION("two layers with other Q, K and V reuse it") {
+    PairwiseProblem second(6);
+    second.registerBuffers(known);
+    for (PairwiseProblem *layer : {&first, &second}) {
+      layer->tensors.blockMask = &mask;
+      Status s = (*runtime)->run(*kernel, layer->tensors);
+      INFO(s.toString());
+      REQUIRE(s.ok());
+      test::checkAgainstReference(kPairwiseSpec, layer->referenceInputs(),
+                                  layer->o, layer->lse);
+    }
+  }
+  SECTION("without one, a run builds its own") {
+    Status s = (*runtime)->run(*kernel, first.tensors);
+    INFO(s.toString());
+    REQUIRE(s.ok());
+    test::checkAgainstReference(kPairwiseSpec, first.referenceInputs(), first.o,
+                                first.lse);
+  }
+  SECTION("other lengths: error, nothing written") {
+    PairwiseProblem longer(7);
+    longer.registerBuffers(known);
+    longer.lens[0] = 39;
+    longer.tensors.blockMask = &mask;
+    Status s = (*runtime)->run(*kernel, longer.tensors);
+    REQUIRE_FALSE(s.ok());
+    CHECK_THAT(s.message(),
+               Catch::Contains("other lengths of sequence 0 (q_len 20, "
+                               "kv_len 40; this launch has 20 and 39)"));
+    CHECK(longer.o[0] == 0x7e00);
+  }
+  SECTION("other param values: error") {
+    PairwiseProblem changed(8);
+    changed.registerBuffers(known);
+    changed.allow[5] ^= 1;
+    changed.tensors.blockMask = &mask;
+    Status s = (*runtime)->run(*kernel, changed.tensors);
+    REQUIRE_FALSE(s.ok());
+    CHECK_THAT(s.message(), Catch::Contains("other values of param 'allow'"));
+  }
+  SECTION("another kernel's mask: error") {
+    Compiled decode = compilePairwise(true);
+    auto other = (*runtime)->load(decode.cuda, decode.info);
+    REQUIRE(other);
+    first.tensors.blockMask = &mask;
+    Status s = (*runtime)->run(*other, first.tensors);
+    REQUIRE_FALSE(s.ok());
+    CHECK_THAT(s.message(), Catch::Contains("by another kernel"));
+  }
+  SECTION("a kernel without a block mask has none to build") {
+    Compiled paged = compilePaged();
+    auto plain = (*runtime)->load(paged.cuda, paged.info);
+    REQUIRE(plain);
+    Problem p;
+    auto none = (*runtime)->buildBlockMask(*plain, p.tensors);
+    REQUIRE_FALSE(none);
+    CHECK_THAT(none.status().message(),
+               Catch::Contains("has no runtime block mask"));
   }
 }

@@ -794,22 +794,86 @@ const std::vector<KernelVariant> &attnc::test::kernelVariants() {
             64,
             {3, 1},
             {300, 77}});
-    // A pairwise mask from a 2-D param at (q, kv): its tile bounds come
-    // from a scan loop nested in the KV loop, between the V load and P V
-    // (the V tile must still be waited for and synchronized after it).
-    add({"pairwise_param_mask",
-         "fp16",
-         64,
-         2,
-         2,
-         0,
-         "  param allow : i32[?, ?]\n",
-         "",
-         "allow[q, kv] >= 2",
-         64,
-         64,
-         {100, 7},
-         {200, 150}});
+    // A pairwise mask from a 2-D param at (q, kv), without a block mask:
+    // its tile bounds come from a scan loop nested in the KV loop, between
+    // the V load and P V (the V tile must still be waited for and
+    // synchronized after it).
+    KernelVariant pairwise{"pairwise_param_mask",
+                           "fp16",
+                           64,
+                           2,
+                           2,
+                           0,
+                           "  param allow : i32[?, ?]\n",
+                           "",
+                           "allow[q, kv] >= 2",
+                           64,
+                           64,
+                           {100, 7},
+                           {200, 150}};
+    pairwise.blockMask = "never";
+    add(pairwise);
+    // The same with its runtime block mask (the default for it), one K
+    // tile in flight.
+    pairwise.name = "pairwise_block_mask_no_prefetch";
+    pairwise.blockMask = "auto";
+    pairwise.prefetchKV = false;
+    add(pairwise);
+    // Runtime block masks for masks the compiler could bound
+    // (block-mask=always): prefill over GQA with empty and one-row
+    // sequences; per-head lists over packed heads, paged, split; a document
+    // mask on the decode path.
+    auto listed = [&](KernelVariant k) {
+      k.blockMask = "always";
+      add(std::move(k));
+    };
+    listed({"block_mask_causal_gqa2",
+            "bf16",
+            64,
+            4,
+            2,
+            0,
+            "",
+            "",
+            causal,
+            64,
+            64,
+            {70, 0, 1, 130},
+            {70, 5, 0, 200}});
+    KernelVariant headWindows{"block_mask_head_windows_packed_split_paged16",
+                              "fp16",
+                              64,
+                              8,
+                              2,
+                              16,
+                              "  param win : i32[q_heads]\n",
+                              "",
+                              "kv <= q && q - kv < win[h] + 40",
+                              64,
+                              64,
+                              {1, 3, 2},
+                              {300, 90, 1}};
+    headWindows.packGQA = true;
+    headWindows.splitKV = true;
+    headWindows.splits = 3;
+    listed(headWindows);
+    KernelVariant documents{"block_mask_document_decode_split",
+                            "bf16",
+                            128,
+                            8,
+                            1,
+                            0,
+                            "  param doc : i32[batch, ?]\n",
+                            "",
+                            "doc[b, q] == doc[b, kv] && kv <= q",
+                            64,
+                            32,
+                            {1, 1},
+                            {333, 64}};
+    documents.packGQA = true;
+    documents.splitKV = true;
+    documents.splits = 4;
+    listed(documents);
     // A block mask over packed GQA rows: h, q / 64 and kv / 64 all range
     // over a tile, so the bound is a scan nested two deep in the KV loop.
     packed({"packed_block_mask_gqa4_paged16",
@@ -952,6 +1016,7 @@ BuiltVariant attnc::test::buildVariant(MLIRContext &context,
   options.splitKV = variant.splitKV;
   options.prefetchKV = variant.prefetchKV;
   options.warps = variant.warps;
+  options.blockMask = variant.blockMask;
   std::string error;
   FailureOr<CompiledModule> compiled =
       lowerAndEmit(*built.lowered, options, error);

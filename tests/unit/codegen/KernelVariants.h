@@ -46,6 +46,9 @@ struct KernelVariant {
   /// An fp8 K/V cache ("e4m3", "e5m2"; empty: K/V have dtype) and its
   /// dequantization scales (empty: none).
   std::string kvDtype, kScale, vScale;
+  /// Which masks iterate over a runtime block mask (PipelineOptions::
+  /// blockMask): auto, always, never.
+  std::string blockMask = "auto";
 
   std::string specText() const;
 };
