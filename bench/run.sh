@@ -122,6 +122,21 @@ table() {
       done
     done
   done
+  # Custom masks (bf16, d = 128, causal-sized FLOPs): sliding window,
+  # StreamingLLM sinks + window, a dilated window (a runtime block mask) and
+  # document masks (--random ids: runs of equal ids, a new document about
+  # every 8 keys), the same masks FlexAttention gets below.
+  for m in "window|kv <= q && q - kv < 256" \
+           "sinks_window|kv <= q && (kv < 4 || q - kv < 256)" \
+           "dilated|kv <= q && q - kv < 512 && (q - kv) % 2 == 0" \
+           "document|doc[b, q] == doc[b, kv] && kv <= q"; do
+    name=${m%%|*}
+    f=$(spec "mask_$name" bf16 128 "${m#*|}" dense)
+    [ "$name" = document ] && sed -i 's/^  mask = /  param doc : i32[batch, ?]\n  mask = /' "$f"
+    for n in $prefill_lens; do
+      row "mask $name bf16 d128" "1x$n" 0.5 compute $((n * n)) "$f" --path prefill --random --batch 1 --q-len $n --kv-len $n
+    done
+  done
   f=$(spec decode_paged bf16 128 "kv <= q" "paged(page_size = 16)")
   for b in $decode_batches; do
     for n in $decode_ctx; do

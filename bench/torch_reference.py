@@ -50,6 +50,20 @@ def flex_causal():
     return run
 
 
+def flex_masks(n):
+    """bench/run.sh's custom masks as FlexAttention mask_mods, and the
+    document ids (a new document about every 8 keys, as attnc run --random
+    makes them)."""
+    doc = torch.cumsum((torch.rand(n, device="cuda") < 1 / 8).int(), 0)
+    doc[0] = 0
+    return {
+        "window": lambda b, h, qi, ki: (ki <= qi) & (qi - ki < 256),
+        "sinks_window": lambda b, h, qi, ki: (ki <= qi) & ((ki < 4) | (qi - ki < 256)),
+        "dilated": lambda b, h, qi, ki: (ki <= qi) & (qi - ki < 512) & ((qi - ki) % 2 == 0),
+        "document": lambda b, h, qi, ki: (doc[qi] == doc[ki]) & (ki <= qi),
+    }
+
+
 def row(label, shape, ms, tflops, gbs):
     print(f"{label:<34} {shape:<14} {ms:10.3f} {tflops:10.3f} {gbs:10.1f}")
 
@@ -77,6 +91,29 @@ for dtype, name in ((torch.bfloat16, "bf16"), (torch.float16, "fp16")):
                             ms, flops / (ms * 1e9), gbytes / (ms * 1e-3))
                     except Exception as error:  # a PyTorch without a working compiler
                         print(f"torch flex {name} d{d} 1x{n}: not run ({type(error).__name__})")
+# Custom masks: FlexAttention with a BlockMask built once per shape (not
+# timed, as attnc's block mask build is not), bf16, d = 128.
+try:
+    from torch.nn.attention.flex_attention import create_block_mask, flex_attention
+    compiled_flex = torch.compile(flex_attention)
+except ImportError:
+    compiled_flex = None
+if compiled_flex is not None:
+    for n in PREFILL_LENS:
+        q = torch.randn(1, Q_HEADS, n, 128, device="cuda", dtype=torch.bfloat16)
+        k = torch.randn(1, KV_HEADS, n, 128, device="cuda", dtype=torch.bfloat16)
+        v = torch.randn(1, KV_HEADS, n, 128, device="cuda", dtype=torch.bfloat16)
+        flops = 4 * n * n * Q_HEADS * 128 * 0.5
+        gbytes = 2 * (2 * n * Q_HEADS + 2 * n * KV_HEADS) * 128 / 1e9
+        for name, mask_mod in flex_masks(n).items():
+            try:
+                block_mask = create_block_mask(mask_mod, None, None, n, n, device="cuda")
+                ms = median_ms(lambda: compiled_flex(q, k, v, block_mask=block_mask,
+                                                     enable_gqa=True))
+                row(f"torch flex mask {name} bf16 d128", f"1x{n}",
+                    ms, flops / (ms * 1e9), gbytes / (ms * 1e-3))
+            except Exception as error:  # a PyTorch without a working compiler
+                print(f"torch flex mask {name} 1x{n}: not run ({type(error).__name__})")
 for b in DECODE_BATCHES:
     for n in DECODE_CTX:
         q = torch.randn(b, Q_HEADS, 1, 128, device="cuda", dtype=torch.bfloat16)
