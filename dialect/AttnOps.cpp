@@ -130,8 +130,9 @@ LogicalResult KernelOp::verifyRegions() {
     if (isa<ParamOp>(op))
       continue;
     // The merge step belongs to a split program's computation, the block
-    // mask pre-pass to a program that reads it.
-    if (isa<MergeSplitsOp, BlockMaskOp>(op))
+    // mask pre-pass to a program that reads it, the score's derivative to
+    // the backward pass of the computation.
+    if (isa<MergeSplitsOp, BlockMaskOp, ScoreGradOp>(op))
       continue;
     if (isa<SdpaOp>(op)) {
       ++numComputations;
@@ -229,6 +230,16 @@ LogicalResult attnc::attn::verifyExpressionRegion(Operation *op, Region &region,
            << "the " << what << " region must yield " << yieldType << ", found "
            << yield.getValue().getType();
   return success();
+}
+
+LogicalResult ScoreGradOp::verifyRegions() {
+  return verifyExpressionRegion(*this, getBody(), "score gradient",
+                                Float32Type::get(getContext()));
+}
+
+void ScoreGradOp::getAsmBlockArgumentNames(Region &region,
+                                           OpAsmSetValueNameFn setNameFn) {
+  nameExpressionRegionArgs(region, setNameFn);
 }
 
 LogicalResult SdpaOp::verifyRegions() {

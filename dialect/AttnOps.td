@@ -172,13 +172,35 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [
 }
 
 //===----------------------------------------------------------------------===//
+// attn.score_grad
+//===----------------------------------------------------------------------===//
+
+def Attn_ScoreGradOp : Attn_Op<"score_grad", [
+    HasParent<"KernelOp">, IsolatedFromAbove, SingleBlock,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>]> {
+  let summary = "The derivative of the kernel's score modifier by the score";
+  let description = [{
+    The backward pass's view of `attn.sdpa`'s score region f: the region
+    yields df/ds at (s, b, h, q, kv), so that dL/ds = dL/ds' * df/ds for
+    s' = f(s, b, h, q, kv). Derived symbolically by `attn-derive-backward`
+    (chain rule over the region's ops, forward mode); an identity score
+    region gives 1. Piecewise-constant ops (floor, ceil, comparisons,
+    int(x)) have derivative 0 almost everywhere; |x| has 0 at 0, as in
+    PyTorch; min and max split a tie evenly. The mask has no gradient.
+  }];
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "$body attr-dict";
+  let hasRegionVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // attn.yield
 //===----------------------------------------------------------------------===//
 
 def Attn_YieldOp : Attn_Op<"yield", [
     Pure, Terminator, ReturnLike,
     ParentOneOf<["SdpaOp", "ScoreModOp", "MaskOp", "SinkOp",
-                 "RowFactorOp", "BlockMaskOp"]>]> {
+                 "RowFactorOp", "BlockMaskOp", "ScoreGradOp"]>]> {
   let summary = "Yields the value of a score-modifier or mask region";
   let arguments = (ins AnyType:$value);
   let assemblyFormat = "$value attr-dict `:` type($value)";

@@ -13,8 +13,9 @@ attnc::interpretKernel(attn::KernelOp kernel, const AttentionInputs &inputs,
   if (failed(problem))
     return failure();
   for (Operation &op : kernel.getBody().front()) {
-    // A block mask's pre-pass runs as part of its program.
-    if (isa<attn::ParamOp, attn::BlockMaskOp>(op))
+    // A block mask's pre-pass runs as part of its program; the score's
+    // derivative belongs to the backward pass.
+    if (isa<attn::ParamOp, attn::BlockMaskOp, attn::ScoreGradOp>(op))
       continue;
     if (auto sdpa = dyn_cast<attn::SdpaOp>(op))
       return interpretSdpa(sdpa, *problem, error);
@@ -26,4 +27,22 @@ attnc::interpretKernel(attn::KernelOp kernel, const AttentionInputs &inputs,
   }
   error = "kernel @" + kernel.getSymName().str() + " holds no computation";
   return failure();
+}
+
+FailureOr<double> attnc::evaluateExpression(attn::KernelOp kernel,
+                                            Region &region,
+                                            const AttentionInputs &inputs,
+                                            float score, int32_t b, int32_t h,
+                                            int32_t q, int32_t kv,
+                                            std::string &error) {
+  error.clear();
+  FailureOr<Problem> problem = Problem::create(kernel, inputs, error);
+  if (failed(problem))
+    return failure();
+  Evaluator ev(*problem, error);
+  FailureOr<RtValue> value = ev.runExpression(region, score, b, h, q, kv);
+  if (failed(value))
+    return failure();
+  return value->kind == RtValue::Kind::Float ? static_cast<double>(value->f)
+                                             : static_cast<double>(value->i);
 }

@@ -42,6 +42,16 @@ mlir::FailureOr<AttentionOutputs> interpretKernel(attn::KernelOp kernel,
                                                   std::string &error);
 
 /// What `makeRandomInputs` builds.
+/// Evaluates an expression region of `kernel` (the score, mask or sink of
+/// its attn.sdpa, an attn.score_grad: (score, b, h, q, kv) -> value) at one
+/// element, with the kernel's params from `inputs`, in the interpreter's
+/// arithmetic (f32 for float ops). An i1 or integer result is returned as
+/// its value.
+mlir::FailureOr<double>
+evaluateExpression(attn::KernelOp kernel, mlir::Region &region,
+                   const AttentionInputs &inputs, float score, int32_t b,
+                   int32_t h, int32_t q, int32_t kv, std::string &error);
+
 struct RandomInputSpec {
   /// Query and key lengths of each sequence (same size: the batch).
   std::vector<int64_t> qLens, kvLens;

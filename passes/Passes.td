@@ -134,6 +134,22 @@ def AttnMaskAnalysis : Pass<"attn-mask-analysis", "::attnc::attn::KernelOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def AttnDeriveBackward : Pass<"attn-derive-backward", "::attnc::attn::KernelOp"> {
+  let summary = "Derive the backward form of attn.sdpa's score modifier";
+  let description = [{
+    The backward pass recomputes P from Q, K and the saved LSE and needs
+    dL/ds for the raw score s = scale * q.k: dL/ds = dL/ds' * f'(s) for the
+    modified score s' = f(s, b, h, q, kv). This pass differentiates the
+    score region symbolically, op by op with the chain rule (forward mode:
+    each float value is paired with its derivative by s, a derivative that
+    is zero is never materialised), and adds the result to the kernel as
+    `attn.score_grad`, next to the `attn.sdpa` it derives from. The mask
+    region has no gradient. An op with no rule is an error naming it.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect"];
+}
+
 def AttnSplitKV : Pass<"attn-split-kv", "::attnc::attn::KernelOp"> {
   let summary = "Split each sequence's KV loop across program instances (flash-decoding)";
   let description = [{

@@ -116,6 +116,7 @@ void attnc::registerAttnPipelines() {
   registerAttnPrefetchKV();
   registerAttnFoldScale();
   registerAttnSplitKV();
+  registerAttnDeriveBackward();
   PassPipelineRegistration<PipelineCLOptions>(
       "attn-pipeline",
       "The canonical lowering: online softmax, tile, block table, mask "

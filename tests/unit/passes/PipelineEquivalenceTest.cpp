@@ -7,9 +7,10 @@
 // fp16/bf16 before P·V, as the kernel does.
 //
 //===----------------------------------------------------------------------===//
-#include "interp/Interpreter.h"
+#include "ReadExample.h"
 #include "dialect/MLIRGen.h"
 #include "dsl/Frontend.h"
+#include "interp/Interpreter.h"
 #include "passes/Passes.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -26,13 +27,7 @@ using namespace mlir;
 using namespace attnc;
 
 namespace {
-std::string readExample(const std::string &name) {
-  const char *dir = std::getenv("ATTNC_SOURCE_DIR");
-  std::ifstream in(std::string(dir ? dir : ".") + "/examples/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test::readExample;
 
 OwningOpRef<ModuleOp> build(MLIRContext &context, const std::string &name,
                             const std::string &text) {
