@@ -292,6 +292,11 @@ LogicalResult KernelEmitter::emit() {
       return blockMask.emitOpError("has another tiling than the program");
     info.blockMaskName = "attnc_" + info.specName + "_block_mask";
     info.blockMaskHeads = blockMask.getPerHead() ? info.gridHeads() : 1;
+    blockMask.walk([&](ParamLoadOp load) {
+      std::string param = load.getParam().str();
+      if (!llvm::is_contained(info.blockMaskParams, param))
+        info.blockMaskParams.push_back(param);
+    });
   }
   info.threads = 32 * static_cast<int>(program.getWarpCount());
   rowBlocksPerWarp =

@@ -151,6 +151,9 @@ nb::dict describeSelection(const JitKernels::Selection &pick) {
   d["stages"] = pick.config.stages;
   d["warps"] = pick.kernel.info.threads / 32;
   d["splits"] = pick.numSplits;
+  // A runtime block mask: built by a pre-pass, reused by the next call of
+  // the same lengths and mask params.
+  d["block_mask"] = pick.kernel.info.hasBlockMask();
   d["tuned"] = pick.tuned;
   d["why"] = pick.why;
   return d;

@@ -135,10 +135,17 @@ void Runtime::describeBlockMask(const Kernel &kernel, const HostIndexData &host,
                                            host.kvIndptr.data[b]);
   }
   mask.paramHashes.clear();
-  if (hashParams)
-    for (const auto &[name, values] : host.params)
-      if (values.data || values.count == 0)
-        mask.paramHashes[name] = hashValues(values);
+  mask.paramsKnown = hashParams;
+  if (!hashParams)
+    return;
+  for (const std::string &name : info.blockMaskParams) {
+    auto it = host.params.find(name);
+    if (it == host.params.end() || (!it->second.data && it->second.count)) {
+      mask.paramsKnown = false; // f32, or not copied to the host
+      continue;
+    }
+    mask.paramHashes[name] = hashValues(it->second);
+  }
 }
 
 Status Runtime::checkBlockMask(const BlockMask &given,
@@ -172,27 +179,53 @@ Status Runtime::checkBlockMask(const BlockMask &given,
   return Status::success();
 }
 
+std::shared_ptr<BlockMask>
+Runtime::MaskCache::find(const BlockMask &wanted) const {
+  for (const std::shared_ptr<BlockMask> &mask : masks)
+    if (mask->builtBy == wanted.builtBy && checkBlockMask(*mask, wanted).ok() &&
+        mask->paramHashes.size() == wanted.paramHashes.size())
+      return mask;
+  return nullptr;
+}
+
+void Runtime::MaskCache::keep(std::shared_ptr<BlockMask> mask) {
+  // One mask per kernel: the one for the latest lengths and params.
+  const LoadedKernel *kernel = mask->builtBy;
+  masks.erase(std::remove_if(masks.begin(), masks.end(),
+                             [&](const std::shared_ptr<BlockMask> &m) {
+                               return m->builtBy == kernel;
+                             }),
+              masks.end());
+  masks.push_back(std::move(mask));
+}
+
 Status Runtime::run(const Kernel &kernel, const AttentionTensors &tensors,
                     void *stream, int numSplits) {
   // run() launches at once: a workspace per stream, reused by later runs on
-  // it (launches on one stream are ordered; two streams never share one).
-  Expected<LaunchPlan> planned =
-      planWith(kernel, tensors, numSplits,
-               [&](size_t bytes) -> Expected<std::shared_ptr<void>> {
-                 std::lock_guard<std::mutex> lock(mutex);
-                 Workspace &w = streamWorkspaces[stream];
-                 if (bytes > w.bytes) {
-                   w.buffer.reset();
-                   w.bytes = 0;
-                   Expected<std::shared_ptr<void>> grown =
-                       allocateWorkspace(bytes);
-                   if (!grown)
-                     return grown.takeStatus();
-                   w.buffer = grown.takeValue();
-                   w.bytes = bytes;
-                 }
-                 return w.buffer;
-               });
+  // it (launches on one stream are ordered; two streams never share one),
+  // and the block masks it built on that stream, reused while they fit.
+  MaskCache *cache;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    cache = &streamWorkspaces[stream].masks;
+  }
+  Expected<LaunchPlan> planned = planWith(
+      kernel, tensors, numSplits,
+      [&](size_t bytes) -> Expected<std::shared_ptr<void>> {
+        std::lock_guard<std::mutex> lock(mutex);
+        Workspace &w = streamWorkspaces[stream];
+        if (bytes > w.bytes) {
+          w.buffer.reset();
+          w.bytes = 0;
+          Expected<std::shared_ptr<void>> grown = allocateWorkspace(bytes);
+          if (!grown)
+            return grown.takeStatus();
+          w.buffer = grown.takeValue();
+          w.bytes = bytes;
+        }
+        return w.buffer;
+      },
+      nullptr, /*forMaskBuild=*/false, cache);
   if (!planned)
     return planned.takeStatus();
   return launch(*planned, stream);
@@ -244,7 +277,8 @@ Expected<LaunchPlan> Runtime::plan(const Kernel &kernel,
 Expected<LaunchPlan>
 Runtime::planWith(const Kernel &kernel, const AttentionTensors &tensors,
                   int numSplits, const WorkspaceFn &workspaceFor,
-                  const HostIndexData *given, bool forMaskBuild) {
+                  const HostIndexData *given, bool forMaskBuild,
+                  MaskCache *maskCache) {
   const KernelInfo &info = kernel.info;
   if (numSplits < 0 || numSplits > 1024)
     return Status::error(ErrorCode::InvalidArgument,
@@ -335,20 +369,53 @@ Runtime::planWith(const Kernel &kernel, const AttentionTensors &tensors,
   std::shared_ptr<BlockMask> ownMask;
   if (info.hasBlockMask()) {
     auto wanted = std::make_shared<BlockMask>();
-    // Hashing every i32 param costs a pass over them: only for a mask that
-    // is checked or kept.
+    // Hashing the mask's params costs a pass over them: only for a mask
+    // that is checked, kept, or may be reused.
+    int64_t paramElements = 0;
+    for (const std::string &name : info.blockMaskParams)
+      if (auto it = host.params.find(name); it != host.params.end())
+        paramElements += it->second.count;
+    bool reusable = maskCache && paramElements <= kMaxCachedMaskParamElements;
     describeBlockMask(kernel, host, gridX, maxKV,
-                      tensors.blockMask || forMaskBuild, *wanted);
+                      tensors.blockMask || forMaskBuild || reusable, *wanted);
+    std::shared_ptr<BlockMask> cached;
+    if (reusable && wanted->paramsKnown && !tensors.blockMask) {
+      std::lock_guard<std::mutex> lock(mutex);
+      cached = maskCache->find(*wanted);
+    }
     if (tensors.blockMask) {
       if (Status s = checkBlockMask(*tensors.blockMask, *wanted); !s.ok())
         return s;
       // The caller keeps its mask alive while plans use it.
       plan.blockMask = std::shared_ptr<const BlockMask>(
           std::shared_ptr<const BlockMask>(), tensors.blockMask);
+    } else if (cached) {
+      plan.blockMask = cached;
     } else {
       ownMask = std::move(wanted);
       plan.blockMask = ownMask;
       plan.buildsBlockMask = true;
+      if (reusable && ownMask->paramsKnown) {
+        // Kept for later runs: in memory of its own, which no later
+        // workspace reuses.
+        size_t bytes = (ownMask->countElements() + ownMask->tileElements()) *
+                       sizeof(int32_t);
+        Expected<std::shared_ptr<void>> storage =
+            allocateWorkspace(std::max<size_t>(bytes, sizeof(int32_t)));
+        if (!storage)
+          return storage.takeStatus();
+        ownMask->storage = storage.takeValue();
+        ownMask->counts = static_cast<int *>(ownMask->storage.get());
+        ownMask->tiles = ownMask->counts + ownMask->countElements();
+        {
+          std::lock_guard<std::mutex> lock(mutex);
+          maskCache->keep(ownMask);
+        }
+        ++blockMaskBuildCount;
+        ownMask = nullptr; // placed: not in the workspace
+      } else {
+        ++blockMaskBuildCount;
+      }
     }
   }
   size_t maskBytes =

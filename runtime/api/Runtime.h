@@ -24,6 +24,7 @@
 #include "runtime/core/Validate.h"
 #include "runtime/jit/PackageLocation.h"
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -112,6 +113,9 @@ public:
   Expected<std::shared_ptr<const BlockMask>>
   buildBlockMask(const Kernel &kernel, const AttentionTensors &tensors,
                  void *stream = nullptr);
+  /// Block masks built so far by plans and runs that had none given
+  /// (run() reuses one while the lengths and mask params stay the same).
+  int64_t blockMaskBuilds() const { return blockMaskBuildCount.load(); }
   /// Host copies of a block mask's counts and entries (BlockMask's layout).
   Status readBlockMask(const BlockMask &mask, std::vector<int32_t> &counts,
                        std::vector<int32_t> &tiles);
@@ -135,11 +139,19 @@ private:
       std::function<Expected<std::shared_ptr<void>>(size_t bytes)>;
   /// `given`: the caller's host copies of the index tensors; null: read
   /// (copied from the device when there) here.
+  /// run()'s block masks on one stream: the latest built for each kernel,
+  /// reused by a run with the same lengths and mask params.
+  struct MaskCache {
+    std::vector<std::shared_ptr<BlockMask>> masks;
+    std::shared_ptr<BlockMask> find(const BlockMask &wanted) const;
+    void keep(std::shared_ptr<BlockMask> mask);
+  };
   Expected<LaunchPlan> planWith(const Kernel &kernel,
                                 const AttentionTensors &tensors, int numSplits,
                                 const WorkspaceFn &workspaceFor,
                                 const HostIndexData *given = nullptr,
-                                bool forMaskBuild = false);
+                                bool forMaskBuild = false,
+                                MaskCache *maskCache = nullptr);
   Expected<std::shared_ptr<void>> allocateWorkspace(size_t bytes);
   /// What a block mask for this launch must have been built for (no
   /// storage).
@@ -155,7 +167,9 @@ private:
   struct Workspace {
     std::shared_ptr<void> buffer;
     size_t bytes = 0;
+    MaskCache masks;
   };
+  std::atomic<int64_t> blockMaskBuildCount{0};
   std::map<void *, Workspace> streamWorkspaces;
 };
 

@@ -51,6 +51,9 @@ struct KernelInfo {
   /// is gridHeads() when the mask reads the head, else 1. Empty: none.
   std::string blockMaskName;
   int blockMaskHeads = 0;
+  /// The params the block mask's region reads: a mask built for some
+  /// values of them fits a launch with the same values.
+  std::vector<std::string> blockMaskParams;
   bool hasBlockMask() const { return !blockMaskName.empty(); }
 
   /// grid.y: query heads, or groups of gqaPack of them when packed.

@@ -82,6 +82,11 @@ bool attnc::emitAotRegistry(const std::string &specFile,
     out << ";\n  i.blockMaskName = ";
     printString(out, info.blockMaskName);
     out << ";\n  i.blockMaskHeads = " << info.blockMaskHeads << ";\n";
+    for (const std::string &param : info.blockMaskParams) {
+      out << "  i.blockMaskParams.push_back(";
+      printString(out, param);
+      out << ");\n";
+    }
     out << "  i.threads = " << info.threads
         << ";\n  i.sharedBytes = " << info.sharedBytes
         << ";\n  i.blockQ = " << info.blockQ

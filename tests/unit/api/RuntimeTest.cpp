@@ -467,6 +467,39 @@ TEST_CASE("runtime: a block mask is built once and reused, and checked",
     test::checkAgainstReference(kPairwiseSpec, first.referenceInputs(), first.o,
                                 first.lse);
   }
+  SECTION("run() keeps the mask it built while lengths and params stay") {
+    int64_t before = (*runtime)->blockMaskBuilds();
+    PairwiseProblem layer(9);
+    layer.registerBuffers(known);
+    // Two layers: one build.
+    for (PairwiseProblem *p : {&first, &layer}) {
+      Status s = (*runtime)->run(*kernel, p->tensors);
+      INFO(s.toString());
+      REQUIRE(s.ok());
+      test::checkAgainstReference(kPairwiseSpec, p->referenceInputs(), p->o,
+                                  p->lse);
+    }
+    CHECK((*runtime)->blockMaskBuilds() == before + 1);
+    // Other values of allow: built again, and the result follows them.
+    PairwiseProblem changed(10);
+    changed.registerBuffers(known);
+    for (int32_t &a : changed.allow)
+      a ^= 1;
+    Status s = (*runtime)->run(*kernel, changed.tensors);
+    REQUIRE(s.ok());
+    CHECK((*runtime)->blockMaskBuilds() == before + 2);
+    test::checkAgainstReference(kPairwiseSpec, changed.referenceInputs(),
+                                changed.o, changed.lse);
+    // Other lengths: built again.
+    PairwiseProblem shorter(11);
+    shorter.registerBuffers(known);
+    shorter.lens[0] = 33;
+    s = (*runtime)->run(*kernel, shorter.tensors);
+    REQUIRE(s.ok());
+    CHECK((*runtime)->blockMaskBuilds() == before + 3);
+    test::checkAgainstReference(kPairwiseSpec, shorter.referenceInputs(),
+                                shorter.o, shorter.lse);
+  }
   SECTION("other lengths: error, nothing written") {
     PairwiseProblem longer(7);
     longer.registerBuffers(known);
