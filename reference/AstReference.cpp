@@ -868,33 +868,29 @@ std::optional<Checked> checkInputs(const AttentionSpec &spec,
   return checked;
 }
 
-} // namespace
+/// What one query row's logits say about the row.
+struct Row {
+  double m = -kInf;    ///< the largest logit, the sink's included
+  double sink = -kInf; ///< the sink's logit (-inf: none)
+  double vScale = 1.0; ///< the row's V dequantization factor
+  bool nan = false;    ///< some logit is NaN
+};
 
-std::optional<AttentionOutputs>
-attnc::astReference(const AttentionSpec &spec, const AttentionInputs &inputs,
-                    std::string &error) {
-  std::optional<Checked> checked = checkInputs(spec, inputs, error);
-  if (!checked)
-    return std::nullopt;
-  const int64_t d = spec.headDim, qHeads = spec.qHeads, kvHeads = spec.kvHeads,
-                group = qHeads / kvHeads;
-  const bool paged = spec.kvCache == KVCacheKind::Paged;
-  const int64_t batch = inputs.batch();
-  const int64_t totalQ = inputs.qoIndptr.back();
-  const HostTensor &kT = paged ? inputs.kCache : inputs.k;
-  const HostTensor &vT = paged ? inputs.vCache : inputs.v;
-  const std::vector<int64_t> &kvLen = checked->kvLen;
-  Evaluator evaluator(spec, checked->bindings);
+/// One sequence of the inputs at a time: where its K/V rows are, and the
+/// logits of its query rows, evaluated from the AST.
+class SequenceView {
+public:
+  SequenceView(const AttentionSpec &spec, const AttentionInputs &inputs,
+               const Checked &checked)
+      : spec(spec), inputs(inputs), checked(checked),
+        evaluator(spec, checked.bindings), group(spec.qHeads / spec.kvHeads),
+        paged(spec.kvCache == KVCacheKind::Paged) {}
 
-  // --- Attention ------------------------------------------------------------
-  AttentionOutputs out;
-  out.o.assign(totalQ * qHeads * d, 0.0);
-  out.lse.assign(totalQ * qHeads, -kInf);
-  std::vector<int64_t> rowBase; // per kv: offset of K/V[row, head 0, 0]
-  std::vector<double> p, acc(d);
-  for (int64_t b = 0; b < batch; ++b) {
-    const int64_t qStart = inputs.qoIndptr[b];
-    const int64_t M = inputs.qoIndptr[b + 1] - qStart, N = kvLen[b];
+  void begin(int64_t sequence) {
+    b = sequence;
+    start = inputs.qoIndptr[b];
+    M = inputs.qoIndptr[b + 1] - start;
+    N = checked.kvLen[b];
     rowBase.resize(N);
     for (int64_t kv = 0; kv < N; ++kv) {
       int64_t row;
@@ -905,86 +901,219 @@ attnc::astReference(const AttentionSpec &spec, const AttentionInputs &inputs,
       } else {
         row = inputs.kvIndptr[b] + kv;
       }
-      rowBase[kv] = row * kvHeads * d;
+      rowBase[kv] = row * spec.kvHeads * spec.headDim;
     }
-    p.resize(N);
+  }
+  int64_t qStart() const { return start; }
+  int64_t queries() const { return M; }
+  int64_t keys() const { return N; }
+  /// Offset of key kv's row for query head h in the K (and V) tensor.
+  int64_t kvOffset(int64_t kv, int64_t h) const {
+    return rowBase[kv] + (h / group) * spec.headDim;
+  }
+  const double *kRow(int64_t kv, int64_t h) const {
+    return &(paged ? inputs.kCache : inputs.k).f[kvOffset(kv, h)];
+  }
+  const double *vRow(int64_t kv, int64_t h) const {
+    return &(paged ? inputs.vCache : inputs.v).f[kvOffset(kv, h)];
+  }
 
-    for (int64_t h = 0; h < qHeads; ++h) {
-      const int64_t hkv = h / group;
-      for (int64_t i = 0; i < M; ++i) {
-        const double *qRow = &inputs.q.f[((qStart + i) * qHeads + h) * d];
-        Element at;
-        at.b = static_cast<int32_t>(b);
-        at.h = static_cast<int32_t>(h);
-        at.q = static_cast<int32_t>(N - M + i); // bottom-right aligned
-        at.qLen = static_cast<int32_t>(M);
-        at.kvLen = static_cast<int32_t>(N);
-        // An fp8 cache holds K8 and V8; attention runs over k_scale K8 and
-        // v_scale V8 (the scales read only b and h: Sema).
-        at.kv = 0;
-        at.score = 0;
-        const double kScale =
-            spec.kScale ? evaluator.eval(*spec.kScale, at).f : 1.0;
-        const double vScale =
-            spec.vScale ? evaluator.eval(*spec.vScale, at).f : 1.0;
-        for (int64_t kv = 0; kv < N; ++kv) {
-          at.kv = static_cast<int32_t>(kv);
-          if (spec.mask && !evaluator.eval(*spec.mask, at).b) {
-            p[kv] = -kInf;
-            continue;
-          }
-          const double *kRow = &kT.f[rowBase[kv] + hkv * d];
-          double dot = 0;
-          for (int64_t e = 0; e < d; ++e)
-            dot += qRow[e] * (kScale * kRow[e]);
-          at.score = dot * spec.scale;
-          p[kv] = asKernelLogit(spec.score ? evaluator.eval(*spec.score, at).f
-                                           : at.score);
-        }
+  /// The logits p of query row i of head h against every key (-inf where
+  /// masked); with `raw`, the scores before the score expression, and with
+  /// `slope`, the expression's derivative by the score there (central
+  /// differences in double: independent of the compiler's derivation).
+  Row row(int64_t h, int64_t i, std::vector<double> &p,
+          std::vector<double> *raw = nullptr,
+          std::vector<double> *slope = nullptr) const {
+    const int64_t d = spec.headDim;
+    const double *qRow = &inputs.q.f[((start + i) * spec.qHeads + h) * d];
+    Element at;
+    at.b = static_cast<int32_t>(b);
+    at.h = static_cast<int32_t>(h);
+    at.q = static_cast<int32_t>(N - M + i); // bottom-right aligned
+    at.qLen = static_cast<int32_t>(M);
+    at.kvLen = static_cast<int32_t>(N);
+    // An fp8 cache holds K8 and V8; attention runs over k_scale K8 and
+    // v_scale V8 (the scales read only b and h: Sema).
+    at.kv = 0;
+    at.score = 0;
+    Row row;
+    const double kScale =
+        spec.kScale ? evaluator.eval(*spec.kScale, at).f : 1.0;
+    row.vScale = spec.vScale ? evaluator.eval(*spec.vScale, at).f : 1.0;
+    p.assign(N, -kInf);
+    if (raw)
+      raw->assign(N, 0.0);
+    if (slope)
+      slope->assign(N, 0.0);
+    for (int64_t kv = 0; kv < N; ++kv) {
+      at.kv = static_cast<int32_t>(kv);
+      if (spec.mask && !evaluator.eval(*spec.mask, at).b)
+        continue;
+      const double *k = kRow(kv, h);
+      double dot = 0;
+      for (int64_t e = 0; e < d; ++e)
+        dot += qRow[e] * (kScale * k[e]);
+      const double s = dot * spec.scale;
+      auto modified = [&](double x) {
+        at.score = x;
+        return spec.score ? evaluator.eval(*spec.score, at).f : x;
+      };
+      p[kv] = asKernelLogit(modified(s));
+      if (raw)
+        (*raw)[kv] = s;
+      if (slope) {
+        const double step = 1e-6 * std::max(1.0, std::fabs(s));
+        (*slope)[kv] =
+            spec.score ? (modified(s + step) - modified(s - step)) / (2 * step)
+                       : 1.0;
+      }
+    }
+    // The sink: one more logit of this row, with no value row.
+    if (spec.sink) {
+      at.kv = 0; // the sink reads neither kv nor score (Sema)
+      at.score = 0;
+      row.sink = asKernelLogit(evaluator.eval(*spec.sink, at).f);
+    }
+    row.m = row.sink;
+    row.nan = std::isnan(row.sink);
+    for (double x : p) {
+      row.nan |= std::isnan(x);
+      row.m = std::max(row.m, x);
+    }
+    return row;
+  }
 
-        const int64_t slot = (qStart + i) * qHeads + h;
-        // The sink: one more logit of this row, with no value row.
-        double sink = -kInf;
-        if (spec.sink) {
-          at.kv = 0; // the sink reads neither kv nor score (Sema)
-          at.score = 0;
-          sink = asKernelLogit(evaluator.eval(*spec.sink, at).f);
-        }
-        double m = sink;
-        bool sawNaN = std::isnan(sink);
-        for (double x : p) {
-          sawNaN |= std::isnan(x);
-          m = std::max(m, x);
-        }
-        if (sawNaN) { // a NaN logit poisons the row, visibly
+private:
+  const AttentionSpec &spec;
+  const AttentionInputs &inputs;
+  const Checked &checked;
+  Evaluator evaluator;
+  const int64_t group;
+  const bool paged;
+  int64_t b = 0, start = 0, M = 0, N = 0;
+  std::vector<int64_t> rowBase; ///< per kv: offset of K/V[row, head 0, 0]
+};
+
+} // namespace
+
+std::optional<AttentionOutputs>
+attnc::astReference(const AttentionSpec &spec, const AttentionInputs &inputs,
+                    std::string &error) {
+  std::optional<Checked> checked = checkInputs(spec, inputs, error);
+  if (!checked)
+    return std::nullopt;
+  SequenceView view(spec, inputs, *checked);
+  const int64_t d = spec.headDim, qHeads = spec.qHeads;
+  AttentionOutputs out;
+  out.o.assign(inputs.qoIndptr.back() * qHeads * d, 0.0);
+  out.lse.assign(inputs.qoIndptr.back() * qHeads, -kInf);
+  std::vector<double> p, acc(d);
+  for (int64_t b = 0; b < inputs.batch(); ++b) {
+    view.begin(b);
+    for (int64_t h = 0; h < qHeads; ++h)
+      for (int64_t i = 0; i < view.queries(); ++i) {
+        const Row row = view.row(h, i, p);
+        const int64_t slot = (view.qStart() + i) * qHeads + h;
+        if (row.nan) { // a NaN logit poisons the row, visibly
           for (int64_t e = 0; e < d; ++e)
             out.o[slot * d + e] = kNaN;
           out.lse[slot] = kNaN;
           continue;
         }
-        if (m == -kInf)
+        if (row.m == -kInf)
           continue; // no key has weight: o = 0, lse = -inf
-        double l = sink == -kInf ? 0.0 : std::exp(sink - m);
+        double l = row.sink == -kInf ? 0.0 : std::exp(row.sink - row.m);
         std::fill(acc.begin(), acc.end(), 0.0);
-        for (int64_t kv = 0; kv < N; ++kv) {
+        for (int64_t kv = 0; kv < view.keys(); ++kv) {
           // A masked key gets no weight at all, so its V row (whatever it
           // holds) cannot reach o. A +inf logit gives inf - inf = NaN here,
           // as it would in the kernel.
           if (p[kv] == -kInf)
             continue;
-          double w = std::exp(p[kv] - m);
+          double w = std::exp(p[kv] - row.m);
           l += w;
-          const double *vRow = &vT.f[rowBase[kv] + hkv * d];
+          const double *vRow = view.vRow(kv, h);
           for (int64_t e = 0; e < d; ++e)
-            acc[e] += w * (vScale * vRow[e]);
+            acc[e] += w * (row.vScale * vRow[e]);
         }
         for (int64_t e = 0; e < d; ++e)
           out.o[slot * d + e] = acc[e] / l;
-        out.lse[slot] = m + std::log(l);
+        out.lse[slot] = row.m + std::log(l);
       }
-    }
   }
   return out;
+}
+
+std::optional<AttentionGradients>
+attnc::astBackwardReference(const AttentionSpec &spec,
+                            const AttentionInputs &inputs,
+                            const std::vector<double> &dO, std::string &error) {
+  std::optional<Checked> checked = checkInputs(spec, inputs, error);
+  if (!checked)
+    return std::nullopt;
+  if (spec.kScale || spec.vScale) {
+    error = "the backward reference takes 16-bit K/V (no k_scale / v_scale)";
+    return std::nullopt;
+  }
+  const int64_t d = spec.headDim, qHeads = spec.qHeads;
+  const int64_t totalQ = inputs.qoIndptr.back();
+  if (static_cast<int64_t>(dO.size()) != totalQ * qHeads * d) {
+    error = "dO has " + std::to_string(dO.size()) + " elements, expected " +
+            std::to_string(totalQ * qHeads * d) + " (like q)";
+    return std::nullopt;
+  }
+  const bool paged = spec.kvCache == KVCacheKind::Paged;
+  AttentionGradients grads;
+  grads.dq.assign(inputs.q.f.size(), 0.0);
+  grads.dk.assign((paged ? inputs.kCache : inputs.k).f.size(), 0.0);
+  grads.dv.assign((paged ? inputs.vCache : inputs.v).f.size(), 0.0);
+  SequenceView view(spec, inputs, *checked);
+  std::vector<double> p, raw, slope, prob, dp;
+  for (int64_t b = 0; b < inputs.batch(); ++b) {
+    view.begin(b);
+    const int64_t N = view.keys();
+    for (int64_t h = 0; h < qHeads; ++h)
+      for (int64_t i = 0; i < view.queries(); ++i) {
+        const Row row = view.row(h, i, p, &raw, &slope);
+        if (row.nan || row.m == -kInf)
+          continue; // no key has weight: no gradient reaches anything
+        const int64_t slot = (view.qStart() + i) * qHeads + h;
+        const double *dORow = &dO[slot * d];
+        // P from the logits, as the forward pass normalises them.
+        double l = row.sink == -kInf ? 0.0 : std::exp(row.sink - row.m);
+        prob.assign(N, 0.0);
+        for (int64_t kv = 0; kv < N; ++kv)
+          if (p[kv] != -kInf)
+            l += prob[kv] = std::exp(p[kv] - row.m);
+        // dP = dO . V; D = sum_kv P dP = dO . O.
+        dp.assign(N, 0.0);
+        double D = 0;
+        for (int64_t kv = 0; kv < N; ++kv) {
+          prob[kv] /= l;
+          if (prob[kv] == 0)
+            continue;
+          const double *vRow = view.vRow(kv, h);
+          for (int64_t e = 0; e < d; ++e)
+            dp[kv] += dORow[e] * vRow[e];
+          D += prob[kv] * dp[kv];
+        }
+        const double *qRow = &inputs.q.f[slot * d];
+        for (int64_t kv = 0; kv < N; ++kv) {
+          if (prob[kv] == 0)
+            continue;
+          // dL/ds' = P (dP - D); dL/ds = dL/ds' f'(s); s = scale q.k.
+          double ds = prob[kv] * (dp[kv] - D) * slope[kv] * spec.scale;
+          const int64_t kBase = view.kvOffset(kv, h);
+          for (int64_t e = 0; e < d; ++e) {
+            grads.dq[slot * d + e] += ds * view.kRow(kv, h)[e];
+            grads.dk[kBase + e] += ds * qRow[e];
+            grads.dv[kBase + e] += prob[kv] * dORow[e];
+          }
+        }
+      }
+  }
+  return grads;
 }
 
 std::optional<TileCounts> attnc::astTileCounts(const AttentionSpec &spec,

@@ -46,6 +46,24 @@ std::optional<AttentionOutputs> astReference(const dsl::AttentionSpec &spec,
                                              const AttentionInputs &inputs,
                                              std::string &error);
 
+/// Gradients of a loss L by Q, K and V, given dO = dL/dO, in the layouts
+/// of q and of k / v (k_cache / v_cache when paged).
+struct AttentionGradients {
+  std::vector<double> dq, dk, dv;
+};
+/// The backward pass of `spec` in float64, from the AST: with P the
+/// attention weights (the sink in their denominator), dP = dO V^T,
+/// D = rowsum(P dP), dS' = P (dP - D), dS = dS' f'(s) for the score
+/// expression f (its derivative by central differences in double),
+/// dQ = scale dS K, dK = scale dS^T Q, dV = P^T dO, summed over the query
+/// heads sharing a KV head. Masked keys and rows with no visible key get
+/// no gradient. 16-bit K/V only (no k_scale / v_scale). nullopt and `error`
+/// on bad inputs.
+std::optional<AttentionGradients>
+astBackwardReference(const dsl::AttentionSpec &spec,
+                     const AttentionInputs &inputs,
+                     const std::vector<double> &dO, std::string &error);
+
 /// The tiles of a kernel's programs: `blockQ` rows per program, holding
 /// `blockQ` / G query rows of the G heads of a KV head when `packHeads`.
 struct TileShape {
