@@ -401,9 +401,32 @@ LogicalResult KernelEmitter::emitBlockMaskKernel() {
   os << "  return;\n";
   os << "}\n";
   os << "const int kv_len = " << kvLenOf("b") << ";\n";
+  // The tile-level bound: bit 0, some element can be visible; bit 1, some
+  // can be masked (every tile is mixed without one).
+  os << "const auto classify = [&](int head_first, int head_last, int "
+        "q_first, int q_last, int kv_first, int kv_last) -> int {\n";
+  os.indent();
+  if (blockMask.getClassify().empty()) {
+    os << "return 3;\n";
+  } else {
+    Block &classify = blockMask.getClassify().front();
+    const char *argNames[BlockMaskOp::kNumClassifyArgs] = {
+        "b",      "head_first", "head_last", "q_first",
+        "q_last", "kv_first",   "kv_last"};
+    for (auto [arg, argName] : llvm::zip(classify.getArguments(), argNames))
+      bind(arg, argName);
+    for (Operation &inner : classify.without_terminator())
+      if (failed(emitOp(inner)))
+        return failure();
+    os << "return " << name(cast<YieldOp>(classify.getTerminator()).getValue())
+       << ";\n";
+  }
+  os.unindent();
+  os << "};\n";
   os << "attnc::dev::buildBlockList<" << info.blockQ << ", " << info.gqaPack
      << ", " << info.blockKV
-     << ">(args, slot, qt, h, q_len, kv_len, [&](int q, int head, int kv) {\n";
+     << ">(args, slot, qt, h, q_len, kv_len, classify, [&](int q, int head, "
+        "int kv) {\n";
   os.indent();
   Block &block = blockMask.getBody().front();
   bind(block.getArgument(SdpaOp::kBatch), "b");
@@ -804,6 +827,14 @@ LogicalResult KernelEmitter::emitArith(Operation &op) {
       })
       .Case([&](arith::ExtSIOp) {
         return defineScalar(op, "static_cast<long long>(" + in(0) + ")");
+      })
+      .Case([&](arith::ExtUIOp o) {
+        // Zero extension: of an i1 (the canonical form of a 0/1 select),
+        // or of the unsigned bits of an i32.
+        if (o.getIn().getType().isInteger(1))
+          return defineScalar(op, "(" + in(0) + " ? 1 : 0)");
+        return defineScalar(
+            op, "static_cast<long long>(static_cast<unsigned>(" + in(0) + "))");
       })
       .Case([&](arith::TruncIOp) {
         // Modular, as arith.trunci: the value's low 32 bits.

@@ -174,12 +174,34 @@ LogicalResult BlockMaskOp::verifyRegions() {
     return emitOpError(getPerHead()
                            ? "is per_head but its mask does not read h"
                            : "reads h in its mask but is not per_head");
+  if (getClassify().empty())
+    return success();
+  Block &classify = getClassify().front();
+  Type i32 = IntegerType::get(getContext(), 32);
+  if (classify.getNumArguments() != kNumClassifyArgs ||
+      llvm::any_of(classify.getArgumentTypes(),
+                   [&](Type t) { return t != i32; }))
+    return emitOpError("classify region must take 7 i32 arguments (b, "
+                       "head_first, head_last, q_first, q_last, kv_first, "
+                       "kv_last)");
+  auto yield = dyn_cast<YieldOp>(classify.getTerminator());
+  if (!yield || yield.getValue().getType() != i32)
+    return emitOpError("classify region must yield an i32");
   return success();
 }
 
 void BlockMaskOp::getAsmBlockArgumentNames(Region &region,
                                            OpAsmSetValueNameFn setNameFn) {
-  nameExpressionRegionArgs(region, setNameFn);
+  if (&region == &getBody()) {
+    nameExpressionRegionArgs(region, setNameFn);
+    return;
+  }
+  static const char *const names[kNumClassifyArgs] = {
+      "b",      "head_first", "head_last", "q_first",
+      "q_last", "kv_first",   "kv_last"};
+  if (!region.empty())
+    for (auto [arg, name] : llvm::zip(region.getArguments(), names))
+      setNameFn(arg, name);
 }
 
 /// The kernel's attn.block_mask, which attn.block_count and attn.block_entry

@@ -184,12 +184,23 @@ def Attn_BlockMaskOp : Attn_Op<"block_mask", [HasParent<"KernelOp">,
     sequence lengths and the parameters only, so one build serves every
     layer that shares them; the program reads it with `attn.block_count`
     and `attn.block_entry`.
+
+    The optional `classify` region bounds the mask over a whole tile first
+    (the mask analysis' interval arithmetic): it takes (b, head_first,
+    head_last, q_first, q_last, kv_first, kv_last), inclusive i32 bounds,
+    and yields an i32 with bit 0 set where some element can be visible and
+    bit 1 where some can be masked. A tile with bit 0 clear is skipped and
+    one with bit 1 clear listed as full, neither evaluated element by
+    element; the result is the same, only cheaper.
   }];
   let arguments = (ins I64Attr:$block_q, I64Attr:$block_kv, I64Attr:$gqa_pack,
                        UnitAttr:$per_head);
-  let regions = (region SizedRegion<1>:$body);
-  let assemblyFormat = "attr-dict-with-keyword $body";
+  let regions = (region SizedRegion<1>:$body, AnyRegion:$classify);
+  let assemblyFormat = "attr-dict-with-keyword $body (`classify` $classify^)?";
   let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    static constexpr unsigned kNumClassifyArgs = 7;
+  }];
 }
 
 def Attn_BlockCountOp : Attn_Op<"block_count", [Pure]> {

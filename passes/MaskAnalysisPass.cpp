@@ -319,6 +319,31 @@ static Value iterateBlockMask(RewriterBase &rewriter, ProgramOp program,
       perHead);
   IRMapping mapping;
   mask.getBody().cloneInto(&blockMask.getBody(), mapping);
+  // The tile-level bound the pre-pass tries first: most tiles of a causal,
+  // windowed or document mask are settled by it without an element.
+  {
+    int64_t pack = program.getPackFactor();
+    Type i32 = rewriter.getI32Type();
+    SmallVector<Type> types(BlockMaskOp::kNumClassifyArgs, i32);
+    SmallVector<Location> locs(BlockMaskOp::kNumClassifyArgs, loc);
+    Block *classify =
+        rewriter.createBlock(&blockMask.getClassify(), {}, types, locs);
+    rewriter.setInsertionPointToStart(classify);
+    auto arg = [&](unsigned i) -> Value { return classify->getArgument(i); };
+    // One head per row without packing: the same value, read exactly.
+    TileRect rect{arg(0), arg(1), pack > 1 ? arg(2) : arg(1), arg(3), arg(4),
+                  arg(5), arg(6)};
+    TileClass tileClass = emitTileClass(rewriter, loc, mask.getBody(), rect);
+    auto bit = [&](Value flag, int64_t value) -> Value {
+      return rewriter.create<arith::SelectOp>(
+          loc, flag, rewriter.create<arith::ConstantIntOp>(loc, value, 32),
+          rewriter.create<arith::ConstantIntOp>(loc, 0, 32));
+    };
+    Value canTrue = bit(tileClass.canTrue, 1);
+    Value canFalse = bit(tileClass.canFalse, 2);
+    rewriter.create<YieldOp>(
+        loc, rewriter.create<arith::OrIOp>(loc, canTrue, canFalse));
+  }
 
   Type i32 = rewriter.getI32Type();
   rewriter.setInsertionPoint(loop);

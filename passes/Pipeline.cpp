@@ -74,6 +74,9 @@ LogicalResult attnc::buildAttnPipeline(OpPassManager &pm,
   OpPassManager &program = kernel.nest<attn::ProgramOp>();
   program.addPass(createCanonicalizerPass());
   program.addPass(createCSEPass());
+  OpPassManager &blockMask = kernel.nest<attn::BlockMaskOp>();
+  blockMask.addPass(createCanonicalizerPass());
+  blockMask.addPass(createCSEPass());
   return success();
 }
 

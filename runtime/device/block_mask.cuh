@@ -56,12 +56,15 @@ ATTNC_DEVICE BlockEntry blockEntry(const AttnKernelArgs &args, int b, int h,
 /// The pre-pass body for one list: `mask(q, head, kv)` on every element of
 /// the query tile (Rows tile rows, Pack of them per query row: row r is
 /// query row r / Pack of head h * Pack + r % Pack) against every KV tile.
-/// Rows past q_len and keys past kv_len are not evaluated. Every thread
-/// takes part in the barriers (each tile's verdict is block-uniform).
-template <int Rows, int Pack, int BlockKV, class Mask>
+/// Rows past q_len and keys past kv_len are not evaluated. `classify(
+/// head_first, head_last, q_first, q_last, kv_first, kv_last)` bounds a
+/// tile first (bit 0: some element can be visible, bit 1: some can be
+/// masked); a tile it settles is not evaluated. Every thread takes part in
+/// the barriers (each tile's verdict is block-uniform).
+template <int Rows, int Pack, int BlockKV, class Classify, class Mask>
 ATTNC_DEVICE void buildBlockList(const AttnKernelArgs &args, long long slot,
                                  int qt, int h, int qLen, int kvLen,
-                                 const Mask &mask) {
+                                 const Classify &classify, const Mask &mask) {
   constexpr int kQueryRows = Rows / Pack;
   int *counts = args.block_counts;
   int *list = args.block_tiles + slot * args.block_kv_tiles;
@@ -73,6 +76,16 @@ ATTNC_DEVICE void buildBlockList(const AttnKernelArgs &args, long long slot,
   for (int j = 0; j < kvTiles; ++j) {
     const int kv0 = j * BlockKV;
     const int cols = kvLen - kv0 < BlockKV ? kvLen - kv0 : BlockKV;
+    const int verdict = classify(h * Pack, h * Pack + Pack - 1, q0,
+                                 q0 + rows / Pack - 1, kv0, kv0 + cols - 1);
+    if (!(verdict & 1))
+      continue;           // no element can be visible
+    if (!(verdict & 2)) { // every element is visible
+      if (threadIdx.x == 0)
+        list[count] = j * 2 + 1;
+      ++count;
+      continue;
+    }
     bool visible = false, masked = false;
     for (int e = threadIdx.x; e < rows * cols; e += blockDim.x) {
       const int r = e / cols;

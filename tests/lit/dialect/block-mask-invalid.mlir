@@ -50,3 +50,21 @@ attn.kernel @bad_tiling dtype(f16) head_dim(64) heads(8, 2) kv_cache(dense) scal
   ^bb0(%b: i32, %h: i32, %qt: i32):
   }
 }
+
+// -----
+
+attn.kernel @bad_classify dtype(f16) head_dim(64) heads(2, 2) kv_cache(dense) scale(0.125) {
+  // expected-error @below {{classify region must yield an i32}}
+  attn.block_mask attributes {block_kv = 64 : i64, block_q = 64 : i64, gqa_pack = 1 : i64} {
+  ^bb0(%score: f32, %b: i32, %h: i32, %q: i32, %kv: i32):
+    %m = arith.cmpi sle, %kv, %q : i32
+    attn.yield %m : i1
+  } classify {
+  ^bb0(%b: i32, %hf: i32, %hl: i32, %qf: i32, %ql: i32, %kf: i32, %kl: i32):
+    %t = arith.constant true
+    attn.yield %t : i1
+  }
+  attn.program attributes {block_kv = 64 : i64, block_q = 64 : i64} {
+  ^bb0(%b: i32, %h: i32, %qt: i32):
+  }
+}

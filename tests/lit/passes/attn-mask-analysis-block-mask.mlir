@@ -32,9 +32,20 @@
 // CHECK:           attn.param_load @win
 
 // block-mask=always: every mask; a mask that reads h gets per-head lists.
+// The classify region bounds a whole tile first with the same interval
+// arithmetic as the in-kernel scan: bit 0 where an element can be visible,
+// bit 1 where one can be masked; with one head per row, win[h] is exact.
 // ALWAYS-LABEL: attn.kernel @head_windows
 // ALWAYS:         attn.block_mask attributes {block_kv = 64 : i64, block_q = 64 : i64, gqa_pack = 1 : i64, per_head} {
 // ALWAYS:           attn.param_load @win[%{{.*}}]
+// ALWAYS:         } classify {
+// ALWAYS-NEXT:    ^bb0(%b: i32, %head_first: i32, %head_last: i32, %q_first: i32, %q_last: i32, %kv_first: i32, %kv_last: i32):
+// ALWAYS-NEXT:      %[[W:.*]] = attn.param_load @win[%head_first] : i32
+// ALWAYS:           %[[CAN_TRUE:.*]] = arith.andi
+// ALWAYS:           %[[BIT0:.*]] = arith.select %[[CAN_TRUE]], %c1_i32, %c0_i32 : i32
+// ALWAYS:           %[[BIT1:.*]] = arith.select %{{.*}}, %c2_i32, %{{.*}} : i32
+// ALWAYS:           %[[CODE:.*]] = arith.ori %[[BIT0]], %[[BIT1]] : i32
+// ALWAYS-NEXT:      attn.yield %[[CODE]] : i32
 // ALWAYS:         attn.block_count
 // NEVER-LABEL: attn.kernel @pairwise
 // NEVER-NOT:     attn.block_mask
