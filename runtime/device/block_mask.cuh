@@ -76,8 +76,13 @@ ATTNC_DEVICE void buildBlockList(const AttnKernelArgs &args, long long slot,
   for (int j = 0; j < kvTiles; ++j) {
     const int kv0 = j * BlockKV;
     const int cols = kvLen - kv0 < BlockKV ? kvLen - kv0 : BlockKV;
-    const int verdict = classify(h * Pack, h * Pack + Pack - 1, q0,
-                                 q0 + rows / Pack - 1, kv0, kv0 + cols - 1);
+    // A tile of at most one element per thread costs one pass to evaluate:
+    // bounding it first (warp-wide param scans) would cost more.
+    const int verdict =
+        rows * cols <= static_cast<int>(blockDim.x)
+            ? 3
+            : classify(h * Pack, h * Pack + Pack - 1, q0, q0 + rows / Pack - 1,
+                       kv0, kv0 + cols - 1);
     if (!(verdict & 1))
       continue;           // no element can be visible
     if (!(verdict & 2)) { // every element is visible
