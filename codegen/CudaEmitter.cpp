@@ -201,6 +201,9 @@ private:
   void emitMergeKernel();
   /// The attn.block_mask pre-pass: a second __global__ function.
   LogicalResult emitBlockMaskKernel();
+  /// An expression block's ops, then `return` of what it yields (the body
+  /// of a C++ lambda; the block's arguments are bound already).
+  LogicalResult emitReturnOf(Block &block);
   /// `kernelName`_sim_launch: the kernel run by the SIMT emulator over
   /// dim3(`grid`), a C++ expression of gridX and args.
   void emitSimLauncher(const std::string &kernelName, const std::string &grid,
@@ -415,11 +418,8 @@ LogicalResult KernelEmitter::emitBlockMaskKernel() {
         "q_last", "kv_first",   "kv_last"};
     for (auto [arg, argName] : llvm::zip(classify.getArguments(), argNames))
       bind(arg, argName);
-    for (Operation &inner : classify.without_terminator())
-      if (failed(emitOp(inner)))
-        return failure();
-    os << "return " << name(cast<YieldOp>(classify.getTerminator()).getValue())
-       << ";\n";
+    if (failed(emitReturnOf(classify)))
+      return failure();
   }
   os.unindent();
   os << "};\n";
@@ -433,11 +433,8 @@ LogicalResult KernelEmitter::emitBlockMaskKernel() {
   bind(block.getArgument(SdpaOp::kHead), "head");
   bind(block.getArgument(SdpaOp::kQ), "q");
   bind(block.getArgument(SdpaOp::kKV), "kv");
-  for (Operation &inner : block.without_terminator())
-    if (failed(emitOp(inner)))
-      return failure();
-  os << "return " << name(cast<YieldOp>(block.getTerminator()).getValue())
-     << ";\n";
+  if (failed(emitReturnOf(block)))
+    return failure();
   os.unindent();
   os << "});\n";
   os.unindent();
@@ -446,6 +443,15 @@ LogicalResult KernelEmitter::emitBlockMaskKernel() {
                   "gridX, " + std::to_string(info.blockMaskHeads) +
                       ", args->batch",
                   kBlockMaskThreads, 0);
+  return success();
+}
+
+LogicalResult KernelEmitter::emitReturnOf(Block &block) {
+  for (Operation &inner : block.without_terminator())
+    if (failed(emitOp(inner)))
+      return failure();
+  os << "return " << name(cast<YieldOp>(block.getTerminator()).getValue())
+     << ";\n";
   return success();
 }
 

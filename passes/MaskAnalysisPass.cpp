@@ -276,6 +276,14 @@ static void iterateTileRuns(RewriterBase &rewriter, scf::ForOp loop,
   rewriter.replaceAllUsesExcept(t, tile.getResult(), tile);
 }
 
+/// Where remarks about `mask` point: its expression in the spec.
+static Location maskExprLoc(MaskOp mask) {
+  Value yielded =
+      cast<YieldOp>(mask.getBody().front().getTerminator()).getValue();
+  Operation *root = yielded.getDefiningOp();
+  return root ? root->getLoc() : mask.getLoc();
+}
+
 /// Whether `mask` gets a runtime block mask under `policy`: "always", or
 /// "auto" when interval arithmetic cannot bound some part of it (then
 /// `reason`, at `reasonLoc`, says which). Probed in a scratch block, so
@@ -294,8 +302,6 @@ static bool wantsBlockMask(RewriterBase &rewriter, MaskOp mask,
                 q.qLast,         kvFirst,     kvFirst};
   TileClass probe =
       emitTileClass(rewriter, mask.getLoc(), mask.getBody(), rect);
-  for (Operation &op : llvm::reverse(scratch))
-    op.dropAllUses();
   scratch.dropAllReferences();
   while (!scratch.empty())
     scratch.back().erase();
@@ -321,9 +327,9 @@ static Value iterateBlockMask(RewriterBase &rewriter, ProgramOp program,
   mask.getBody().cloneInto(&blockMask.getBody(), mapping);
   // The tile-level bound the pre-pass tries first: most tiles of a causal,
   // windowed or document mask are settled by it without an element.
+  Type i32 = rewriter.getI32Type();
   {
     int64_t pack = program.getPackFactor();
-    Type i32 = rewriter.getI32Type();
     SmallVector<Type> types(BlockMaskOp::kNumClassifyArgs, i32);
     SmallVector<Location> locs(BlockMaskOp::kNumClassifyArgs, loc);
     Block *classify =
@@ -345,7 +351,6 @@ static Value iterateBlockMask(RewriterBase &rewriter, ProgramOp program,
         loc, rewriter.create<arith::OrIOp>(loc, canTrue, canFalse));
   }
 
-  Type i32 = rewriter.getI32Type();
   rewriter.setInsertionPoint(loop);
   Value count = rewriter.create<BlockCountOp>(
       loc, i32, program.getBatch(), program.getHead(), program.getQTile());
@@ -416,17 +421,10 @@ static LogicalResult analyzeMask(RewriterBase &rewriter, ProgramOp program,
     Value partial = rewriter.create<arith::XOrIOp>(
         loc, full, rewriter.create<arith::ConstantIntOp>(loc, 1, 1));
     needsMask = rewriter.create<arith::OrIOp>(loc, pastEnd, partial);
-    if (remarks) {
-      Location exprLoc = loc;
-      if (Operation *root =
-              cast<YieldOp>(mask.getBody().front().getTerminator())
-                  .getValue()
-                  .getDefiningOp())
-        exprLoc = root->getLoc();
-      emitRemark(exprLoc)
+    if (remarks)
+      emitRemark(maskExprLoc(mask))
           << "tile skipping: a runtime block mask (a pre-pass lists each "
              "query tile's KV tiles with a visible element, full or partial)";
-    }
   } else if (!mask.getBody().empty()) {
     TileRect rect{mask.getBatch(), q->headFirst, q->headLast, q->qFirst,
                   q->qLast,        kvFirst,      kvLast};
@@ -448,12 +446,7 @@ static LogicalResult analyzeMask(RewriterBase &rewriter, ProgramOp program,
     // tiles: it gets every slot the scan may record.
     int64_t runs =
         tileClass.pairRanged ? maxRanges : countMaskRuns(mask, maxRanges);
-    // Remarks point at the mask expression in the spec.
-    Location exprLoc = loc;
-    if (Operation *root = cast<YieldOp>(mask.getBody().front().getTerminator())
-                              .getValue()
-                              .getDefiningOp())
-      exprLoc = root->getLoc();
+    Location exprLoc = maskExprLoc(mask);
     std::string form;
     if (isConstantTrue(tileClass.canTrue)) {
       form = "none, every KV tile can be visible";

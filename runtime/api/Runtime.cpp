@@ -106,6 +106,19 @@ private:
 } // namespace
 
 namespace {
+/// Bytes of a block mask's counts and entries.
+size_t maskBytesOf(const BlockMask &mask) {
+  return (mask.countElements() + mask.tileElements()) * sizeof(int32_t);
+}
+
+/// Puts `mask`'s counts, then its entries, `offset` bytes into `storage`.
+void placeMask(BlockMask &mask, std::shared_ptr<void> storage, size_t offset) {
+  mask.counts =
+      reinterpret_cast<int *>(static_cast<char *>(storage.get()) + offset);
+  mask.tiles = mask.counts + mask.countElements();
+  mask.storage = std::move(storage);
+}
+
 /// An FNV-1a-style hash of an i32 parameter's values, a word at a time.
 uint64_t hashValues(const HostI32 &values) {
   uint64_t h = 1469598103934665603ull;
@@ -181,9 +194,10 @@ Status Runtime::checkBlockMask(const BlockMask &given,
 
 std::shared_ptr<BlockMask>
 Runtime::MaskCache::find(const BlockMask &wanted) const {
+  // checkBlockMask compares the params both hashed: a kept mask hashed
+  // every param the mask reads, as `wanted` did (both paramsKnown).
   for (const std::shared_ptr<BlockMask> &mask : masks)
-    if (mask->builtBy == wanted.builtBy && checkBlockMask(*mask, wanted).ok() &&
-        mask->paramHashes.size() == wanted.paramHashes.size())
+    if (checkBlockMask(*mask, wanted).ok())
       return mask;
   return nullptr;
 }
@@ -366,7 +380,7 @@ Runtime::planWith(const Kernel &kernel, const AttentionTensors &tensors,
                                                       lengths.data[b]);
   // The block mask this launch reads: the caller's, checked against these
   // lengths and parameters, or the plan's own (built by launch()).
-  std::shared_ptr<BlockMask> ownMask;
+  std::shared_ptr<BlockMask> workspaceMask;
   if (info.hasBlockMask()) {
     auto wanted = std::make_shared<BlockMask>();
     // Hashing the mask's params costs a pass over them: only for a mask
@@ -378,8 +392,11 @@ Runtime::planWith(const Kernel &kernel, const AttentionTensors &tensors,
     bool reusable = maskCache && paramElements <= kMaxCachedMaskParamElements;
     describeBlockMask(kernel, host, gridX, maxKV,
                       tensors.blockMask || forMaskBuild || reusable, *wanted);
+    // run() keeps the mask it builds, and reuses one it kept, where every
+    // param the mask reads was hashed.
+    const bool keep = !tensors.blockMask && reusable && wanted->paramsKnown;
     std::shared_ptr<BlockMask> cached;
-    if (reusable && wanted->paramsKnown && !tensors.blockMask) {
+    if (keep) {
       std::lock_guard<std::mutex> lock(mutex);
       cached = maskCache->find(*wanted);
     }
@@ -392,41 +409,24 @@ Runtime::planWith(const Kernel &kernel, const AttentionTensors &tensors,
     } else if (cached) {
       plan.blockMask = cached;
     } else {
-      ownMask = std::move(wanted);
-      plan.blockMask = ownMask;
+      plan.blockMask = wanted;
       plan.buildsBlockMask = true;
-      if (reusable && ownMask->paramsKnown) {
-        // Kept for later runs: in memory of its own, which no later
-        // workspace reuses.
-        size_t bytes = (ownMask->countElements() + ownMask->tileElements()) *
-                       sizeof(int32_t);
-        Expected<std::shared_ptr<void>> storage =
-            allocateWorkspace(std::max<size_t>(bytes, sizeof(int32_t)));
+      ++blockMaskBuildCount;
+      if (keep) {
+        // In memory of its own, which no later workspace reuses.
+        Expected<std::shared_ptr<void>> storage = allocateWorkspace(
+            std::max<size_t>(maskBytesOf(*wanted), sizeof(int32_t)));
         if (!storage)
           return storage.takeStatus();
-        ownMask->storage = storage.takeValue();
-        ownMask->counts = static_cast<int *>(ownMask->storage.get());
-        ownMask->tiles = ownMask->counts + ownMask->countElements();
-        {
-          std::lock_guard<std::mutex> lock(mutex);
-          maskCache->keep(ownMask);
-        }
-        ++blockMaskBuildCount;
-        ownMask = nullptr; // placed: not in the workspace
+        placeMask(*wanted, storage.takeValue(), 0);
+        std::lock_guard<std::mutex> lock(mutex);
+        maskCache->keep(wanted);
       } else {
-        ++blockMaskBuildCount;
+        workspaceMask = std::move(wanted); // placed in the workspace below
       }
     }
   }
-  size_t maskBytes =
-      ownMask ? (ownMask->countElements() + ownMask->tileElements()) *
-                    sizeof(int32_t)
-              : 0;
-  auto placeOwnMask = [&](char *base) {
-    ownMask->counts = reinterpret_cast<int *>(base);
-    ownMask->tiles = ownMask->counts + ownMask->countElements();
-    ownMask->storage = plan.workspace;
-  };
+  size_t maskBytes = workspaceMask ? maskBytesOf(*workspaceMask) : 0;
   auto pointArgsAtMask = [&] {
     if (!plan.blockMask)
       return;
@@ -436,12 +436,12 @@ Runtime::planWith(const Kernel &kernel, const AttentionTensors &tensors,
     args.block_kv_tiles = plan.blockMask->kvTiles;
   };
   if (!info.splitKV) {
-    if (ownMask) {
+    if (workspaceMask) {
       Expected<std::shared_ptr<void>> workspace = workspaceFor(maskBytes);
       if (!workspace)
         return workspace.takeStatus();
       plan.workspace = workspace.takeValue();
-      placeOwnMask(static_cast<char *>(plan.workspace.get()));
+      placeMask(*workspaceMask, plan.workspace, 0);
     }
     pointArgsAtMask();
     return plan;
@@ -464,8 +464,8 @@ Runtime::planWith(const Kernel &kernel, const AttentionTensors &tensors,
   if (!workspace)
     return workspace.takeStatus();
   plan.workspace = workspace.takeValue();
-  if (ownMask)
-    placeOwnMask(static_cast<char *>(plan.workspace.get()) + splitBytes);
+  if (workspaceMask)
+    placeMask(*workspaceMask, plan.workspace, splitBytes);
   pointArgsAtMask();
   plan.numSplits = numSplits;
   args.num_splits = numSplits;

@@ -137,8 +137,6 @@ private:
   std::map<std::string, std::shared_ptr<LoadedKernel>> loaded;
   using WorkspaceFn =
       std::function<Expected<std::shared_ptr<void>>(size_t bytes)>;
-  /// `given`: the caller's host copies of the index tensors; null: read
-  /// (copied from the device when there) here.
   /// run()'s block masks on one stream: the latest built for each kernel,
   /// reused by a run with the same lengths and mask params.
   struct MaskCache {
@@ -146,6 +144,10 @@ private:
     std::shared_ptr<BlockMask> find(const BlockMask &wanted) const;
     void keep(std::shared_ptr<BlockMask> mask);
   };
+  /// `given`: the caller's host copies of the index tensors; null: read
+  /// (copied from the device when there) here. `forMaskBuild`: the plan is
+  /// for Runtime::buildBlockMask (its mask is kept, so its params are
+  /// hashed). `maskCache`: run()'s kept masks on the launch's stream.
   Expected<LaunchPlan> planWith(const Kernel &kernel,
                                 const AttentionTensors &tensors, int numSplits,
                                 const WorkspaceFn &workspaceFor,
