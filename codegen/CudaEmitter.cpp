@@ -99,6 +99,12 @@ private:
                ? std::string("attnc::dev::RowVec")
                : "attnc::dev::Rows<" + std::to_string(rowBlocksPerWarp) + ">";
   }
+  /// Bytes of a tile of `rows` rows of the head dim in shared memory (rows
+  /// padded by 8 elements, SmemTile::kStride).
+  int smemTileBytes(int rows) const {
+    return rows * static_cast<int>(tileCols(info.headDim) + 8) * 2;
+  }
+  int kvTileBytes() const { return smemTileBytes(info.blockKV); }
   /// The row-block template argument, omitted at its default of 1.
   std::string blocksArg() const {
     return rowBlocksPerWarp == 1 ? "" : ", " + std::to_string(rowBlocksPerWarp);
@@ -304,10 +310,13 @@ LogicalResult KernelEmitter::emit() {
   info.threads = 32 * static_cast<int>(program.getWarpCount());
   rowBlocksPerWarp =
       info.blockQ / 16 / static_cast<int>(program.getWarpCount());
-  // One K and one V tile, rows padded by 8 elements (SmemTile::kStride).
-  int tileBytes =
-      info.blockKV * static_cast<int>(tileCols(info.headDim) + 8) * 2;
-  info.sharedBytes = 2 * tileBytes;
+  // One K and one V tile, rows padded by 8 elements (SmemTile::kStride),
+  // then the Q tile where it lives in shared memory.
+  info.sharedBytes = 2 * kvTileBytes();
+  program.walk([&](LoadQOp load) {
+    if (load.getShared())
+      info.sharedBytes += smemTileBytes(info.blockQ);
+  });
   for (ParamOp param : kernel.getBody().front().getOps<ParamOp>()) {
     KernelInfo::Param p;
     p.name = param.getSymName().str();
@@ -579,10 +588,20 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
       .Case([&](ParamRangeOp o) { return emitParamRange(o); })
       .Case([&](LoadQOp o) -> LogicalResult {
         std::string b = name(o.getBatch()), row0 = name(o.getRow0());
-        os << "attnc::dev::QTile<" << T << ", " << tileCols(d) << blocksArg()
-           << "> " << name(o) << ";\n";
-        os << "attnc::dev::loadQ" << rowArgs() << "(" << name(o)
-           << ", static_cast<const " << T << " *>(args.q) + "
+        if (o.getShared()) {
+          // After the K and V tiles (info.sharedBytes counts it).
+          os << "const attnc::dev::SmemTile<" << T << ", " << info.blockQ
+             << ", " << tileCols(d) << "> " << name(o) << "{reinterpret_cast<"
+             << T << " *>(smem + " << kvTileBytes() * 2 << ")};\n";
+          os << "attnc::dev::loadQShared<" << info.gqaPack << ", "
+             << (paddedHeadDim() ? d : 0) << ", " << rowBlocksPerWarp << ">("
+             << name(o);
+        } else {
+          os << "attnc::dev::QTile<" << T << ", " << tileCols(d) << blocksArg()
+             << "> " << name(o) << ";\n";
+          os << "attnc::dev::loadQ" << rowArgs() << "(" << name(o);
+        }
+        os << ", static_cast<const " << T << " *>(args.q) + "
            << firstElement(b, row0, o.getHead(), d) << ", "
            << static_cast<long long>(info.qHeads) * d << "LL, " << qLenOf(b)
            << " - " << row0 << headArgs(o.getHead(), d) << ");\n";
@@ -830,6 +849,18 @@ LogicalResult KernelEmitter::emitArith(Operation &op) {
       })
       .Case([&](arith::RemSIOp o) {
         return plainDivisor(o.getRhs()) ? bin("%") : call("attnc::dev::remS");
+      })
+      // Unsigned division only comes from the passes' own index arithmetic,
+      // always by a positive constant (the DSL's `/` is signed).
+      .Case<arith::DivUIOp, arith::RemUIOp>([&](auto o) -> LogicalResult {
+        APInt divisor;
+        if (!matchPattern(o.getRhs(), m_ConstantInt(&divisor)) ||
+            divisor.isZero() || divisor.isNegative())
+          return o.emitOpError("has no CUDA form but by a positive constant");
+        const char *sym = isa<arith::DivUIOp>(op) ? " / " : " % ";
+        return defineScalar(
+            op, "static_cast<int>(static_cast<unsigned>(" + in(0) + ")" + sym +
+                    std::to_string(divisor.getZExtValue()) + "u)");
       })
       .Case([&](arith::ExtSIOp) {
         return defineScalar(op, "static_cast<long long>(" + in(0) + ")");
@@ -1097,7 +1128,7 @@ LogicalResult KernelEmitter::emitKVLoad(Operation *op, Value tile, Value batch,
            << info.blockKV << " rows";
   std::string T = elementType();
   int64_t d = info.headDim;
-  int offset = isValue ? info.sharedBytes / 2 : 0;
+  int offset = isValue ? kvTileBytes() : 0;
   std::string b = name(batch);
   os << "// " << (isValue ? "V" : "K") << " rows [" << name(row0) << ", "
      << name(row0) << " + " << info.blockKV << ") -> shared memory\n";

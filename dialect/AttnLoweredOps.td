@@ -259,8 +259,15 @@ def Attn_LoadQOp : Attn_Op<"load_q", [Pure]> {
   let description = [{
     Rows at or past the sequence's q_len read as zero. The result's row
     extent is the tile size (dynamic before tiling: then it is q_len).
+
+    `shared` places the tile in shared memory, each warp's rows written and
+    read by that warp alone, and `attn.qk` reads its A fragments from there
+    at every KV tile, where without it they stay in registers for the whole
+    loop. It is a placement, set by attn-tile where a warp owns 32 or more
+    rows: their Q fragments in registers would leave the O and S
+    accumulators too few (ptxas spills at d = 128).
   }];
-  let arguments = (ins I32:$batch, I32:$head, I32:$row0);
+  let arguments = (ins I32:$batch, I32:$head, I32:$row0, UnitAttr:$shared);
   let results = (outs Attn_InTile:$tile);
   let assemblyFormat = "$batch `,` $head `,` $row0 attr-dict `:` type($tile)";
 }

@@ -37,13 +37,16 @@ static void buildAddressRegion(RewriterBase &rewriter, KernelOp kernel,
   Value row = block->getArgument(0);
   Value physical;
   if (kernel.getKvCache() == KVCacheKind::paged) {
-    // createOrFold keeps page_size = 1 down to `block_table[b][row]`.
+    // createOrFold keeps page_size = 1 down to `block_table[b][row]`. A
+    // logical row is never negative, so the page and slot are unsigned
+    // quotient and remainder: a shift and a mask for a power-of-two page,
+    // where signed ones need a rounding fix-up per lookup.
     Value pageSize =
         rewriter.create<arith::ConstantIntOp>(loc, *kernel.getPageSize(), 32);
     Value logicalPage =
-        rewriter.createOrFold<arith::DivSIOp>(loc, row, pageSize);
+        rewriter.createOrFold<arith::DivUIOp>(loc, row, pageSize);
     Value page = rewriter.create<BlockTableOp>(loc, i32, batch, logicalPage);
-    Value slot = rewriter.createOrFold<arith::RemSIOp>(loc, row, pageSize);
+    Value slot = rewriter.createOrFold<arith::RemUIOp>(loc, row, pageSize);
     // Rows of the page pool fit i32 (the runtime checks the pool's size).
     Value pageRows = rewriter.create<PageRowsOp>(loc, i32);
     Value base = rewriter.createOrFold<arith::MulIOp>(

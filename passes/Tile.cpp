@@ -152,6 +152,13 @@ LogicalResult attnc::tileProgram(RewriterBase &rewriter, ProgramOp program,
           count, [&] { count.setTileAttr(tileOf(count.getDim())); });
   });
   retypeTiles(program, blockQ, blockKV, kernel.getHeadDim());
+  // A warp of 32 or more rows keeps Q in shared memory: in registers, its
+  // fragments would crowd out the O and S accumulators.
+  int64_t rowsPerWarp = warps > 0 ? blockQ / warps : 16;
+  if (rowsPerWarp >= 32)
+    program.walk([&](LoadQOp load) {
+      rewriter.modifyOpInPlace(load, [&] { load.setShared(true); });
+    });
   return success();
 }
 

@@ -223,6 +223,32 @@ ATTNC_DEVICE void loadQ(QTile<T, D, MB> &dst, const T *q, long long rowStride,
   }
 }
 
+/// loadQ into shared memory: each warp writes its own MB row blocks of
+/// `dst` (rows warp * MB * 16 on), which only that warp reads (qk below), so
+/// a warp-level barrier orders them. Done once per program, before the KV
+/// loop: the fragments pass through registers that the loop does not keep.
+template <int G = 1, int Cols = 0, int MB = 1, typename T, int Br, int D>
+ATTNC_DEVICE void loadQShared(SmemTile<T, Br, D> dst, const T *q,
+                              long long rowStride, int rowsValid,
+                              int headBase = 0, int headStride = 0) {
+  QTile<T, D, MB> frags;
+  loadQ<G, Cols>(frags, q, rowStride, rowsValid, headBase, headStride);
+  const int lane = laneId();
+  ATTNC_UNROLL
+  for (int mb = 0; mb < MB; ++mb) {
+    const int row0 = (warpId() * MB + mb) * 16;
+    ATTNC_UNROLL
+    for (int ks = 0; ks < D / 16; ++ks)
+      ATTNC_UNROLL
+    for (int reg = 0; reg < 4; ++reg)
+      storeShared(
+          reinterpret_cast<unsigned *>(dst.row(row0 + aRow(lane, 2 * reg)) +
+                                       ks * 16 + aCol(lane, 2 * reg)),
+          frags.f[mb][ks].x[reg]);
+  }
+  __syncwarp();
+}
+
 /// Pass P..Passes-1 of a contiguous-row tile copy: row r0 + P * RowsPerPass
 /// lies P * RowsPerPass rows past d0 / g0 in shared and global memory
 /// (compile-time offsets); it is valid while P * RowsPerPass < rowsLeft.
@@ -413,6 +439,14 @@ ATTNC_DEVICE void loadKVWiden(SmemTile<T, Rows, D> dst,
   }
 }
 
+/// The K row and column half a lane addresses in an ldmatrix.x4 that brings
+/// the B fragments of two 8-key n-tiles (at np = ks = 0): lanes 0-15 the
+/// first n-tile's 8 keys, 16-31 the second's, each at column 0 then 8.
+template <typename T, int Bc, int D>
+ATTNC_DEVICE const T *keyPairRow(SmemTile<T, Bc, D> k, int lane) {
+  return k.row((lane & 7) + ((lane >> 4) << 3)) + ((lane >> 3) & 1) * 8;
+}
+
 /// qk with one ldmatrix.x2 per 8-key n-tile: fewer live registers, for
 /// head dims whose accumulators leave no room for pairs.
 template <typename T, int Bc, int D, int MB>
@@ -453,10 +487,7 @@ template <typename T, int Bc, int D, int MB>
 ATTNC_DEVICE void qkPaired(AccTile<Bc, MB> &s, const QTile<T, D, MB> &q,
                            SmemTile<T, Bc, D> k, float scale) {
   static_assert(Bc % 16 == 0, "n-tiles come in pairs");
-  const int lane = laneId();
-  // Row of the pair's 16 keys and column half this lane addresses.
-  const T *rowBase =
-      k.row((lane & 7) + ((lane >> 4) << 3)) + ((lane >> 3) & 1) * 8;
+  const T *rowBase = keyPairRow(k, laneId());
   const unsigned baseAddr = smemAddress(rowBase);
   ATTNC_UNROLL
   for (int np = 0; np < Bc / 16; ++np) {
@@ -500,6 +531,60 @@ ATTNC_DEVICE void qk(AccTile<Bc, MB> &s, const QTile<T, D, MB> &q,
     qkPaired(s, q, k, scale);
   else
     qkSingle(s, q, k, scale);
+}
+
+/// S = scale * Q K^T with the warp's Q rows in shared memory (loadQShared):
+/// per 16-column k-step, one ldmatrix.x4 per row block brings its A
+/// fragment and one per pair of 8-key n-tiles the B fragments, each used
+/// for every row block, accumulating into S directly. The Q fragments live
+/// for one k-step instead of the whole loop (FlashAttention-2's order).
+template <typename T, int Bc, int D, int MB, int Br>
+ATTNC_DEVICE void qk(AccTile<Bc, MB> &s, SmemTile<T, Br, D> q,
+                     SmemTile<T, Bc, D> k, float scale) {
+  static_assert(Bc % 16 == 0, "n-tiles come in pairs");
+  const int lane = laneId();
+  // A: lanes 0-15 address rows 0-15 of the block at column 0, lanes 16-31
+  // the same rows at column 8.
+  const T *qBase = q.row(warpId() * MB * 16 + (lane & 15)) + (lane >> 4) * 8;
+  const unsigned qAddr = smemAddress(qBase);
+  const T *kBase = keyPairRow(k, lane);
+  const unsigned kAddr = smemAddress(kBase);
+  ATTNC_UNROLL
+  for (int mb = 0; mb < MB; ++mb)
+    ATTNC_UNROLL
+  for (int nt = 0; nt < Bc / 8; ++nt)
+    zero(s.f[mb][nt]);
+  ATTNC_UNROLL
+  for (int ks = 0; ks < D / 16; ++ks) {
+    FragA<T> a[MB];
+    ATTNC_UNROLL
+    for (int mb = 0; mb < MB; ++mb) {
+      const int offset = mb * 16 * SmemTile<T, Br, D>::kStride + ks * 16;
+      ldmatrixX4(a[mb].x, qBase + offset,
+                 qAddr + offset * static_cast<unsigned>(sizeof(T)));
+    }
+    ATTNC_UNROLL
+    for (int np = 0; np < Bc / 16; ++np) {
+      unsigned r[4];
+      const int offset = np * 16 * SmemTile<T, Bc, D>::kStride + ks * 16;
+      ldmatrixX4(r, kBase + offset,
+                 kAddr + offset * static_cast<unsigned>(sizeof(T)));
+      const FragB<T> b[2] = {{{r[0], r[1]}}, {{r[2], r[3]}}};
+      ATTNC_UNROLL
+      for (int h = 0; h < 2; ++h)
+        ATTNC_UNROLL
+      for (int mb = 0; mb < MB; ++mb)
+        mmaM16N8K16(s.f[mb][2 * np + h], a[mb], b[h], s.f[mb][2 * np + h]);
+    }
+  }
+  if (scale != 1.0f)
+    ATTNC_UNROLL
+  for (int mb = 0; mb < MB; ++mb)
+    ATTNC_UNROLL
+  for (int nt = 0; nt < Bc / 8; ++nt)
+    ATTNC_UNROLL
+  for (int r = 0; r < 4; ++r)
+    s.f[mb][nt].x[r] *= scale;
 }
 
 /// dst = x * factor, element-wise.

@@ -4,9 +4,13 @@
 // RUN: attnc-opt %S/Inputs/causal-gqa.mlir --attn-online-softmax --attn-tile="block-q=64 warps=4" | FileCheck %s --check-prefix=WARPS-DEFAULT
 
 // A warp count other than one per 16 rows is recorded on the program (here
-// 32 rows per warp); the default is left implicit.
+// 32 rows per warp); the default is left implicit. A warp of 32 rows keeps
+// its Q rows in shared memory (`shared` on attn.load_q); one of 16 keeps
+// them in registers.
 // WARPS: attn.program attributes {block_kv = 64 : i64, block_q = 128 : i64, warps = 4 : i64}
+// WARPS: attn.load_q %b, %h, %{{.*}} {shared} : tensor<128x128xbf16>
 // WARPS-DEFAULT: attn.program attributes {block_kv = 64 : i64, block_q = 64 : i64} {
+// WARPS-DEFAULT: attn.load_q %b, %h, %{{.*}} : tensor<64x128xbf16>
 
 // Tiling fixes Br = 64 query rows per program and Bc = 32 KV rows per loop
 // iteration; every tile type becomes static and `rows` operands disappear.
@@ -39,4 +43,5 @@
 // CHECK:           attn.store {{.*}} : tensor<64xf32>
 
 // DEFAULT: attn.program attributes {block_kv = 64 : i64, block_q = 64 : i64}
+// DEFAULT: attn.load_q %b, %h, %{{.*}} : tensor<64x128xbf16>
 // DEFAULT: attn.qk {{.*}} -> tensor<64x64xf32>
