@@ -132,7 +132,7 @@ LogicalResult KernelOp::verifyRegions() {
     // The merge step belongs to a split program's computation, the block
     // mask pre-pass to a program that reads it, the score's derivative to
     // the backward pass of the computation.
-    if (isa<MergeSplitsOp, BlockMaskOp, ScoreGradOp>(op))
+    if (isa<MergeSplitsOp, BlockMaskOp, ScoreGradOp, ParamGradOp>(op))
       continue;
     if (isa<SdpaOp>(op)) {
       ++numComputations;
@@ -238,6 +238,49 @@ LogicalResult ScoreGradOp::verifyRegions() {
 }
 
 void ScoreGradOp::getAsmBlockArgumentNames(Region &region,
+                                           OpAsmSetValueNameFn setNameFn) {
+  nameExpressionRegionArgs(region, setNameFn);
+}
+
+LogicalResult ParamGradOp::verifyRegions() {
+  Block &block = getBody().front();
+  if (block.getNumArguments() != SdpaOp::kNumRegionArgs)
+    return emitOpError("region must take 5 arguments (score: f32, b, h, q, "
+                       "kv: i32), found ")
+           << block.getNumArguments();
+  for (BlockArgument arg : block.getArguments()) {
+    Type expected = arg.getArgNumber() == SdpaOp::kScore
+                        ? Type(Float32Type::get(getContext()))
+                        : Type(IntegerType::get(getContext(), 32));
+    if (arg.getType() != expected)
+      return emitOpError("region argument #")
+             << arg.getArgNumber() << " must be " << expected << ", found "
+             << arg.getType();
+  }
+  auto yield = dyn_cast<YieldParamGradOp>(block.getTerminator());
+  if (!yield)
+    return emitOpError("region must end with attn.yield_param_grad");
+  auto load = yield.getRead().getDefiningOp<ParamLoadOp>();
+  if (!load || load->getParentRegion() != &getBody() ||
+      load.getParam() != getParam())
+    return yield.emitOpError("must name a read of @")
+           << getParam() << " in the region (an attn.param_load of it)";
+  return success();
+}
+
+LogicalResult
+ParamGradOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  auto param =
+      symbolTable.lookupSymbolIn<ParamOp>(getParentOp(), getParamAttr());
+  if (!param)
+    return emitOpError("references unknown parameter @") << getParam();
+  if (!param.getRequiresGrad() || !param.getElementType().isF32())
+    return emitOpError("parameter @")
+           << getParam() << " is not an f32 parameter marked requires_grad";
+  return success();
+}
+
+void ParamGradOp::getAsmBlockArgumentNames(Region &region,
                                            OpAsmSetValueNameFn setNameFn) {
   nameExpressionRegionArgs(region, setNameFn);
 }

@@ -81,12 +81,17 @@ def Attn_ParamOp : Attn_Op<"param", [Symbol, HasParent<"KernelOp">]> {
     attn.param @slope : f32 [q_heads]
     attn.param @doc : i32 [batch, ?]
     attn.param @cap : f32
+    attn.param @slope : f32 [q_heads] {requires_grad}
     ```
+    `requires_grad` (f32 only) asks the backward pass for dL/d(param):
+    attn-derive-backward gives every read of it in the score region an
+    `attn.param_grad`.
   }];
   let arguments = (ins
     SymbolNameAttr:$sym_name,
     TypeAttr:$element_type,
-    DenseI64ArrayAttr:$dims
+    DenseI64ArrayAttr:$dims,
+    UnitAttr:$requires_grad
   );
   let assemblyFormat = [{
     $sym_name `:` $element_type `` custom<ParamDims>($dims) attr-dict
@@ -191,6 +196,44 @@ def Attn_ScoreGradOp : Attn_Op<"score_grad", [
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = "$body attr-dict";
   let hasRegionVerifier = 1;
+}
+
+def Attn_ParamGradOp : Attn_Op<"param_grad", [
+    HasParent<"KernelOp">, IsolatedFromAbove, SingleBlock,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>]> {
+  let summary = "The score modifier's derivative by one read of a parameter";
+  let description = [{
+    For a `requires_grad` parameter θ read in `attn.sdpa`'s score region f,
+    one op per read (in the order f reads them): the region is f's with
+    that `attn.param_load` of θ as the variable, and ends with
+    `attn.yield_param_grad %d for %read`: %d = ∂f/∂θ[i] at
+    (s, b, h, q, kv), %read the load, whose indices are i. Then
+    dL/dθ[i] = Σ over (b, h, q, kv) of dL/ds' · ∂f/∂θ[i], summed over every
+    read. Derived by `attn-derive-backward` with the rules of
+    `attn.score_grad`.
+
+    ```mlir
+    attn.param_grad @slope {
+    ^bb0(%score: f32, %b: i32, %h: i32, %q: i32, %kv: i32):
+      %0 = attn.param_load @slope[%h] : f32
+      %1 = arith.subi %kv, %q : i32
+      %2 = arith.sitofp %1 : i32 to f32
+      attn.yield_param_grad %2 for %0
+    }
+    ```
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$param);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "$param $body attr-dict";
+  let hasRegionVerifier = 1;
+}
+
+def Attn_YieldParamGradOp : Attn_Op<"yield_param_grad", [
+    Pure, Terminator, ReturnLike, HasParent<"ParamGradOp">]> {
+  let summary = "Yields a parameter gradient's partial and the read it is for";
+  let arguments = (ins F32:$grad, F32:$read);
+  let assemblyFormat = "$grad `for` $read attr-dict";
 }
 
 //===----------------------------------------------------------------------===//

@@ -142,10 +142,11 @@ private:
         break;
       }
     }
-    builder.create<attn::ParamOp>(loc(param.loc),
-                                  builder.getStringAttr(param.name),
-                                  TypeAttr::get(typeOf(param.elementType)),
-                                  builder.getDenseI64ArrayAttr(dims));
+    builder.create<attn::ParamOp>(
+        loc(param.loc), builder.getStringAttr(param.name),
+        TypeAttr::get(typeOf(param.elementType)),
+        builder.getDenseI64ArrayAttr(dims),
+        param.requiresGrad ? builder.getUnitAttr() : UnitAttr());
   }
 
   Block &createRegionBlock(Region &region, SourceLoc at) {

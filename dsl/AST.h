@@ -115,6 +115,9 @@ struct ParamDecl {
   SourceLoc loc;
   ValueType elementType = ValueType::Float; ///< Int or Float
   std::vector<ParamDim> dims;               ///< empty for a scalar
+  /// `requires_grad`: the backward pass derives dL/d(param) (f32 only).
+  bool requiresGrad = false;
+  SourceLoc requiresGradLoc;
 };
 
 /// A whole `attention` block after Sema: every required key present, every

@@ -347,19 +347,25 @@ bool Parser::parseParam(EntrySyntax &entry) {
     return false;
   }
   advance();
-  if (!consumeIf(TokenKind::LBracket))
-    return true; // A scalar.
-  for (;;) {
-    if (!parseParamDim(param))
+  if (consumeIf(TokenKind::LBracket)) {
+    for (;;) {
+      if (!parseParamDim(param))
+        return false;
+      if (consumeIf(TokenKind::Comma))
+        continue;
+      if (consumeIf(TokenKind::RBracket))
+        break;
+      errorExpected("expected ',' or ']' after a dimension of param " +
+                    quote(param.name));
       return false;
-    if (consumeIf(TokenKind::Comma))
-      continue;
-    if (consumeIf(TokenKind::RBracket))
-      return true;
-    errorExpected("expected ',' or ']' after a dimension of param " +
-                  quote(param.name));
-    return false;
+    }
   }
+  if (tok.isIdent("requires_grad")) {
+    param.requiresGrad = true;
+    param.requiresGradLoc = tok.loc;
+    advance();
+  }
+  return true;
 }
 
 bool Parser::parseParamDim(ParamDecl &param) {

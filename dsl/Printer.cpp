@@ -82,8 +82,9 @@ void Printer::printSpec(const AttentionSpec &spec) {
 
 void Printer::printParam(const ParamDecl &param) {
   out += "  param " + param.name + " : " + spelling(param.elementType);
+  const char *grad = param.requiresGrad ? " requires_grad" : "";
   if (param.dims.empty()) {
-    out += "\n";
+    out += std::string(grad) + "\n";
     return;
   }
   out += "[";
@@ -109,7 +110,7 @@ void Printer::printParam(const ParamDecl &param) {
       break;
     }
   }
-  out += "]\n";
+  out += "]" + std::string(grad) + "\n";
 }
 
 void Printer::printList(const std::vector<ExprPtr> &exprs) {

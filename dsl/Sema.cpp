@@ -126,6 +126,8 @@ std::optional<AttentionSpec> Sema::checkBlock(BlockSyntax &block) {
       checkExprEntry(*entry, spec, params, constants, letTable);
   checkKVDType(entryFor(EntryKey::KVDType), spec, entryFor(EntryKey::KScale),
                entryFor(EntryKey::VScale));
+  if (!tooManyErrors())
+    checkRequiresGrad(spec);
   // The same value `scale = 1 / sqrt(head_dim)` folds to (ConstantFold.cpp
   // explains the long double).
   if (!entryFor(EntryKey::Scale) && spec.headDim > 0)
@@ -187,6 +189,38 @@ void Sema::checkEntryValue(EntrySyntax &entry, AttentionSpec &spec) {
   case EntryKey::Let:
   case EntryKey::Param:
     return; // Checked once all params are known.
+  }
+}
+
+/// Whether `expr` reads param `name` anywhere.
+static bool readsParam(const Expr *expr, const std::string &name) {
+  if (!expr)
+    return false;
+  if (expr->kind == ExprKind::ParamRef && expr->name == name)
+    return true;
+  for (const ExprPtr &operand : expr->operands)
+    if (readsParam(operand.get(), name))
+      return true;
+  return false;
+}
+
+void Sema::checkRequiresGrad(const AttentionSpec &spec) {
+  for (const ParamDecl &param : spec.params) {
+    if (!param.requiresGrad)
+      continue;
+    std::string name = quote(param.name);
+    if (param.elementType != ValueType::Float)
+      diags.error(param.requiresGradLoc,
+                  "param " + name +
+                      " is i32 and has no gradient; only f32 params can "
+                      "require one");
+    else if (!readsParam(spec.score.get(), param.name))
+      diags.error(param.requiresGradLoc,
+                  "param " + name +
+                      " requires_grad, but the score does not read it: "
+                      "gradients are derived through `score` only (a mask "
+                      "has none; sink, k_scale and v_scale are not "
+                      "differentiated)");
   }
 }
 

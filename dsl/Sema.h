@@ -106,6 +106,8 @@ public:
 private:
   std::optional<AttentionSpec> checkBlock(BlockSyntax &block);
   void checkEntryValue(EntrySyntax &entry, AttentionSpec &spec);
+  /// `requires_grad` params: f32, and read by the score.
+  void checkRequiresGrad(const AttentionSpec &spec);
   void checkParam(EntrySyntax &entry, AttentionSpec &spec,
                   std::map<std::string, SourceLoc, std::less<>> &declared);
   bool takeNumber(EntrySyntax &entry, ValueType type, const char *mustBe);

@@ -124,7 +124,8 @@ const Tile *Evaluator::tileOf(Operation *op, Value value, unsigned rank) {
 LogicalResult Evaluator::runBlock(Block &block,
                                   SmallVectorImpl<RtValue> &yielded) {
   for (Operation &op : block) {
-    if (isa<scf::YieldOp, attn::YieldOp, attn::YieldRowOp>(op)) {
+    if (isa<scf::YieldOp, attn::YieldOp, attn::YieldRowOp,
+            attn::YieldParamGradOp>(op)) {
       yielded.clear();
       for (Value operand : op.getOperands()) {
         const RtValue *v = valueOf(&op, operand);
@@ -149,9 +150,12 @@ FailureOr<RtValue> Evaluator::runExpression(Region &region, float score,
   bind(block.getArgument(attn::SdpaOp::kHead), RtValue::ofInt(h, 32));
   bind(block.getArgument(attn::SdpaOp::kQ), RtValue::ofInt(q, 32));
   bind(block.getArgument(attn::SdpaOp::kKV), RtValue::ofInt(kv, 32));
-  SmallVector<RtValue, 1> yielded;
+  SmallVector<RtValue, 2> yielded;
   if (failed(runBlock(block, yielded)))
     return failure();
+  // attn.yield_param_grad yields the partial and the read it is for.
+  if (isa<attn::YieldParamGradOp>(block.getTerminator()) && yielded.size() == 2)
+    return yielded.front();
   if (yielded.size() != 1)
     return fail(region.getParentOp(), "expression region yielded " +
                                           std::to_string(yielded.size()) +

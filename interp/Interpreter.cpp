@@ -29,6 +29,37 @@ attnc::interpretKernel(attn::KernelOp kernel, const AttentionInputs &inputs,
   return failure();
 }
 
+FailureOr<ParamGradValue>
+attnc::evaluateParamGrad(attn::KernelOp kernel, attn::ParamGradOp grad,
+                         const AttentionInputs &inputs, float score, int32_t b,
+                         int32_t h, int32_t q, int32_t kv, std::string &error) {
+  error.clear();
+  FailureOr<Problem> problem = Problem::create(kernel, inputs, error);
+  if (failed(problem))
+    return failure();
+  Evaluator ev(*problem, error);
+  Region &region = grad.getBody();
+  FailureOr<RtValue> partial = ev.runExpression(region, score, b, h, q, kv);
+  if (failed(partial))
+    return failure();
+  auto yield = cast<attn::YieldParamGradOp>(region.front().getTerminator());
+  auto load = yield.getRead().getDefiningOp<attn::ParamLoadOp>();
+  const HostTensor &t = *problem->params.at(load.getParam());
+  ParamGradValue result;
+  result.partial = partial->f;
+  int64_t linear = 0;
+  for (auto [axis, index] : llvm::enumerate(load.getIndices())) {
+    const RtValue *v = ev.valueOf(load, index);
+    if (!v)
+      return failure();
+    if (v->i < 0 || v->i >= t.shape[axis])
+      return result; // outside the parameter: no element
+    linear = linear * t.shape[axis] + v->i;
+  }
+  result.element = linear;
+  return result;
+}
+
 FailureOr<double> attnc::evaluateExpression(attn::KernelOp kernel,
                                             Region &region,
                                             const AttentionInputs &inputs,

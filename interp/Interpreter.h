@@ -52,6 +52,19 @@ evaluateExpression(attn::KernelOp kernel, mlir::Region &region,
                    const AttentionInputs &inputs, float score, int32_t b,
                    int32_t h, int32_t q, int32_t kv, std::string &error);
 
+/// Evaluates an attn.param_grad of `kernel` at one element: the partial it
+/// yields and the row-major element index of the read it is for (-1 when
+/// that read falls outside the parameter, which reads as 0 and gets no
+/// gradient).
+struct ParamGradValue {
+  double partial = 0;
+  int64_t element = -1;
+};
+mlir::FailureOr<ParamGradValue>
+evaluateParamGrad(attn::KernelOp kernel, attn::ParamGradOp grad,
+                  const AttentionInputs &inputs, float score, int32_t b,
+                  int32_t h, int32_t q, int32_t kv, std::string &error);
+
 struct RandomInputSpec {
   /// Query and key lengths of each sequence (same size: the batch).
   std::vector<int64_t> qLens, kvLens;

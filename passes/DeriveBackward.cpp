@@ -40,23 +40,34 @@ public:
       : builder(builder), loc(loc) {}
 
   /// Clones `source`'s ops into `target` (an empty block with the same
-  /// arguments) and ends it with the derivative of the yielded value.
-  LogicalResult run(Block &source, Block &target) {
+  /// arguments) and ends it with the derivative of the yielded value by
+  /// the variable: the raw score, or the result of `variable` (a read of a
+  /// parameter in `source`) when given.
+  LogicalResult run(Block &source, Block &target,
+                    Operation *variable = nullptr) {
     for (auto [from, to] :
          llvm::zip(source.getArguments(), target.getArguments()))
       primal.map(from, to);
-    // The score is the variable: ds/ds = 1.
     builder.setInsertionPointToStart(&target);
-    derivative[target.getArgument(SdpaOp::kScore)] = constant(1.0);
+    if (!variable) // ds/ds = 1
+      derivative[target.getArgument(SdpaOp::kScore)] = constant(1.0);
     for (Operation &op : source.without_terminator()) {
       Operation *clone = builder.clone(op, primal);
-      if (failed(differentiate(clone)))
+      if (&op == variable)
+        derivative[clone->getResult(0)] = constant(1.0);
+      else if (failed(differentiate(clone)))
         return failure();
     }
     Value yielded =
         primal.lookup(cast<YieldOp>(source.getTerminator()).getValue());
     Value d = derivative.lookup(yielded);
-    builder.create<YieldOp>(loc, d ? d : constant(0.0));
+    if (!d)
+      d = constant(0.0);
+    if (variable)
+      builder.create<YieldParamGradOp>(loc, d,
+                                       primal.lookup(variable->getResult(0)));
+    else
+      builder.create<YieldOp>(loc, d);
     return success();
   }
 
@@ -271,30 +282,65 @@ struct AttnDeriveBackwardPass
       return signalPassFailure();
     }
     SdpaOp sdpa = *sdpas.begin();
+    Block &source = sdpa.getScoreMod().front();
     OpBuilder builder(sdpa);
     builder.setInsertionPointAfter(sdpa);
     auto grad = builder.create<ScoreGradOp>(sdpa.getLoc());
-    Block &source = sdpa.getScoreMod().front();
-    Block *target = builder.createBlock(&grad.getBody());
+    if (failed(derive(builder, source, grad.getBody(), nullptr)))
+      return signalPassFailure();
+    // One attn.param_grad per read of each requires_grad parameter, in the
+    // order the score region reads them.
+    for (ParamOp param : body.getOps<ParamOp>()) {
+      if (!param.getRequiresGrad())
+        continue;
+      int64_t read = 0;
+      for (Operation &op : source.without_terminator()) {
+        auto load = dyn_cast<ParamLoadOp>(op);
+        if (!load || load.getParam() != param.getSymName())
+          continue;
+        ++read;
+        auto paramGrad = builder.create<ParamGradOp>(
+            load.getLoc(), FlatSymbolRefAttr::get(param.getSymNameAttr()));
+        OpBuilder::InsertionGuard guard(builder);
+        if (failed(derive(builder, source, paramGrad.getBody(), load)))
+          return signalPassFailure();
+      }
+      if (read == 0) {
+        param.emitOpError("requires_grad, but the score region does not "
+                          "read it: only the score is differentiated");
+        return signalPassFailure();
+      }
+    }
+  }
+
+private:
+  /// Fills `region` (of a new derivative op) with the derivative of the
+  /// score region `source` by the score (`variable` null) or by the result
+  /// of `variable`, folded by the canonicalization patterns and CSE (1 - 1.5,
+  /// x * 1 and primal values only dead branches read disappear) so that it
+  /// reads as a person would write it. Erases the op on failure.
+  LogicalResult derive(OpBuilder &builder, Block &source, Region &region,
+                       Operation *variable) {
+    Operation *op = region.getParentOp();
+    OpBuilder::InsertionGuard guard(builder);
+    Block *target = builder.createBlock(&region);
     for (BlockArgument arg : source.getArguments())
       target->addArgument(arg.getType(), arg.getLoc());
-    ScoreDifferentiator differentiator(builder, sdpa.getLoc());
-    if (failed(differentiator.run(source, *target))) {
-      grad.erase();
-      return signalPassFailure();
+    ScoreDifferentiator differentiator(builder, op->getLoc());
+    if (failed(differentiator.run(source, *target, variable))) {
+      op->erase();
+      return failure();
     }
-    // Fold what the rules leave (1 - 1.5, x * 1, primal values only the
-    // derivative's dead branches read) so the region reads as the
-    // derivative a person would write.
     RewritePatternSet patterns(&getContext());
     for (Dialect *dialect : getContext().getLoadedDialects())
       dialect->getCanonicalizationPatterns(patterns);
-    for (RegisteredOperationName op : getContext().getRegisteredOperations())
-      op.getCanonicalizationPatterns(patterns, &getContext());
-    (void)applyPatternsAndFoldGreedily(grad.getBody(), std::move(patterns));
+    for (RegisteredOperationName name : getContext().getRegisteredOperations())
+      name.getCanonicalizationPatterns(patterns, &getContext());
+    (void)applyPatternsAndFoldGreedily(region, std::move(patterns));
     IRRewriter rewriter(&getContext());
     DominanceInfo dominance;
-    eliminateCommonSubExpressions(rewriter, dominance, grad);
+    eliminateCommonSubExpressions(rewriter, dominance, op);
+    return success();
   }
 };
 

@@ -22,3 +22,21 @@ attn.kernel @lowered dtype(f16) head_dim(64) heads(2, 2) kv_cache(dense) scale(0
   ^bb0(%b: i32, %h: i32, %qt: i32):
   }
 }
+
+// -----
+
+// A requires_grad param that the score never reads (only the mask does).
+attn.kernel @unread dtype(f16) head_dim(64) heads(2, 2) kv_cache(dense) scale(0.125) {
+  // expected-error @below {{requires_grad, but the score region does not read it: only the score is differentiated}}
+  attn.param @w : f32 [q_heads] {requires_grad}
+  attn.sdpa score {
+  ^bb0(%score: f32, %b: i32, %h: i32, %q: i32, %kv: i32):
+    attn.yield %score : f32
+  } mask {
+  ^bb0(%score: f32, %b: i32, %h: i32, %q: i32, %kv: i32):
+    %w = attn.param_load @w[%h] : f32
+    %z = arith.constant 0.0 : f32
+    %c = arith.cmpf ogt, %w, %z : f32
+    attn.yield %c : i1
+  }
+}

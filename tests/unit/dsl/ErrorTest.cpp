@@ -347,6 +347,18 @@ static const std::vector<BadInput> &semanticErrors() {
        "'true' is a literal and cannot name a param", 6, 7},
       {"duplicate param", blockWith("param x : f32\nparam x : i32"),
        "duplicate param 'x'", 7, 7},
+      {"requires_grad on an i32 param",
+       blockWith("param doc : i32[batch, ?] requires_grad\n"
+                 "mask = doc[b, q] == doc[b, kv]"),
+       "param 'doc' is i32 and has no gradient; only f32 params can require "
+       "one",
+       6, 27},
+      {"requires_grad on a param the score does not read",
+       blockWith("param w : f32[q_heads] requires_grad\nmask = w[h] > 0.0"),
+       "param 'w' requires_grad, but the score does not read it: gradients "
+       "are derived through `score` only (a mask has none; sink, k_scale and "
+       "v_scale are not differentiated)",
+       6, 24},
       {"zero extent", blockWith("param x : f32[batch, 0]"),
        "dimension 2 of param 'x' must be at least 1, found 0", 6, 22},
       // The kernel argument block holds 8 params of rank 4 at most.
