@@ -1070,11 +1070,14 @@ attnc::astBackwardReference(const AttentionSpec &spec,
   grads.dv.assign((paged ? inputs.vCache : inputs.v).f.size(), 0.0);
   SequenceView view(spec, inputs, *checked);
   std::vector<double> p, raw, slope, prob, dp;
+  // dL/ds' of every row (b, h, i) in loop order, for the param gradients.
+  std::vector<std::vector<double>> dsRows;
   for (int64_t b = 0; b < inputs.batch(); ++b) {
     view.begin(b);
     const int64_t N = view.keys();
     for (int64_t h = 0; h < qHeads; ++h)
       for (int64_t i = 0; i < view.queries(); ++i) {
+        dsRows.emplace_back();
         const Row row = view.row(h, i, p, &raw, &slope);
         if (row.nan || row.m == -kInf)
           continue; // no key has weight: no gradient reaches anything
@@ -1099,11 +1102,14 @@ attnc::astBackwardReference(const AttentionSpec &spec,
           D += prob[kv] * dp[kv];
         }
         const double *qRow = &inputs.q.f[slot * d];
+        std::vector<double> &dsRow = dsRows.back();
+        dsRow.assign(N, 0.0);
         for (int64_t kv = 0; kv < N; ++kv) {
           if (prob[kv] == 0)
             continue;
           // dL/ds' = P (dP - D); dL/ds = dL/ds' f'(s); s = scale q.k.
-          double ds = prob[kv] * (dp[kv] - D) * slope[kv] * spec.scale;
+          dsRow[kv] = prob[kv] * (dp[kv] - D);
+          double ds = dsRow[kv] * slope[kv] * spec.scale;
           const int64_t kBase = view.kvOffset(kv, h);
           for (int64_t e = 0; e < d; ++e) {
             grads.dq[slot * d + e] += ds * view.kRow(kv, h)[e];
@@ -1112,6 +1118,45 @@ attnc::astBackwardReference(const AttentionSpec &spec,
           }
         }
       }
+  }
+  // dL/dp[e] = sum of dL/ds' dp'/dp[e]: the logits of every row with p[e]
+  // moved both ways (a whole pass per element: test-sized params).
+  for (const ParamDecl &param : spec.params) {
+    if (!param.requiresGrad)
+      continue;
+    std::vector<double> &grad = grads.params[param.name];
+    const std::vector<double> &values = inputs.params.at(param.name).f;
+    grad.assign(values.size(), 0.0);
+    for (size_t e = 0; e < values.size(); ++e) {
+      const double step = 1e-6 * std::max(1.0, std::fabs(values[e]));
+      AttentionInputs up = inputs, down = inputs;
+      up.params[param.name].f[e] += step;
+      down.params[param.name].f[e] -= step;
+      std::optional<Checked> checkedUp = checkInputs(spec, up, error);
+      std::optional<Checked> checkedDown = checkInputs(spec, down, error);
+      if (!checkedUp || !checkedDown)
+        return std::nullopt;
+      SequenceView viewUp(spec, up, *checkedUp),
+          viewDown(spec, down, *checkedDown);
+      std::vector<double> pUp, pDown;
+      size_t rowId = 0;
+      for (int64_t b = 0; b < inputs.batch(); ++b) {
+        viewUp.begin(b);
+        viewDown.begin(b);
+        for (int64_t h = 0; h < qHeads; ++h)
+          for (int64_t i = 0; i < viewUp.queries(); ++i) {
+            const std::vector<double> &dsRow = dsRows[rowId++];
+            if (dsRow.empty())
+              continue;
+            viewUp.row(h, i, pUp);
+            viewDown.row(h, i, pDown);
+            for (size_t kv = 0; kv < dsRow.size(); ++kv)
+              if (dsRow[kv] != 0 && std::isfinite(pUp[kv]) &&
+                  std::isfinite(pDown[kv]))
+                grad[e] += dsRow[kv] * (pUp[kv] - pDown[kv]) / (2 * step);
+          }
+      }
+    }
   }
   return grads;
 }

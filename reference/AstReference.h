@@ -35,6 +35,7 @@
 #include "dsl/AST.h"
 #include "reference/AttentionData.h"
 
+#include <map>
 #include <optional>
 #include <string>
 
@@ -50,6 +51,8 @@ std::optional<AttentionOutputs> astReference(const dsl::AttentionSpec &spec,
 /// of q and of k / v (k_cache / v_cache when paged).
 struct AttentionGradients {
   std::vector<double> dq, dk, dv;
+  /// dL/d(param) of each `requires_grad` param, laid out as the param.
+  std::map<std::string, std::vector<double>> params;
 };
 /// The backward pass of `spec` in float64, from the AST: with P the
 /// attention weights (the sink in their denominator), dP = dO V^T,
@@ -57,8 +60,10 @@ struct AttentionGradients {
 /// expression f (its derivative by central differences in double),
 /// dQ = scale dS K, dK = scale dS^T Q, dV = P^T dO, summed over the query
 /// heads sharing a KV head. Masked keys and rows with no visible key get
-/// no gradient. 16-bit K/V only (no k_scale / v_scale). nullopt and `error`
-/// on bad inputs.
+/// no gradient. For a `requires_grad` param p, dL/dp[i] = sum of
+/// dS' df/dp[i] over the visible elements, df/dp[i] by central differences
+/// of the logits in double with p[i] moved. 16-bit K/V only (no k_scale /
+/// v_scale). nullopt and `error` on bad inputs.
 std::optional<AttentionGradients>
 astBackwardReference(const dsl::AttentionSpec &spec,
                      const AttentionInputs &inputs,

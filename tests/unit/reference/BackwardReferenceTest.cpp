@@ -13,6 +13,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
@@ -135,6 +136,39 @@ void checkCase(const Case &c, uint64_t seed) {
   }
   // The checks above mean something: most sampled entries have a gradient.
   CHECK(nonzero >= 36);
+
+  // Every element of every requires_grad param, the same way.
+  for (const dsl::ParamDecl &decl : spec.params) {
+    if (!decl.requiresGrad)
+      continue;
+    REQUIRE(grads->params.count(decl.name) == 1);
+    const std::vector<double> &grad = grads->params.at(decl.name);
+    std::vector<double> &values = in.params.at(decl.name).f;
+    REQUIRE(grad.size() == values.size());
+    int moved = 0;
+    for (size_t e = 0; e < values.size(); ++e) {
+      double saved = values[e], step = 1e-5;
+      values[e] = saved + step;
+      double up = loss(spec, in, dO);
+      values[e] = saved - step;
+      double down = loss(spec, in, dO);
+      values[e] = saved;
+      double fd = (up - down) / (2 * step);
+      INFO(decl.name << "[" << e << "]: reference " << grad[e]
+                     << ", finite differences " << fd);
+      CHECK(std::fabs(grad[e] - fd) <= 1e-6 + 1e-4 * std::fabs(fd));
+      moved += grad[e] != 0;
+    }
+    CHECK(moved == static_cast<int>(values.size()));
+  }
+  // And no gradient for a param that does not ask for one.
+  for (const auto &[name, grad] : grads->params) {
+    INFO(name);
+    CHECK(std::any_of(spec.params.begin(), spec.params.end(),
+                      [&, n = name](const dsl::ParamDecl &p) {
+                        return p.name == n && p.requiresGrad;
+                      }));
+  }
 }
 
 } // namespace
@@ -155,13 +189,25 @@ TEST_CASE("the float64 backward reference matches finite differences",
     // Sequence 1 has 7 queries over 5 keys: its first two rows see nothing.
     checkCase({"attention a {\n dtype = fp16; head_dim = 16; q_heads = 2; "
                "kv_heads = 1\n kv_cache = paged(page_size = 4)\n"
-               " param slope : f32[q_heads]\n"
+               " param slope : f32[q_heads] requires_grad\n"
                " score = score - slope[h] * float(q - kv)\n"
                " mask = kv <= q\n}\n",
                {4, 7},
                {9, 5},
                4},
               2);
+  }
+  SECTION("learnable slope and gain under a softcap, GQA, a window") {
+    checkCase({"attention l {\n dtype = bf16; head_dim = 16; q_heads = 4; "
+               "kv_heads = 2\n param slope : f32[q_heads] requires_grad\n"
+               " param gain : f32[q_heads] requires_grad\n"
+               " param fixed : f32[q_heads]\n"
+               " score = 20.0 * tanh((gain[h] * score - slope[h] * float(q - "
+               "kv) + fixed[h]) / 20.0)\n"
+               " mask = kv <= q && q - kv < 7\n}\n",
+               {5, 6},
+               {9, 6}},
+              4);
   }
   SECTION("a select and a power of |score|, no mask") {
     checkCase({"attention m {\n dtype = fp16; head_dim = 16; q_heads = 2; "
