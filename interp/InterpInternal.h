@@ -152,6 +152,9 @@ public:
   // Typed reads of bound values; each records an error and returns null or
   // nullopt when the value is unbound or of another kind.
   const RtValue *valueOf(mlir::Operation *op, mlir::Value value);
+  /// The row-major element of `t` that `op` reads with its indices' bound
+  /// values, or -1 outside the tensor.
+  mlir::FailureOr<int64_t> elementOf(attn::ParamLoadOp op, const HostTensor &t);
   std::optional<int64_t> intOf(mlir::Operation *op, mlir::Value value);
   std::optional<float> floatOf(mlir::Operation *op, mlir::Value value);
   const Tile *tileOf(mlir::Operation *op, mlir::Value value, unsigned rank);

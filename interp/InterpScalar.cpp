@@ -676,6 +676,26 @@ LogicalResult Evaluator::runParamLoad(attn::ParamLoadOp op) {
   if (op.getIndices().size() != t.shape.size())
     return fail(op, "parameter @" + op.getParam() + " has rank " +
                         std::to_string(t.shape.size()));
+  FailureOr<int64_t> linear = elementOf(op, t);
+  if (failed(linear))
+    return failure();
+  // The language defines a read outside a parameter tensor as 0 (e.g.
+  // doc[b, q] at the negative positions of queries that precede every key,
+  // which `&&` does not short-circuit away); the kernels do the same.
+  if (*linear < 0) {
+    bind(op.getResult(),
+         t.isInt ? RtValue::ofInt(0, 32) : RtValue::ofFloat(0.0f));
+    return success();
+  }
+  if (t.isInt)
+    bind(op.getResult(), RtValue::ofInt(t.i[*linear], 32));
+  else
+    bind(op.getResult(), RtValue::ofFloat(static_cast<float>(t.f[*linear])));
+  return success();
+}
+
+FailureOr<int64_t> Evaluator::elementOf(attn::ParamLoadOp op,
+                                        const HostTensor &t) {
   int64_t linear = 0;
   bool inRange = true;
   for (auto [axis, index] : llvm::enumerate(op.getIndices())) {
@@ -685,19 +705,7 @@ LogicalResult Evaluator::runParamLoad(attn::ParamLoadOp op) {
     inRange &= *i >= 0 && *i < t.shape[axis];
     linear = linear * t.shape[axis] + *i;
   }
-  // The language defines a read outside a parameter tensor as 0 (e.g.
-  // doc[b, q] at the negative positions of queries that precede every key,
-  // which `&&` does not short-circuit away); the kernels do the same.
-  if (!inRange) {
-    bind(op.getResult(),
-         t.isInt ? RtValue::ofInt(0, 32) : RtValue::ofFloat(0.0f));
-    return success();
-  }
-  if (t.isInt)
-    bind(op.getResult(), RtValue::ofInt(t.i[linear], 32));
-  else
-    bind(op.getResult(), RtValue::ofFloat(static_cast<float>(t.f[linear])));
-  return success();
+  return inRange ? linear : -1;
 }
 
 LogicalResult Evaluator::runParamRange(attn::ParamRangeOp op) {

@@ -44,19 +44,13 @@ attnc::evaluateParamGrad(attn::KernelOp kernel, attn::ParamGradOp grad,
     return failure();
   auto yield = cast<attn::YieldParamGradOp>(region.front().getTerminator());
   auto load = yield.getRead().getDefiningOp<attn::ParamLoadOp>();
-  const HostTensor &t = *problem->params.at(load.getParam());
+  FailureOr<int64_t> element =
+      ev.elementOf(load, *problem->params.at(load.getParam()));
+  if (failed(element))
+    return failure();
   ParamGradValue result;
   result.partial = partial->f;
-  int64_t linear = 0;
-  for (auto [axis, index] : llvm::enumerate(load.getIndices())) {
-    const RtValue *v = ev.valueOf(load, index);
-    if (!v)
-      return failure();
-    if (v->i < 0 || v->i >= t.shape[axis])
-      return result; // outside the parameter: no element
-    linear = linear * t.shape[axis] + v->i;
-  }
-  result.element = linear;
+  result.element = *element;
   return result;
 }
 

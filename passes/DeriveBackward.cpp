@@ -293,19 +293,18 @@ struct AttnDeriveBackwardPass
     for (ParamOp param : body.getOps<ParamOp>()) {
       if (!param.getRequiresGrad())
         continue;
-      int64_t read = 0;
+      bool read = false;
       for (Operation &op : source.without_terminator()) {
         auto load = dyn_cast<ParamLoadOp>(op);
         if (!load || load.getParam() != param.getSymName())
           continue;
-        ++read;
+        read = true;
         auto paramGrad = builder.create<ParamGradOp>(
             load.getLoc(), FlatSymbolRefAttr::get(param.getSymNameAttr()));
-        OpBuilder::InsertionGuard guard(builder);
         if (failed(derive(builder, source, paramGrad.getBody(), load)))
           return signalPassFailure();
       }
-      if (read == 0) {
+      if (!read) {
         param.emitOpError("requires_grad, but the score region does not "
                           "read it: only the score is differentiated");
         return signalPassFailure();

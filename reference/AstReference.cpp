@@ -1120,42 +1120,43 @@ attnc::astBackwardReference(const AttentionSpec &spec,
       }
   }
   // dL/dp[e] = sum of dL/ds' dp'/dp[e]: the logits of every row with p[e]
-  // moved both ways (a whole pass per element: test-sized params).
+  // moved both ways (a whole pass per element: test-sized params). The
+  // moved copy's bindings point at its own params, so p[e] is moved in
+  // place.
   for (const ParamDecl &param : spec.params) {
     if (!param.requiresGrad)
       continue;
+    AttentionInputs moved = inputs;
+    std::optional<Checked> checkedMoved = checkInputs(spec, moved, error);
+    if (!checkedMoved)
+      return std::nullopt;
+    SequenceView movedView(spec, moved, *checkedMoved);
+    std::vector<double> &values = moved.params.at(param.name).f;
     std::vector<double> &grad = grads.params[param.name];
-    const std::vector<double> &values = inputs.params.at(param.name).f;
     grad.assign(values.size(), 0.0);
+    std::vector<double> pUp, pDown;
     for (size_t e = 0; e < values.size(); ++e) {
-      const double step = 1e-6 * std::max(1.0, std::fabs(values[e]));
-      AttentionInputs up = inputs, down = inputs;
-      up.params[param.name].f[e] += step;
-      down.params[param.name].f[e] -= step;
-      std::optional<Checked> checkedUp = checkInputs(spec, up, error);
-      std::optional<Checked> checkedDown = checkInputs(spec, down, error);
-      if (!checkedUp || !checkedDown)
-        return std::nullopt;
-      SequenceView viewUp(spec, up, *checkedUp),
-          viewDown(spec, down, *checkedDown);
-      std::vector<double> pUp, pDown;
+      const double saved = values[e];
+      const double step = 1e-6 * std::max(1.0, std::fabs(saved));
       size_t rowId = 0;
       for (int64_t b = 0; b < inputs.batch(); ++b) {
-        viewUp.begin(b);
-        viewDown.begin(b);
+        movedView.begin(b);
         for (int64_t h = 0; h < qHeads; ++h)
-          for (int64_t i = 0; i < viewUp.queries(); ++i) {
+          for (int64_t i = 0; i < movedView.queries(); ++i) {
             const std::vector<double> &dsRow = dsRows[rowId++];
             if (dsRow.empty())
               continue;
-            viewUp.row(h, i, pUp);
-            viewDown.row(h, i, pDown);
+            values[e] = saved + step;
+            movedView.row(h, i, pUp);
+            values[e] = saved - step;
+            movedView.row(h, i, pDown);
             for (size_t kv = 0; kv < dsRow.size(); ++kv)
               if (dsRow[kv] != 0 && std::isfinite(pUp[kv]) &&
                   std::isfinite(pDown[kv]))
                 grad[e] += dsRow[kv] * (pUp[kv] - pDown[kv]) / (2 * step);
           }
       }
+      values[e] = saved;
     }
   }
   return grads;

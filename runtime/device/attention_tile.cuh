@@ -447,6 +447,19 @@ ATTNC_DEVICE const T *keyPairRow(SmemTile<T, Bc, D> k, int lane) {
   return k.row((lane & 7) + ((lane >> 4) << 3)) + ((lane >> 3) & 1) * 8;
 }
 
+/// The B fragments of 8-key n-tiles 2 np and 2 np + 1 at 16-column k-step
+/// ks of a K tile, by one ldmatrix.x4 from this lane's keyPairRow (`row`,
+/// at shared address `addr`): a compile-time offset from both.
+template <typename T, int Bc, int D>
+ATTNC_DEVICE void keyPairFragments(FragB<T> (&b)[2], const T *row,
+                                   unsigned addr, int np, int ks) {
+  unsigned r[4];
+  const int offset = np * 16 * SmemTile<T, Bc, D>::kStride + ks * 16;
+  ldmatrixX4(r, row + offset, addr + offset * static_cast<unsigned>(sizeof(T)));
+  b[0] = {{r[0], r[1]}};
+  b[1] = {{r[2], r[3]}};
+}
+
 /// qk with one ldmatrix.x2 per 8-key n-tile: fewer live registers, for
 /// head dims whose accumulators leave no room for pairs.
 template <typename T, int Bc, int D, int MB>
@@ -499,11 +512,8 @@ ATTNC_DEVICE void qkPaired(AccTile<Bc, MB> &s, const QTile<T, D, MB> &q,
       zero(acc[h][mb]);
     ATTNC_UNROLL
     for (int ks = 0; ks < D / 16; ++ks) {
-      unsigned r[4];
-      const int offset = np * 16 * SmemTile<T, Bc, D>::kStride + ks * 16;
-      ldmatrixX4(r, rowBase + offset,
-                 baseAddr + offset * static_cast<unsigned>(sizeof(T)));
-      const FragB<T> b[2] = {{{r[0], r[1]}}, {{r[2], r[3]}}};
+      FragB<T> b[2];
+      keyPairFragments<T, Bc, D>(b, rowBase, baseAddr, np, ks);
       ATTNC_UNROLL
       for (int h = 0; h < 2; ++h)
         ATTNC_UNROLL
@@ -565,11 +575,8 @@ ATTNC_DEVICE void qk(AccTile<Bc, MB> &s, SmemTile<T, Br, D> q,
     }
     ATTNC_UNROLL
     for (int np = 0; np < Bc / 16; ++np) {
-      unsigned r[4];
-      const int offset = np * 16 * SmemTile<T, Bc, D>::kStride + ks * 16;
-      ldmatrixX4(r, kBase + offset,
-                 kAddr + offset * static_cast<unsigned>(sizeof(T)));
-      const FragB<T> b[2] = {{{r[0], r[1]}}, {{r[2], r[3]}}};
+      FragB<T> b[2];
+      keyPairFragments<T, Bc, D>(b, kBase, kAddr, np, ks);
       ATTNC_UNROLL
       for (int h = 0; h < 2; ++h)
         ATTNC_UNROLL
@@ -577,14 +584,10 @@ ATTNC_DEVICE void qk(AccTile<Bc, MB> &s, SmemTile<T, Br, D> q,
         mmaM16N8K16(s.f[mb][2 * np + h], a[mb], b[h], s.f[mb][2 * np + h]);
     }
   }
-  if (scale != 1.0f)
-    ATTNC_UNROLL
-  for (int mb = 0; mb < MB; ++mb)
-    ATTNC_UNROLL
-  for (int nt = 0; nt < Bc / 8; ++nt)
-    ATTNC_UNROLL
-  for (int r = 0; r < 4; ++r)
-    s.f[mb][nt].x[r] *= scale;
+  // A scale of 1 (attn-fold-scale's usual result) folds away.
+  ATTNC_UNROLL
+  for (int i = 0; i < AccTile<Bc, MB>::kElems; ++i)
+    s.at(i) *= scale;
 }
 
 /// dst = x * factor, element-wise.
