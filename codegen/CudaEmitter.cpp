@@ -161,6 +161,13 @@ private:
     return "(args.qo_indptr[" + b.str() + " + 1] - args.qo_indptr[" + b.str() +
            "])";
   }
+  /// q_positions of query row `row` (C++) of the sequence `op` reads,
+  /// clamped to its last row as attn.q_position defines.
+  std::string queryPosition(QPositionOp op, const std::string &row) {
+    std::string last = "(" + name(op.getQLen()) + " - 1)";
+    return "args.q_positions[args.qo_indptr[" + name(op.getBatch()) + "] + ((" +
+           row + ") < " + last + " ? (" + row + ") : " + last + ")]";
+  }
   std::string kvLenOf(StringRef b) {
     if (info.paged)
       return "attnc::dev::loadGlobal(args.kv_lens + " + b.str() + ")";
@@ -212,6 +219,7 @@ private:
   LogicalResult emitReturnOf(Block &block);
   /// `kernelName`_sim_launch: the kernel run by the SIMT emulator over
   /// dim3(`grid`), a C++ expression of gridX and args.
+  void emitCascadeMergeKernel();
   void emitSimLauncher(const std::string &kernelName, const std::string &grid,
                        int threads, int sharedBytes);
   LogicalResult emitOp(Operation &op);
@@ -289,6 +297,9 @@ LogicalResult KernelEmitter::emit() {
   info.splitKV = program.getKvSplit();
   if (info.splitKV)
     info.mergeName = "attnc_" + info.specName + "_merge";
+  info.qPositions = program.getQPositions();
+  if (info.qPositions)
+    info.cascadeMergeName = "attnc_" + info.specName + "_cascade_merge";
   for (BlockMaskOp mask : kernel.getBody().front().getOps<BlockMaskOp>()) {
     if (blockMask)
       return mask.emitOpError("is the kernel's second block mask");
@@ -387,6 +398,8 @@ LogicalResult KernelEmitter::emit() {
       info.threads, info.sharedBytes);
   if (info.splitKV)
     emitMergeKernel();
+  if (info.qPositions)
+    emitCascadeMergeKernel();
   if (blockMask && failed(emitBlockMaskKernel()))
     return failure();
   return success();
@@ -476,6 +489,19 @@ void KernelEmitter::emitMergeKernel() {
   emitSimLauncher(info.mergeName, "gridX", kMergeThreads, 0);
 }
 
+void KernelEmitter::emitCascadeMergeKernel() {
+  os << "\n// Cascade attention's merge of the prefix and suffix launches: one "
+        "(query row, head) per warp; grid ceil(total_q * "
+     << info.qHeads << " / " << kMergeSlotsPerBlock << ").\n";
+  os << "extern \"C\" __global__ void __launch_bounds__(" << kMergeThreads
+     << ") " << info.cascadeMergeName
+     << "(const attnc::AttnKernelArgs args) {\n";
+  os << "  attnc::dev::mergeCascade<" << elementType() << ", " << info.headDim
+     << ">(args, " << info.qHeads << ");\n";
+  os << "}\n\n";
+  emitSimLauncher(info.cascadeMergeName, "gridX", kMergeThreads, 0);
+}
+
 void KernelEmitter::emitSimLauncher(const std::string &kernelName,
                                     const std::string &grid, int threads,
                                     int sharedBytes) {
@@ -532,6 +558,22 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
       })
       .Case([&](KVLenOp o) {
         return defineScalar(op, kvLenOf(name(o.getBatch())));
+      })
+      .Case([&](QPositionOp o) {
+        return defineScalar(op, queryPosition(o, name(o.getRow())));
+      })
+      .Case([&](QSpanOp o) {
+        // Warp-cooperative, like attn.param_range: every lane of the warp
+        // gets the same bounds.
+        std::string b = name(o.getBatch()),
+                    r = "span" + std::to_string(nextId++);
+        os << "const attnc::dev::IntRange " << r
+           << " = attnc::dev::paramRange(args.q_positions, args.qo_indptr[" << b
+           << "], 1, " << qLenOf(b) << ", true, " << name(o.getRow0()) << ", "
+           << name(o.getRow0()) << " + " << name(o.getRows()) << " - 1);\n";
+        bind(o.getMin(), r + ".min");
+        bind(o.getMax(), r + ".max");
+        return success();
       })
       .Case([&](TileStartOp o) -> LogicalResult {
         if (!o.getTile())
@@ -1241,8 +1283,12 @@ LogicalResult KernelEmitter::emitElementwise(Operation *op, Value result,
       // The mask reads positions only inside the sequence (rows past q_len
       // sit at q >= kv_len), so a parameter indexed by q or kv stays in
       // bounds; everything else is masked without evaluating it.
-      os << "bool keep_" << r << " = " << kv << " < " << name(kvLen) << " && "
-         << q << " < " << name(kvLen) << ";\n";
+      // Given positions (cascade) are real rows' even past q_len, and may
+      // lie past the launch's keys (a prefix launch's queries do).
+      os << "bool keep_" << r << " = " << kv << " < " << name(kvLen);
+      if (!qPos0.getDefiningOp<QPositionOp>())
+        os << " && " << q << " < " << name(kvLen);
+      os << ";\n";
       os << "if (keep_" << r << ") {\n";
       os.indent();
     }
@@ -1272,6 +1318,14 @@ LogicalResult KernelEmitter::emitElementwise(Operation *op, Value result,
 std::string KernelEmitter::emitRowPosition(const std::string &row, Value qPos0,
                                            Value head, const std::string &q,
                                            const std::string &h) {
+  if (auto given = qPos0.getDefiningOp<QPositionOp>()) {
+    // Cascade: each row's position from the launch.
+    std::string queryRow = name(given.getRow()) + " + " + row;
+    if (info.gqaPack > 1)
+      queryRow += " / " + std::to_string(info.gqaPack);
+    os << "const int " << q << " = " << queryPosition(given, queryRow) << ";\n";
+    return emitRowHead(row, head, h);
+  }
   if (info.gqaPack == 1) {
     os << "const int " << q << " = " << name(qPos0) << " + " << row << ";\n";
     return name(head);

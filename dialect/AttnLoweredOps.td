@@ -55,12 +55,19 @@ def Attn_ProgramOp : Attn_Op<"program", [
     instance covers a chunk of the KV loop, and its `attn.store`s write that
     split's partial O (f32) and LSE; the kernel's `attn.merge_splits`
     combines them.
+
+    With `q_positions` (a cascade-attention kernel, see attn-cascade), the
+    query positions the score and mask regions see are read from the
+    `q_positions` launch argument (`attn.q_position`), one per query row,
+    instead of following bottom-right alignment; the mask analysis bounds a
+    query tile by their minimum and maximum (`attn.q_span`).
   }];
   let arguments = (ins OptionalAttr<I64Attr>:$block_q,
                        OptionalAttr<I64Attr>:$block_kv,
                        OptionalAttr<I64Attr>:$warps,
                        OptionalAttr<I64Attr>:$gqa_pack,
-                       UnitAttr:$kv_split);
+                       UnitAttr:$kv_split,
+                       UnitAttr:$q_positions);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = "attr-dict-with-keyword $body";
   let hasRegionVerifier = 1;
@@ -140,6 +147,41 @@ def Attn_ParamRangeOp : Attn_Op<"param_range", [Pure]> {
     $param `[` $indices `]` `to` $last `along` $dim attr-dict `:` type($min)
   }];
   let hasVerifier = 1;
+}
+
+def Attn_QPositionOp : Attn_Op<"q_position", [Pure]> {
+  let summary = "Position of query row %row of sequence %b, read from q_positions";
+  let description = [{
+    ```mlir
+    %pos = attn.q_position %b, %row, %q_len
+    ```
+    q_positions[qo_indptr[b] + min(row, q_len - 1)]: the position a
+    cascade kernel's caller gave the row. A row at or past q_len (the
+    padding of a last query tile) reads the last row's position, so the
+    score and mask regions only ever see positions of real rows. Used as
+    the `q_pos0` of the elementwise tile ops of a `q_positions` program,
+    it makes row i's position that of row %row + i (through the same
+    clamp) rather than %pos + i.
+  }];
+  let arguments = (ins I32:$batch, I32:$row, I32:$q_len);
+  let results = (outs I32:$position);
+  let assemblyFormat = "$batch `,` $row `,` $q_len attr-dict";
+}
+
+def Attn_QSpanOp : Attn_Op<"q_span", [Pure]> {
+  let summary = "Smallest and largest q_positions entry of a query tile's rows";
+  let description = [{
+    ```mlir
+    %first, %last = attn.q_span %b, %row0, %rows
+    ```
+    The minimum and maximum of q_positions[qo_indptr[b] + i] over i in
+    [row0, row0 + rows); rows >= 1. The mask analysis of a `q_positions`
+    program bounds its query tile with them, as it bounds an ordinary one
+    with its first and last row's positions.
+  }];
+  let arguments = (ins I32:$batch, I32:$row0, I32:$rows);
+  let results = (outs I32:$min, I32:$max);
+  let assemblyFormat = "$batch `,` $row0 `,` $rows attr-dict";
 }
 
 def Attn_SplitIndexOp : Attn_Op<"split_index", [Pure]> {

@@ -155,6 +155,9 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [
 
     Positions are absolute and bottom-right aligned: a query block of length
     M at the end of a KV sequence of length N has positions N-M .. N-1.
+    With `q_positions` (set by attn-cascade) each query row's position is
+    given at launch instead (cascade attention's prefix launch runs the
+    queries of several sequences over one shared prefix).
 
     Both regions take (score: f32, b: i32, h: i32, q: i32, kv: i32). The
     score region yields the modified f32 score; the mask region yields i1 and
@@ -164,6 +167,7 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [
   let regions = (region SizedRegion<1>:$score_mod, SizedRegion<1>:$mask,
                         AnyRegion:$sink, AnyRegion:$k_scale,
                         AnyRegion:$v_scale);
+  let arguments = (ins UnitAttr:$q_positions);
   let assemblyFormat = [{
     `score` $score_mod `mask` $mask (`sink` $sink^)?
     (`k_scale` $k_scale^)? (`v_scale` $v_scale^)? attr-dict

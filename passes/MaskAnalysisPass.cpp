@@ -71,12 +71,22 @@ static FailureOr<QTileBounds> buildQTileBounds(OpBuilder &builder,
       loc, qLen, qRow0, arith::IntegerOverflowFlags::nsw);
   Value rows = builder.create<arith::MinSIOp>(loc, rowsLeft, blockQ);
   Value one = builder.create<arith::ConstantIntOp>(loc, 1, 32);
-  Value qFirst = mask.getQPos0();
-  Value qLast = builder.create<arith::SubIOp>(
-      loc,
-      builder.create<arith::AddIOp>(loc, qFirst, rows,
-                                    arith::IntegerOverflowFlags::nsw),
-      one, arith::IntegerOverflowFlags::nsw);
+  Value qFirst, qLast;
+  if (program.getQPositions()) {
+    // Positions from the launch, in no particular order.
+    auto span =
+        builder.create<QSpanOp>(loc, builder.getI32Type(), builder.getI32Type(),
+                                mask.getBatch(), qRow0, rows);
+    qFirst = span.getMin();
+    qLast = span.getMax();
+  } else {
+    qFirst = mask.getQPos0();
+    qLast = builder.create<arith::SubIOp>(
+        loc,
+        builder.create<arith::AddIOp>(loc, qFirst, rows,
+                                      arith::IntegerOverflowFlags::nsw),
+        one, arith::IntegerOverflowFlags::nsw);
+  }
   Value headFirst = mask.getHead(), headLast = mask.getHead();
   if (pack > 1) {
     Value g = builder.create<arith::ConstantIntOp>(loc, pack, 32);
@@ -412,6 +422,13 @@ static LogicalResult analyzeMask(RewriterBase &rewriter, ProgramOp program,
   std::optional<Location> reasonLoc;
   if (!mask.getBody().empty() &&
       wantsBlockMask(rewriter, mask, *q, blockMaskPolicy, reason, reasonLoc)) {
+    // The pre-pass derives each row's position from the lengths.
+    if (program.getQPositions())
+      return emitError(reasonLoc.value_or(loc))
+             << "a cascade kernel (query positions given at launch) cannot "
+                "use a runtime block mask"
+             << (reason.empty() ? std::string()
+                                : " (needed because " + reason + ")");
     if (!reason.empty())
       emitRemark(reasonLoc.value_or(loc))
           << reason << ": a runtime block mask bounds each tile instead";

@@ -66,9 +66,10 @@ FailureOr<ProgramOp> attnc::convertToOnlineSoftmax(RewriterBase &rewriter,
   auto sTile = RankedTensorType::get({dyn, dyn}, f32);
 
   rewriter.setInsertionPoint(sdpa);
-  auto program =
-      rewriter.create<ProgramOp>(loc, IntegerAttr(), IntegerAttr(),
-                                 IntegerAttr(), IntegerAttr(), UnitAttr());
+  bool givenPositions = sdpa.getQPositions();
+  auto program = rewriter.create<ProgramOp>(
+      loc, IntegerAttr(), IntegerAttr(), IntegerAttr(), IntegerAttr(),
+      UnitAttr(), givenPositions ? rewriter.getUnitAttr() : UnitAttr());
   Block *body = rewriter.createBlock(&program.getBody(), {}, {i32, i32, i32},
                                      {loc, loc, loc});
   Value b = body->getArgument(ProgramOp::kBatch);
@@ -79,18 +80,23 @@ FailureOr<ProgramOp> attnc::convertToOnlineSoftmax(RewriterBase &rewriter,
   };
   Value c0 = constI32(0), c1 = constI32(1);
 
-  // Sequence geometry. Query row i sits at position kv_len - q_len + i.
+  // Sequence geometry. Query row i sits at position kv_len - q_len + i, or
+  // where the launch's q_positions put it.
   Value qLen = rewriter.create<QLenOp>(loc, i32, b);
   Value kvLen = rewriter.create<KVLenOp>(loc, i32, b);
   Value kvHead = rewriter.createOrFold<arith::DivSIOp>(
       loc, h, constI32(kernel.getGroupSize()));
   Value qRow0 =
       rewriter.create<TileStartOp>(loc, i32, TileDim::q, qt, IntegerAttr());
-  Value qPos0 = rewriter.create<arith::AddIOp>(
-      loc,
-      rewriter.create<arith::SubIOp>(loc, kvLen, qLen,
-                                     arith::IntegerOverflowFlags::nsw),
-      qRow0, arith::IntegerOverflowFlags::nsw);
+  Value qPos0;
+  if (givenPositions)
+    qPos0 = rewriter.create<QPositionOp>(loc, i32, b, qRow0, qLen);
+  else
+    qPos0 = rewriter.create<arith::AddIOp>(
+        loc,
+        rewriter.create<arith::SubIOp>(loc, kvLen, qLen,
+                                       arith::IntegerOverflowFlags::nsw),
+        qRow0, arith::IntegerOverflowFlags::nsw);
 
   Value q = rewriter.create<LoadQOp>(loc, inTile, b, h, qRow0);
   // An fp8 K/V cache's scales, one factor per row computed once: k_scale
@@ -116,8 +122,17 @@ FailureOr<ProgramOp> attnc::convertToOnlineSoftmax(RewriterBase &rewriter,
   // An attention sink is a key with a zero value row: it enters the state
   // before any real key, so every later step (and LSE) counts it.
   if (!sdpa.getSink().empty()) {
+    // Cascade (attn-cascade): the sink enters the suffix launch only; the
+    // prefix launch marks itself with a negative first key.
+    Value enabled;
+    if (givenPositions)
+      enabled = rewriter.create<arith::CmpIOp>(
+          loc, arith::CmpIPredicate::sge,
+          rewriter.create<ParamLoadOp>(loc, i32, kCascadeKVStartParam,
+                                       ValueRange{b}),
+          c0);
     auto sink = rewriter.create<SinkOp>(loc, rows, rows, m0, l0, b, h, qPos0,
-                                        Value(), FloatAttr());
+                                        enabled, FloatAttr());
     rewriter.inlineRegionBefore(sdpa.getSink(), sink.getBody(),
                                 sink.getBody().end());
     m0 = sink.getMNew();

@@ -16,6 +16,11 @@ namespace attnc {
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"
 
+/// The i32 [batch] parameter attn-cascade adds: the first key each batch
+/// entry attends to; negative in cascade's prefix launch, which then leaves
+/// an attention sink to the suffix launch.
+inline constexpr llvm::StringLiteral kCascadeKVStartParam = "cascade_kv_start";
+
 /// Rewrites the `attn.sdpa` of `kernel` into an online-softmax
 /// `attn.program`; returns it.
 mlir::FailureOr<attn::ProgramOp>
@@ -72,6 +77,9 @@ struct PipelineOptions {
   bool packGQA = false;
   /// Split the KV loop across program instances (flash-decoding).
   bool splitKV = false;
+  /// One launch of cascade attention: query positions and each batch
+  /// entry's first key given at launch (attn-cascade).
+  bool cascade = false;
   /// Load the next K tile while the current one is used (two K tiles in
   /// flight); off, each iteration loads and waits for its own K tile.
   bool prefetchKV = true;

@@ -4,6 +4,33 @@
 
 include "mlir/Pass/PassBase.td"
 
+def AttnCascade : Pass<"attn-cascade", "::attnc::attn::KernelOp"> {
+  let summary = "Make the kernel the per-launch half of cascade attention";
+  let description = [{
+    Cascade attention serves sequences that share a prefix (parallel
+    samples, beams, a common system prompt) in two launches of one kernel,
+    merged by LSE: a prefix launch in which each group of sequences is one
+    batch entry holding all of the group's queries over the shared pages,
+    read once for the group, and a suffix launch over each sequence's own
+    keys. Both need the same two changes, which this pass makes on
+    `attn.sdpa`:
+
+      * query positions come from the launch (`q_positions`, one per query
+        row) instead of bottom-right alignment: a group's queries sit at
+        their own sequences' positions, past the prefix;
+      * keys before `cascade_kv_start[b]` (a new i32 [batch] parameter) are
+        masked: the suffix launch starts after the shared prefix, the prefix
+        launch passes -1. The mask analysis skips those tiles like any
+        other. An attention sink enters only where cascade_kv_start >= 0
+        (the suffix launch), so the merge counts it once.
+
+    The spec must be paged and must not read the sequence index `b` in any
+    region (in the prefix launch b numbers groups, not sequences); each is
+    a located error. Run before attn-online-softmax.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def AttnOnlineSoftmax : Pass<"attn-online-softmax", "::attnc::attn::KernelOp"> {
   let summary = "Rewrite attn.sdpa into the online-softmax recurrence";
   let description = [{

@@ -11,10 +11,11 @@ using namespace mlir;
 using namespace attnc;
 
 ArrayRef<StringRef> attnc::attnPipelineStages() {
-  static const StringRef stages[] = {
-      "attn-online-softmax", "attn-pack-gqa",      "attn-tile",
-      "attn-block-table",    "attn-mask-analysis", "attn-split-kv",
-      "attn-prefetch-kv",    "attn-fold-scale",    "cleanup"};
+  static const StringRef stages[] = {"attn-cascade",     "attn-online-softmax",
+                                     "attn-pack-gqa",    "attn-tile",
+                                     "attn-block-table", "attn-mask-analysis",
+                                     "attn-split-kv",    "attn-prefetch-kv",
+                                     "attn-fold-scale",  "cleanup"};
   return stages;
 }
 
@@ -34,37 +35,42 @@ LogicalResult attnc::buildAttnPipeline(OpPassManager &pm,
     add();
     return name == options.stopAfter;
   };
-  if (addStage(stages[0], [&] { kernel.addPass(createAttnOnlineSoftmax()); }))
+  if (addStage(stages[0], [&] {
+        if (options.cascade)
+          kernel.addPass(createAttnCascade());
+      }))
     return success();
-  if (addStage(stages[1], [&] {
+  if (addStage(stages[1], [&] { kernel.addPass(createAttnOnlineSoftmax()); }))
+    return success();
+  if (addStage(stages[2], [&] {
         if (options.packGQA)
           kernel.addPass(createAttnPackGQA(
               AttnPackGQAOptions{/*heads=*/0, options.blockQ}));
       }))
     return success();
-  if (addStage(stages[2], [&] {
+  if (addStage(stages[3], [&] {
         kernel.addPass(createAttnTile(
             AttnTileOptions{options.blockQ, options.blockKV, options.warps}));
       }))
     return success();
-  if (addStage(stages[3], [&] { kernel.addPass(createAttnBlockTable()); }))
+  if (addStage(stages[4], [&] { kernel.addPass(createAttnBlockTable()); }))
     return success();
-  if (addStage(stages[4], [&] {
+  if (addStage(stages[5], [&] {
         kernel.addPass(createAttnMaskAnalysis(AttnMaskAnalysisOptions{
             options.maxTileRanges, options.maskRemarks, options.blockMask}));
       }))
     return success();
-  if (addStage(stages[5], [&] {
+  if (addStage(stages[6], [&] {
         if (options.splitKV)
           kernel.addPass(createAttnSplitKV());
       }))
     return success();
-  if (addStage(stages[6], [&] {
+  if (addStage(stages[7], [&] {
         if (options.prefetchKV)
           kernel.addPass(createAttnPrefetchKV());
       }))
     return success();
-  if (addStage(stages[7], [&] {
+  if (addStage(stages[8], [&] {
         if (options.foldScale)
           kernel.addPass(createAttnFoldScale());
       }))
@@ -103,6 +109,11 @@ struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
       llvm::cl::desc("Masks iterating over a runtime block mask: auto, "
                      "always, never"),
       llvm::cl::init("auto")};
+  Option<bool> cascade{
+      *this, "cascade",
+      llvm::cl::desc("Query positions and first keys from the launch "
+                     "(attn-cascade)"),
+      llvm::cl::init(false)};
   Option<bool> prefetchKV{
       *this, "prefetch-kv",
       llvm::cl::desc("Load K tile j+1 while tile j is used"),
@@ -111,6 +122,7 @@ struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
 } // namespace
 
 void attnc::registerAttnPipelines() {
+  registerAttnCascade();
   registerAttnOnlineSoftmax();
   registerAttnPackGQA();
   registerAttnTile();
@@ -131,6 +143,7 @@ void attnc::registerAttnPipelines() {
         pipeline.packGQA = options.packGQA;
         pipeline.splitKV = options.splitKV;
         pipeline.prefetchKV = options.prefetchKV;
+        pipeline.cascade = options.cascade;
         pipeline.warps = options.warps;
         pipeline.blockMask = options.blockMask;
         (void)buildAttnPipeline(pm, pipeline);

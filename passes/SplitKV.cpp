@@ -70,6 +70,8 @@ LogicalResult attnc::splitKV(RewriterBase &rewriter, KernelOp kernel,
     Value first = rewriter.create<arith::CmpIOp>(
         sink.getLoc(), arith::CmpIPredicate::eq, index,
         rewriter.create<arith::ConstantIntOp>(sink.getLoc(), 0, 32));
+    if (Value enabled = sink.getEnabled())
+      first = rewriter.create<arith::AndIOp>(sink.getLoc(), enabled, first);
     rewriter.modifyOpInPlace(sink,
                              [&] { sink.getEnabledMutable().assign(first); });
   }

@@ -122,6 +122,7 @@ Expected<CompiledVariant> JitKernels::variant(const KernelConfig &config) {
   pipeline.prefetchKV = config.stages == 2;
   pipeline.warps = config.warps;
   pipeline.blockMask = options.blockMask;
+  pipeline.cascade = options.cascade;
   if (config.path == "decode")
     pipeline = decodePipeline(pipeline);
   if (config.path == "packed")

@@ -87,6 +87,9 @@ public:
     std::function<Expected<TunedConfig>(JitKernels &, int64_t batch,
                                         int64_t maxQLen, int64_t maxKVLen)>
         tuneOnMiss;
+    /// Compile every variant for cascade attention (attn-cascade; run with
+    /// Runtime::runCascade).
+    bool cascade = false;
     /// A synchronization to remove from the selected kernel's source before
     /// it is loaded (tune/SimFault.h: "drop-barrier:N", "drop-wait:N");
     /// sim backend only.

@@ -31,6 +31,10 @@ public:
   /// Split-KV kernels: runs the merge kernel over grid (gridX).
   virtual Status launchMerge(const AttnKernelArgs &args, unsigned gridX,
                              void *stream) = 0;
+  /// Cascade kernels (KernelInfo::qPositions): runs the merge of a prefix
+  /// launch's (O, LSE) into a suffix launch's over grid (gridX).
+  virtual Status launchCascadeMerge(const AttnKernelArgs &args, unsigned gridX,
+                                    void *stream) = 0;
   /// Kernels with a runtime block mask: runs the pre-pass that builds it
   /// over grid (gridX, KernelInfo::blockMaskHeads, batch).
   virtual Status launchBlockMask(const AttnKernelArgs &args, unsigned gridX,

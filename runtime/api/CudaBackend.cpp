@@ -47,12 +47,22 @@ public:
                            "the kernel has no split-KV merge step");
     return merge->launch(args, gridX, 1, 1, static_cast<CUstream>(stream));
   }
+  Status launchCascadeMerge(const AttnKernelArgs &args, unsigned gridX,
+                            void *stream) override {
+    if (!cascadeMerge)
+      return Status::error(ErrorCode::InvalidArgument,
+                           "the kernel is not a cascade kernel");
+    return cascadeMerge->launch(args, gridX, 1, 1,
+                                static_cast<CUstream>(stream));
+  }
   Status launch(const AttnKernelArgs &args, unsigned gridX,
                 void *stream) override {
     return module.launch(args, gridX, gridHeads,
                          static_cast<unsigned>(args.batch),
                          static_cast<CUstream>(stream));
   }
+
+  std::optional<CudaModule> cascadeMerge;
 
 private:
   CudaModule module;
@@ -170,9 +180,16 @@ public:
       if (Status s = helper(info.blockMaskName, kBlockMaskThreads, blockMask);
           !s.ok())
         return s;
-    return std::unique_ptr<LoadedKernel>(new CudaKernel(
+    std::optional<CudaModule> cascadeMerge;
+    if (info.qPositions)
+      if (Status s = helper(info.cascadeMergeName, kMergeThreads, cascadeMerge);
+          !s.ok())
+        return s;
+    auto kernel = std::make_unique<CudaKernel>(
         std::move(module), std::move(merge), std::move(blockMask),
-        info.gridHeads(), static_cast<unsigned>(info.blockMaskHeads)));
+        info.gridHeads(), static_cast<unsigned>(info.blockMaskHeads));
+    kernel->cascadeMerge = std::move(cascadeMerge);
+    return std::unique_ptr<LoadedKernel>(std::move(kernel));
   }
 
   int multiprocessorCount() const override {

@@ -302,15 +302,17 @@ Runtime::planWith(const Kernel &kernel, const AttentionTensors &tensors,
   plan.kernel = kernel;
   HostIndices indices(*backendImpl);
   HostIndexData host;
-  std::vector<int32_t> qo, kvIndptr, table, lens;
+  std::vector<int32_t> qo, kvIndptr, table, lens, positions;
   std::map<std::string, std::vector<int32_t>> paramStorage;
   if (given) {
     host = *given;
   } else {
-    for (Status s : {indices.add(tensors.qoIndptr, qo, host.qoIndptr),
-                     indices.add(tensors.kvIndptr, kvIndptr, host.kvIndptr),
-                     indices.add(tensors.blockTable, table, host.blockTable),
-                     indices.add(tensors.kvLens, lens, host.kvLens)})
+    for (Status s :
+         {indices.add(tensors.qoIndptr, qo, host.qoIndptr),
+          indices.add(tensors.kvIndptr, kvIndptr, host.kvIndptr),
+          indices.add(tensors.blockTable, table, host.blockTable),
+          indices.add(tensors.kvLens, lens, host.kvLens),
+          indices.add(tensors.qPositions, positions, host.qPositions)})
       if (!s.ok())
         return s;
     for (const KernelInfo::Param &param : info.params) {
@@ -342,6 +344,7 @@ Runtime::planWith(const Kernel &kernel, const AttentionTensors &tensors,
   args.lse = static_cast<float *>(tensors.lse.data);
   args.qo_indptr = static_cast<const int *>(tensors.qoIndptr.data);
   args.batch = static_cast<int>(host.qoIndptr.count - 1);
+  args.q_positions = static_cast<const int *>(tensors.qPositions.data);
   if (info.paged) {
     args.k_cache = tensors.kCache.data;
     args.v_cache = tensors.vCache.data;

@@ -67,6 +67,36 @@ struct LaunchPlan {
   bool buildsBlockMask = false;
 };
 
+/// One step of cascade attention over a paged KV cache
+/// (runtime/kvcache/CascadeTables.h builds the tables from the KV manager).
+/// Sequences sharing a prefix form groups of consecutive batch entries; the
+/// kernel (KernelInfo::qPositions) runs once over each group's shared pages
+/// with all of the group's queries, reading them once, and once over each
+/// sequence's keys past the shared prefix; the two results merge by LSE
+/// into `batch.o` and `batch.lse`, equal to attention over whole sequences.
+/// The launches split each group's keys at its shared length rounded down
+/// to the kernel's KV tile (KernelInfo::blockKV), so no tile is read by
+/// both; a group sharing less than one tile reads everything per sequence.
+struct CascadeTensors {
+  /// The launch as run() takes it: q, o, lse, qo_indptr, k_cache, v_cache,
+  /// block_table and kv_lens of every sequence, the spec's params; neither
+  /// q_positions nor the `cascade_kv_start` param (runCascade sets both).
+  AttentionTensors batch;
+  /// [groups + 1], i32: group g is sequences [group_indptr[g],
+  /// group_indptr[g + 1]).
+  TensorRef groupIndptr;
+  /// [groups, max_prefix_pages], i32: the pages every member of group g
+  /// maps first; prefixLens [groups], i32: the shared length in tokens
+  /// (at most every member's kv_len; 0 for a group of one).
+  TensorRef prefixBlockTable, prefixLens;
+};
+
+/// Key rows a cascade step reads, against one launch over whole sequences
+/// (per KV head; sim's counters measure the bytes).
+struct CascadeReport {
+  int64_t prefixRows = 0, suffixRows = 0, plainRows = 0;
+};
+
 class Runtime {
 public:
   static Expected<std::unique_ptr<Runtime>>
@@ -116,6 +146,14 @@ public:
   /// Block masks built so far by plans and runs that had none given
   /// (run() reuses one while the lengths and mask params stay the same).
   int64_t blockMaskBuilds() const { return blockMaskBuildCount.load(); }
+  /// Cascade attention (see CascadeTensors) with a cascade kernel: checks
+  /// the groups against the batch (every member of a group maps the group's
+  /// prefix pages and holds at least its length), runs the prefix launch,
+  /// the suffix launch and the merge on `stream`, and waits for them (the
+  /// temporaries are released). `numSplits` as for run(), per launch.
+  Status runCascade(const Kernel &kernel, const CascadeTensors &tensors,
+                    void *stream = nullptr, int numSplits = 0,
+                    CascadeReport *report = nullptr);
   /// Host copies of a block mask's counts and entries (BlockMask's layout).
   Status readBlockMask(const BlockMask &mask, std::vector<int32_t> &counts,
                        std::vector<int32_t> &tiles);

@@ -27,6 +27,13 @@ public:
                            "the kernel has no split-KV merge step");
     return run(merge, args, gridX);
   }
+  Status launchCascadeMerge(const AttnKernelArgs &args, unsigned gridX,
+                            void *) override {
+    if (!cascadeMerge)
+      return Status::error(ErrorCode::InvalidArgument,
+                           "the kernel is not a cascade kernel");
+    return run(cascadeMerge, args, gridX);
+  }
   Status launchBlockMask(const AttnKernelArgs &args, unsigned gridX,
                          void *) override {
     if (!blockMask)
@@ -34,6 +41,9 @@ public:
                            "the kernel has no block-mask pre-pass");
     return run(blockMask, args, gridX);
   }
+
+  /// Cascade kernels' merge (null otherwise).
+  jit::SimModule::LaunchFn cascadeMerge = nullptr;
 
 private:
   static Status run(jit::SimModule::LaunchFn f, const AttnKernelArgs &args,
@@ -113,11 +123,16 @@ public:
         info.splitKV ? module->launcher(info.mergeName) : nullptr;
     jit::SimModule::LaunchFn blockMask =
         info.hasBlockMask() ? module->launcher(info.blockMaskName) : nullptr;
-    if (!fn || (info.splitKV && !merge) || (info.hasBlockMask() && !blockMask))
+    jit::SimModule::LaunchFn cascadeMerge =
+        info.qPositions ? module->launcher(info.cascadeMergeName) : nullptr;
+    if (!fn || (info.splitKV && !merge) ||
+        (info.hasBlockMask() && !blockMask) ||
+        (info.qPositions && !cascadeMerge))
       return Status::error(ErrorCode::NotFound,
                            "the sim module has no launcher for " + info.name);
-    return std::unique_ptr<LoadedKernel>(
-        new SimKernel(module, fn, merge, blockMask));
+    auto kernel = std::make_unique<SimKernel>(module, fn, merge, blockMask);
+    kernel->cascadeMerge = cascadeMerge;
+    return std::unique_ptr<LoadedKernel>(std::move(kernel));
   }
 
   Status precompile(const std::string &source, const KernelInfo &) override {

@@ -45,6 +45,13 @@ struct KernelInfo {
   /// per block, one (query row, head) per thread) combines them.
   bool splitKV = false;
   std::string mergeName;
+  /// One launch of cascade attention (attn-cascade): each query row's
+  /// position comes from the q_positions tensor, and the i32 [batch] param
+  /// `cascade_kv_start` masks the keys before it; `cascadeMergeName` (as
+  /// the split merge: 128 threads, one warp per (query row, head)) merges
+  /// a prefix launch's (O, LSE) into a suffix launch's.
+  bool qPositions = false;
+  std::string cascadeMergeName;
   /// A runtime block mask (runtime/device/block_mask.cuh): `blockMaskName`
   /// (128 threads, grid (query tiles, blockMaskHeads, batch)) lists each
   /// query tile's visible KV tiles before the kernel runs; blockMaskHeads

@@ -71,6 +71,9 @@ struct AttentionTensors {
   TensorRef kvLens;         ///< [batch], i32
   /// One per `param` of the spec, by name: f32 or i32.
   std::map<std::string, TensorRef> params;
+  /// Cascade kernels (KernelInfo::qPositions) only: each query row's
+  /// position, [total_q], i32.
+  TensorRef qPositions;
   /// Kernels with a runtime block mask: one built earlier for these lengths
   /// and parameters (runtime/api/BlockMask.h); null: each run builds its
   /// own.

@@ -49,7 +49,8 @@ std::vector<Named> givenTensors(const AttentionTensors &t) {
                             {"k_cache", &t.kCache},
                             {"v_cache", &t.vCache},
                             {"block_table", &t.blockTable},
-                            {"kv_lens", &t.kvLens}};
+                            {"kv_lens", &t.kvLens},
+                            {"q_positions", &t.qPositions}};
   for (const auto &[name, tensor] : t.params)
     all.push_back({"param '" + name + "'", &tensor});
   std::vector<Named> given;
@@ -136,6 +137,14 @@ Status checkPresence(const KernelInfo &kernel, const AttentionTensors &t) {
                      "' (every launch takes q, o, lse and qo_indptr)");
   if (Status s = checkKVPresence(kernel, t); !s.ok())
     return s;
+  if (kernel.qPositions && t.qPositions.absent())
+    return invalid("missing tensor 'q_positions': " + kernelName(kernel) +
+                   " is a cascade kernel, whose query positions are given "
+                   "(Runtime::runCascade builds them)");
+  if (!kernel.qPositions && !t.qPositions.absent())
+    return invalid("tensor 'q_positions' given, but " + kernelName(kernel) +
+                   " places queries by bottom-right alignment (only cascade "
+                   "kernels take positions)");
   for (const KernelInfo::Param &param : kernel.params) {
     auto it = t.params.find(param.name);
     if (it == t.params.end() || it->second.absent())
@@ -200,7 +209,8 @@ Status checkDTypes(const KernelInfo &kernel, const AttentionTensors &t) {
   const Named indices[] = {{"qo_indptr", &t.qoIndptr},
                            {"kv_indptr", &t.kvIndptr},
                            {"block_table", &t.blockTable},
-                           {"kv_lens", &t.kvLens}};
+                           {"kv_lens", &t.kvLens},
+                           {"q_positions", &t.qPositions}};
   for (const Named &n : indices)
     if (!n.tensor->absent() && n.tensor->dtype != DType::I32)
       return invalid(n.name + " is " + dtypeName(n.tensor->dtype) +
@@ -394,6 +404,11 @@ Status checkShapes(const KernelInfo &kernel, const AttentionTensors &t) {
     return s;
   if (Status s = checkIndptrShape("qo_indptr", t.qoIndptr, -1); !s.ok())
     return s;
+  if (!t.qPositions.absent())
+    if (Status s =
+            checkShape("q_positions", t.qPositions, {{"total_q", totalQ}});
+        !s.ok())
+      return s;
   int64_t batch = t.qoIndptr.shape[0] - 1;
   Status kv = kernel.paged ? checkPagedShapes(kernel, t, batch)
                            : checkDenseShapes(kernel, t, batch);
@@ -593,6 +608,25 @@ Status checkSequenceLengths(const KernelInfo &kernel,
   return Status::success();
 }
 
+/// Given positions keep to the range checkSequenceLengths keeps derived
+/// ones to.
+Status checkQueryPositions(const KernelInfo &kernel, const AttentionTensors &t,
+                           const HostIndexData &host) {
+  if (!kernel.qPositions)
+    return Status::success();
+  if (Status s = checkHostCopy("q_positions", t.qPositions, host.qPositions);
+      !s.ok())
+    return s;
+  for (int64_t i = 0; i < host.qPositions.count; ++i) {
+    int64_t pos = host.qPositions.data[i];
+    if (pos <= -kMaxSequenceLength || pos >= kMaxSequenceLength)
+      return invalid("q_positions[" + std::to_string(i) +
+                     "] = " + std::to_string(pos) + " is outside +-" +
+                     std::to_string(kMaxSequenceLength - 1));
+  }
+  return Status::success();
+}
+
 Status checkIndexData(const KernelInfo &kernel, const AttentionTensors &t,
                       const HostIndexData &host) {
   if (Status s = checkHostCopy("qo_indptr", t.qoIndptr, host.qoIndptr); !s.ok())
@@ -627,7 +661,9 @@ Status checkIndexData(const KernelInfo &kernel, const AttentionTensors &t,
              !s.ok()) {
     return s;
   }
-  return checkSequenceLengths(kernel, host);
+  if (Status s = checkSequenceLengths(kernel, host); !s.ok())
+    return s;
+  return checkQueryPositions(kernel, t, host);
 }
 
 } // namespace
@@ -646,6 +682,7 @@ HostIndexData attnc::hostIndexDataOf(const AttentionTensors &tensors) {
   host.kvIndptr = view(tensors.kvIndptr);
   host.blockTable = view(tensors.blockTable);
   host.kvLens = view(tensors.kvLens);
+  host.qPositions = view(tensors.qPositions);
   for (const auto &[name, tensor] : tensors.params)
     if (HostI32 copy = view(tensor); copy.data != nullptr)
       host.params[name] = copy;

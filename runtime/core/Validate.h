@@ -46,6 +46,8 @@ struct HostI32 {
 /// block_table and kv_lens for a paged one.
 struct HostIndexData {
   HostI32 qoIndptr, kvIndptr, blockTable, kvLens;
+  /// Cascade kernels: q_positions.
+  HostI32 qPositions;
   /// i32 params by name. Their values are the spec's to interpret (reads
   /// outside a param tensor give 0), so only their counts are checked.
   std::map<std::string, HostI32> params;

@@ -845,6 +845,16 @@ ATTNC_DEVICE void storeLseParts(float *hi, float *lo, long long rowStride,
       });
 }
 
+/// The merge kernels' work: one (query row, head) slot per warp, this
+/// warp's slot and how many there are.
+ATTNC_DEVICE long long mergeSlot() {
+  return static_cast<long long>(blockIdx.x) * (blockDim.x / 32) + warpId();
+}
+ATTNC_DEVICE long long mergeSlots(const AttnKernelArgs &args, int qHeads) {
+  return static_cast<long long>(loadGlobal(args.qo_indptr + args.batch)) *
+         qHeads;
+}
+
 /// attn.merge_splits for one (query row, head) slot per warp: combines the
 /// splits' partial O and LSE parts (storeLseParts) from the workspace into O
 /// (type T) and LSE. A split's weight is exp((hi_s - max hi) + lo_s): the
@@ -857,10 +867,8 @@ ATTNC_DEVICE void storeLseParts(float *hi, float *lo, long long rowStride,
 template <typename T, int D>
 ATTNC_DEVICE void mergeSplits(const AttnKernelArgs &args, int qHeads) {
   const int lane = laneId();
-  const long long slot =
-      static_cast<long long>(blockIdx.x) * (blockDim.x / 32) + warpId();
-  const long long slots =
-      static_cast<long long>(loadGlobal(args.qo_indptr + args.batch)) * qHeads;
+  const long long slots = mergeSlots(args, qHeads);
+  const long long slot = mergeSlot();
   if (slot >= slots)
     return; // the whole warp: no collectives follow
   const float *hi = args.lse_partial;
@@ -889,6 +897,39 @@ ATTNC_DEVICE void mergeSplits(const AttnKernelArgs &args, int qHeads) {
           weight(s) * loadGlobal(args.o_partial + (s * slots + slot) * D + d);
     storeGlobal(o + d, fromFloat<T>(acc * inv));
   }
+  if (lane == 0)
+    storeGlobal(args.lse + slot, none ? negInf() : m + logf(sum));
+}
+
+/// Cascade attention's merge: one (query row, head) slot per warp. The
+/// prefix launch left (O_p, LSE_p) in args.o_prefix / args.lse_prefix, the
+/// suffix launch (O_s, LSE_s) in args.o / args.lse; both become
+///   LSE = log(e^LSE_p + e^LSE_s),  O = e^(LSE_p - LSE) O_p + e^(LSE_s - LSE) O_s
+/// A half that saw no key (LSE -inf) weighs 0; both: O = 0, LSE = -inf.
+template <typename T, int D>
+ATTNC_DEVICE void mergeCascade(const AttnKernelArgs &args, int qHeads) {
+  const int lane = laneId();
+  const long long slot = mergeSlot();
+  if (slot >= mergeSlots(args, qHeads))
+    return; // the whole warp
+  const float lp = loadGlobal(args.lse_prefix + slot);
+  const float ls = loadGlobal(args.lse + slot);
+  float m = fmaxf(lp, ls);
+  if (m == negInf())
+    m = 0.0f;
+  const float wp = expf(lp - m), ws = expf(ls - m);
+  const float sum = wp + ws;
+  const bool none = sum == 0.0f;
+  const float inv = none ? 0.0f : 1.0f / sum;
+  const T *op = static_cast<const T *>(args.o_prefix) + slot * D;
+  T *o = static_cast<T *>(args.o) + slot * D;
+  for (int d = lane; d < D; d += 32) {
+    const float acc = wp * toFloat(loadGlobal(op + d)) +
+                      ws * toFloat(loadGlobal(o + d));
+    storeGlobal(o + d, fromFloat<T>(acc * inv));
+  }
+  // Every lane has read its LSE before lane 0 overwrites it.
+  __syncwarp();
   if (lane == 0)
     storeGlobal(args.lse + slot, none ? negInf() : m + logf(sum));
 }

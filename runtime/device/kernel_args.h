@@ -55,6 +55,13 @@ struct AttnKernelArgs {
   int *block_tiles;
   int block_q_tiles;
   int block_kv_tiles;
+  /// Cascade kernels (KernelInfo::qPositions): the position of each query
+  /// row, [total_q]. Their merge kernel reads the prefix launch's results
+  /// from o_prefix [total_q, q_heads, head_dim] (the dtype of q) and
+  /// lse_prefix [total_q, q_heads], and merges them into o and lse.
+  const int *q_positions;
+  const void *o_prefix;
+  const float *lse_prefix;
   const void *params[kMaxParams];
   int param_dims[kMaxParams][kMaxParamRank];
 };

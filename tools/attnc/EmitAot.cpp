@@ -79,6 +79,8 @@ bool attnc::emitAotRegistry(const std::string &specFile,
     printString(out, info.specName);
     out << ";\n  i.mergeName = ";
     printString(out, info.mergeName);
+    out << ";\n  i.cascadeMergeName = ";
+    printString(out, info.cascadeMergeName);
     out << ";\n  i.blockMaskName = ";
     printString(out, info.blockMaskName);
     out << ";\n  i.blockMaskHeads = " << info.blockMaskHeads << ";\n";
@@ -102,7 +104,9 @@ bool attnc::emitAotRegistry(const std::string &specFile,
         << ";\n  i.paged = " << (info.paged ? "true" : "false")
         << ";\n  i.pageSize = " << info.pageSize
         << ";\n  i.gqaPack = " << info.gqaPack
-        << ";\n  i.splitKV = " << (info.splitKV ? "true" : "false") << ";\n";
+        << ";\n  i.splitKV = " << (info.splitKV ? "true" : "false")
+        << ";\n  i.qPositions = " << (info.qPositions ? "true" : "false")
+        << ";\n";
     for (const KernelInfo::Param &p : info.params) {
       out << "  i.params.push_back({";
       printString(out, p.name);

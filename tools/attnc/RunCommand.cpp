@@ -364,6 +364,61 @@ Status buildBlockMaskTimed(Runtime &runtime, const Kernel &kernel,
 
 } // namespace
 
+int attnc::checkOutputs(const JitKernels &jit, const KernelInfo &info,
+                        const std::string &backendName,
+                        const AttentionInputs &inputs,
+                        const std::vector<float> &o,
+                        const std::vector<float> &lse) {
+  std::string error;
+  // The reference evaluates the checked AST itself, sharing nothing with
+  // the compiler past Sema: a wrong lowering cannot hide in both.
+  std::optional<AttentionOutputs> expected =
+      astReference(jit.module().specs.front(), inputs, error);
+  if (!expected)
+    return fail("the float64 reference failed: " + error);
+  AttentionOutputs actual;
+  actual.o.assign(o.begin(), o.end());
+  actual.lse.assign(lse.begin(), lse.end());
+  OutputDiff diff = compareOutputs(actual, *expected);
+  double oTol = info.bf16 ? 1e-2 : 2e-3, lseTol = 1e-3;
+  bool pass = diff.within(oTol, lseTol);
+  llvm::outs() << info.specName << " on " << backendName
+               << ": |o - ref| / |ref| = " << diff.oRelErr << " (tolerance "
+               << oTol << "), max |lse - ref| = " << diff.lseMaxAbsDiff
+               << " (tolerance " << lseTol << ")";
+  if (diff.nonFiniteMismatches)
+    llvm::outs() << ", " << diff.nonFiniteMismatches
+                 << " non-finite mismatches (" << diff.firstMismatch << ")";
+  // The global norm can hide one bad sequence among long good ones.
+  int64_t batch = inputs.batch();
+  if (batch > 1) {
+    int64_t rowWidth = int64_t(info.qHeads) * info.headDim, worst = -1;
+    double worstErr = -1;
+    for (int64_t b = 0; b < batch; ++b) {
+      AttentionOutputs a, e;
+      size_t begin = size_t(inputs.qoIndptr[b]) * rowWidth;
+      size_t end = size_t(inputs.qoIndptr[b + 1]) * rowWidth;
+      a.o.assign(actual.o.begin() + begin, actual.o.begin() + end);
+      e.o.assign(expected->o.begin() + begin, expected->o.begin() + end);
+      double err = compareOutputs(a, e).oRelErr;
+      if (err > worstErr) {
+        worstErr = err;
+        worst = b;
+      }
+    }
+    llvm::outs() << ", worst sequence " << worst << ": " << worstErr;
+  }
+  llvm::outs() << ": " << (pass ? "PASS" : "FAIL") << "\n";
+  // A check where no row sees any key compares zeros with zeros.
+  if (!expected->lse.empty() && llvm::all_of(expected->lse, [](double v) {
+        return std::isinf(v) && v < 0;
+      }))
+    llvm::errs() << "attnc run: warning: every query row is fully masked, so "
+                    "this check compared only zeros (o = 0, lse = -inf); "
+                    "pick lengths where the mask lets keys through\n";
+  return pass ? 0 : 1;
+}
+
 int attnc::runCommand(const RunOptions &options) {
   if (options.random == !options.inputsDir.empty())
     return fail("give exactly one of --inputs DIR and --random");
@@ -390,7 +445,11 @@ int attnc::runCommand(const RunOptions &options) {
   jitOptions.simFault = options.simFault;
   // A removed synchronization is found by checked mode's race detector;
   // checked mode also counts the K/V bytes the kernel reads.
-  if (!options.simFault.empty() || options.countTiles) {
+  jitOptions.cascade = options.cascade;
+  if (options.cascade && !options.random)
+    return fail("--cascade runs on --random inputs (it builds the shared "
+                "pages itself)");
+  if (!options.simFault.empty() || options.countTiles || options.cascade) {
     sim::SimOptions simOptions = sim::getOptions();
     simOptions.checked = true;
     sim::setOptions(simOptions);
@@ -438,6 +497,17 @@ int attnc::runCommand(const RunOptions &options) {
   }
   if (failed(inputs))
     return fail(error);
+  if (options.cascade) {
+    JitKernels::Options plainOptions = jitOptions;
+    plainOptions.cascade = false;
+    plainOptions.simFault.clear();
+    std::optional<LoadedSpec> plain =
+        loadSpec(**runtime, context, options.spec, plainOptions, "attnc run");
+    if (!plain)
+      return 1;
+    return runCascadeCommand(**runtime, jit, *plain->jit, std::move(*inputs),
+                             options);
+  }
   if (!options.saveInputsDir.empty()) {
     Status saved = saveInputs(options.saveInputsDir, *inputs, info);
     if (!saved.ok())
@@ -545,51 +615,5 @@ int attnc::runCommand(const RunOptions &options) {
   if (!options.check)
     return 0;
 
-  // The reference evaluates the checked AST itself, sharing nothing with
-  // the compiler past Sema: a wrong lowering cannot hide in both.
-  std::optional<AttentionOutputs> expected =
-      astReference(jit.module().specs.front(), *inputs, error);
-  if (!expected)
-    return fail("the float64 reference failed: " + error);
-  AttentionOutputs actual;
-  actual.o.assign(o.begin(), o.end());
-  actual.lse.assign(lse.begin(), lse.end());
-  OutputDiff diff = compareOutputs(actual, *expected);
-  double oTol = info.bf16 ? 1e-2 : 2e-3, lseTol = 1e-3;
-  bool pass = diff.within(oTol, lseTol);
-  llvm::outs() << info.specName << " on " << (*runtime)->backend().name()
-               << ": |o - ref| / |ref| = " << diff.oRelErr << " (tolerance "
-               << oTol << "), max |lse - ref| = " << diff.lseMaxAbsDiff
-               << " (tolerance " << lseTol << ")";
-  if (diff.nonFiniteMismatches)
-    llvm::outs() << ", " << diff.nonFiniteMismatches
-                 << " non-finite mismatches (" << diff.firstMismatch << ")";
-  // The global norm can hide one bad sequence among long good ones.
-  int64_t batch = inputs->batch();
-  if (batch > 1) {
-    int64_t rowWidth = int64_t(info.qHeads) * info.headDim, worst = -1;
-    double worstErr = -1;
-    for (int64_t b = 0; b < batch; ++b) {
-      AttentionOutputs a, e;
-      size_t begin = size_t(inputs->qoIndptr[b]) * rowWidth;
-      size_t end = size_t(inputs->qoIndptr[b + 1]) * rowWidth;
-      a.o.assign(actual.o.begin() + begin, actual.o.begin() + end);
-      e.o.assign(expected->o.begin() + begin, expected->o.begin() + end);
-      double err = compareOutputs(a, e).oRelErr;
-      if (err > worstErr) {
-        worstErr = err;
-        worst = b;
-      }
-    }
-    llvm::outs() << ", worst sequence " << worst << ": " << worstErr;
-  }
-  llvm::outs() << ": " << (pass ? "PASS" : "FAIL") << "\n";
-  // A check where no row sees any key compares zeros with zeros.
-  if (!expected->lse.empty() && llvm::all_of(expected->lse, [](double v) {
-        return std::isinf(v) && v < 0;
-      }))
-    llvm::errs() << "attnc run: warning: every query row is fully masked, so "
-                    "this check compared only zeros (o = 0, lse = -inf); "
-                    "pick lengths where the mask lets keys through\n";
-  return pass ? 0 : 1;
+  return checkOutputs(jit, info, (*runtime)->backend().name(), *inputs, o, lse);
 }

@@ -2,8 +2,12 @@
 #ifndef ATTNC_TOOLS_ATTNC_RUNCOMMAND_H
 #define ATTNC_TOOLS_ATTNC_RUNCOMMAND_H
 
+#include "interp/Interpreter.h"
+#include "tune/JitKernels.h"
+
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace attnc {
 
@@ -31,11 +35,29 @@ struct RunOptions {
   bool countTiles = false;
   /// Which masks iterate over a runtime block mask: auto, always, never.
   std::string blockMask = "auto";
+  /// Cascade attention (--random, paged): consecutive groups of
+  /// `groupSize` sequences (0: the whole batch) share the pages of their
+  /// first `sharedPrefix` keys (whole pages of them).
+  bool cascade = false;
+  int64_t sharedPrefix = 0, groupSize = 0;
 };
 
 /// Compiles the spec, runs it on the inputs, writes/checks the outputs.
 /// Returns the process exit code.
 int runCommand(const RunOptions &options);
+
+/// --check: O and LSE against the float64 reference of the spec on
+/// `inputs`; prints the errors and PASS or FAIL. Returns the exit code.
+int checkOutputs(const JitKernels &jit, const KernelInfo &info,
+                 const std::string &backendName, const AttentionInputs &inputs,
+                 const std::vector<float> &o, const std::vector<float> &lse);
+
+/// --cascade: shares the first pages of `inputs`' groups, runs cascade
+/// attention (Runtime::runCascade) with `jit`'s kernel, checks it like
+/// checkOutputs, and under sim compares the K/V bytes read with one plain
+/// launch of `plain`'s kernel. Returns the exit code.
+int runCascadeCommand(Runtime &runtime, JitKernels &jit, JitKernels &plain,
+                      AttentionInputs inputs, const RunOptions &options);
 
 } // namespace attnc
 

@@ -186,6 +186,21 @@ cl::opt<std::string> runBlockMask(
              "pre-pass kernel (timed separately): auto (those the compiler "
              "cannot bound), always, never"),
     cl::value_desc("auto|always|never"), cl::init("auto"), cl::sub(runSub));
+cl::opt<bool> runCascade(
+    "cascade",
+    cl::desc("Cascade attention (--random, paged): groups of --group-size "
+             "sequences share their first --shared-prefix keys' pages; the "
+             "shared pages are read once per group, and under sim the K/V "
+             "bytes read are compared with a plain launch"),
+    cl::sub(runSub));
+cl::opt<int64_t> runSharedPrefix(
+    "shared-prefix",
+    cl::desc("--cascade: keys each group shares (whole pages of them)"),
+    cl::init(0), cl::sub(runSub));
+cl::opt<int64_t> runGroupSize(
+    "group-size",
+    cl::desc("--cascade: sequences per group (0: the whole batch)"),
+    cl::init(0), cl::sub(runSub));
 cl::opt<int64_t> runBlockQ("block-q",
                            cl::desc("Query rows per CTA (0: by head_dim)"),
                            cl::init(0), cl::sub(runSub));
@@ -272,6 +287,12 @@ cl::opt<bool> splitKV(
     cl::desc("Split each sequence's KV range across program instances, with "
              "a merge kernel (flash-decoding)"),
     cl::cat(attncCategory));
+cl::opt<bool> cascade(
+    "cascade",
+    cl::desc("Compile the kernel for cascade attention (attn-cascade): query "
+             "positions and each sequence's first key given at launch, plus "
+             "a merge kernel"),
+    cl::cat(attncCategory));
 cl::opt<bool> remarks(
     "remarks",
     cl::desc("Say, at each mask, which form of KV tile skipping it gets: one "
@@ -314,6 +335,7 @@ mlir::LogicalResult lowerModule(mlir::MLIRContext &context,
   pipeline.blockKV = blockKV;
   pipeline.packGQA = packGQA;
   pipeline.splitKV = splitKV;
+  pipeline.cascade = cascade;
   pipeline.prefetchKV = prefetchKV;
   pipeline.warps = warps;
   pipeline.maskRemarks = remarks;
@@ -433,6 +455,9 @@ int main(int argc, char **argv) {
     options.splits = runSplits;
     options.simFault = runSimFault;
     options.countTiles = runCountTiles;
+    options.cascade = runCascade;
+    options.sharedPrefix = runSharedPrefix;
+    options.groupSize = runGroupSize;
     options.blockMask = runBlockMask;
     return runCommand(options);
   }

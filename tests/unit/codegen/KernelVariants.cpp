@@ -980,6 +980,85 @@ const std::vector<KernelVariant> &attnc::test::kernelVariants() {
                    {120, 80}},
                   "e5m2", "ks[h / 2] * 16.0 + 0.5", "vs[h / 2] + 1.0"),
               2);
+    // Cascade attention: groups sharing their first pages, run as a prefix
+    // launch per group and a suffix launch per sequence, merged by LSE.
+    // Decode (packed, split-KV) with a group of one; a window, softcap and
+    // a sink whose logit reads q (given per row), odd pages, prefill
+    // tiles; ALiBi over several query tiles; fp8 with scales.
+    auto cascade = [&](KernelVariant k, int sharedPrefix, int groupSize) {
+      k.cascade = true;
+      k.sharedPrefix = sharedPrefix;
+      k.groupSize = groupSize;
+      add(std::move(k));
+    };
+    {
+      KernelVariant k{"cascade_decode_causal_gqa4_paged16",
+                      "bf16",
+                      128,
+                      8,
+                      2,
+                      16,
+                      "",
+                      "",
+                      causal,
+                      64,
+                      64,
+                      {1, 1, 1, 1, 1},
+                      {300, 333, 290, 400, 291}};
+      k.packGQA = true;
+      k.splitKV = true;
+      cascade(std::move(k), 288, 2);
+    }
+    cascade(withSink({"cascade_sink_window_softcap_gqa3_paged5",
+                      "fp16",
+                      64,
+                      6,
+                      2,
+                      5,
+                      sinks,
+                      "20.0 * tanh(score / 20.0)",
+                      "kv <= q && q - kv < 50",
+                      64,
+                      32,
+                      {3, 1, 2, 1},
+                      {130, 141, 127, 200}}),
+            125, 0);
+    cascade({"cascade_alibi_prefill_paged8",
+             "fp16",
+             64,
+             4,
+             4,
+             8,
+             "  param slope : f32[q_heads]\n",
+             "score - slope[h] * (q - kv)",
+             causal,
+             64,
+             64,
+             {17, 80, 1},
+             {150, 170, 140}},
+            136, 0);
+    {
+      KernelVariant k{"cascade_fp8_e4m3_split_gqa2_paged8",
+                      "bf16",
+                      64,
+                      4,
+                      2,
+                      8,
+                      kvScales,
+                      "",
+                      causal,
+                      64,
+                      64,
+                      {2, 1, 1},
+                      {200, 199, 260}};
+      k.kvDtype = "e4m3";
+      k.kScale = "ks[h / 2] * 16.0 + 0.5";
+      k.vScale = "vs[h / 2] + 1.0";
+      k.packGQA = true;
+      k.splitKV = true;
+      k.splits = 3;
+      cascade(std::move(k), 192, 0);
+    }
     return v;
   }();
   return variants;
@@ -1017,6 +1096,7 @@ BuiltVariant attnc::test::buildVariant(MLIRContext &context,
   options.prefetchKV = variant.prefetchKV;
   options.warps = variant.warps;
   options.blockMask = variant.blockMask;
+  options.cascade = variant.cascade;
   std::string error;
   FailureOr<CompiledModule> compiled =
       lowerAndEmit(*built.lowered, options, error);

@@ -49,6 +49,11 @@ struct KernelVariant {
   /// Which masks iterate over a runtime block mask (PipelineOptions::
   /// blockMask): auto, always, never.
   std::string blockMask = "auto";
+  /// Cascade attention (attn-cascade, Runtime::runCascade): consecutive
+  /// groups of `groupSize` sequences (0: all) share the pages of their
+  /// first `sharedPrefix` keys.
+  bool cascade = false;
+  int sharedPrefix = 0, groupSize = 0;
 
   std::string specText() const;
 };

@@ -19,6 +19,7 @@
 #include "runtime/api/Runtime.h"
 #include "runtime/sim/Launch.h"
 #include "tests/unit/Skip.h"
+#include "tune/CascadeInputs.h"
 #include "tune/StagedTensors.h"
 
 #include <catch2/catch.hpp>
@@ -30,6 +31,57 @@ using namespace attnc;
 using namespace attnc::test;
 
 namespace {
+
+/// One launch of `kernel` on `inputs`.
+AttentionOutputs runPlain(Runtime &runtime, const Kernel &kernel,
+                          const BuiltVariant &built,
+                          const KernelVariant &variant,
+                          const AttentionInputs &inputs) {
+  StagedTensors staged(runtime.backend(), built.info);
+  AttentionTensors tensors;
+  Status s = staged.stage(inputs, tensors);
+  if (!s.ok())
+    FAIL(s.toString());
+  s = runtime.run(kernel, tensors, nullptr, variant.splits);
+  if (s.ok())
+    s = runtime.backend().synchronize(nullptr);
+  if (!s.ok())
+    FAIL("the launch failed: " << s.toString() << "\n--- kernel ---\n"
+                               << built.cuda);
+  AttentionOutputs actual;
+  REQUIRE(staged.fetch(tensors, actual).ok());
+  return actual;
+}
+
+/// Cascade attention: `inputs`' groups share their first pages (the block
+/// tables change, and the reference reads them after), then the prefix
+/// launch, the suffix launch and the merge.
+AttentionOutputs runCascade(Runtime &runtime, const Kernel &kernel,
+                            const BuiltVariant &built,
+                            const KernelVariant &variant,
+                            AttentionInputs &inputs) {
+  Expected<CascadeLayout> layout = shareLeadingPages(
+      inputs, variant.pageSize, variant.sharedPrefix, variant.groupSize);
+  if (!layout)
+    FAIL(layout.status().toString());
+  StagedCascade staged(runtime.backend(), built.info);
+  CascadeTensors tensors;
+  Status s = staged.stage(inputs, *layout, tensors);
+  if (!s.ok())
+    FAIL(s.toString());
+  CascadeReport report;
+  s = runtime.runCascade(kernel, tensors, nullptr, variant.splits, &report);
+  if (!s.ok())
+    FAIL("the cascade failed: " << s.toString() << "\n--- kernel ---\n"
+                                << built.cuda);
+  // The layout shares something, and the launches read less than one
+  // launch over whole sequences would.
+  CHECK(report.prefixRows > 0);
+  CHECK(report.prefixRows + report.suffixRows < report.plainRows);
+  AttentionOutputs actual;
+  REQUIRE(staged.fetch(tensors, actual).ok());
+  return actual;
+}
 
 /// Runs every kernel of the matrix on `runtime`'s backend and checks it.
 void checkMatrix(Runtime &runtime) {
@@ -53,27 +105,20 @@ void checkMatrix(Runtime &runtime) {
         makeRandomInputs(reference, spec, error);
     if (failed(inputs))
       FAIL(error);
+
+    // Through the runtime: validation, then the launch. The sim backend's
+    // allocations are known to checked mode.
+    AttentionOutputs actual;
+    if (variant.cascade)
+      actual = runCascade(runtime, *kernel, built, variant, *inputs);
+    else
+      actual = runPlain(runtime, *kernel, built, variant, *inputs);
     // The oracle evaluates the AST: it shares no lowering with the kernel.
+    // (A cascade layout changed the block tables: evaluate it after.)
     std::optional<AttentionOutputs> expected =
         astReference(built.spec->specs.front(), *inputs, error);
     if (!expected)
       FAIL(error);
-
-    // Through the runtime: validation, then the launch. The sim backend's
-    // allocations are known to checked mode.
-    StagedTensors staged(runtime.backend(), built.info);
-    AttentionTensors tensors;
-    Status s = staged.stage(*inputs, tensors);
-    if (!s.ok())
-      FAIL(s.toString());
-    s = runtime.run(*kernel, tensors, nullptr, variant.splits);
-    if (s.ok())
-      s = runtime.backend().synchronize(nullptr);
-    if (!s.ok())
-      FAIL("the launch failed: " << s.toString() << "\n--- kernel ---\n"
-                                 << built.cuda);
-    AttentionOutputs actual;
-    REQUIRE(staged.fetch(tensors, actual).ok());
     OutputDiff diff = compareOutputs(actual, *expected);
     double oTol = built.info.bf16 ? 1e-2 : 2e-3;
     INFO("o rel err " << diff.oRelErr << ", lse max diff " << diff.lseMaxAbsDiff
