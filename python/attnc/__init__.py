@@ -26,7 +26,7 @@ _ctypes.CDLL(_os.path.join(_os.path.dirname(__file__), "libattnc_sim.so"),
 
 from . import _C  # noqa: E402
 from ._attention import Attention, compile  # noqa: E402
-from ._kvcache import AddedSequence, KVCache  # noqa: E402
+from ._kvcache import AddedSequence, CascadeTables, KVCache  # noqa: E402
 from ._tuning import read_tuning_db, tune  # noqa: E402
 
 SpecError = _C.SpecError
@@ -44,6 +44,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AddedSequence",
+    "CascadeTables",
     "Attention",
     "KVCache",
     "PoolExhaustedError",

@@ -16,6 +16,8 @@ _FLOAT_DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16}
 _DENSE_NAMES = ("k", "v", "qo_indptr", "kv_indptr")
 _PAGED_NAMES = ("k_cache", "v_cache", "block_table", "kv_lens", "qo_indptr")
 _PADDED_NAMES = ("k", "v", "q_lens", "kv_lens")
+_CASCADE_NAMES = ("k_cache", "v_cache", "block_table", "kv_lens", "group_indptr",
+                  "prefix_block_table", "prefix_lens", "qo_indptr")
 
 
 def compile(
@@ -186,6 +188,41 @@ class Attention:
             self._handle, q, k_cache, v_cache, block_table, kv_lens, qo_indptr,
             num_splits, names, values)
 
+    def cascade(self, q: Tensor, k_cache: Tensor, v_cache: Tensor,
+                block_table: Tensor, kv_lens: Tensor, group_indptr: Tensor,
+                prefix_block_table: Tensor, prefix_lens: Tensor, *,
+                qo_indptr: Optional[Tensor] = None,
+                num_splits: int = 0,
+                **params: ParamValue) -> Tuple[Tensor, Tensor]:
+        """Cascade attention over a paged KV cache: the result of
+        attn.paged(q, k_cache, v_cache, block_table, kv_lens), computed so
+        that pages a group of sequences shares are read once per group.
+
+        group_indptr: int32 [groups + 1], group g being sequences
+        [group_indptr[g], group_indptr[g + 1]); prefix_block_table: int32
+        [groups, max_prefix_pages], the pages every member of a group maps
+        first; prefix_lens: int32 [groups], the keys they share (0 for a
+        group of one). KVCache.cascade_tables gives all of them. The
+        kernel runs once over each group's shared pages with all of its
+        queries, once over each sequence's own keys, and merges the two by
+        LSE (docs/runtime.md, "Cascade attention"). Otherwise as paged.
+        """
+        names, values = self._param_list(params, q)
+        _same_device(q, _CASCADE_NAMES,
+                     (k_cache, v_cache, block_table, kv_lens, group_indptr,
+                      prefix_block_table, prefix_lens, qo_indptr), params, values)
+        if qo_indptr is None:
+            qo_indptr = self._even_rows(q, block_table)
+        by_name = dict(zip(names.split(","), values)) if names else {}
+        o, lse = self._outputs(q)
+        stream, host = self._launch_context(
+            q, {"qo_indptr": qo_indptr, "block_table": block_table,
+                "kv_lens": kv_lens}, by_name)
+        self._core.run_cascade(o, lse, q, k_cache, v_cache, block_table, kv_lens,
+                               qo_indptr, group_indptr, prefix_block_table,
+                               prefix_lens, num_splits, by_name, stream, host)
+        return o, lse
+
     def padded(self, q: Tensor, k: Tensor, v: Tensor, *,
                q_lens: Optional[Tensor] = None,
                kv_lens: Optional[Tensor] = None,
@@ -274,17 +311,22 @@ class Attention:
                              stream, host)
         return o, lse
 
+    @staticmethod
+    def _even_rows(q: Tensor, block_table: Tensor) -> Tensor:
+        """qo_indptr giving each sequence of block_table as many of q's rows."""
+        batch = block_table.shape[0] if block_table.dim() else 0
+        rows = q.shape[0] if q.dim() else 0
+        if batch == 0 or rows % batch:
+            raise ValueError(
+                f"qo_indptr=None needs q's {rows} rows to split evenly over the "
+                f"{batch} sequences of block_table; pass qo_indptr")
+        return torch.arange(0, rows + 1, rows // batch, dtype=torch.int32,
+                            device=q.device)
+
     def _paged(self, q, k_cache, v_cache, block_table, kv_lens, qo_indptr,
                num_splits, params):
         if qo_indptr is None:
-            batch = block_table.shape[0] if block_table.dim() else 0
-            rows = q.shape[0] if q.dim() else 0
-            if batch == 0 or rows % batch:
-                raise ValueError(
-                    f"qo_indptr=None needs q's {rows} rows to split evenly over the "
-                    f"{batch} sequences of block_table; pass qo_indptr")
-            qo_indptr = torch.arange(0, rows + 1, rows // batch, dtype=torch.int32,
-                                     device=q.device)
+            qo_indptr = self._even_rows(q, block_table)
         o, lse = self._outputs(q)
         stream, host = self._launch_context(
             q, {"qo_indptr": qo_indptr, "block_table": block_table,

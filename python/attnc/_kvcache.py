@@ -24,6 +24,27 @@ class AddedSequence(NamedTuple):
     prompt[reused_tokens:] go, on the cache's device."""
 
 
+class CascadeTables(NamedTuple):
+    """What KVCache.cascade_tables returns: Attention.cascade's tables."""
+
+    group_indptr: Tensor
+    """[groups + 1]: group g is sequences [group_indptr[g], group_indptr[g+1])."""
+    prefix_block_table: Tensor
+    """[groups, max_prefix_pages]: the pages each group shares."""
+    prefix_lens: Tensor
+    """[groups]: the keys each group shares (0 for a group of one)."""
+    block_table: Tensor
+    """[batch, max_pages]: each sequence's whole table (as block_tables)."""
+    kv_lens: Tensor
+    """[batch]: each sequence's keys."""
+    shared_rows: int
+    """Key rows the groups share, read once per group."""
+    own_rows: int
+    """Key rows past the shared prefixes, read per sequence."""
+    plain_rows: int
+    """Key rows one launch over whole sequences reads."""
+
+
 def _token_list(tokens: Tokens) -> List[int]:
     if isinstance(tokens, Tensor):
         return tokens.reshape(-1).tolist()
@@ -135,6 +156,20 @@ class KVCache:
         table, lens = self._core.block_tables(
             list(seq_ids), pad_value, -1 if max_pages is None else max_pages)
         return self._on_device(table), self._on_device(lens)
+
+    def cascade_tables(self, seq_ids: Iterable[int], pad_value: int = 0,
+                       min_shared_pages: int = 1) -> "CascadeTables":
+        """The groups of `seq_ids` (in that order) that share leading pages,
+        for Attention.cascade: consecutive sequences whose block tables start
+        with the same page form a group sharing its longest common run of
+        pages (at least `min_shared_pages`; else groups of one). Sharers
+        must be adjacent in `seq_ids`. All tensors int32 on the cache's
+        device."""
+        groups, prefix_table, prefix_lens, table, lens, rows = \
+            self._core.cascade_tables(list(seq_ids), pad_value, min_shared_pages)
+        return CascadeTables(self._on_device(groups), self._on_device(prefix_table),
+                             self._on_device(prefix_lens), self._on_device(table),
+                             self._on_device(lens), *rows)
 
     def key_cache(self, layer: int = 0) -> Tensor:
         """Layer `layer`'s k_cache [num_pages, page_size, kv_heads, head_dim]:

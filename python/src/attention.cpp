@@ -170,6 +170,26 @@ CallArgs denseArgs(nb::handle o, nb::handle lse, nb::handle q, nb::handle k,
   return a;
 }
 
+/// The tensors and options of a paged call (attn.paged, attn.cascade).
+CallArgs pagedArgs(nb::handle o, nb::handle lse, nb::handle q,
+                   nb::handle kCache, nb::handle vCache, nb::handle blockTable,
+                   nb::handle kvLens, nb::handle qoIndptr, int numSplits,
+                   nb::dict params, uintptr_t stream, nb::dict hostIndices) {
+  CallArgs a{TensorArg(o, "o"),
+             TensorArg(lse, "lse"),
+             TensorArg(q, "q"),
+             TensorArg(qoIndptr, "qo_indptr"),
+             params,
+             numSplits,
+             stream,
+             hostIndices};
+  a.kCache.emplace(kCache, "k_cache");
+  a.vCache.emplace(vCache, "v_cache");
+  a.blockTable.emplace(blockTable, "block_table");
+  a.kvLens.emplace(kvLens, "kv_lens");
+  return a;
+}
+
 } // namespace
 
 dsl::AttentionSpec checkSpec(const CompileRequest &r) {
@@ -300,7 +320,10 @@ Expected<CompiledAttention::Pick> CompiledAttention::pick(Engine &engine,
   return shared;
 }
 
-double CompiledAttention::run(CallArgs &a, int timedRuns) {
+CompiledAttention::Engine &
+CompiledAttention::gather(CallArgs &a, Placement &where, AttentionTensors &t,
+                          std::vector<TensorArg> &held, HostIndexData &host,
+                          CascadeTensors *cascade) {
   bool pagedCall = a.kCache.has_value();
   if (pagedCall != paged)
     throw nb::value_error(
@@ -310,8 +333,7 @@ double CompiledAttention::run(CallArgs &a, int timedRuns) {
                 : "dense: call attn(q, k, v) or attn.padded(q, k, v)"))
             .c_str());
   // Every tensor on the one device the query is on.
-  Placement where = placementOf(a.q, "q");
-  AttentionTensors t;
+  where = placementOf(a.q, "q");
   auto take = [&](const TensorArg &array, const char *name, TensorRef &ref,
                   bool ownPageStride = false,
                   std::optional<DType> bytesAs = std::nullopt) {
@@ -332,6 +354,12 @@ double CompiledAttention::run(CallArgs &a, int timedRuns) {
     take(*a.vCache, "v_cache", t.vCache, /*ownPageStride=*/true, kvBytes);
     take(*a.blockTable, "block_table", t.blockTable);
     take(*a.kvLens, "kv_lens", t.kvLens);
+    if (cascade) {
+      take(*a.groupIndptr, "group_indptr", cascade->groupIndptr);
+      take(*a.prefixBlockTable, "prefix_block_table",
+           cascade->prefixBlockTable);
+      take(*a.prefixLens, "prefix_lens", cascade->prefixLens);
+    }
   } else {
     take(*a.k, "k", t.k, /*ownPageStride=*/false, kvBytes);
     take(*a.v, "v", t.v, /*ownPageStride=*/false, kvBytes);
@@ -339,9 +367,6 @@ double CompiledAttention::run(CallArgs &a, int timedRuns) {
   }
   Engine &engine = engineFor(where);
   const KernelInfo &info = engine.jit->info();
-  // Arguments imported here may own DLPack capsules' tensors, referenced by
-  // nothing else (the host copies Python made): kept for the whole call.
-  std::vector<TensorArg> held;
   for (auto [key, value] : a.params) {
     std::string name = nb::cast<std::string>(key);
     bool declared =
@@ -358,7 +383,6 @@ double CompiledAttention::run(CallArgs &a, int timedRuns) {
 
   // Host-readable index tensors: the tensors themselves on the CPU, the
   // copies Python made of them for CUDA tensors.
-  HostIndexData host;
   if (where.memory == MemoryKind::Host) {
     host = hostIndexDataOf(t);
   } else {
@@ -376,6 +400,16 @@ double CompiledAttention::run(CallArgs &a, int timedRuns) {
       if (!p.isFloat && t.params.count(p.name))
         host.params[p.name] = copy(("param:" + p.name).c_str());
   }
+  return engine;
+}
+
+double CompiledAttention::run(CallArgs &a, int timedRuns) {
+  Placement where;
+  AttentionTensors t;
+  std::vector<TensorArg> held;
+  HostIndexData host;
+  Engine &engine = gather(a, where, t, held, host);
+  const KernelInfo &info = engine.jit->info();
   if (a.numSplits < 0)
     throw nb::value_error("num_splits must be 0 (automatic) or positive");
 
@@ -416,6 +450,49 @@ double CompiledAttention::run(CallArgs &a, int timedRuns) {
   if (!ran.ok())
     rejectCall(ran, info, t);
   return timedRuns > 0 ? seconds / timedRuns : 0.0;
+}
+
+void CompiledAttention::runCascade(CallArgs &a) {
+  if (!paged)
+    throw nb::value_error((std::string("attention '") + request.kernel +
+                           "' has kv_cache = dense; cascade attention "
+                           "runs over a paged KV cache")
+                              .c_str());
+  Placement where;
+  CascadeTensors c;
+  std::vector<TensorArg> held;
+  HostIndexData host;
+  Engine &engine = gather(a, where, c.batch, held, host, &c);
+  if (a.numSplits < 0)
+    throw nb::value_error("num_splits must be 0 (automatic) or positive");
+  if (!engine.cascadeJit) {
+    // Created with the GIL held: its errors are Python exceptions.
+    JitKernels::Options options;
+    options.cascade = true;
+    std::unique_ptr<JitKernels> jit =
+        createJit(*engine.runtime, request, options);
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!engine.cascadeJit)
+      engine.cascadeJit = std::move(jit);
+  }
+  auto [maxQ, maxKV] = longestRuns(host, /*paged=*/true);
+  int64_t batch = std::max<int64_t>(host.qoIndptr.count - 1, 0);
+  Status ran;
+  {
+    nb::gil_scoped_release released;
+    Expected<JitKernels::Selection> chosen = [&] {
+      std::lock_guard<std::mutex> lock(mutex);
+      return engine.cascadeJit->select(batch, maxQ, maxKV);
+    }();
+    if (!chosen)
+      ran = chosen.status();
+    else
+      ran = engine.runtime->runCascade(
+          chosen->kernel, c, reinterpret_cast<void *>(a.stream),
+          a.numSplits ? a.numSplits : chosen->numSplits);
+  }
+  if (!ran.ok())
+    rejectCall(ran, engine.jit->info(), c.batch);
 }
 
 nb::dict CompiledAttention::kernelFor(int64_t batch, int64_t maxQLen,
@@ -503,18 +580,9 @@ void bindAttention(nb::module_ &m) {
              nb::handle blockTable, nb::handle kvLens, nb::handle qoIndptr,
              int numSplits, nb::dict params, uintptr_t stream,
              nb::dict hostIndices) {
-            CallArgs a{TensorArg(o, "o"),
-                       TensorArg(lse, "lse"),
-                       TensorArg(q, "q"),
-                       TensorArg(qoIndptr, "qo_indptr"),
-                       params,
-                       numSplits,
-                       stream,
-                       hostIndices};
-            a.kCache.emplace(kCache, "k_cache");
-            a.vCache.emplace(vCache, "v_cache");
-            a.blockTable.emplace(blockTable, "block_table");
-            a.kvLens.emplace(kvLens, "kv_lens");
+            CallArgs a =
+                pagedArgs(o, lse, q, kCache, vCache, blockTable, kvLens,
+                          qoIndptr, numSplits, params, stream, hostIndices);
             self.run(a);
           },
           nb::arg("o"), nb::arg("lse"), nb::arg("q"), nb::arg("k_cache"),
@@ -522,7 +590,31 @@ void bindAttention(nb::module_ &m) {
           nb::arg("qo_indptr"), nb::arg("num_splits"), nb::arg("params"),
           nb::arg("stream"), nb::arg("host_indices"),
           "Writes o and lse for q over a paged KV cache (validated first; "
-          "nothing is written on error).");
+          "nothing is written on error).")
+      .def(
+          "run_cascade",
+          [](CompiledAttention &self, nb::handle o, nb::handle lse,
+             nb::handle q, nb::handle kCache, nb::handle vCache,
+             nb::handle blockTable, nb::handle kvLens, nb::handle qoIndptr,
+             nb::handle groupIndptr, nb::handle prefixBlockTable,
+             nb::handle prefixLens, int numSplits, nb::dict params,
+             uintptr_t stream, nb::dict hostIndices) {
+            CallArgs a =
+                pagedArgs(o, lse, q, kCache, vCache, blockTable, kvLens,
+                          qoIndptr, numSplits, params, stream, hostIndices);
+            a.groupIndptr.emplace(groupIndptr, "group_indptr");
+            a.prefixBlockTable.emplace(prefixBlockTable, "prefix_block_table");
+            a.prefixLens.emplace(prefixLens, "prefix_lens");
+            self.runCascade(a);
+          },
+          nb::arg("o"), nb::arg("lse"), nb::arg("q"), nb::arg("k_cache"),
+          nb::arg("v_cache"), nb::arg("block_table"), nb::arg("kv_lens"),
+          nb::arg("qo_indptr"), nb::arg("group_indptr"),
+          nb::arg("prefix_block_table"), nb::arg("prefix_lens"),
+          nb::arg("num_splits"), nb::arg("params"), nb::arg("stream"),
+          nb::arg("host_indices"),
+          "Cascade attention (Runtime::runCascade): writes o and lse; "
+          "nothing is written on error.");
 
   m.def(
       "compile",

@@ -49,6 +49,8 @@ struct CallArgs {
   nanobind::dict hostIndices;
   std::optional<TensorArg> k, v, kvIndptr;                     // dense
   std::optional<TensorArg> kCache, vCache, blockTable, kvLens; // paged
+  /// Cascade attention (Runtime::runCascade) over the paged tensors.
+  std::optional<TensorArg> groupIndptr, prefixBlockTable, prefixLens;
 };
 
 class CompiledAttention {
@@ -70,6 +72,10 @@ public:
   /// 0, then runs Runtime::run that many more times (the kernel chosen
   /// once, as a C++ program would) and returns the mean seconds per run.
   double run(CallArgs &args, int timedRuns = 0);
+  /// Cascade attention (args.groupIndptr and the prefix tables set): the
+  /// cascade variant for the shape, run by Runtime::runCascade, which
+  /// validates everything before it writes o and lse.
+  void runCascade(CallArgs &args);
 
   /// The kernel a call of this shape on `device` ("cpu", "cuda:N") would
   /// use, as a dict (path, block_q, block_kv, stages, warps, splits, tuned,
@@ -82,6 +88,9 @@ private:
   struct Engine {
     std::shared_ptr<Runtime> runtime;
     std::unique_ptr<JitKernels> jit;
+    /// The cascade variants (attn-cascade), created on the first cascade
+    /// call.
+    std::unique_ptr<JitKernels> cascadeJit;
     /// select()'s answers by exact shape: it is deterministic for a shape
     /// once created (the database is read at creation), so repeated calls
     /// of one shape skip the lookup, the variant copy and the load (and
@@ -91,6 +100,13 @@ private:
 
   explicit CompiledAttention(CompileRequest request)
       : request(std::move(request)) {}
+  /// A call's tensors, every one on q's device (`where`), as the runtime
+  /// takes them, with host copies of the index tensors and the engine of
+  /// that device; the cascade tables too when `cascade` is given. Imported
+  /// arguments that own DLPack capsules stay in `held` for the call.
+  Engine &gather(CallArgs &a, Placement &where, AttentionTensors &t,
+                 std::vector<TensorArg> &held, HostIndexData &host,
+                 CascadeTensors *cascade = nullptr);
   /// The engine for tensors at `where`, created on first use (GIL held).
   Engine &engineFor(const Placement &where);
   /// Creates the engine of `runtime` (its JitKernels).

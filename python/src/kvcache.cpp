@@ -10,6 +10,7 @@
 
 #include "runtime/cuda/CudaDevice.h"
 #include "runtime/cuda/CudaPageStorage.h"
+#include "runtime/kvcache/CascadeTables.h"
 #include "runtime/kvcache/HostPageStorage.h"
 #include "runtime/kvcache/KVCache.h"
 
@@ -128,6 +129,25 @@ public:
             int32Array(std::move(t.kvLens), {batch})};
   }
 
+  /// exportCascadeTables: (group_indptr, prefix_block_table, prefix_lens,
+  /// block_table, kv_lens) and the key rows (shared, own, plain).
+  nb::tuple cascadeTables(const std::vector<SeqId> &seqs, int32_t padValue,
+                          int32_t minSharedPages) {
+    CascadeTables t = valueOr(exportCascadeTables(cache->blockManager(), seqs,
+                                                  padValue, minSharedPages));
+    size_t groups = t.groupIndptr.size() - 1;
+    size_t batch = static_cast<size_t>(t.full.batch);
+    return nb::make_tuple(
+        int32Array(std::move(t.groupIndptr), {groups + 1}),
+        int32Array(std::move(t.prefix.blockTable),
+                   {groups, static_cast<size_t>(t.prefix.maxPages)}),
+        int32Array(std::move(t.prefix.kvLens), {groups}),
+        int32Array(std::move(t.full.blockTable),
+                   {batch, static_cast<size_t>(t.full.maxPages)}),
+        int32Array(std::move(t.full.kvLens), {batch}),
+        nb::make_tuple(t.sharedRows, t.unsharedRows, t.plainRows));
+  }
+
   /// Layer `layer`'s k_cache (which 0) or v_cache (1) as a tensor over the
   /// pool, keeping `self` alive.
   nb::object pages(nb::handle self, int32_t layer, int which) {
@@ -214,6 +234,8 @@ void bindKVCache(nb::module_ &m) {
       .def("free", &PyKVCache::free, nb::arg("seq_id"))
       .def("block_tables", &PyKVCache::blockTables, nb::arg("seq_ids"),
            nb::arg("pad_value"), nb::arg("max_pages"))
+      .def("cascade_tables", &PyKVCache::cascadeTables, nb::arg("seq_ids"),
+           nb::arg("pad_value"), nb::arg("min_shared_pages"))
       .def(
           "key_cache",
           [](nb::handle self, int32_t layer) {

@@ -24,14 +24,16 @@ static void checkCompiles(const BuiltVariant &built, const std::string &what) {
     INFO(what << " on " << arch);
     if (!result.ok)
       FAIL(result.error << "\n--- source ---\n" << built.cuda);
-    // The attention kernel, the merge kernel of a split-KV one and the
-    // pre-pass of a runtime block mask.
+    // The attention kernel, the merge kernel of a split-KV one, the
+    // pre-pass of a runtime block mask and a cascade kernel's merge.
     REQUIRE(result.resources.size() ==
             1u + (built.info.splitKV ? 1u : 0u) +
-                (built.info.hasBlockMask() ? 1u : 0u));
+                (built.info.hasBlockMask() ? 1u : 0u) +
+                (built.info.qPositions ? 1u : 0u));
     for (const jit::KernelResources &k : result.resources) {
       CHECK((k.kernel == built.info.name || k.kernel == built.info.mergeName ||
-             k.kernel == built.info.blockMaskName));
+             k.kernel == built.info.blockMaskName ||
+             k.kernel == built.info.cascadeMergeName));
       CHECK(k.spillStoreBytes == 0);
       CHECK(k.spillLoadBytes == 0);
       // No local-memory arrays either (a stack frame is local memory).
