@@ -105,6 +105,10 @@ private:
     return rows * static_cast<int>(tileCols(info.headDim) + 8) * 2;
   }
   int kvTileBytes() const { return smemTileBytes(info.blockKV); }
+  /// The V tile's bytes (after the K tile): v_head_dim columns.
+  int vTileBytes() const {
+    return info.blockKV * static_cast<int>(tileCols(info.vHeadDim) + 8) * 2;
+  }
   /// The row-block template argument, omitted at its default of 1.
   std::string blocksArg() const {
     return rowBlocksPerWarp == 1 ? "" : ", " + std::to_string(rowBlocksPerWarp);
@@ -191,12 +195,12 @@ private:
     return info.gqaPack > 1 ? "<" + std::to_string(info.gqaPack) + ">" : "";
   }
   /// loadQ/storeO's `<G, Cols>`: the packing and, for a padded head dim,
-  /// the columns that exist in global memory.
-  std::string rowArgs() {
-    if (!paddedHeadDim())
+  /// the `cols` that exist in global memory.
+  std::string rowArgs(int64_t cols) {
+    if (tileCols(cols) == cols)
       return packArgs();
-    return "<" + std::to_string(info.gqaPack) + ", " +
-           std::to_string(info.headDim) + ">";
+    return "<" + std::to_string(info.gqaPack) + ", " + std::to_string(cols) +
+           ">";
   }
   /// The first query head of the tile's rows and the distance between heads.
   std::string headArgs(Value head, int64_t width) {
@@ -280,6 +284,7 @@ LogicalResult KernelEmitter::emit() {
   info.specName = kernel.getSymName().str();
   info.name = "attnc_" + info.specName;
   info.headDim = kernel.getHeadDim();
+  info.vHeadDim = kernel.getValueHeadDim();
   info.qHeads = kernel.getQHeads();
   info.kvHeads = kernel.getKvHeads();
   info.bf16 = kernel.getDtype().isBF16();
@@ -323,7 +328,7 @@ LogicalResult KernelEmitter::emit() {
       info.blockQ / 16 / static_cast<int>(program.getWarpCount());
   // One K and one V tile, rows padded by 8 elements (SmemTile::kStride),
   // then the Q tile where it lives in shared memory.
-  info.sharedBytes = 2 * kvTileBytes();
+  info.sharedBytes = kvTileBytes() + vTileBytes();
   program.walk([&](LoadQOp load) {
     if (load.getShared())
       info.sharedBytes += smemTileBytes(info.blockQ);
@@ -483,7 +488,7 @@ void KernelEmitter::emitMergeKernel() {
      << info.qHeads << " / " << kMergeSlotsPerBlock << ").\n";
   os << "extern \"C\" __global__ void __launch_bounds__(" << kMergeThreads
      << ") " << info.mergeName << "(const attnc::AttnKernelArgs args) {\n";
-  os << "  attnc::dev::mergeSplits<" << elementType() << ", " << info.headDim
+  os << "  attnc::dev::mergeSplits<" << elementType() << ", " << info.vHeadDim
      << ">(args, " << info.qHeads << ");\n";
   os << "}\n\n";
   emitSimLauncher(info.mergeName, "gridX", kMergeThreads, 0);
@@ -496,7 +501,7 @@ void KernelEmitter::emitCascadeMergeKernel() {
   os << "extern \"C\" __global__ void __launch_bounds__(" << kMergeThreads
      << ") " << info.cascadeMergeName
      << "(const attnc::AttnKernelArgs args) {\n";
-  os << "  attnc::dev::mergeCascade<" << elementType() << ", " << info.headDim
+  os << "  attnc::dev::mergeCascade<" << elementType() << ", " << info.vHeadDim
      << ">(args, " << info.qHeads << ");\n";
   os << "}\n\n";
   emitSimLauncher(info.cascadeMergeName, "gridX", kMergeThreads, 0);
@@ -547,7 +552,7 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
       isa<arith::ArithDialect, math::MathDialect>(op.getDialect()))
     return emitArith(op);
 
-  int64_t d = info.headDim;
+  int64_t d = info.headDim, dv = info.vHeadDim;
   std::string T = elementType();
   return llvm::TypeSwitch<Operation *, LogicalResult>(&op)
       .Case([&](scf::ForOp o) { return emitFor(o); })
@@ -634,14 +639,14 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
           // After the K and V tiles (info.sharedBytes counts it).
           os << "const attnc::dev::SmemTile<" << T << ", " << info.blockQ
              << ", " << tileCols(d) << "> " << name(o) << "{reinterpret_cast<"
-             << T << " *>(smem + " << kvTileBytes() * 2 << ")};\n";
+             << T << " *>(smem + " << kvTileBytes() + vTileBytes() << ")};\n";
           os << "attnc::dev::loadQShared<" << info.gqaPack << ", "
              << (paddedHeadDim() ? d : 0) << ", " << rowBlocksPerWarp << ">("
              << name(o);
         } else {
           os << "attnc::dev::QTile<" << T << ", " << tileCols(d) << blocksArg()
              << "> " << name(o) << ";\n";
-          os << "attnc::dev::loadQ" << rowArgs() << "(" << name(o);
+          os << "attnc::dev::loadQ" << rowArgs(d) << "(" << name(o);
         }
         os << ", static_cast<const " << T << " *>(args.q) + "
            << firstElement(b, row0, o.getHead(), d) << ", "
@@ -788,11 +793,11 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
                               "[args.batch] * " +
                               std::to_string(info.qHeads);
           if (type.getRank() == 2)
-            os << "attnc::dev::storeO" << rowArgs() << "(args.o_partial + ("
-               << plane << " * " << d << " + "
-               << firstElement(b, row0, o.getHead(), d) << "), "
-               << static_cast<long long>(info.qHeads) * d << "LL, " << rows
-               << ", " << name(o.getTile()) << headArgs(o.getHead(), d)
+            os << "attnc::dev::storeO" << rowArgs(dv) << "(args.o_partial + ("
+               << plane << " * " << dv << " + "
+               << firstElement(b, row0, o.getHead(), dv) << "), "
+               << static_cast<long long>(info.qHeads) * dv << "LL, " << rows
+               << ", " << name(o.getTile()) << headArgs(o.getHead(), dv)
                << ");\n";
           else {
             // The LSE in its two parts, the scaled maximum and the log of
@@ -820,10 +825,10 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
           return success();
         }
         if (type.getRank() == 2) {
-          os << "attnc::dev::storeO" << rowArgs() << "(static_cast<" << T
-             << " *>(args.o) + " << firstElement(b, row0, o.getHead(), d)
-             << ", " << static_cast<long long>(info.qHeads) * d << "LL, "
-             << rows << ", " << name(o.getTile()) << headArgs(o.getHead(), d)
+          os << "attnc::dev::storeO" << rowArgs(dv) << "(static_cast<" << T
+             << " *>(args.o) + " << firstElement(b, row0, o.getHead(), dv)
+             << ", " << static_cast<long long>(info.qHeads) * dv << "LL, "
+             << rows << ", " << name(o.getTile()) << headArgs(o.getHead(), dv)
              << ");\n";
         } else {
           os << "attnc::dev::storeLse" << packArgs() << "(args.lse + "
@@ -1169,7 +1174,8 @@ LogicalResult KernelEmitter::emitKVLoad(Operation *op, Value tile, Value batch,
     return op->emitOpError("must load a static tile of ")
            << info.blockKV << " rows";
   std::string T = elementType();
-  int64_t d = info.headDim;
+  int64_t d = isValue ? info.vHeadDim : info.headDim;
+  bool padded = tileCols(d) != d;
   int offset = isValue ? kvTileBytes() : 0;
   std::string b = name(batch);
   os << "// " << (isValue ? "V" : "K") << " rows [" << name(row0) << ", "
@@ -1216,8 +1222,8 @@ LogicalResult KernelEmitter::emitKVLoad(Operation *op, Value tile, Value batch,
       std::to_string(info.threads) + ", " +
       std::to_string(static_cast<long long>(info.kvHeads) * d) + "LL, " +
       (contiguous ? "true" : "false");
-  if (paddedHeadDim() || segment > 0)
-    templateArgs += ", " + std::to_string(paddedHeadDim() ? d : 0);
+  if (padded || segment > 0)
+    templateArgs += ", " + std::to_string(padded ? d : 0);
   if (segment > 0)
     templateArgs += ", " + std::to_string(segment);
   // An fp8 cache is read as bytes and widened into the same shared tile.

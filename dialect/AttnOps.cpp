@@ -100,6 +100,10 @@ LogicalResult KernelOp::verify() {
   if (headDim < 8 || headDim > 256 || headDim % 8 != 0)
     return emitOpError("head_dim must be a multiple of 8 in 8..256, got ")
            << headDim;
+  if (std::optional<int64_t> dv = getVHeadDim();
+      dv && (*dv < 16 || *dv > 256 || *dv % 16 != 0))
+    return emitOpError("v_head_dim must be a multiple of 16 in 16..256, got ")
+           << *dv;
   if (getQHeads() < 1 || getKvHeads() < 1)
     return emitOpError("q_heads and kv_heads must be positive");
   if (getQHeads() % getKvHeads() != 0)

@@ -32,6 +32,9 @@ def Attn_KernelOp : Attn_Op<"kernel", [
     h / (Hq / Hkv) (MHA when equal, MQA when Hkv = 1). `scale` multiplies
     q·k before the score modifier runs.
 
+    `v_head_dim(Dv)`: V and O have Dv columns (a multiple of 16 in
+    16..256), Q and K head_dim; absent, Dv = head_dim.
+
     `kv_dtype(f8E4M3FN)` or `kv_dtype(f8E5M2)`: K and V are stored in that
     float8 format and widened to `dtype` as they are loaded (exactly: both
     formats' values are f16 and bf16 values); the sdpa's `k_scale` and
@@ -46,11 +49,13 @@ def Attn_KernelOp : Attn_Op<"kernel", [
     Attn_KVCacheKindAttr:$kv_cache,
     OptionalAttr<I64Attr>:$page_size,
     F64Attr:$scale,
-    OptionalAttr<TypeAttr>:$kv_dtype
+    OptionalAttr<TypeAttr>:$kv_dtype,
+    OptionalAttr<I64Attr>:$v_head_dim
   );
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{
     $sym_name `dtype` `(` $dtype `)` `head_dim` `(` $head_dim `)`
+    (`v_head_dim` `(` $v_head_dim^ `)`)?
     `heads` `(` $q_heads `,` $kv_heads `)`
     `kv_cache` `(` $kv_cache (`,` `page_size` `=` $page_size^)? `)`
     (`kv_dtype` `(` $kv_dtype^ `)`)?
@@ -61,6 +66,10 @@ def Attn_KernelOp : Attn_Op<"kernel", [
   let extraClassDeclaration = [{
     /// Query heads that share one KV head.
     int64_t getGroupSize() { return getQHeads() / getKvHeads(); }
+    /// Columns of V and O: v_head_dim, or head_dim when absent.
+    int64_t getValueHeadDim() {
+      return getVHeadDim() ? int64_t(*getVHeadDim()) : int64_t(getHeadDim());
+    }
     /// The parameter named `name`, or null.
     ParamOp lookupParam(::llvm::StringRef name);
   }];

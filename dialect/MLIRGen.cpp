@@ -88,7 +88,10 @@ private:
         builder.getI64IntegerAttr(spec.qHeads),
         builder.getI64IntegerAttr(spec.kvHeads),
         attn::KVCacheKindAttr::get(builder.getContext(), kvCache), pageSize,
-        builder.getF64FloatAttr(spec.scale), kvDtypeAttr(spec));
+        builder.getF64FloatAttr(spec.scale), kvDtypeAttr(spec),
+        spec.valueHeadDim() != spec.headDim
+            ? builder.getI64IntegerAttr(spec.valueHeadDim())
+            : IntegerAttr());
     currentSpec = &spec;
 
     OpBuilder::InsertionGuard guard(builder);

@@ -128,6 +128,10 @@ struct AttentionSpec {
 
   DType dtype = DType::F16;
   int64_t headDim = 0;
+  /// Columns of V and O (`v_head_dim`; head_dim when not given): Q and K
+  /// keep head_dim (DeepSeek's MLA prefill: 192 and 128).
+  int64_t vHeadDim = 0;
+  int64_t valueHeadDim() const { return vHeadDim ? vHeadDim : headDim; }
   int64_t qHeads = 0;
   int64_t kvHeads = 0;
   KVCacheKind kvCache = KVCacheKind::Dense;

@@ -161,7 +161,8 @@ static std::string unknownKeyMessage(std::string_view word) {
   }
   if (best)
     message += std::string(" (did you mean '") + best + "'?)";
-  message += "; allowed keys are dtype, head_dim, q_heads, kv_heads, "
+  message += "; allowed keys are dtype, head_dim, v_head_dim, q_heads, "
+             "kv_heads, "
              "kv_cache, kv_dtype, k_scale, v_scale, scale, score, mask, sink, "
              "let and param";
   return message;
@@ -241,6 +242,7 @@ bool Parser::parseKeyValue(EntrySyntax &entry) {
     return true;
   }
   case EntryKey::HeadDim:
+  case EntryKey::VHeadDim:
   case EntryKey::QHeads:
   case EntryKey::KVHeads:
     return parseIntValue(entry.intValue, entry.valueLoc, after);

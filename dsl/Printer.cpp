@@ -53,6 +53,8 @@ void Printer::printSpec(const AttentionSpec &spec) {
   out += "attention " + spec.name + " {\n";
   out += std::string("  dtype = ") + spelling(spec.dtype) + "\n";
   out += "  head_dim = " + std::to_string(spec.headDim) + "\n";
+  if (spec.vHeadDim != spec.headDim)
+    out += "  v_head_dim = " + std::to_string(spec.vHeadDim) + "\n";
   out += "  q_heads = " + std::to_string(spec.qHeads) + "\n";
   out += "  kv_heads = " + std::to_string(spec.kvHeads) + "\n";
   if (spec.kvCache == KVCacheKind::Paged)

@@ -128,6 +128,8 @@ std::optional<AttentionSpec> Sema::checkBlock(BlockSyntax &block) {
                entryFor(EntryKey::VScale));
   if (!tooManyErrors())
     checkRequiresGrad(spec);
+  if (!entryFor(EntryKey::VHeadDim))
+    spec.vHeadDim = spec.headDim;
   // The same value `scale = 1 / sqrt(head_dim)` folds to (ConstantFold.cpp
   // explains the long double).
   if (!entryFor(EntryKey::Scale) && spec.headDim > 0)
@@ -150,15 +152,24 @@ void Sema::checkEntryValue(EntrySyntax &entry, AttentionSpec &spec) {
   case EntryKey::KVDType:
     return; // Checked against dtype once both are known.
   case EntryKey::HeadDim:
-    // K/V rows are copied in 16-byte (8-element) chunks; a head dim that is
-    // not a multiple of the mma's 16 is padded with zero columns.
-    if (entry.intValue < 8 || entry.intValue > 256 || entry.intValue % 8)
+  case EntryKey::VHeadDim: {
+    // K/V rows are copied in 16-byte (8-element) chunks; a head_dim that is
+    // not a multiple of the mma's 16 is padded with zero columns. V and O
+    // have no padded form (the mma's n and k are 8 and 16).
+    bool value = entry.key == EntryKey::VHeadDim;
+    int64_t step = value ? 16 : 8;
+    if (entry.intValue < step || entry.intValue > 256 ||
+        entry.intValue % step) {
       outOfRange(entry.valueLoc,
-                 "head_dim must be a multiple of 8 between 8 and 256",
+                 std::string(spelling(entry.key)) + " must be a multiple of " +
+                     std::to_string(step) + " between " + std::to_string(step) +
+                     " and 256",
                  entry.intValue);
-    else
-      spec.headDim = entry.intValue;
+      return;
+    }
+    (value ? spec.vHeadDim : spec.headDim) = entry.intValue;
     return;
+  }
   case EntryKey::QHeads:
   case EntryKey::KVHeads:
     if (entry.intValue < 1) {

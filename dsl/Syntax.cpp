@@ -10,6 +10,8 @@ const char *attnc::dsl::spelling(EntryKey key) {
     return "dtype";
   case EntryKey::HeadDim:
     return "head_dim";
+  case EntryKey::VHeadDim:
+    return "v_head_dim";
   case EntryKey::QHeads:
     return "q_heads";
   case EntryKey::KVHeads:

@@ -23,6 +23,7 @@ namespace attnc::dsl {
 enum class EntryKey {
   DType,
   HeadDim,
+  VHeadDim,
   QHeads,
   KVHeads,
   KVCache,

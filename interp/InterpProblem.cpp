@@ -153,6 +153,7 @@ FailureOr<Problem> Problem::create(attn::KernelOp kernel,
   p.qHeads = kernel.getQHeads();
   p.kvHeads = kernel.getKvHeads();
   p.headDim = kernel.getHeadDim();
+  p.vHeadDim = kernel.getValueHeadDim();
   p.groupSize = kernel.getGroupSize();
   p.paged = kernel.getKvCache() == attn::KVCacheKind::paged;
 
@@ -174,7 +175,7 @@ FailureOr<Problem> Problem::create(attn::KernelOp kernel,
     p.kvRows = in.kvIndptr.back();
     if (failed(checkFloatTensor(in.k, "k", {p.kvRows, p.kvHeads, p.headDim},
                                 error)) ||
-        failed(checkFloatTensor(in.v, "v", {p.kvRows, p.kvHeads, p.headDim},
+        failed(checkFloatTensor(in.v, "v", {p.kvRows, p.kvHeads, p.vHeadDim},
                                 error)))
       return failure();
   } else {
@@ -184,7 +185,7 @@ FailureOr<Problem> Problem::create(attn::KernelOp kernel,
                                 {p.numPages, p.pageSize, p.kvHeads, p.headDim},
                                 error)) ||
         failed(checkFloatTensor(in.vCache, "v_cache",
-                                {p.numPages, p.pageSize, p.kvHeads, p.headDim},
+                                {p.numPages, p.pageSize, p.kvHeads, p.vHeadDim},
                                 error)))
       return failure();
     p.kvRows = p.numPages * p.pageSize;
@@ -230,7 +231,7 @@ FailureOr<Problem> Problem::create(attn::KernelOp kernel,
 const double *Problem::kvRow(bool isV, int64_t row, int64_t kvHead) const {
   const HostTensor &t =
       paged ? (isV ? in->vCache : in->kCache) : (isV ? in->v : in->k);
-  return &t.f[(row * kvHeads + kvHead) * headDim];
+  return &t.f[(row * kvHeads + kvHead) * (isV ? vHeadDim : headDim)];
 }
 
 const char *Problem::kvName(bool isV) const {

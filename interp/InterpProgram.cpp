@@ -27,17 +27,17 @@ static void mergeSplits(OutputSink &sink, const Problem &p, int64_t numSplits) {
     for (int64_t s = 0; s < numSplits; ++s)
       m = std::max(m, sink.partialLse[s * slots + slot]);
     double sum = 0;
-    std::vector<double> o(p.headDim, 0.0);
+    std::vector<double> o(p.vHeadDim, 0.0);
     if (m != negInf)
       for (int64_t s = 0; s < numSplits; ++s) {
         double w = std::exp((sink.partialLse[s * slots + slot] - m) +
                             sink.partialLseLo[s * slots + slot]);
         sum += w;
-        for (int64_t d = 0; d < p.headDim; ++d)
-          o[d] += w * sink.partialO[(s * slots + slot) * p.headDim + d];
+        for (int64_t d = 0; d < p.vHeadDim; ++d)
+          o[d] += w * sink.partialO[(s * slots + slot) * p.vHeadDim + d];
       }
-    for (int64_t d = 0; d < p.headDim; ++d)
-      sink.outputs->o[slot * p.headDim + d] =
+    for (int64_t d = 0; d < p.vHeadDim; ++d)
+      sink.outputs->o[slot * p.vHeadDim + d] =
           roundToType(sum > 0 ? o[d] / sum : 0.0, p.dtype);
     sink.outputs->lse[slot] = sum > 0 ? m + std::log(sum) : negInf;
     sink.oWritten[slot] = sink.lseWritten[slot] = 1;
@@ -95,7 +95,7 @@ FailureOr<AttentionOutputs> interp::interpretProgram(attn::ProgramOp program,
                                                      std::string &error) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   AttentionOutputs out;
-  out.o.assign(p.totalQ * p.qHeads * p.headDim, nan);
+  out.o.assign(p.totalQ * p.qHeads * p.vHeadDim, nan);
   out.lse.assign(p.totalQ * p.qHeads, nan);
   OutputSink sink;
   sink.outputs = &out;
@@ -129,7 +129,7 @@ FailureOr<AttentionOutputs> interp::interpretProgram(attn::ProgramOp program,
   if (numSplits < 1)
     return ev.fail(program, "numSplits must be at least 1");
   if (split) {
-    sink.partialO.assign(numSplits * p.totalQ * p.qHeads * p.headDim, nan);
+    sink.partialO.assign(numSplits * p.totalQ * p.qHeads * p.vHeadDim, nan);
     sink.partialLse.assign(numSplits * p.totalQ * p.qHeads, nan);
     sink.partialLseLo.assign(numSplits * p.totalQ * p.qHeads, nan);
   }

@@ -155,7 +155,7 @@ FailureOr<AttentionInputs> attnc::makeRandomInputs(attn::KernelOp kernel,
   Type kvType = kernel.getKvDtype().value_or(dtype);
   int64_t batch = spec.qLens.size();
   int64_t qHeads = kernel.getQHeads(), kvHeads = kernel.getKvHeads();
-  int64_t headDim = kernel.getHeadDim();
+  int64_t headDim = kernel.getHeadDim(), vHeadDim = kernel.getValueHeadDim();
   double nan = std::numeric_limits<double>::quiet_NaN();
 
   AttentionInputs in;
@@ -167,15 +167,15 @@ FailureOr<AttentionInputs> attnc::makeRandomInputs(attn::KernelOp kernel,
   in.q.f.resize(totalQ * qHeads * headDim);
   fillRandom(in.q.f, rng, dtype);
 
-  int64_t rowSize = kvHeads * headDim;
   if (kernel.getKvCache() == attn::KVCacheKind::dense) {
     in.kvIndptr.assign(1, 0);
     for (int64_t len : spec.kvLens)
       in.kvIndptr.push_back(in.kvIndptr.back() + len);
     int64_t totalKv = in.kvIndptr.back();
     for (HostTensor *t : {&in.k, &in.v}) {
-      t->shape = {totalKv, kvHeads, headDim};
-      t->f.resize(totalKv * rowSize);
+      int64_t width = t == &in.v ? vHeadDim : headDim;
+      t->shape = {totalKv, kvHeads, width};
+      t->f.resize(totalKv * kvHeads * width);
       for (double &x : t->f)
         x = randomKV(rng, kvType);
     }
@@ -199,8 +199,9 @@ FailureOr<AttentionInputs> attnc::makeRandomInputs(attn::KernelOp kernel,
       std::swap(order[p], order[rng.below(p + 1)]);
 
     for (HostTensor *t : {&in.kCache, &in.vCache}) {
-      t->shape = {numPages, pageSize, kvHeads, headDim};
-      t->f.assign(numPages * pageSize * rowSize, nan);
+      int64_t width = t == &in.vCache ? vHeadDim : headDim;
+      t->shape = {numPages, pageSize, kvHeads, width};
+      t->f.assign(numPages * pageSize * kvHeads * width, nan);
     }
     in.kvLens.assign(spec.kvLens.begin(), spec.kvLens.end());
     in.blockTable.assign(batch * in.maxPages, 0);
@@ -219,9 +220,11 @@ FailureOr<AttentionInputs> attnc::makeRandomInputs(attn::KernelOp kernel,
       for (int64_t row = 0; row < spec.kvLens[b]; ++row) {
         int64_t page = in.blockTable[b * in.maxPages + row / pageSize];
         int64_t phys = page * pageSize + row % pageSize;
-        for (HostTensor *t : {&in.kCache, &in.vCache})
-          for (int64_t e = 0; e < rowSize; ++e)
-            t->f[phys * rowSize + e] = randomKV(rng, kvType);
+        for (HostTensor *t : {&in.kCache, &in.vCache}) {
+          int64_t width = kvHeads * (t == &in.vCache ? vHeadDim : headDim);
+          for (int64_t e = 0; e < width; ++e)
+            t->f[phys * width + e] = randomKV(rng, kvType);
+        }
       }
     }
   }

@@ -36,7 +36,7 @@ FailureOr<AttentionOutputs>
 interp::interpretSdpa(attn::SdpaOp sdpa, const Problem &p, std::string &error) {
   const double inf = std::numeric_limits<double>::infinity();
   AttentionOutputs out;
-  out.o.assign(p.totalQ * p.qHeads * p.headDim, 0.0);
+  out.o.assign(p.totalQ * p.qHeads * p.vHeadDim, 0.0);
   out.lse.assign(p.totalQ * p.qHeads, -inf);
 
   Evaluator ev(p, error);
@@ -44,11 +44,11 @@ interp::interpretSdpa(attn::SdpaOp sdpa, const Problem &p, std::string &error) {
   double scale = kernel.getScale().convertToDouble();
   Region &scoreRegion = sdpa.getScoreMod();
   Region &maskRegion = sdpa.getMask();
-  int64_t d = p.headDim;
+  int64_t d = p.headDim, dv = p.vHeadDim;
 
   std::vector<int64_t> physRows;
   std::vector<int64_t> keys;
-  std::vector<double> scores, acc(d);
+  std::vector<double> scores, acc(dv);
   for (int64_t b = 0; b < p.batch; ++b) {
     int64_t qLen = p.qLen(b), kvLen = p.kvLen(b);
     physRows.resize(kvLen);
@@ -138,12 +138,12 @@ interp::interpretSdpa(attn::SdpaOp sdpa, const Problem &p, std::string &error) {
           double w = std::exp(scores[n] - m);
           sum += w;
           const double *vRow = p.kvRow(/*isV=*/true, physRows[keys[n]], hkv);
-          for (int64_t e = 0; e < d; ++e)
+          for (int64_t e = 0; e < dv; ++e)
             acc[e] += w * (vScale * vRow[e]);
         }
         int64_t slot = (p.qStart(b) + i) * p.qHeads + h;
-        for (int64_t e = 0; e < d; ++e)
-          out.o[slot * d + e] = acc[e] / sum;
+        for (int64_t e = 0; e < dv; ++e)
+          out.o[slot * dv + e] = acc[e] / sum;
         out.lse[slot] = m + std::log(sum);
       }
     }

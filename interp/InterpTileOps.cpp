@@ -167,11 +167,12 @@ LogicalResult Evaluator::runLoadKV(Operation *op, bool isV, Region &addr,
   auto type = cast<RankedTensorType>(resultType);
   int64_t kvLen = p.kvLen(*b);
   int64_t rows = extentOf(type, 0, kvLen);
-  int64_t cols = extentOf(type, 1, p.headDim);
-  if (cols != p.headDim)
-    return fail(op, "tile has " + std::to_string(cols) +
-                        " columns, the kernel's head_dim is " +
-                        std::to_string(p.headDim));
+  int64_t width = isV ? p.vHeadDim : p.headDim;
+  int64_t cols = extentOf(type, 1, width);
+  if (cols != width)
+    return fail(op, "tile has " + std::to_string(cols) + " columns, the " +
+                        "kernel's " + (isV ? "v_head_dim" : "head_dim") +
+                        " is " + std::to_string(width));
   auto tile = makeTile({rows, cols}, type.getElementType());
   SmallVector<RtValue, 1> yielded;
   for (int64_t r = 0; r < rows && *row0 + r < kvLen; ++r) {
@@ -225,10 +226,10 @@ LogicalResult Evaluator::runStore(attn::StoreOp op) {
   if (*row0 < 0)
     return fail(op, "first row " + std::to_string(*row0) + " is negative");
   bool isO = type.getRank() == 2;
-  if (isO && t->cols() != p.headDim)
+  if (isO && t->cols() != p.vHeadDim)
     return fail(op, "O tile has " + std::to_string(t->cols()) +
-                        " columns, the kernel's head_dim is " +
-                        std::to_string(p.headDim));
+                        " columns, the kernel's v_head_dim is " +
+                        std::to_string(p.vHeadDim));
   // A split's LSE is kept in the kernel's two parts, the scaled maximum
   // and the log of the sum, from the finalize that formed it.
   const Tile *partM = nullptr, *partL = nullptr;
@@ -252,8 +253,8 @@ LogicalResult Evaluator::runStore(attn::StoreOp op) {
       // A split's partial result: f32, unrounded, merged later.
       int64_t base = sink->split * p.totalQ * p.qHeads + slot;
       if (isO)
-        for (int64_t d = 0; d < p.headDim; ++d)
-          sink->partialO[base * p.headDim + d] = t->data[r * p.headDim + d];
+        for (int64_t d = 0; d < p.vHeadDim; ++d)
+          sink->partialO[base * p.vHeadDim + d] = t->data[r * p.vHeadDim + d];
       else {
         const float ln2 = 0.693147180559945309f;
         float l = partL->data[r];
@@ -266,9 +267,9 @@ LogicalResult Evaluator::runStore(attn::StoreOp op) {
       continue;
     }
     if (isO) {
-      for (int64_t d = 0; d < p.headDim; ++d)
-        sink->outputs->o[slot * p.headDim + d] =
-            roundToType(t->data[r * p.headDim + d], p.dtype);
+      for (int64_t d = 0; d < p.vHeadDim; ++d)
+        sink->outputs->o[slot * p.vHeadDim + d] =
+            roundToType(t->data[r * p.vHeadDim + d], p.dtype);
       sink->oWritten[slot] = 1;
     } else {
       sink->outputs->lse[slot] = t->data[r];

@@ -60,9 +60,11 @@ FailureOr<ProgramOp> attnc::convertToOnlineSoftmax(RewriterBase &rewriter,
   Type dtype = kernel.getDtype();
   int64_t headDim = kernel.getHeadDim();
   constexpr int64_t dyn = ShapedType::kDynamic;
+  int64_t valueDim = kernel.getValueHeadDim();
   auto inTile = RankedTensorType::get({dyn, headDim}, dtype);
+  auto vTile = RankedTensorType::get({dyn, valueDim}, dtype);
   auto rows = RankedTensorType::get({dyn}, f32);
-  auto accTile = RankedTensorType::get({dyn, headDim}, f32);
+  auto accTile = RankedTensorType::get({dyn, valueDim}, f32);
   auto sTile = RankedTensorType::get({dyn, dyn}, f32);
 
   rewriter.setInsertionPoint(sdpa);
@@ -161,7 +163,7 @@ FailureOr<ProgramOp> attnc::convertToOnlineSoftmax(RewriterBase &rewriter,
     Value kvRow0 =
         rewriter.create<TileStartOp>(loc, i32, TileDim::kv, j, IntegerAttr());
     Value k = rewriter.create<LoadKOp>(loc, inTile, b, kvHead, kvRow0);
-    Value v = rewriter.create<LoadVOp>(loc, inTile, b, kvHead, kvRow0);
+    Value v = rewriter.create<LoadVOp>(loc, vTile, b, kvHead, kvRow0);
     Value s = rewriter.create<QKOp>(loc, sTile, q, k,
                                     rewriter.getF64FloatAttr(qkScale));
     if (kFactors)

@@ -26,7 +26,7 @@ using namespace attnc::attn;
 /// Rewrites the type of every tile value in `program` for Br x Bc tiles.
 /// Walks in pre-order so operands are retyped before their users.
 static void retypeTiles(ProgramOp program, int64_t blockQ, int64_t blockKV,
-                        int64_t headDim) {
+                        int64_t headDim, int64_t valueDim) {
   auto withShape = [](Value value, ArrayRef<int64_t> shape) {
     auto type = cast<RankedTensorType>(value.getType());
     value.setType(RankedTensorType::get(shape, type.getElementType()));
@@ -36,8 +36,10 @@ static void retypeTiles(ProgramOp program, int64_t blockQ, int64_t blockKV,
   program.walk<WalkOrder::PreOrder>([&](Operation *op) {
     if (auto load = dyn_cast<LoadQOp>(op))
       return withShape(load, {blockQ, headDim});
-    if (isa<LoadKOp, LoadVOp>(op))
+    if (isa<LoadKOp>(op))
       return withShape(op->getResult(0), {blockKV, headDim});
+    if (isa<LoadVOp>(op))
+      return withShape(op->getResult(0), {blockKV, valueDim});
     if (auto factor = dyn_cast<RowFactorOp>(op)) {
       factor.getRowsMutable().clear();
       return withShape(factor, {blockQ});
@@ -46,7 +48,7 @@ static void retypeTiles(ProgramOp program, int64_t blockQ, int64_t blockKV,
       fill.getRowsMutable().clear();
       if (fill.getType().getRank() == 1)
         return withShape(fill, {blockQ});
-      return withShape(fill, {blockQ, headDim});
+      return withShape(fill, {blockQ, valueDim}); // the accumulator
     }
     if (auto qk = dyn_cast<QKOp>(op))
       return withShape(qk, {blockQ, blockKV});
@@ -107,8 +109,10 @@ void attnc::defaultTileSizes(int64_t headDim, int64_t &blockQ, int64_t &blockKV,
 LogicalResult attnc::tileProgram(RewriterBase &rewriter, ProgramOp program,
                                  int64_t blockQ, int64_t blockKV,
                                  int64_t warps) {
-  defaultTileSizes(program->getParentOfType<KernelOp>().getHeadDim(), blockQ,
-                   blockKV, program.getPackFactor());
+  KernelOp owner = program->getParentOfType<KernelOp>();
+  defaultTileSizes(
+      std::max<int64_t>(owner.getHeadDim(), owner.getValueHeadDim()), blockQ,
+      blockKV, program.getPackFactor());
   for (auto [name, size] :
        {std::pair{"block-q", blockQ}, {"block-kv", blockKV}})
     if (size < 16 || size > 256 || size % 16 != 0)
@@ -151,7 +155,8 @@ LogicalResult attnc::tileProgram(RewriterBase &rewriter, ProgramOp program,
       rewriter.modifyOpInPlace(
           count, [&] { count.setTileAttr(tileOf(count.getDim())); });
   });
-  retypeTiles(program, blockQ, blockKV, kernel.getHeadDim());
+  retypeTiles(program, blockQ, blockKV, kernel.getHeadDim(),
+              kernel.getValueHeadDim());
   // A warp of 32 or more rows keeps Q in shared memory: in registers, its
   // fragments would crowd out the O and S accumulators.
   int64_t rowsPerWarp = warps > 0 ? blockQ / warps : 16;

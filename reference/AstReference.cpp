@@ -741,6 +741,7 @@ std::optional<Checked> checkInputs(const AttentionSpec &spec,
   if (!checkSpec(spec, error))
     return std::nullopt;
   const int64_t d = spec.headDim, qHeads = spec.qHeads, kvHeads = spec.kvHeads;
+  const int64_t dv = spec.valueHeadDim();
   const bool paged = spec.kvCache == KVCacheKind::Paged;
 
   // --- Shapes ---------------------------------------------------------------
@@ -765,15 +766,16 @@ std::optional<Checked> checkInputs(const AttentionSpec &spec,
       return std::nullopt;
     int64_t totalKv = inputs.kvIndptr.back();
     if (!checkFloatTensor(kT, "k", {totalKv, kvHeads, d}, error) ||
-        !checkFloatTensor(vT, "v", {totalKv, kvHeads, d}, error))
+        !checkFloatTensor(vT, "v", {totalKv, kvHeads, dv}, error))
       return std::nullopt;
     for (int64_t b = 0; b < batch; ++b)
       kvLen[b] = inputs.kvIndptr[b + 1] - inputs.kvIndptr[b];
   } else {
     int64_t numPages = kT.shape.empty() ? 0 : kT.shape[0];
     std::vector<int64_t> poolShape = {numPages, spec.pageSize, kvHeads, d};
+    std::vector<int64_t> vPoolShape = {numPages, spec.pageSize, kvHeads, dv};
     if (!checkFloatTensor(kT, "k_cache", poolShape, error) ||
-        !checkFloatTensor(vT, "v_cache", poolShape, error))
+        !checkFloatTensor(vT, "v_cache", vPoolShape, error))
       return std::nullopt;
     // maxPages is bounded by the table's size first, so that the product
     // below cannot overflow.
@@ -891,7 +893,7 @@ public:
     start = inputs.qoIndptr[b];
     M = inputs.qoIndptr[b + 1] - start;
     N = checked.kvLen[b];
-    rowBase.resize(N);
+    rowIndex.resize(N);
     for (int64_t kv = 0; kv < N; ++kv) {
       int64_t row;
       if (paged) {
@@ -901,21 +903,28 @@ public:
       } else {
         row = inputs.kvIndptr[b] + kv;
       }
-      rowBase[kv] = row * spec.kvHeads * spec.headDim;
+      rowIndex[kv] = row;
     }
   }
   int64_t qStart() const { return start; }
   int64_t queries() const { return M; }
   int64_t keys() const { return N; }
-  /// Offset of key kv's row for query head h in the K (and V) tensor.
-  int64_t kvOffset(int64_t kv, int64_t h) const {
-    return rowBase[kv] + (h / group) * spec.headDim;
+  /// Offset of key kv's row for query head h in a K or V tensor of rows
+  /// of `width` elements per KV head.
+  int64_t kvOffset(int64_t kv, int64_t h, int64_t width) const {
+    return (rowIndex[kv] * spec.kvHeads + h / group) * width;
+  }
+  int64_t kOffset(int64_t kv, int64_t h) const {
+    return kvOffset(kv, h, spec.headDim);
+  }
+  int64_t vOffset(int64_t kv, int64_t h) const {
+    return kvOffset(kv, h, spec.valueHeadDim());
   }
   const double *kRow(int64_t kv, int64_t h) const {
-    return &(paged ? inputs.kCache : inputs.k).f[kvOffset(kv, h)];
+    return &(paged ? inputs.kCache : inputs.k).f[kOffset(kv, h)];
   }
   const double *vRow(int64_t kv, int64_t h) const {
-    return &(paged ? inputs.vCache : inputs.v).f[kvOffset(kv, h)];
+    return &(paged ? inputs.vCache : inputs.v).f[vOffset(kv, h)];
   }
 
   /// The logits p of query row i of head h against every key (-inf where
@@ -992,7 +1001,7 @@ private:
   const int64_t group;
   const bool paged;
   int64_t b = 0, start = 0, M = 0, N = 0;
-  std::vector<int64_t> rowBase; ///< per kv: offset of K/V[row, head 0, 0]
+  std::vector<int64_t> rowIndex; ///< per kv: its row of the K/V tensors
 };
 
 } // namespace
@@ -1004,7 +1013,7 @@ attnc::astReference(const AttentionSpec &spec, const AttentionInputs &inputs,
   if (!checked)
     return std::nullopt;
   SequenceView view(spec, inputs, *checked);
-  const int64_t d = spec.headDim, qHeads = spec.qHeads;
+  const int64_t d = spec.valueHeadDim(), qHeads = spec.qHeads;
   AttentionOutputs out;
   out.o.assign(inputs.qoIndptr.back() * qHeads * d, 0.0);
   out.lse.assign(inputs.qoIndptr.back() * qHeads, -kInf);
@@ -1054,6 +1063,10 @@ attnc::astBackwardReference(const AttentionSpec &spec,
     return std::nullopt;
   if (spec.kScale || spec.vScale) {
     error = "the backward reference takes 16-bit K/V (no k_scale / v_scale)";
+    return std::nullopt;
+  }
+  if (spec.valueHeadDim() != spec.headDim) {
+    error = "the backward reference takes v_head_dim = head_dim";
     return std::nullopt;
   }
   const int64_t d = spec.headDim, qHeads = spec.qHeads;
@@ -1110,7 +1123,7 @@ attnc::astBackwardReference(const AttentionSpec &spec,
           // dL/ds' = P (dP - D); dL/ds = dL/ds' f'(s); s = scale q.k.
           dsRow[kv] = prob[kv] * (dp[kv] - D);
           double ds = dsRow[kv] * slope[kv] * spec.scale;
-          const int64_t kBase = view.kvOffset(kv, h);
+          const int64_t kBase = view.kOffset(kv, h);
           for (int64_t e = 0; e < d; ++e) {
             grads.dq[slot * d + e] += ds * view.kRow(kv, h)[e];
             grads.dk[kBase + e] += ds * qRow[e];

@@ -83,12 +83,12 @@ Status StagedTensors::stage(const AttentionInputs &in, AttentionTensors &out) {
     return s;
   // Outputs start as NaN: any element the kernel fails to write shows.
   int64_t totalQ = in.q.shape.empty() ? 0 : in.q.shape[0];
-  std::vector<uint16_t> oInit(totalQ * info.qHeads * info.headDim,
+  std::vector<uint16_t> oInit(totalQ * info.qHeads * info.valueHeadDim(),
                               info.bf16 ? 0x7fc0 : 0x7e00);
   std::vector<float> lseInit(totalQ * info.qHeads,
                              std::numeric_limits<float>::quiet_NaN());
   s = put("o", oInit.data(), oInit.size() * 2, elem,
-          {totalQ, info.qHeads, info.headDim}, kind, out.o);
+          {totalQ, info.qHeads, info.valueHeadDim()}, kind, out.o);
   if (s.ok())
     s = put("lse", lseInit.data(), lseInit.size() * 4, DType::F32,
             {totalQ, info.qHeads}, kind, out.lse);

@@ -98,6 +98,7 @@ class Attention:
         self._info = core.info
         self._handle = _ops.register(self)
         self._dtype = _FLOAT_DTYPES[self._info["dtype"]]
+        self._value_dim = self._info["v_head_dim"]
         self._param_types = {
             name: (torch.float32 if t == "f32" else torch.int32)
             for name, (t, _) in self._info["params"].items()
@@ -107,7 +108,8 @@ class Attention:
     def info(self) -> Dict[str, Any]:
         """The spec: name, dtype ("fp16" | "bf16"), kv_dtype (the K/V
         tensors' element type: "e4m3" | "e5m2" for an fp8 KV cache, else
-        the same as dtype), head_dim, q_heads,
+        the same as dtype), head_dim, v_head_dim (the columns of V and O:
+        head_dim unless the spec sets v_head_dim), q_heads,
         kv_heads, kv_cache ("dense" | "paged"), page_size (None when dense),
         params {name: (dtype "f32" | "i32", shape)} with shape entries an
         extent or "batch", "q_heads", "kv_heads", "?" as declared, and the
@@ -268,12 +270,15 @@ class Attention:
             values.append(value)
         return ",".join(params), values
 
-    @staticmethod
-    def _outputs(q: Tensor) -> Tuple[Tensor, Tensor]:
-        """Uninitialised o like q and lse float32 [rows, heads] (empty_like
-        is the cheapest torch allocation from Python; o may copy q's
-        strides only where q is not contiguous, which the call refuses)."""
-        o = torch.empty_like(q)
+    def _outputs(self, q: Tensor) -> Tuple[Tensor, Tensor]:
+        """Uninitialised o like q (v_head_dim columns) and lse float32
+        [rows, heads] (empty_like is the cheapest torch allocation from
+        Python; o may copy q's strides only where q is not contiguous, which
+        the call refuses)."""
+        if self._value_dim == self._info["head_dim"]:
+            o = torch.empty_like(q)
+        else:
+            o = q.new_empty(q.shape[:-1] + (self._value_dim,))
         shape = q.shape
         if len(shape) == 3:  # what the call accepts; ints parse faster than a Size
             lse = torch.empty(shape[0], shape[1], dtype=torch.float32, device=q.device)

@@ -103,6 +103,11 @@ class KVCache:
         head_dim and K/V dtype: the spec's kv_dtype, so fp8 pages for an
         fp8 spec; page_size 16 for a dense spec)."""
         info = attn.info
+        if info["v_head_dim"] != info["head_dim"]:
+            raise ValueError(
+                f"attention '{info['name']}' has v_head_dim {info['v_head_dim']} and "
+                f"head_dim {info['head_dim']}; KVCache holds K and V rows of one head_dim "
+                f"(pass k_cache and v_cache tensors of your own to attn.paged)")
         return cls(num_pages, info["page_size"] or 16, info["kv_heads"], info["head_dim"],
                    num_layers, info.get("kv_dtype", info["dtype"]),
                    prefix_cache=prefix_cache, device=device)

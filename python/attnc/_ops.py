@@ -51,7 +51,8 @@ def _define(name: str, tensors: str, method: str, lse_dims: int):
     """Defines attnc::`name`(int handle, `tensors`, str param_names,
     Tensor[] params) -> (o, lse), run by Attention.`method` (the call's
     arguments in schema order, then the params as a dict), with a fake
-    implementation giving o like q and lse float32 q.shape[:lse_dims].
+    implementation giving o like q (v_head_dim columns) and lse float32
+    q.shape[:lse_dims].
     Returns the op's overload, for callers to call directly."""
     _lib.define(f"{name}(int handle, {tensors}, str param_names, Tensor[] params) "
                 f"-> (Tensor, Tensor)")
@@ -61,7 +62,8 @@ def _define(name: str, tensors: str, method: str, lse_dims: int):
         return getattr(lookup(handle), method)(*args, _params(names, params))
 
     def fake(handle, q, *args):
-        return q.new_empty(q.shape), q.new_empty(q.shape[:lse_dims], dtype=torch.float32)
+        o_shape = q.shape[:-1] + (lookup(handle).info["v_head_dim"],)
+        return q.new_empty(o_shape), q.new_empty(q.shape[:lse_dims], dtype=torch.float32)
 
     kernel.__doc__ = f"attnc::{name}: Attention.{method} of the Attention `handle`."
     _lib.impl(name, kernel, "CompositeExplicitAutograd")

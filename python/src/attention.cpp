@@ -54,6 +54,7 @@ nb::dict describeSpec(const dsl::AttentionSpec &spec) {
   // The K/V element type: "e4m3" or "e5m2" for an fp8 cache, else dtype.
   info["kv_dtype"] = dsl::spelling(spec.kvDtype);
   info["head_dim"] = spec.headDim;
+  info["v_head_dim"] = spec.valueHeadDim();
   info["q_heads"] = spec.qHeads;
   info["kv_heads"] = spec.kvHeads;
   bool paged = spec.kvCache == dsl::KVCacheKind::Paged;

@@ -14,13 +14,14 @@ import torch
 
 
 def attention(q, k, v, qo_indptr, kv_indptr, *, scale, score=None, mask=None):
-    """o [total_q, Hq, D] and lse [total_q, Hq] in float64 for ragged q, k, v
-    (any float dtype; computed from their values as given)."""
+    """o [total_q, Hq, Dv] and lse [total_q, Hq] in float64 for ragged q, k, v
+    (any float dtype; computed from their values as given; Dv is v's last
+    dimension)."""
     q, k, v = q.double(), k.double(), v.double()
     total_q, hq, d = q.shape
     hkv = k.shape[1]
     group = hq // hkv
-    o = torch.zeros(total_q, hq, d, dtype=torch.float64)
+    o = torch.zeros(total_q, hq, v.shape[-1], dtype=torch.float64)
     lse = torch.full((total_q, hq), -math.inf, dtype=torch.float64)
     qo, kvp = qo_indptr.tolist(), kv_indptr.tolist()
     for b in range(len(qo) - 1):

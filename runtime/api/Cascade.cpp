@@ -217,9 +217,9 @@ Status Runtime::runCascade(const Kernel &kernel, const CascadeTensors &tensors,
       staged(prefixStart, "cascade_kv_start (prefix)");
   Expected<Buffer> startBuf = staged(kvStart, "cascade_kv_start (suffix)");
   Expected<Buffer> prefixLenBuf = staged(prefixLens, "cascade prefix kv_lens");
-  Expected<Buffer> oPrefix =
-      makeBuffer(backend, batch.q.dtype, {totalQ, info.qHeads, info.headDim},
-                 "cascade prefix O");
+  Expected<Buffer> oPrefix = makeBuffer(
+      backend, batch.q.dtype, {totalQ, info.qHeads, info.valueHeadDim()},
+      "cascade prefix O");
   Expected<Buffer> lsePrefix = makeBuffer(
       backend, DType::F32, {totalQ, info.qHeads}, "cascade prefix LSE");
   for (Expected<Buffer> *b : {&positionBuf, &groupQoBuf, &prefixStartBuf,

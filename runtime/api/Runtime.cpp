@@ -461,7 +461,7 @@ Runtime::planWith(const Kernel &kernel, const AttentionTensors &tensors,
   // Per split and slot: two LSE parts and head_dim partial O values.
   size_t planeBytes = numSplits * slots * sizeof(float);
   size_t lseBytes = 2 * planeBytes;
-  size_t splitBytes = lseBytes + planeBytes * info.headDim;
+  size_t splitBytes = lseBytes + planeBytes * info.valueHeadDim();
   Expected<std::shared_ptr<void>> workspace =
       workspaceFor(splitBytes + maskBytes);
   if (!workspace)

@@ -28,7 +28,10 @@ struct KernelInfo {
   int blockQ = 0;  ///< query rows per block (grid.x = ceil(max_q_len / blockQ))
   int blockKV = 0; ///< KV rows per loop iteration
   int qHeads = 0, kvHeads = 0, headDim = 0; ///< grid.y = qHeads, grid.z = batch
-  bool bf16 = false;                        ///< element type: bf16, else fp16
+  /// Columns of V and O (v_head_dim); 0 means headDim.
+  int vHeadDim = 0;
+  int valueHeadDim() const { return vHeadDim ? vHeadDim : headDim; }
+  bool bf16 = false; ///< element type: bf16, else fp16
   /// How K and V (dense or paged) are stored: in the element type above,
   /// or as fp8 bytes the kernel widens to it on load.
   enum class KVFormat { Native, E4M3, E5M2 };

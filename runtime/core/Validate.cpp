@@ -342,6 +342,13 @@ Status checkParamShapes(const KernelInfo &kernel, const AttentionTensors &t,
   return Status::success();
 }
 
+/// The last dimension of V and O: named v_head_dim where it is not head_dim.
+Dim valueDim(const KernelInfo &kernel) {
+  if (kernel.valueHeadDim() == kernel.headDim)
+    return {"head_dim", kernel.headDim};
+  return {"v_head_dim", kernel.valueHeadDim()};
+}
+
 Status checkDenseShapes(const KernelInfo &kernel, const AttentionTensors &t,
                         int64_t batch) {
   if (Status s = checkShape("k", t.k,
@@ -354,7 +361,7 @@ Status checkDenseShapes(const KernelInfo &kernel, const AttentionTensors &t,
   if (Status s = checkShape("v", t.v,
                             {{"total_kv", totalKV},
                              {"kv_heads", kernel.kvHeads},
-                             {"head_dim", kernel.headDim}});
+                             valueDim(kernel)});
       !s.ok())
     return s;
   return checkIndptrShape("kv_indptr", t.kvIndptr, batch);
@@ -374,7 +381,7 @@ Status checkPagedShapes(const KernelInfo &kernel, const AttentionTensors &t,
                             {{"num_pages", numPages},
                              {"page_size", kernel.pageSize},
                              {"kv_heads", kernel.kvHeads},
-                             {"head_dim", kernel.headDim}});
+                             valueDim(kernel)});
       !s.ok())
     return s;
   if (Status s = checkShape("block_table", t.blockTable,
@@ -392,10 +399,9 @@ Status checkShapes(const KernelInfo &kernel, const AttentionTensors &t) {
       !s.ok())
     return s;
   int64_t totalQ = t.q.shape[0];
-  if (Status s = checkShape("o", t.o,
-                            {{"total_q", totalQ},
-                             {"q_heads", kernel.qHeads},
-                             {"head_dim", kernel.headDim}});
+  if (Status s = checkShape(
+          "o", t.o,
+          {{"total_q", totalQ}, {"q_heads", kernel.qHeads}, valueDim(kernel)});
       !s.ok())
     return s;
   if (Status s = checkShape("lse", t.lse,
@@ -488,6 +494,21 @@ Status checkLayouts(const KernelInfo &kernel, const AttentionTensors &t) {
       return invalid(n.name + ": each page must be a dense [page_size, "
                               "kv_heads, head_dim] block (only the page "
                               "dimension may have its own stride)");
+    // With their own head dims, K and V pages are each dense: the kernel
+    // steps both by page_size rows of their own width.
+    int64_t ownPage =
+        int64_t(kernel.pageSize) * kernel.kvHeads *
+        (n.tensor == &t.kCache ? kernel.headDim : kernel.valueHeadDim());
+    if (kernel.valueHeadDim() != kernel.headDim && numPages > 1 &&
+        n.tensor->stride(0) != ownPage)
+      return invalid(n.name + ": with v_head_dim " +
+                     std::to_string(kernel.valueHeadDim()) + " and head_dim " +
+                     std::to_string(kernel.headDim) +
+                     " each cache must be dense (pages " +
+                     std::to_string(ownPage) + " elements apart), not " +
+                     std::to_string(n.tensor->stride(0)));
+    if (kernel.valueHeadDim() != kernel.headDim)
+      continue;
     if (numPages > 1 && n.tensor->stride(0) != pageStride)
       return invalid("k_cache's pages are " + std::to_string(pageStride) +
                      " elements apart but v_cache's " +

@@ -392,7 +392,7 @@ int attnc::checkOutputs(const JitKernels &jit, const KernelInfo &info,
   // The global norm can hide one bad sequence among long good ones.
   int64_t batch = inputs.batch();
   if (batch > 1) {
-    int64_t rowWidth = int64_t(info.qHeads) * info.headDim, worst = -1;
+    int64_t rowWidth = int64_t(info.qHeads) * info.valueHeadDim(), worst = -1;
     double worstErr = -1;
     for (int64_t b = 0; b < batch; ++b) {
       AttentionOutputs a, e;
@@ -596,9 +596,9 @@ int attnc::runCommand(const RunOptions &options) {
       double q = inputs->qoIndptr[b + 1] - inputs->qoIndptr[b];
       double kv = info.paged ? inputs->kvLens[b]
                              : inputs->kvIndptr[b + 1] - inputs->kvIndptr[b];
-      flops += 4.0 * q * kv * info.qHeads * info.headDim;
-      bytes +=
-          2.0 * (2 * q * info.qHeads + 2 * kv * info.kvHeads) * info.headDim;
+      int dk = info.headDim, dv = info.valueHeadDim();
+      flops += 2.0 * q * kv * info.qHeads * (dk + dv);
+      bytes += 2.0 * (q * info.qHeads + kv * info.kvHeads) * (dk + dv);
     }
     llvm::outs() << llvm::format(
         "time: %.3f ms (median of %d, min %.3f, max %.3f; %s; %d input "

@@ -249,3 +249,17 @@ attn.kernel @k dtype(f16) head_dim(64) heads(8, 8) kv_cache(dense) scale(0.125) 
   ^bb0(%b: i32, %h: i32, %qt: i32):
   }
 }
+
+// -----
+
+// expected-error @below {{v_head_dim must be a multiple of 16 in 16..256, got 72}}
+attn.kernel @bad_v_head_dim dtype(f16) head_dim(64) v_head_dim(72) heads(1, 1) kv_cache(dense) scale(0.125) {
+  attn.sdpa score {
+  ^bb0(%score: f32, %b: i32, %h: i32, %q: i32, %kv: i32):
+    attn.yield %score : f32
+  } mask {
+  ^bb0(%score: f32, %b: i32, %h: i32, %q: i32, %kv: i32):
+    %t = arith.constant true
+    attn.yield %t : i1
+  }
+}

@@ -25,6 +25,8 @@ std::string KernelVariant::specText() const {
                   : std::string("dense"))
      << "\n"
      << params;
+  if (vHeadDim)
+    os << "  v_head_dim = " << vHeadDim << "\n";
   if (!score.empty())
     os << "  score = " << score << "\n";
   if (!mask.empty())
@@ -1059,6 +1061,71 @@ const std::vector<KernelVariant> &attnc::test::kernelVariants() {
       k.splits = 3;
       cascade(std::move(k), 192, 0);
     }
+    // V and O narrower or wider than Q and K (v_head_dim): DeepSeek-V3's
+    // prefill shape (192 / 128), a packed split-KV decode over odd pages,
+    // a padded head_dim with a wide V, and a cascade of them.
+    auto valueDim = [](KernelVariant k, int vHeadDim) {
+      k.vHeadDim = vHeadDim;
+      return k;
+    };
+    add(valueDim({"v_head_dim_192_128_causal",
+                  "bf16",
+                  192,
+                  4,
+                  4,
+                  0,
+                  "",
+                  "",
+                  causal,
+                  64,
+                  32,
+                  {70, 1, 0},
+                  {130, 77, 9}},
+                 128));
+    split(valueDim({"v_head_dim_128_64_split_window_paged5",
+                    "fp16",
+                    128,
+                    8,
+                    2,
+                    5,
+                    "",
+                    "30.0 * tanh(score / 30.0)",
+                    "kv <= q && q - kv < 100",
+                    64,
+                    64,
+                    {1, 3, 1},
+                    {230, 41, 1}},
+                   64),
+          3, true);
+    add(valueDim({"v_head_dim_72_160_paged16",
+                  "fp16",
+                  72,
+                  6,
+                  2,
+                  16,
+                  "",
+                  "",
+                  causal,
+                  64,
+                  64,
+                  {33, 65},
+                  {150, 65}},
+                 160));
+    cascade(valueDim({"v_head_dim_cascade_96_32_paged8",
+                      "bf16",
+                      96,
+                      4,
+                      2,
+                      8,
+                      "",
+                      "",
+                      causal,
+                      64,
+                      32,
+                      {1, 2, 1},
+                      {120, 99, 140}},
+                     32),
+            96, 0);
     return v;
   }();
   return variants;

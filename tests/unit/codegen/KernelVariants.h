@@ -54,6 +54,8 @@ struct KernelVariant {
   /// first `sharedPrefix` keys.
   bool cascade = false;
   int sharedPrefix = 0, groupSize = 0;
+  /// Columns of V and O (`v_head_dim`); 0: head_dim.
+  int vHeadDim = 0;
 
   std::string specText() const;
 };

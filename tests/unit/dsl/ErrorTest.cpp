@@ -67,7 +67,8 @@ static const std::vector<BadInput> &syntaxErrors() {
        "unknown key 'head_dims' (did you mean 'head_dim'?); allowed keys are",
        2, 3},
       {"unknown key", line2("  window = 4096"),
-       "unknown key 'window'; allowed keys are dtype, head_dim, q_heads, "
+       "unknown key 'window'; allowed keys are dtype, head_dim, v_head_dim, "
+       "q_heads, "
        "kv_heads, kv_cache, kv_dtype, k_scale, v_scale, scale, score, mask, "
        "sink, let and param",
        2, 3},

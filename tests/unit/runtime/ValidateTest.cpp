@@ -697,3 +697,34 @@ TEST_CASE("tensor layouts", "[validate]") {
                 "k_cache has 2 strides for 4 dimensions");
   }
 }
+
+TEST_CASE("v_head_dim: V and O have their own width", "[validate]") {
+  SECTION("dense") {
+    Problem p;
+    makeDense(p);
+    p.kernel.vHeadDim = 16;
+    p.tensors.v.shape = {5, 2, 16};
+    p.tensors.o.shape = {5, 4, 16};
+    expectValid(p);
+    p.tensors.o.shape = {5, 4, 8};
+    expectInvalid(p, "o has shape [5, 4, 8], expected [total_q=5, q_heads=4, "
+                     "v_head_dim=16] (dimension 2, v_head_dim, is 8, not 16)");
+    p.tensors.o.shape = {5, 4, 16};
+    p.tensors.v.shape = {5, 2, 8};
+    expectInvalid(p, "v has shape [5, 2, 8], expected [total_kv=5, "
+                     "kv_heads=2, v_head_dim=16] (dimension 2, v_head_dim, is "
+                     "8, not 16)");
+  }
+  SECTION("paged: each cache's pages dense in its own width") {
+    Problem p;
+    makePaged(p);
+    p.kernel.vHeadDim = 32;
+    p.tensors.vCache.shape = {10, 4, 2, 32};
+    p.tensors.o.shape = {4, 6, 32};
+    expectValid(p);
+    // K and V in one tensor (pages further apart) needs one head dim.
+    p.tensors.kCache.strides = {2 * 4 * 2 * 16, 2 * 16, 16, 1};
+    expectInvalid(p, "k_cache: with v_head_dim 32 and head_dim 16 each cache "
+                     "must be dense (pages 128 elements apart), not 256");
+  }
+}
