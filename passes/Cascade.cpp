@@ -76,9 +76,12 @@ static LogicalResult makeCascade(KernelOp kernel, SdpaOp sdpa) {
                           builder.getDenseI64ArrayAttr({kBatchDim}),
                           UnitAttr());
 
-  // mask' = mask && kv >= cascade_kv_start[b].
+  // mask' = mask && kv >= cascade_kv_start[b], located at the user's mask
+  // expression so that what the mask analysis says points there.
   Block &mask = sdpa.getMask().front();
   auto yield = cast<YieldOp>(mask.getTerminator());
+  if (Operation *expr = yield.getValue().getDefiningOp())
+    loc = expr->getLoc();
   builder.setInsertionPoint(yield);
   Value start =
       builder.create<ParamLoadOp>(loc, builder.getI32Type(), kKVStartParam,

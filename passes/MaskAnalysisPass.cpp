@@ -424,7 +424,7 @@ static LogicalResult analyzeMask(RewriterBase &rewriter, ProgramOp program,
       wantsBlockMask(rewriter, mask, *q, blockMaskPolicy, reason, reasonLoc)) {
     // The pre-pass derives each row's position from the lengths.
     if (program.getQPositions())
-      return emitError(reasonLoc.value_or(loc))
+      return emitError(reasonLoc.value_or(maskExprLoc(mask)))
              << "a cascade kernel (query positions given at launch) cannot "
                 "use a runtime block mask"
              << (reason.empty() ? std::string()
