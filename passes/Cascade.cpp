@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
 
+#include "runtime/core/KernelInfo.h"
 #include "runtime/device/kernel_args.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -26,7 +27,7 @@ using namespace mlir;
 using namespace attnc;
 using namespace attnc::attn;
 
-static constexpr StringLiteral kKVStartParam = kCascadeKVStartParam;
+static constexpr StringLiteral kKVStartParam(kCascadeKVStartParam);
 
 /// Whether a region of `sdpa` reads the sequence index b (directly or by
 /// indexing a parameter with it).
@@ -58,11 +59,7 @@ static LogicalResult makeCascade(KernelOp kernel, SdpaOp sdpa) {
   if (kernel.lookupParam(kKVStartParam))
     return kernel.emitOpError("already has a parameter named '")
            << kKVStartParam << "', which attn-cascade adds";
-  unsigned params = 0;
-  for (auto param : kernel.getBody().front().getOps<ParamOp>()) {
-    (void)param;
-    ++params;
-  }
+  size_t params = llvm::range_size(kernel.getBody().front().getOps<ParamOp>());
   if (params >= AttnKernelArgs::kMaxParams)
     return kernel.emitOpError("has ")
            << params << " parameters; attn-cascade needs one more and a "

@@ -16,11 +16,6 @@ namespace attnc {
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"
 
-/// The i32 [batch] parameter attn-cascade adds: the first key each batch
-/// entry attends to; negative in cascade's prefix launch, which then leaves
-/// an attention sink to the suffix launch.
-inline constexpr llvm::StringLiteral kCascadeKVStartParam = "cascade_kv_start";
-
 /// Rewrites the `attn.sdpa` of `kernel` into an online-softmax
 /// `attn.program`; returns it.
 mlir::FailureOr<attn::ProgramOp>

@@ -47,30 +47,6 @@ Expected<CascadeLayout> attnc::shareLeadingPages(AttentionInputs &inputs,
   return layout;
 }
 
-StagedCascade::~StagedCascade() {
-  for (void *p : allocations)
-    backend.release(p);
-}
-
-Expected<TensorRef> StagedCascade::put(const char *name,
-                                       const std::vector<int32_t> &values,
-                                       std::vector<int64_t> shape) {
-  size_t bytes = values.size() * sizeof(int32_t);
-  Expected<void *> p = backend.allocate(std::max<size_t>(bytes, 4), name);
-  if (!p)
-    return p.takeStatus();
-  allocations.push_back(*p);
-  if (bytes > 0)
-    if (Status s = backend.copyIn(*p, values.data(), bytes); !s.ok())
-      return s;
-  TensorRef ref;
-  ref.data = *p;
-  ref.dtype = DType::I32;
-  ref.shape = std::move(shape);
-  ref.memory = backend.memoryKind();
-  return ref;
-}
-
 Status StagedCascade::stage(const AttentionInputs &inputs,
                             const CascadeLayout &layout, CascadeTensors &out) {
   if (Status s = staged.stage(inputs, out.batch); !s.ok())
@@ -90,10 +66,11 @@ Status StagedCascade::stage(const AttentionInputs &inputs,
        {groups, layout.prefixWidth},
        out.prefixBlockTable}};
   for (Table &t : tables) {
-    Expected<TensorRef> ref = put(t.name, t.values, t.shape);
-    if (!ref)
-      return ref.takeStatus();
-    t.ref = *ref;
+    if (Status s = staged.put(t.name, t.values.data(),
+                              t.values.size() * sizeof(int32_t), DType::I32,
+                              t.shape, backend.memoryKind(), t.ref);
+        !s.ok())
+      return s;
   }
   return Status::success();
 }

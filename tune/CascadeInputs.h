@@ -49,7 +49,6 @@ class StagedCascade {
 public:
   StagedCascade(Backend &backend, const KernelInfo &info)
       : backend(backend), staged(backend, info) {}
-  ~StagedCascade();
   StagedCascade(const StagedCascade &) = delete;
   StagedCascade &operator=(const StagedCascade &) = delete;
 
@@ -65,12 +64,8 @@ public:
   }
 
 private:
-  Expected<TensorRef> put(const char *name, const std::vector<int32_t> &values,
-                          std::vector<int64_t> shape);
-
   Backend &backend;
   StagedTensors staged;
-  std::vector<void *> allocations;
 };
 
 } // namespace attnc

@@ -32,11 +32,12 @@ public:
                std::vector<float> &lse);
   /// The same, as the interpreter's outputs (to compare with its result).
   Status fetch(const AttentionTensors &t, AttentionOutputs &out);
-
-private:
+  /// Allocates `bytes` named `name`, fills it from `data` and describes it
+  /// in `ref`; released with this object.
   Status put(const char *name, const void *data, size_t bytes, DType dtype,
              std::vector<int64_t> shape, MemoryKind kind, TensorRef &ref);
 
+private:
   Backend &backend;
   const KernelInfo &info;
   std::vector<void *> allocations;

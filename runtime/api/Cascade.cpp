@@ -24,7 +24,7 @@ using namespace attnc;
 
 namespace {
 
-constexpr const char *kKVStartParam = "cascade_kv_start";
+constexpr const char *kKVStartParam = kCascadeKVStartParam;
 
 Status invalid(const std::string &message) {
   return Status::error(ErrorCode::InvalidInput, message);

@@ -17,6 +17,10 @@ namespace attnc {
 /// one warp per (query row, head) slot.
 inline constexpr int kMergeThreads = 128;
 inline constexpr int kMergeSlotsPerBlock = kMergeThreads / 32;
+/// The i32 [batch] parameter attn-cascade adds: the first key each batch
+/// entry attends to; negative in cascade's prefix launch, which then leaves
+/// an attention sink to the suffix launch.
+inline constexpr const char kCascadeKVStartParam[] = "cascade_kv_start";
 /// Threads per block of the block-mask pre-pass.
 inline constexpr int kBlockMaskThreads = 128;
 

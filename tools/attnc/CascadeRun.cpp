@@ -23,12 +23,7 @@
 using namespace attnc;
 
 namespace {
-
-int fail(const std::string &message) {
-  llvm::errs() << "attnc run: error: " << message << "\n";
-  return 1;
-}
-
+int fail(const std::string &message) { return runFailure(message); }
 } // namespace
 
 int attnc::runCascadeCommand(Runtime &runtime, JitKernels &jit,

@@ -47,12 +47,14 @@
 
 using namespace attnc;
 
-namespace {
-
-int fail(const std::string &message) {
+int attnc::runFailure(const std::string &message) {
   llvm::errs() << "attnc run: error: " << message << "\n";
   return 1;
 }
+
+namespace {
+
+int fail(const std::string &message) { return runFailure(message); }
 
 /// Reads the .npy inputs of `kernel` from `dir` as the interpreter's
 /// AttentionInputs (floats rounded to the kernel's dtype).

@@ -56,6 +56,9 @@ int checkOutputs(const JitKernels &jit, const KernelInfo &info,
 /// attention (Runtime::runCascade) with `jit`'s kernel, checks it like
 /// checkOutputs, and under sim compares the K/V bytes read with one plain
 /// launch of `plain`'s kernel. Returns the exit code.
+/// Prints "attnc run: error: <message>" and returns the exit status 1.
+int runFailure(const std::string &message);
+
 int runCascadeCommand(Runtime &runtime, JitKernels &jit, JitKernels &plain,
                       AttentionInputs inputs, const RunOptions &options);
 

@@ -24,6 +24,7 @@
 #include <random>
 
 using namespace attnc;
+using attnc::test::hostRef;
 using namespace attnc::kvcache;
 
 namespace {
@@ -53,14 +54,6 @@ Compiled compile(bool cascade) {
   INFO(error);
   REQUIRE(mlir::succeeded(module));
   return Compiled{module->cuda, module->kernels.front()};
-}
-
-TensorRef ref(void *p, DType t, std::vector<int64_t> shape) {
-  TensorRef r;
-  r.data = p;
-  r.dtype = t;
-  r.shape = std::move(shape);
-  return r;
 }
 
 /// A KV cache whose rows are random fp16 values, with the batch below.
@@ -168,22 +161,22 @@ TEST_CASE("cascade attention over the KV manager's shared pages equals "
   std::vector<uint16_t> o(totalQ * kQHeads * kHeadDim, 0x7e00);
   std::vector<float> lse(totalQ * kQHeads, NAN);
   CascadeTensors t;
-  t.batch.q = ref(q.data(), DType::F16, {totalQ, kQHeads, kHeadDim});
-  t.batch.o = ref(o.data(), DType::F16, {totalQ, kQHeads, kHeadDim});
-  t.batch.lse = ref(lse.data(), DType::F32, {totalQ, kQHeads});
-  t.batch.qoIndptr = ref(qo.data(), DType::I32, {batch + 1});
-  t.batch.kCache =
-      ref(kPool, DType::F16, {shape.numPages, kPageSize, kKVHeads, kHeadDim});
-  t.batch.vCache =
-      ref(vPool, DType::F16, {shape.numPages, kPageSize, kKVHeads, kHeadDim});
-  t.batch.blockTable = ref(tables->full.blockTable.data(), DType::I32,
-                           {batch, tables->full.maxPages});
-  t.batch.kvLens = ref(tables->full.kvLens.data(), DType::I32, {batch});
+  t.batch.q = hostRef(q.data(), DType::F16, {totalQ, kQHeads, kHeadDim});
+  t.batch.o = hostRef(o.data(), DType::F16, {totalQ, kQHeads, kHeadDim});
+  t.batch.lse = hostRef(lse.data(), DType::F32, {totalQ, kQHeads});
+  t.batch.qoIndptr = hostRef(qo.data(), DType::I32, {batch + 1});
+  t.batch.kCache = hostRef(kPool, DType::F16,
+                           {shape.numPages, kPageSize, kKVHeads, kHeadDim});
+  t.batch.vCache = hostRef(vPool, DType::F16,
+                           {shape.numPages, kPageSize, kKVHeads, kHeadDim});
+  t.batch.blockTable = hostRef(tables->full.blockTable.data(), DType::I32,
+                               {batch, tables->full.maxPages});
+  t.batch.kvLens = hostRef(tables->full.kvLens.data(), DType::I32, {batch});
   int64_t groups = static_cast<int64_t>(tables->groupIndptr.size()) - 1;
-  t.groupIndptr = ref(tables->groupIndptr.data(), DType::I32, {groups + 1});
-  t.prefixBlockTable = ref(tables->prefix.blockTable.data(), DType::I32,
-                           {groups, tables->prefix.maxPages});
-  t.prefixLens = ref(tables->prefix.kvLens.data(), DType::I32, {groups});
+  t.groupIndptr = hostRef(tables->groupIndptr.data(), DType::I32, {groups + 1});
+  t.prefixBlockTable = hostRef(tables->prefix.blockTable.data(), DType::I32,
+                               {groups, tables->prefix.maxPages});
+  t.prefixLens = hostRef(tables->prefix.kvLens.data(), DType::I32, {groups});
 
   SECTION("the merged result is the reference's") {
     CascadeReport report;
@@ -224,30 +217,30 @@ TEST_CASE("cascade attention over the KV manager's shared pages equals "
     };
     std::vector<int32_t> groups2 = {0, 4, 7};
     CascadeTensors bad = t;
-    bad.groupIndptr = ref(groups2.data(), DType::I32, {3});
+    bad.groupIndptr = hostRef(groups2.data(), DType::I32, {3});
     refuses(bad, "prefix_lens has 3 entries for 2 groups");
 
     std::vector<int32_t> short1 = {0, 4, 6};
     bad = t;
-    bad.groupIndptr = ref(short1.data(), DType::I32, {3});
+    bad.groupIndptr = hostRef(short1.data(), DType::I32, {3});
     refuses(bad, "group_indptr must run from 0 to the batch (7)");
 
     std::vector<int32_t> table = tables->prefix.blockTable;
     table[1] = table[1] + 1; // group 0's page 1
     bad = t;
     bad.prefixBlockTable =
-        ref(table.data(), DType::I32, {groups, tables->prefix.maxPages});
+        hostRef(table.data(), DType::I32, {groups, tables->prefix.maxPages});
     refuses(bad, "sequence 0 does not map its group's prefix page 1");
 
     std::vector<int32_t> lens = tables->prefix.kvLens;
     lens[1] = 40; // B's sequences have 39 and 38 keys
     bad = t;
-    bad.prefixLens = ref(lens.data(), DType::I32, {groups});
+    bad.prefixLens = hostRef(lens.data(), DType::I32, {groups});
     refuses(bad, "fewer than its group's shared prefix (40)");
 
     std::vector<int32_t> positions(totalQ, 0);
     bad = t;
-    bad.batch.qPositions = ref(positions.data(), DType::I32, {totalQ});
+    bad.batch.qPositions = hostRef(positions.data(), DType::I32, {totalQ});
     refuses(bad, "q_positions is runCascade's to set");
 
     Compiled plain = compile(/*cascade=*/false);
@@ -259,7 +252,7 @@ TEST_CASE("cascade attention over the KV manager's shared pages equals "
     s = (*runtime)->run(*kernel, t.batch);
     CHECK_THAT(s.message(), Catch::Contains("missing tensor 'q_positions'"));
     AttentionTensors withPositions = t.batch;
-    withPositions.qPositions = ref(positions.data(), DType::I32, {totalQ});
+    withPositions.qPositions = hostRef(positions.data(), DType::I32, {totalQ});
     s = (*runtime)->run(*plainKernel, withPositions);
     CHECK_THAT(s.message(), Catch::Contains("tensor 'q_positions' given"));
   }

@@ -23,6 +23,7 @@
 #include <random>
 
 using namespace attnc;
+using attnc::test::hostRef;
 using namespace attnc::kvcache;
 
 namespace {
@@ -63,13 +64,6 @@ std::vector<uint16_t> kvRow(int32_t token, int position, bool value) {
   return row;
 }
 
-TensorRef ref(void *p, DType t, std::vector<int64_t> shape) {
-  TensorRef r;
-  r.data = p;
-  r.dtype = t;
-  r.shape = std::move(shape);
-  return r;
-}
 } // namespace
 
 TEST_CASE("attention over a managed paged cache equals attention over the "
@@ -158,10 +152,10 @@ TEST_CASE("attention over a managed paged cache equals attention over the "
                      std::vector<uint16_t> &o, std::vector<float> &lse) {
     o.assign(totalQ * kQHeads * kHeadDim, 0x7e00);
     lse.assign(totalQ * kQHeads, NAN);
-    t.q = ref(q.data(), DType::F16, {totalQ, kQHeads, kHeadDim});
-    t.o = ref(o.data(), DType::F16, {totalQ, kQHeads, kHeadDim});
-    t.lse = ref(lse.data(), DType::F32, {totalQ, kQHeads});
-    t.qoIndptr = ref(qo.data(), DType::I32, {batch + 1});
+    t.q = hostRef(q.data(), DType::F16, {totalQ, kQHeads, kHeadDim});
+    t.o = hostRef(o.data(), DType::F16, {totalQ, kQHeads, kHeadDim});
+    t.lse = hostRef(lse.data(), DType::F32, {totalQ, kQHeads});
+    t.qoIndptr = hostRef(qo.data(), DType::I32, {batch + 1});
     auto kernel = (*runtime)->load(c.cuda, c.info);
     REQUIRE(kernel);
     Status s = (*runtime)->run(*kernel, t);
@@ -172,12 +166,12 @@ TEST_CASE("attention over a managed paged cache equals attention over the "
   // Paged: the manager's pool and tables.
   AttentionTensors paged;
   paged.kCache =
-      ref(kPool, DType::F16, {shape.numPages, kPageSize, 1, kHeadDim});
+      hostRef(kPool, DType::F16, {shape.numPages, kPageSize, 1, kHeadDim});
   paged.vCache =
-      ref(vPool, DType::F16, {shape.numPages, kPageSize, 1, kHeadDim});
+      hostRef(vPool, DType::F16, {shape.numPages, kPageSize, 1, kHeadDim});
   paged.blockTable =
-      ref(tables->blockTable.data(), DType::I32, {batch, tables->maxPages});
-  paged.kvLens = ref(tables->kvLens.data(), DType::I32, {batch});
+      hostRef(tables->blockTable.data(), DType::I32, {batch, tables->maxPages});
+  paged.kvLens = hostRef(tables->kvLens.data(), DType::I32, {batch});
   std::vector<uint16_t> oPaged;
   std::vector<float> lsePaged;
   runWith(paged, compile("paged(page_size = 4)"), oPaged, lsePaged);
@@ -216,9 +210,9 @@ TEST_CASE("attention over a managed paged cache equals attention over the "
   }
   AttentionTensors dense;
   int64_t totalKV = kvIndptr.back();
-  dense.k = ref(k.data(), DType::F16, {totalKV, 1, kHeadDim});
-  dense.v = ref(v.data(), DType::F16, {totalKV, 1, kHeadDim});
-  dense.kvIndptr = ref(kvIndptr.data(), DType::I32, {batch + 1});
+  dense.k = hostRef(k.data(), DType::F16, {totalKV, 1, kHeadDim});
+  dense.v = hostRef(v.data(), DType::F16, {totalKV, 1, kHeadDim});
+  dense.kvIndptr = hostRef(kvIndptr.data(), DType::I32, {batch + 1});
   std::vector<uint16_t> oDense;
   std::vector<float> lseDense;
   runWith(dense, compile("dense"), oDense, lseDense);

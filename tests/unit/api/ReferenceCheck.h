@@ -11,6 +11,7 @@
 
 #include "dsl/Frontend.h"
 #include "reference/AstReference.h"
+#include "runtime/core/Tensor.h"
 #include "runtime/sim/HalfTypes.h"
 
 #include <catch2/catch.hpp>
@@ -21,6 +22,15 @@
 #include <vector>
 
 namespace attnc::test {
+
+/// A host tensor of `shape` at `data`.
+inline TensorRef hostRef(void *data, DType dtype, std::vector<int64_t> shape) {
+  TensorRef r;
+  r.data = data;
+  r.dtype = dtype;
+  r.shape = std::move(shape);
+  return r;
+}
 
 /// fp16 bits as the reference's float64 tensor (the conversion is exact).
 inline HostTensor halfTensor(const std::vector<uint16_t> &bits,

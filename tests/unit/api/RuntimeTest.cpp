@@ -12,6 +12,7 @@
 #include <random>
 
 using namespace attnc;
+using attnc::test::hostRef;
 
 namespace {
 
@@ -47,15 +48,6 @@ Compiled compilePaged(bool decode = false) {
   static Compiled prefill = compileSpec(kPagedSpec, false),
                   split = compileSpec(kPagedSpec, true);
   return decode ? split : prefill;
-}
-
-/// A host tensor of `shape`.
-TensorRef hostRef(void *data, DType dtype, std::vector<int64_t> shape) {
-  TensorRef r;
-  r.data = data;
-  r.dtype = dtype;
-  r.shape = std::move(shape);
-  return r;
 }
 
 /// Host tensors for one sequence of 5 queries over 11 keys in 3 pages.
