@@ -98,6 +98,15 @@ def test_not_contiguous(attn):
     check(attn, ValueError, "k is not contiguous", q, k, v, qo, kv, params)
 
 
+def test_misaligned_kv(attn):
+    # A view 4 halves (8 bytes) into its storage: contiguous, but K rows are
+    # copied in 16-byte chunks.
+    q, k, v, qo, kv, params = inputs()
+    k = torch.randn(12 * 2 * 32 + 4).half()[4:].view(12, 2, 32)
+    check(attn, ValueError, r"^k: data at 0x[0-9a-f]+ is not 16-byte aligned", q, k, v, qo,
+          kv, params)
+
+
 def test_mismatched_devices(attn):
     # No second real device here: a meta tensor stands in for one.
     q, k, v, qo, kv, params = inputs()

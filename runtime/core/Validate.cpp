@@ -2,13 +2,15 @@
 //
 // The checks run in an order where each may rely on the ones before it:
 // presence, memory kinds, dtypes, element counts (no negative dimension, no
-// overflow), shapes, row counts within int32, then the index contents.
+// overflow), shapes, row counts within int32, layouts, alignment, then the
+// index contents.
 //
 //===----------------------------------------------------------------------===//
 
 #include "runtime/core/Validate.h"
 
 #include <cstdint>
+#include <cstdio>
 #include <vector>
 
 using namespace attnc;
@@ -533,6 +535,39 @@ Status checkLayouts(const KernelInfo &kernel, const AttentionTensors &t) {
   return Status::success();
 }
 
+/// Data pointers aligned as the kernel reads them: K and V rows move in
+/// 16-byte cp.async chunks (8-byte loads for an fp8 cache), so their base
+/// must be 16- (8-) byte aligned; row and page strides then are too (the
+/// head dim is a multiple of 8 and pages are whole rows apart). Every other
+/// tensor is read element by element. A misaligned address is a sticky
+/// fault on the GPU that ends the context, so it is refused here.
+Status checkAlignment(const KernelInfo &kernel, const AttentionTensors &t) {
+  size_t kvAlign = dtypeSize(kvDType(kernel)) == 1 ? 8 : 16;
+  for (const Named &n : givenTensors(t)) {
+    const TensorRef &tensor = *n.tensor;
+    bool kv = &tensor == &t.k || &tensor == &t.v || &tensor == &t.kCache ||
+              &tensor == &t.vCache;
+    size_t align = kv ? kvAlign : dtypeSize(tensor.dtype);
+    auto address = reinterpret_cast<uintptr_t>(tensor.data);
+    if (align <= 1 || address % align == 0)
+      continue;
+    char hex[32];
+    std::snprintf(hex, sizeof hex, "%#llx",
+                  static_cast<unsigned long long>(address));
+    std::string message = n.name + ": data at " + hex + " is not " +
+                          std::to_string(align) + "-byte aligned";
+    if (kv)
+      message += "; K and V are read in " + std::to_string(align) +
+                 "-byte chunks, so the first element must sit on a " +
+                 std::to_string(align) +
+                 "-byte boundary (a storage offset "
+                 "that is a multiple of " +
+                 std::to_string(align / dtypeSize(tensor.dtype)) + " elements)";
+    return invalid(message);
+  }
+  return Status::success();
+}
+
 //===----------------------------------------------------------------------===//
 // Index contents
 //===----------------------------------------------------------------------===//
@@ -726,7 +761,9 @@ Status attnc::validateTensorShapes(const KernelInfo &kernel,
     return s;
   if (Status s = checkFitsInt32(kernel, tensors); !s.ok())
     return s;
-  return checkLayouts(kernel, tensors);
+  if (Status s = checkLayouts(kernel, tensors); !s.ok())
+    return s;
+  return checkAlignment(kernel, tensors);
 }
 
 Status attnc::validateAttentionInputs(const KernelInfo &kernel,

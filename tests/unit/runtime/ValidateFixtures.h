@@ -40,10 +40,11 @@ private:
   }
 };
 
-/// What data tensors point at; never dereferenced.
+/// What data tensors point at; never dereferenced. Aligned as the kernel
+/// reads every tensor (checkAlignment).
 inline void *dummyData() {
-  static uint8_t byte;
-  return &byte;
+  alignas(256) static uint8_t bytes[256];
+  return bytes;
 }
 
 inline TensorRef tensor(void *data, DType dtype, std::vector<int64_t> shape) {

@@ -7,6 +7,8 @@
 
 #include "ValidateFixtures.h"
 
+#include <sstream>
+
 #include <catch2/catch.hpp>
 
 using namespace attnc;
@@ -695,6 +697,54 @@ TEST_CASE("tensor layouts", "[validate]") {
     p.tensors.kCache.strides = {128, 1};
     expectError(p, ErrorCode::InvalidArgument,
                 "k_cache has 2 strides for 4 dimensions");
+  }
+}
+
+TEST_CASE("data pointers aligned as the kernel reads them", "[validate]") {
+  auto *base = static_cast<char *>(dummyData());
+  SECTION("a dense K 8 bytes off a 16-byte boundary") {
+    Problem p;
+    makeDense(p);
+    p.tensors.k.data = base + 8;
+    std::ostringstream hex;
+    hex << std::hex << std::showbase << reinterpret_cast<uintptr_t>(base + 8);
+    expectInvalid(p, "k: data at " + hex.str() +
+                         " is not 16-byte aligned; K and V are read in "
+                         "16-byte chunks, so the first element must sit on a "
+                         "16-byte boundary (a storage offset that is a "
+                         "multiple of 8 elements)");
+  }
+  SECTION("a paged V cache 2 bytes off") {
+    Problem p;
+    makePaged(p);
+    p.tensors.vCache.data = base + 2;
+    Status s = p.validate();
+    REQUIRE_FALSE(s.ok());
+    CHECK_THAT(s.message(), Catch::StartsWith("v_cache: data at 0x"));
+  }
+  SECTION("an fp8 cache needs 8 bytes, not 16") {
+    Problem p;
+    makePaged(p);
+    p.kernel.kvFormat = KernelInfo::KVFormat::E4M3;
+    p.tensors.kCache.dtype = p.tensors.vCache.dtype = DType::F8E4M3;
+    p.tensors.kCache.data = base + 8;
+    p.tensors.vCache.data = base + 24;
+    expectValid(p);
+    p.tensors.kCache.data = base + 4;
+    std::string message = p.validate().message();
+    CHECK_THAT(message, Catch::Contains("is not 8-byte aligned") &&
+                            Catch::Contains("multiple of 8 elements"));
+  }
+  SECTION("other tensors need their element's alignment") {
+    Problem p;
+    makeDense(p);
+    p.tensors.q.data = base + 2;
+    p.tensors.lse.data = base + 4;
+    expectValid(p);
+    p.tensors.lse.data = base + 2;
+    std::string message = p.validate().message();
+    CHECK_THAT(message, Catch::StartsWith("lse: data at 0x") &&
+                            Catch::EndsWith("is not 4-byte aligned"));
   }
 }
 
