@@ -370,8 +370,14 @@ LogicalResult KernelEmitter::emit() {
      << info.gridHeads() << ", batch), " << info.threads << " threads ("
      << info.threads / 32 << " warps of " << 16 * rowBlocksPerWarp << " rows), "
      << info.sharedBytes << " bytes of dynamic shared memory.\n";
+  // ptxas' CTAs-per-SM target: 0 leaves it to ptxas' heuristic, which can
+  // trade a few spilled bytes for an occupancy step; the NVRTC driver then
+  // recompiles with that occupancy asked for (runtime/jit/Nvrtc.cpp).
+  std::string minCtas = std::string(kMinCtasMacroPrefix) + info.name;
+  os << "#ifndef " << minCtas << "\n#define " << minCtas << " 0\n#endif\n";
   os << "extern \"C\" __global__ void __launch_bounds__(" << info.threads
-     << ") " << info.name << "(const attnc::AttnKernelArgs args) {\n";
+     << ", " << minCtas << ") " << info.name
+     << "(const attnc::AttnKernelArgs args) {\n";
   os.indent();
   os << "ATTNC_DYNAMIC_SMEM(unsigned char, smem);\n";
   Block &body = program.getBody().front();

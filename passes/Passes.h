@@ -40,16 +40,18 @@ mlir::LogicalResult splitKV(mlir::RewriterBase &rewriter, attn::KernelOp kernel,
 
 /// Fills tile sizes left at 0 with the defaults for `headDim`; with `pack`
 /// heads packed per tile, the default block-q is a multiple of both 16 and
-/// `pack` (64 when it can be).
+/// `pack` (64 when it can be); `splitKV` (a decode program, split over KV
+/// next) widens the default block-kv.
 void defaultTileSizes(int64_t headDim, int64_t &blockQ, int64_t &blockKV,
-                      int64_t pack = 1);
+                      int64_t pack = 1, bool splitKV = false);
 
 /// Sets the tile sizes of `program` (untiled online form) to Br = blockQ and
 /// Bc = blockKV (0: the default for its head_dim) and makes its tile types
 /// static.
 mlir::LogicalResult tileProgram(mlir::RewriterBase &rewriter,
                                 attn::ProgramOp program, int64_t blockQ,
-                                int64_t blockKV, int64_t warps = 0);
+                                int64_t blockKV, int64_t warps = 0,
+                                bool splitKV = false);
 
 /// Gives every K/V load of `program` an explicit address region.
 mlir::LogicalResult lowerKVAddressing(mlir::RewriterBase &rewriter,

@@ -87,8 +87,12 @@ def AttnTile : Pass<"attn-tile", "::attnc::attn::KernelOp"> {
     (Br x head_dim, Bc x head_dim, Br x Bc). Rejects an `attn.sdpa` that is
     not yet in online form. Unset sizes default to Br = 64 and Bc = 64 for
     head_dim <= 128, Bc = 32 above (64 x 64 tiles of d = 256 spill
-    registers and need more than 48 KiB of shared memory). `warps` sets
-    how many warps share the Br rows (default Br / 16, 16 rows each).
+    registers and need more than 48 KiB of shared memory). With `split-kv`
+    (the program is split over its KV range next: decode), Bc defaults to
+    128 for head_dim <= 128: a decode tile's few query rows leave registers
+    for a wider S, and each 16-row warp's O rescale and K/V page lookup are
+    paid once per 128 keys instead of 64. `warps` sets how many warps
+    share the Br rows (default Br / 16, 16 rows each).
   }];
   let options = [
     Option<"blockQ", "block-q", "int64_t", /*default=*/"0",
@@ -100,6 +104,9 @@ def AttnTile : Pass<"attn-tile", "::attnc::attn::KernelOp"> {
     Option<"warps", "warps", "int64_t", /*default=*/"0",
            "Warps per CTA, sharing the Br rows in slices of a multiple of "
            "16 (more rows per warp reuse each K/V fragment); 0: Br / 16">,
+    Option<"splitKV", "split-kv", "bool", /*default=*/"false",
+           "The program will be split over its KV range (attn-split-kv): "
+           "the default Bc is 128 for head_dim <= 128">,
   ];
 }
 

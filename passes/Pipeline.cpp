@@ -49,8 +49,8 @@ LogicalResult attnc::buildAttnPipeline(OpPassManager &pm,
       }))
     return success();
   if (addStage(stages[3], [&] {
-        kernel.addPass(createAttnTile(
-            AttnTileOptions{options.blockQ, options.blockKV, options.warps}));
+        kernel.addPass(createAttnTile(AttnTileOptions{
+            options.blockQ, options.blockKV, options.warps, options.splitKV}));
       }))
     return success();
   if (addStage(stages[4], [&] { kernel.addPass(createAttnBlockTable()); }))

@@ -92,7 +92,7 @@ static void retypeTiles(ProgramOp program, int64_t blockQ, int64_t blockKV,
 }
 
 void attnc::defaultTileSizes(int64_t headDim, int64_t &blockQ, int64_t &blockKV,
-                             int64_t pack) {
+                             int64_t pack, bool splitKV) {
   if (blockQ == 0) {
     // Whole head groups in whole 16-row mma blocks: 64 rows, or the least
     // multiple of lcm(16, pack) from 64 up (112 for 7 heads, 80 for 5).
@@ -101,18 +101,22 @@ void attnc::defaultTileSizes(int64_t headDim, int64_t &blockQ, int64_t &blockKV,
   }
   // Per thread, the O accumulator holds 16 x d / 32 floats and S / P
   // 16 x Bc / 32: at d = 256, Bc = 64 leaves ptxas no room (it spills), and
-  // two 64-row K/V tiles take 66 KiB of shared memory.
+  // two 64-row K/V tiles take 66 KiB of shared memory. A decode program
+  // (split over KV) takes FlashAttention-2's split-KV tile, 128 keys up to
+  // d = 128: per 16-row warp the O rescale and the K/V page lookups then
+  // come once per 128 keys (2.6-2.7 non-MMA instructions per HMMA on sm_80
+  // at d = 128, against 3.5 at 64; bench/RESULTS.md).
   if (blockKV == 0)
-    blockKV = headDim <= 128 ? 64 : 32;
+    blockKV = headDim <= 128 ? (splitKV ? 128 : 64) : 32;
 }
 
 LogicalResult attnc::tileProgram(RewriterBase &rewriter, ProgramOp program,
-                                 int64_t blockQ, int64_t blockKV,
-                                 int64_t warps) {
+                                 int64_t blockQ, int64_t blockKV, int64_t warps,
+                                 bool splitKV) {
   KernelOp owner = program->getParentOfType<KernelOp>();
   defaultTileSizes(
       std::max<int64_t>(owner.getHeadDim(), owner.getValueHeadDim()), blockQ,
-      blockKV, program.getPackFactor());
+      blockKV, program.getPackFactor(), splitKV);
   for (auto [name, size] :
        {std::pair{"block-q", blockQ}, {"block-kv", blockKV}})
     if (size < 16 || size > 256 || size % 16 != 0)
@@ -180,7 +184,8 @@ struct AttnTilePass : public attnc::impl::AttnTileBase<AttnTilePass> {
     }
     IRRewriter rewriter(&getContext());
     for (ProgramOp program : kernel.getBody().front().getOps<ProgramOp>())
-      if (failed(tileProgram(rewriter, program, blockQ, blockKV, warps)))
+      if (failed(
+              tileProgram(rewriter, program, blockQ, blockKV, warps, splitKV)))
         return signalPassFailure();
   }
 };

@@ -17,6 +17,10 @@ namespace attnc {
 /// one warp per (query row, head) slot.
 inline constexpr int kMergeThreads = 128;
 inline constexpr int kMergeSlotsPerBlock = kMergeThreads / 32;
+/// A kernel's minimum CTAs per SM in its __launch_bounds__ is the macro
+/// kMinCtasMacroPrefix + its name: 0 (ptxas chooses) unless the NVRTC
+/// driver defines it (runtime/jit/Nvrtc.cpp).
+inline constexpr const char kMinCtasMacroPrefix[] = "ATTNC_MIN_CTAS_";
 /// The i32 [batch] parameter attn-cascade adds: the first key each batch
 /// entry attends to; negative in cascade's prefix launch, which then leaves
 /// an attention sink to the suffix launch.

@@ -277,9 +277,10 @@ ATTNC_DEVICE void copyRowsAt(T *d0, unsigned s0, const T *g0, int rowsLeft) {
 /// mma's 16: Cols = head_dim < D; 0 means D). With SegmentRows (a paged
 /// cache whose tiles start on a page boundary: the page size when it divides
 /// the tile, the tile when a page holds whole tiles), each segment of that
-/// many rows is consecutive in memory: one lookup per segment instead of
-/// one per row. All Threads threads call it; commit and wait are the
-/// caller's.
+/// many rows is consecutive in memory: where the threads divide among the
+/// tile's segments, each copies rows of one segment and looks the block
+/// table up once a tile; otherwise once a segment instead of once a row. All
+/// Threads threads call it; commit and wait are the caller's.
 template <int Threads, long long RowStride, bool ContiguousRows, int Cols = 0,
           int SegmentRows = 0, typename T, int Rows, int D, typename RowFn>
 ATTNC_DEVICE void loadKVAsync(SmemTile<T, Rows, D> dst, const T *base,
@@ -305,6 +306,30 @@ ATTNC_DEVICE void loadKVAsync(SmemTile<T, Rows, D> dst, const T *base,
                     headOffset + chunk * 8;
       copyRowsAt<kRowsPerPass, Rows / kRowsPerPass, RowStride, T, Rows, D>(
           d0, s0, g0, rowsValid - r0);
+    } else if constexpr (SegmentRows > 0 && Rows % SegmentRows == 0 &&
+                         kRowsPerPass % (Rows / SegmentRows) == 0 &&
+                         SegmentRows % (kRowsPerPass / (Rows / SegmentRows)) ==
+                             0) {
+      // The threads split by segment (a page): each copies rows of one
+      // segment only, kPageThreads rows apart, so it looks the block table
+      // up once a tile and copies its rows at constant offsets from the
+      // segment's first (a segment wholly past the sequence is zero-filled
+      // without a lookup). Written out rather than shared with the branch
+      // below: as a helper, ptxas gives gpt-oss's kernel 132 registers
+      // instead of 128 (a CTA per SM fewer).
+      constexpr int kPageThreads = kRowsPerPass / (Rows / SegmentRows);
+      const int first = r0 / kPageThreads * SegmentRows;
+      const int r = r0 % kPageThreads;
+      T *d = dst.row(first + r) + chunk * 8;
+      const T *g = first < rowsValid
+                       ? base +
+                             static_cast<long long>(physicalRow(row0 + first)) *
+                                 RowStride +
+                             static_cast<long long>(r) * RowStride +
+                             headOffset + chunk * 8
+                       : base;
+      copyRowsAt<kPageThreads, SegmentRows / kPageThreads, RowStride, T, Rows,
+                 D>(d, smemAddress(d), g, rowsValid - first - r);
     } else if constexpr (SegmentRows > 0 && SegmentRows % kRowsPerPass == 0 &&
                          SegmentRows / kRowsPerPass >= 2 &&
                          Rows % SegmentRows == 0) {

@@ -1,5 +1,6 @@
 //===- Nvrtc.cpp - Compile generated CUDA with NVRTC ----------------------===//
 #include "runtime/jit/Nvrtc.h"
+#include "runtime/core/KernelInfo.h"
 
 #include <nvrtc.h>
 
@@ -8,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
 #include <regex>
@@ -132,9 +134,10 @@ std::vector<std::string> attnc::jit::defaultIncludeDirs() {
   return dirs;
 }
 
-NvrtcResult attnc::jit::compileWithNvrtc(const std::string &source,
-                                         const std::string &name,
-                                         const NvrtcOptions &options) {
+namespace {
+
+NvrtcResult compileOnce(const std::string &source, const std::string &name,
+                        const NvrtcOptions &options) {
   NvrtcResult result;
   nvrtcProgram program;
   nvrtcResult status = nvrtcCreateProgram(&program, source.c_str(),
@@ -187,6 +190,84 @@ NvrtcResult attnc::jit::compileWithNvrtc(const std::string &source,
   nvrtcDestroyProgram(&program);
   result.ok = true;
   return result;
+}
+
+/// The thread count of `kernel`'s `__launch_bounds__(T, <min-CTAs macro>)`
+/// in `source`, or 0 when its minimum is not the driver's to set.
+int launchBoundThreads(const std::string &source, const std::string &kernel) {
+  std::string tail = ", " + std::string(attnc::kMinCtasMacroPrefix) + kernel +
+                     ") " + kernel + "(";
+  size_t at = source.find(tail);
+  if (at == std::string::npos)
+    return 0;
+  size_t open = source.rfind('(', at);
+  if (open == std::string::npos)
+    return 0;
+  return std::atoi(source.c_str() + open + 1);
+}
+
+int spilledBytes(const KernelResources &r) {
+  return std::max(r.spillStoreBytes, 0) + std::max(r.spillLoadBytes, 0);
+}
+
+} // namespace
+
+// ptxas, left to choose a kernel's occupancy, sometimes caps its registers
+// at an occupancy step (128 for four 128-thread CTAs per SM) and spills a
+// few bytes to stay there. Asked for that occupancy outright
+// (__launch_bounds__'s minimum CTAs per SM), it often allocates the same
+// registers without spilling; asked for one CTA fewer, it has room to. So
+// the kernels that spill are compiled again for the CTAs per SM their
+// registers gave, then for one fewer, and the first compile where none of
+// them spills is kept (else the one that spills least, the first on a tie).
+// Kernels without the driver's macro (hand-written sources) are left alone.
+NvrtcResult attnc::jit::compileWithNvrtc(const std::string &source,
+                                         const std::string &name,
+                                         const NvrtcOptions &options) {
+  NvrtcResult best = compileOnce(source, name, options);
+  if (!best.ok || !options.cubin)
+    return best;
+  struct Retry {
+    std::string kernel;
+    int ctas;
+  };
+  std::vector<Retry> retries;
+  for (const KernelResources &r : best.resources) {
+    int threads = launchBoundThreads(source, r.kernel);
+    if (spilledBytes(r) > 0 && threads > 0 && r.registers > 0)
+      retries.push_back(
+          {r.kernel, 65536 / (threads * ((r.registers + 7) / 8 * 8))});
+  }
+  auto spills = [&](const NvrtcResult &result) {
+    int bytes = 0;
+    for (const KernelResources &r : result.resources)
+      for (const Retry &retry : retries)
+        if (retry.kernel == r.kernel)
+          bytes += spilledBytes(r);
+    return bytes;
+  };
+  int bestSpills = spills(best);
+  for (int fewer = 0; fewer < 2 && bestSpills > 0; ++fewer) {
+    NvrtcOptions again = options;
+    std::string note;
+    for (const Retry &retry : retries) {
+      int ctas = std::max(retry.ctas - fewer, 1);
+      again.extraOptions.push_back("-D" +
+                                   std::string(attnc::kMinCtasMacroPrefix) +
+                                   retry.kernel + "=" + std::to_string(ctas));
+      note += "attnc: " + retry.kernel +
+              " spilled when ptxas chose its "
+              "occupancy; compiled for " +
+              std::to_string(ctas) + " CTAs per SM\n";
+    }
+    NvrtcResult result = compileOnce(source, name, again);
+    if (result.ok && spills(result) < bestSpills) {
+      bestSpills = spills(result);
+      result.log = note + result.log;
+      best = std::move(result);
+    }
+  }
+  return best;
 }
 
 int attnc::jit::maxSharedBytesOptin(const std::string &arch) {

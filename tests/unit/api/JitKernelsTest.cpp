@@ -82,8 +82,9 @@ TEST_CASE("JitKernels: heuristics pick the path by shape, and the kernels "
   CHECK(decode->config.path == "decode");
   CHECK(decode->kernel.info.splitKV);
   CHECK(decode->numSplits == 0);
+  // Split-KV takes 128-key tiles by default (attn-tile's split-kv).
   CHECK_THAT(decode->why, Catch::StartsWith("heuristics (path by shape): "
-                                            "decode 64x64 stages 2"));
+                                            "decode 64x128 stages 2"));
   checkRuns(*runtime, **jit, *decode, {1, 1, 1}, {300, 17, 64});
 
   Expected<JitKernels::Selection> prefill = (*jit)->select(2, 100, 130);
@@ -274,7 +275,7 @@ TEST_CASE("JitKernels with autotuning: empty shapes are not tuned, default "
   std::unique_ptr<Runtime> runtime = simRuntime();
   TuneSpace space;
   space.paths = {"decode"};
-  space.tiles = {{0, 0}}; // the defaults for head_dim 64
+  space.tiles = {{0, 0}}; // the defaults for head_dim 64 (split-KV: 64x128)
   space.stages = {2};
   space.splits = {0};
   space.repeat = 1;
@@ -302,5 +303,5 @@ TEST_CASE("JitKernels with autotuning: empty shapes are not tuned, default "
   REQUIRE(pick);
   CHECK(pick->tuned);
   CHECK(tunings == 2); // one compile step, one timing step
-  CHECK(pick->config.describe() == "decode 64x64 stages 2");
+  CHECK(pick->config.describe() == "decode 64x128 stages 2");
 }
