@@ -249,9 +249,23 @@ ATTNC_DEVICE void loadQShared(SmemTile<T, Br, D> dst, const T *q,
   __syncwarp();
 }
 
+/// The 16-byte chunks of a K/V row that one thread copies (kCopyLanes
+/// lanes share a row, their chunks side by side): where a row has a
+/// multiple of 8 chunks, eight lanes cover 128 contiguous bytes, one
+/// conflict-free wavefront of 16-byte shared-memory stores, and a thread's
+/// chunks of one row lie 128 bytes apart, within reach of cp.async's
+/// immediate global offset (about +-2 KiB on sm_80 and sm_90), so they
+/// share one 64-bit address. Chunks of other rows are a row stride away and
+/// each needs an address of its own. Other rows take a lane per chunk.
+template <int D>
+inline constexpr int kCopyLanes = (D / 8) % 8 == 0 ? 8 : D / 8;
+template <int D>
+inline constexpr int kChunksPerCopyRow = D / 8 / kCopyLanes<D>;
+
 /// Pass P..Passes-1 of a contiguous-row tile copy: row r0 + P * RowsPerPass
 /// lies P * RowsPerPass rows past d0 / g0 in shared and global memory
 /// (compile-time offsets); it is valid while P * RowsPerPass < rowsLeft.
+/// Each row's kChunksPerCopyRow<D> chunks sit 128 bytes apart.
 template <int RowsPerPass, int Passes, long long RowStride, typename T,
           int Rows, int D, int P = 0>
 ATTNC_DEVICE void copyRowsAt(T *d0, unsigned s0, const T *g0, int rowsLeft) {
@@ -260,8 +274,14 @@ ATTNC_DEVICE void copyRowsAt(T *d0, unsigned s0, const T *g0, int rowsLeft) {
                          static_cast<int>(sizeof(T));
     constexpr long long kSrc =
         P * RowsPerPass * RowStride * static_cast<long long>(sizeof(T));
-    cpAsync16ZeroFillAt<kDst, kSrc>(d0, s0, g0,
-                                    P * RowsPerPass < rowsLeft ? 16u : 0u);
+    const unsigned bytes = P * RowsPerPass < rowsLeft ? 16u : 0u;
+    cpAsync16ZeroFillAt<kDst, kSrc>(d0, s0, g0, bytes);
+    if constexpr (kChunksPerCopyRow<D> > 1)
+      cpAsync16ZeroFillAt<kDst + 128, kSrc + 128>(d0, s0, g0, bytes);
+    if constexpr (kChunksPerCopyRow<D> > 2)
+      cpAsync16ZeroFillAt<kDst + 256, kSrc + 256>(d0, s0, g0, bytes);
+    if constexpr (kChunksPerCopyRow<D> > 3)
+      cpAsync16ZeroFillAt<kDst + 384, kSrc + 384>(d0, s0, g0, bytes);
     copyRowsAt<RowsPerPass, Passes, RowStride, T, Rows, D, P + 1>(d0, s0, g0,
                                                                   rowsLeft);
   }
@@ -288,16 +308,18 @@ ATTNC_DEVICE void loadKVAsync(SmemTile<T, Rows, D> dst, const T *base,
                               RowFn physicalRow) {
   constexpr int kChunks = D / 8; // 16-byte chunks per row
   constexpr int kValidChunks = (Cols == 0 ? D : Cols) / 8;
+  constexpr int kLanes = kCopyLanes<D>;
   const int tid = static_cast<int>(threadIdx.x);
-  if constexpr (kValidChunks == kChunks && Threads % kChunks == 0 &&
-                Rows % (Threads / kChunks) == 0) {
-    // Each thread keeps one chunk column and copies every kRowsPerPass-th
-    // row, unrolled: the shared addresses of its rows, and for contiguous
-    // rows the global ones, differ by constants that become the copies'
-    // immediate offsets. A row past the valid ones copies zero bytes (its
-    // address is formed but never read).
-    constexpr int kRowsPerPass = Threads / kChunks;
-    const int r0 = tid / kChunks, chunk = tid % kChunks;
+  if constexpr (kValidChunks == kChunks && kChunks <= 4 * kLanes &&
+                Threads % kLanes == 0 && Rows % (Threads / kLanes) == 0) {
+    // Each thread keeps one chunk column (kChunksPerCopyRow chunks, 128
+    // bytes apart) and copies every kRowsPerPass-th row, unrolled: the
+    // shared addresses of its rows, and for contiguous rows the global
+    // ones, differ by constants that become the copies' immediate offsets.
+    // A row past the valid ones copies zero bytes (its address is formed
+    // but never read).
+    constexpr int kRowsPerPass = Threads / kLanes;
+    const int r0 = tid / kLanes, chunk = tid % kLanes;
     T *d0 = dst.row(r0) + chunk * 8;
     const unsigned s0 = smemAddress(d0);
     if constexpr (ContiguousRows) {
@@ -355,13 +377,16 @@ ATTNC_DEVICE void loadKVAsync(SmemTile<T, Rows, D> dst, const T *base,
       // lookups keep few registers live, where unrolled they fill the file.
       for (int r = r0; r < Rows; r += kRowsPerPass) {
         T *d = dst.row(r) + chunk * 8;
-        if (r < rowsValid)
-          cpAsync16(d, base +
-                           static_cast<long long>(physicalRow(row0 + r)) *
-                               RowStride +
-                           headOffset + chunk * 8);
-        else
-          cpAsync16OrZero(d, base, false);
+        const T *g = r < rowsValid
+                         ? base +
+                               static_cast<long long>(physicalRow(row0 + r)) *
+                                   RowStride +
+                               headOffset + chunk * 8
+                         : base;
+        ATTNC_UNROLL
+        for (int i = 0; i < kChunksPerCopyRow<D>; ++i)
+          cpAsync16OrZero(d + 8 * kLanes * i, g + 8 * kLanes * i,
+                          r < rowsValid);
       }
     }
   } else {
