@@ -172,6 +172,10 @@ private:
     return "args.q_positions[args.qo_indptr[" + name(op.getBatch()) + "] + ((" +
            row + ") < " + last + " ? (" + row + ") : " + last + ")]";
   }
+  /// The program's sequence index b.
+  Value batchArg() {
+    return program.getBody().front().getArgument(ProgramOp::kBatch);
+  }
   std::string kvLenOf(StringRef b) {
     if (info.paged)
       return "attnc::dev::loadGlobal(args.kv_lens + " + b.str() + ")";
@@ -399,6 +403,12 @@ LogicalResult KernelEmitter::emit() {
   os << "if (qt * " << info.queryRowsPerBlock() << " >= " << qLenOf("b")
      << ")\n";
   os << "  return;\n";
+  // The sequence's KV length and first row, read once: attn.kv_len and
+  // attn.kv_start of b print as these names. Read at each use, they would
+  // be loaded again after every copy (its asm's memory clobber).
+  os << "const int kv_len_b = " << kvLenOf("b") << ";\n";
+  if (!info.paged)
+    os << "const int kv_start_b = args.kv_indptr[b];\n";
   if (failed(emitBlock(body)))
     return failure();
   os.unindent();
@@ -568,6 +578,10 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
         return defineScalar(op, qLenOf(name(o.getBatch())));
       })
       .Case([&](KVLenOp o) {
+        if (o.getBatch() == batchArg()) {
+          bind(o.getResult(), "kv_len_b");
+          return success();
+        }
         return defineScalar(op, kvLenOf(name(o.getBatch())));
       })
       .Case([&](QPositionOp o) {
@@ -628,6 +642,10 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
       .Case([&](NumSplitsOp) { return defineScalar(op, "args.num_splits"); })
       .Case([&](PageRowsOp) { return defineScalar(op, "args.page_rows"); })
       .Case([&](KVStartOp o) {
+        if (o.getBatch() == batchArg() && !info.paged) {
+          bind(o.getResult(), "kv_start_b");
+          return success();
+        }
         return defineScalar(op, "args.kv_indptr[" + name(o.getBatch()) + "]");
       })
       .Case([&](BlockTableOp o) {
@@ -1243,8 +1261,8 @@ LogicalResult KernelEmitter::emitKVLoad(Operation *op, Value tile, Value batch,
        << ", static_cast<const " << T << " *>(args.";
   os << (info.paged ? (isValue ? "v_cache" : "k_cache") : (isValue ? "v" : "k"))
      << "), " << name(head) << " * " << d << ", " << name(row0) << ", "
-     << kvLenOf(b) << " - " << name(row0) << ", [&](int " << rowArg
-     << ") -> long long {\n";
+     << (batch == batchArg() ? std::string("kv_len_b") : kvLenOf(b)) << " - "
+     << name(row0) << ", [&](int " << rowArg << ") -> long long {\n";
   os.indent();
   for (Operation &inner : block.without_terminator())
     if (perRow.contains(&inner) && failed(emitOp(inner)))
