@@ -234,7 +234,9 @@ NvrtcResult attnc::jit::compileWithNvrtc(const std::string &source,
   std::vector<Retry> retries;
   for (const KernelResources &r : best.resources) {
     int threads = launchBoundThreads(source, r.kernel);
-    if (spilledBytes(r) > 0 && threads > 0 && r.registers > 0)
+    // At 255 registers no occupancy asked for gives ptxas more of them.
+    if (spilledBytes(r) > 0 && threads > 0 && r.registers > 0 &&
+        r.registers < 255)
       retries.push_back(
           {r.kernel, 65536 / (threads * ((r.registers + 7) / 8 * 8))});
   }
@@ -251,7 +253,9 @@ NvrtcResult attnc::jit::compileWithNvrtc(const std::string &source,
     NvrtcOptions again = options;
     std::string note;
     for (const Retry &retry : retries) {
-      int ctas = std::max(retry.ctas - fewer, 1);
+      int ctas = retry.ctas - fewer;
+      if (ctas < 1)
+        continue;
       again.extraOptions.push_back("-D" +
                                    std::string(attnc::kMinCtasMacroPrefix) +
                                    retry.kernel + "=" + std::to_string(ctas));
@@ -260,6 +264,8 @@ NvrtcResult attnc::jit::compileWithNvrtc(const std::string &source,
               "occupancy; compiled for " +
               std::to_string(ctas) + " CTAs per SM\n";
     }
+    if (again.extraOptions.size() == options.extraOptions.size())
+      break;
     NvrtcResult result = compileOnce(source, name, again);
     if (result.ok && spills(result) < bestSpills) {
       bestSpills = spills(result);
