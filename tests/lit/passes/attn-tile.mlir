@@ -2,6 +2,8 @@
 // RUN: attnc-opt %S/Inputs/causal-gqa.mlir --attn-online-softmax --attn-tile | FileCheck %s --check-prefix=DEFAULT
 // RUN: attnc-opt %S/Inputs/causal-gqa.mlir --attn-online-softmax --attn-tile="block-q=128 warps=4" | FileCheck %s --check-prefix=WARPS
 // RUN: attnc-opt %S/Inputs/causal-gqa.mlir --attn-online-softmax --attn-tile="block-q=64 warps=4" | FileCheck %s --check-prefix=WARPS-DEFAULT
+// RUN: attnc-opt %S/Inputs/causal-gqa.mlir --attn-online-softmax --attn-tile=split-kv=true | FileCheck %s --check-prefix=SPLIT
+// RUN: attnc-opt %S/Inputs/causal-gqa.mlir --attn-online-softmax --attn-tile="split-kv=true block-kv=32" | FileCheck %s --check-prefix=SPLIT-GIVEN
 
 // A warp count other than one per 16 rows is recorded on the program (here
 // 32 rows per warp); the default is left implicit. A warp of 32 rows keeps
@@ -11,6 +13,13 @@
 // WARPS: attn.load_q %b, %h, %{{.*}} {shared} : tensor<128x128xbf16>
 // WARPS-DEFAULT: attn.program attributes {block_kv = 64 : i64, block_q = 64 : i64} {
 // WARPS-DEFAULT: attn.load_q %b, %h, %{{.*}} : tensor<64x128xbf16>
+
+// A program split over KV next (decode) defaults to 128-key tiles at
+// head_dim 128; a block-kv given still wins.
+// SPLIT: attn.program attributes {block_kv = 128 : i64, block_q = 64 : i64} {
+// SPLIT: attn.load_k {{.*}} : tensor<128x128xbf16>
+// SPLIT: attn.qk {{.*}} -> tensor<64x128xf32>
+// SPLIT-GIVEN: attn.program attributes {block_kv = 32 : i64, block_q = 64 : i64} {
 
 // Tiling fixes Br = 64 query rows per program and Bc = 32 KV rows per loop
 // iteration; every tile type becomes static and `rows` operands disappear.
