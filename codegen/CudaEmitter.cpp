@@ -24,6 +24,7 @@
 #include "llvm/Support/Format.h"
 
 #include <cmath>
+#include <numeric>
 
 using namespace mlir;
 using namespace attnc;
@@ -82,19 +83,32 @@ private:
 
   /// A warp's slice of a Br x n f32 tile, and of a Br-row statistic: one
   /// to rowBlocksPerWarp blocks of 16 rows (warps = Br / (16 * that)).
+  /// With column warps, every warp's share of every row of it
+  /// (column_warps.cuh).
   std::string accType(int64_t n) const {
+    if (columnWarps)
+      return "attnc::dev::ColAcc<" + std::to_string(tileCols(n)) + ", " +
+             std::to_string(columnWarps) + ", " +
+             std::to_string(rowBlocksPerWarp) + ">";
     return "attnc::dev::AccTile<" + std::to_string(tileCols(n)) + blocksArg() +
            ">";
   }
   /// Columns a tile of `n` head-dim columns has in registers and shared
   /// memory: head_dim rounded up to the mma's k of 16 (the extra columns
   /// hold zeros and are never stored).
+  /// With column warps the V and O columns are also padded, to whole n8
+  /// tiles per warp (a multiple of lcm(16, 8 W), for Q and K too).
   int64_t tileCols(int64_t n) const {
-    return n == info.headDim ? (info.headDim + 15) / 16 * 16 : n;
+    int64_t unit = columnWarps ? std::lcm<int64_t>(16, 8 * columnWarps) : 16;
+    bool padded = n == info.headDim || (columnWarps && n == info.vHeadDim);
+    return padded ? (n + unit - 1) / unit * unit : n;
   }
   /// Whether the head dim is padded (a multiple of 8 but not of 16).
   bool paddedHeadDim() const { return tileCols(info.headDim) != info.headDim; }
   std::string rowsType() const {
+    if (columnWarps)
+      return "attnc::dev::ColRows<" + std::to_string(columnWarps) + ", " +
+             std::to_string(rowBlocksPerWarp) + ">";
     return rowBlocksPerWarp == 1
                ? std::string("attnc::dev::RowVec")
                : "attnc::dev::Rows<" + std::to_string(rowBlocksPerWarp) + ">";
@@ -105,6 +119,12 @@ private:
     return rows * static_cast<int>(tileCols(info.headDim) + 8) * 2;
   }
   int kvTileBytes() const { return smemTileBytes(info.blockKV); }
+  /// Where the K tile starts: after the column warps' scratch, if any.
+  int scratchBytes() const {
+    return columnWarps
+               ? columnWarpScratchBytes(columnWarps, info.blockQ, info.blockKV)
+               : 0;
+  }
   /// The V tile's bytes (after the K tile): v_head_dim columns.
   int vTileBytes() const {
     return info.blockKV * static_cast<int>(tileCols(info.vHeadDim) + 8) * 2;
@@ -273,6 +293,9 @@ private:
   KernelInfo &info;
   /// 16-row blocks each warp owns (set from the program's warps).
   int rowBlocksPerWarp = 1;
+  /// With column_warps, how many warps split the columns (0: they split
+  /// the rows).
+  int columnWarps = 0;
   llvm::DenseMap<Value, std::string> names;
   unsigned nextId = 0;
   /// K/V loads issued and not yet waited for, in issue order.
@@ -328,11 +351,17 @@ LogicalResult KernelEmitter::emit() {
     });
   }
   info.threads = 32 * static_cast<int>(program.getWarpCount());
-  rowBlocksPerWarp =
-      info.blockQ / 16 / static_cast<int>(program.getWarpCount());
-  // One K and one V tile, rows padded by 8 elements (SmemTile::kStride),
-  // then the Q tile where it lives in shared memory.
-  info.sharedBytes = kvTileBytes() + vTileBytes();
+  if (program.getColumnWarps()) {
+    columnWarps = static_cast<int>(program.getWarpCount());
+    rowBlocksPerWarp = info.blockQ / 16;
+  } else {
+    rowBlocksPerWarp =
+        info.blockQ / 16 / static_cast<int>(program.getWarpCount());
+  }
+  // The column warps' scratch, one K and one V tile, rows padded by 8
+  // elements (SmemTile::kStride), then the Q tile where it lives in shared
+  // memory.
+  info.sharedBytes = scratchBytes() + kvTileBytes() + vTileBytes();
   program.walk([&](LoadQOp load) {
     if (load.getShared())
       info.sharedBytes += smemTileBytes(info.blockQ);
@@ -372,7 +401,9 @@ LogicalResult KernelEmitter::emit() {
        << ", head h * " << info.gqaPack << " + r % " << info.gqaPack << ".\n";
   os << "// grid (ceil(max_q_len / " << info.queryRowsPerBlock() << "), "
      << info.gridHeads() << ", batch), " << info.threads << " threads ("
-     << info.threads / 32 << " warps of " << 16 * rowBlocksPerWarp << " rows), "
+     << info.threads / 32
+     << (columnWarps ? " warps sharing " : " warps of ")
+     << 16 * rowBlocksPerWarp << " rows), "
      << info.sharedBytes << " bytes of dynamic shared memory.\n";
   // ptxas' CTAs-per-SM target: 0 leaves it to ptxas' heuristic, which can
   // trade a few spilled bytes for an occupancy step; the NVRTC driver then
@@ -663,10 +694,16 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
           // After the K and V tiles (info.sharedBytes counts it).
           os << "const attnc::dev::SmemTile<" << T << ", " << info.blockQ
              << ", " << tileCols(d) << "> " << name(o) << "{reinterpret_cast<"
-             << T << " *>(smem + " << kvTileBytes() + vTileBytes() << ")};\n";
-          os << "attnc::dev::loadQShared<" << info.gqaPack << ", "
-             << (paddedHeadDim() ? d : 0) << ", " << rowBlocksPerWarp << ">("
-             << name(o);
+             << T << " *>(smem + "
+             << scratchBytes() + kvTileBytes() + vTileBytes() << ")};\n";
+          // Column warps all read every row: the CTA loads them together.
+          if (columnWarps)
+            os << "attnc::dev::loadQSharedAll<" << info.gqaPack << ", "
+               << (paddedHeadDim() ? d : 0) << ">(" << name(o);
+          else
+            os << "attnc::dev::loadQShared<" << info.gqaPack << ", "
+               << (paddedHeadDim() ? d : 0) << ", " << rowBlocksPerWarp << ">("
+               << name(o);
         } else {
           os << "attnc::dev::QTile<" << T << ", " << tileCols(d) << blocksArg()
              << "> " << name(o) << ";\n";
@@ -1200,7 +1237,7 @@ LogicalResult KernelEmitter::emitKVLoad(Operation *op, Value tile, Value batch,
   std::string T = elementType();
   int64_t d = isValue ? info.vHeadDim : info.headDim;
   bool padded = tileCols(d) != d;
-  int offset = isValue ? kvTileBytes() : 0;
+  int offset = scratchBytes() + (isValue ? kvTileBytes() : 0);
   std::string b = name(batch);
   os << "// " << (isValue ? "V" : "K") << " rows [" << name(row0) << ", "
      << name(row0) << " + " << info.blockKV << ") -> shared memory\n";
@@ -1407,7 +1444,7 @@ LogicalResult KernelEmitter::emitSink(SinkOp op) {
   os << "attnc::dev::addSink(" << mNew << ".x[r], " << lNew << ".x[r], "
      << name(cast<YieldOp>(block.getTerminator()).getValue()) << ", "
      << floatLiteral(1.4426950408889634 / c) << ", " << floatLiteral(c)
-     << ");\n";
+     << (columnWarps ? ", attnc::dev::warpId() == 0" : "") << ");\n";
   os.unindent();
   os << "}\n";
   if (op.getEnabled()) {

@@ -24,11 +24,18 @@ LogicalResult ProgramOp::verifyRegions() {
   if (std::optional<int64_t> warps = getWarps()) {
     if (!getBlockQ())
       return emitOpError("sets warps before tile sizes (block_q)");
-    if (*warps < 1 || *getBlockQ() % (16 * *warps) != 0)
+    if (getColumnWarps()) {
+      if (*warps < 1 || !getBlockKv() || *getBlockKv() % (8 * *warps) != 0)
+        return emitOpError("column_warps: warps = ")
+               << *warps << " must split block_kv = "
+               << getBlockKv().value_or(0) << " into whole 8-key n-tiles";
+    } else if (*warps < 1 || *getBlockQ() % (16 * *warps) != 0)
       return emitOpError("warps = ")
              << *warps << " must divide block_q = " << *getBlockQ()
              << " into row slices of a multiple of 16 (the mma's M)";
   }
+  if (getColumnWarps() && !getWarps())
+    return emitOpError("column_warps needs warps");
   return success();
 }
 

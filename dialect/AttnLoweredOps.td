@@ -40,6 +40,10 @@ def Attn_ProgramOp : Attn_Op<"program", [
     `attn-tile` (absent before it: then one tile covers every row).
     `warps` is how many warps share the block_q rows (block_q / warps rows
     each, a multiple of 16: the mma's M); absent, one warp per 16 rows.
+    With `column_warps` (head dims past 256), every warp holds all block_q
+    rows and the warps split the columns instead: warp w owns keys
+    [w block_kv / warps, (w + 1) block_kv / warps) of each score tile and
+    the matching share of the O columns.
     The kernel's score and mask live on in the tile ops that apply them.
 
     With `gqa_pack = P` (`attn-pack-gqa`), %h is a group of P query heads
@@ -67,7 +71,8 @@ def Attn_ProgramOp : Attn_Op<"program", [
                        OptionalAttr<I64Attr>:$warps,
                        OptionalAttr<I64Attr>:$gqa_pack,
                        UnitAttr:$kv_split,
-                       UnitAttr:$q_positions);
+                       UnitAttr:$q_positions,
+                       UnitAttr:$column_warps);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = "attr-dict-with-keyword $body";
   let hasRegionVerifier = 1;

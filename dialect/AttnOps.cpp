@@ -97,12 +97,12 @@ LogicalResult KernelOp::verify() {
   if (!dtype.isF16() && !dtype.isBF16())
     return emitOpError("dtype must be f16 or bf16, got ") << dtype;
   int64_t headDim = getHeadDim();
-  if (headDim < 8 || headDim > 256 || headDim % 8 != 0)
-    return emitOpError("head_dim must be a multiple of 8 in 8..256, got ")
+  if (headDim < 8 || headDim > 576 || headDim % 8 != 0)
+    return emitOpError("head_dim must be a multiple of 8 in 8..576, got ")
            << headDim;
   if (std::optional<int64_t> dv = getVHeadDim();
-      dv && (*dv < 16 || *dv > 256 || *dv % 16 != 0))
-    return emitOpError("v_head_dim must be a multiple of 16 in 16..256, got ")
+      dv && (*dv < 16 || *dv > 512 || *dv % 16 != 0))
+    return emitOpError("v_head_dim must be a multiple of 16 in 16..512, got ")
            << *dv;
   if (getQHeads() < 1 || getKvHeads() < 1)
     return emitOpError("q_heads and kv_heads must be positive");

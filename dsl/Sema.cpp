@@ -157,13 +157,16 @@ void Sema::checkEntryValue(EntrySyntax &entry, AttentionSpec &spec) {
     // not a multiple of the mma's 16 is padded with zero columns. V and O
     // have no padded form (the mma's n and k are 8 and 16).
     bool value = entry.key == EntryKey::VHeadDim;
+    // Past 256 columns the kernels' warps split the columns
+    // (column_warps.cuh): up to MLA's 576 for Q and K, 512 for V and O.
     int64_t step = value ? 16 : 8;
-    if (entry.intValue < step || entry.intValue > 256 ||
+    int64_t max = value ? 512 : 576;
+    if (entry.intValue < step || entry.intValue > max ||
         entry.intValue % step) {
       outOfRange(entry.valueLoc,
                  std::string(spelling(entry.key)) + " must be a multiple of " +
                      std::to_string(step) + " between " + std::to_string(step) +
-                     " and 256",
+                     " and " + std::to_string(max),
                  entry.intValue);
       return;
     }

@@ -45,6 +45,10 @@ LogicalResult attnc::packGQA(RewriterBase &rewriter, KernelOp kernel,
     return program.emitOpError("cannot pack ")
            << heads << " query heads per tile: it must divide the " << group
            << " query heads of each KV head";
+  // Column-warp programs hold every row in every warp: 16 rows unless
+  // block-q says otherwise (attn-tile's default for them).
+  if (blockQ == 0 && usesColumnWarps(kernel))
+    blockQ = 16;
   int64_t pack = heads > 0 ? heads : packFactorFor(group, blockQ);
   if (pack == 1)
     return success();

@@ -38,6 +38,13 @@ mlir::LogicalResult packGQA(mlir::RewriterBase &rewriter, attn::KernelOp kernel,
 mlir::LogicalResult splitKV(mlir::RewriterBase &rewriter, attn::KernelOp kernel,
                             attn::ProgramOp program);
 
+/// Head dims (of Q and K, or of V and O) past this many columns are tiled
+/// with `column_warps`: the warps share the rows and split the columns
+/// (runtime/device/column_warps.cuh), kColumnWarps of them by default.
+constexpr int64_t kRowWarpMaxHeadDim = 256;
+constexpr int64_t kColumnWarps = 4;
+bool usesColumnWarps(attn::KernelOp kernel);
+
 /// Fills tile sizes left at 0 with the defaults for `headDim`; with `pack`
 /// heads packed per tile, the default block-q is a multiple of both 16 and
 /// `pack` (64 when it can be); `splitKV` (a decode program, split over KV

@@ -91,8 +91,24 @@ static void retypeTiles(ProgramOp program, int64_t blockQ, int64_t blockKV,
   });
 }
 
+bool attnc::usesColumnWarps(KernelOp kernel) {
+  return std::max<int64_t>(kernel.getHeadDim(), kernel.getValueHeadDim()) >
+         kRowWarpMaxHeadDim;
+}
+
 void attnc::defaultTileSizes(int64_t headDim, int64_t &blockQ, int64_t &blockKV,
                              int64_t pack, bool splitKV) {
+  if (headDim > kRowWarpMaxHeadDim) {
+    // Column warps: every warp holds every row, so one 16-row block (or
+    // the least whole number of head groups); 32 keys keep two K and V
+    // tiles of 576 columns (73 KiB) and the Q tile within the 99 KiB of
+    // shared memory every sm_8x and sm_90 part has.
+    if (blockQ == 0)
+      blockQ = std::lcm<int64_t>(16, std::max<int64_t>(pack, 1));
+    if (blockKV == 0)
+      blockKV = 32;
+    return;
+  }
   if (blockQ == 0) {
     // Whole head groups in whole 16-row mma blocks: 64 rows, or the least
     // multiple of lcm(16, pack) from 64 up (112 for 7 heads, 80 for 5).
@@ -135,16 +151,32 @@ LogicalResult attnc::tileProgram(RewriterBase &rewriter, ProgramOp program,
     return program.emitOpError("block-q = ")
            << blockQ << " must be a multiple of the " << pack
            << " query heads packed into each tile";
-  if (warps < 0 || (warps > 0 && blockQ % (16 * warps) != 0))
+  bool columnWarps = usesColumnWarps(kernel);
+  if (columnWarps) {
+    // The warps split Bc's keys in whole n8 tiles (the V and O columns are
+    // padded to a multiple of 16 per warp by the code generator).
+    if (warps == 0)
+      warps = kColumnWarps;
+    if (warps < 1 || blockKV % (8 * warps) != 0)
+      return program.emitOpError("warps = ")
+             << warps << " must split block-kv = " << blockKV
+             << " into whole 8-key n-tiles (head_dim "
+             << kernel.getHeadDim() << " / v_head_dim "
+             << kernel.getValueHeadDim() << " > " << kRowWarpMaxHeadDim
+             << ": the warps share the rows and split the columns)";
+  } else if (warps < 0 || (warps > 0 && blockQ % (16 * warps) != 0)) {
     return program.emitOpError("warps = ")
            << warps << " must divide block-q = " << blockQ
            << " into row slices of a multiple of 16 (the mma's M)";
+  }
   rewriter.modifyOpInPlace(program, [&] {
     program.setBlockQ(blockQ);
     program.setBlockKv(blockKV);
     // Only a non-default count is recorded: absent means one per 16 rows.
-    if (warps > 0 && warps != blockQ / 16)
+    if (columnWarps || (warps > 0 && warps != blockQ / 16))
       program.setWarps(warps);
+    if (columnWarps)
+      program.setColumnWarps(true);
   });
   // With packed heads a Q tile of Br rows holds Br / G query rows.
   auto tileOf = [&](TileDim dim) {
@@ -163,8 +195,9 @@ LogicalResult attnc::tileProgram(RewriterBase &rewriter, ProgramOp program,
               kernel.getValueHeadDim());
   // A warp of 32 or more rows keeps Q in shared memory: in registers, its
   // fragments would crowd out the O and S accumulators.
+  // So does a program whose warps split the columns: each reads every row.
   int64_t rowsPerWarp = warps > 0 ? blockQ / warps : 16;
-  if (rowsPerWarp >= 32)
+  if (rowsPerWarp >= 32 || columnWarps)
     program.walk([&](LoadQOp load) {
       rewriter.modifyOpInPlace(load, [&] { load.setShared(true); });
     });

@@ -715,14 +715,17 @@ ATTNC_DEVICE void exp2Diff(Rows<MB> &dst, const Rows<MB> &x, const Rows<MB> &m,
 /// zero value row joins the state (m, l). `toState` (log2(e) / c) puts the
 /// logit in m's units; exponents are scaled by c as in exp2Diff. A NaN
 /// sigma becomes the max (fmaxf would drop it against the empty state's
-/// -inf), so l turns NaN and the row's O and LSE with it.
+/// -inf), so l turns NaN and the row's O and LSE with it. Where warps keep
+/// partial sums of one row (column_warps.cuh), the term enters one warp's
+/// (`countTerm`) and the others only move to the new maximum.
 ATTNC_DEVICE void addSink(float &m, float &l, float sigma, float toState,
-                          float c) {
+                          float c, bool countTerm = true) {
   const float s = sigma * toState;
   const float mNew = s != s ? s : fmaxf(m, s);
   if (mNew == negInf())
     return; // no sink and no key yet: the state stays empty
-  l = l * fastExp2((m - mNew) * c) + fastExp2((s - mNew) * c);
+  l = l * fastExp2((m - mNew) * c) +
+      (countTerm ? fastExp2((s - mNew) * c) : 0.0f);
   m = mNew;
 }
 
@@ -985,5 +988,7 @@ ATTNC_DEVICE void mergeCascade(const AttnKernelArgs &args, int qHeads) {
 }
 
 } // namespace attnc::dev
+
+#include "column_warps.cuh"
 
 #endif // ATTNC_DEVICE_ATTENTION_TILE_CUH

@@ -21,6 +21,18 @@
 
 namespace attnc {
 
+/// Shared-memory scratch of a kernel whose W warps split the columns of
+/// its Br x Bc score tile (column_warps.cuh), at the start of dynamic shared
+/// memory: a float per (warp, row) for the cross-warp row reductions, then
+/// the P tile of Br x (Bc + 8) 16-bit elements (rows padded as SmemTile's).
+/// The code generator lays the K, V and Q tiles out after it.
+constexpr int columnWarpRedBytes(int warps, int br) {
+  return (warps * br * 4 + 15) / 16 * 16;
+}
+constexpr int columnWarpScratchBytes(int warps, int br, int bc) {
+  return columnWarpRedBytes(warps, br) + br * (bc + 8) * 2;
+}
+
 struct AttnKernelArgs {
   static constexpr int kMaxParams = 8;
   static constexpr int kMaxParamRank = 4;

@@ -61,6 +61,18 @@ template <typename T> ATTNC_DEVICE void storeShared(T *p, T v) {
   *p = v;
 }
 
+/// The block's dynamic shared memory, for device functions that keep
+/// scratch at a fixed offset in it (the kernel declares the same array with
+/// ATTNC_DYNAMIC_SMEM).
+ATTNC_DEVICE unsigned char *dynamicSmemBase() {
+#ifdef ATTNC_SIM
+  return static_cast<unsigned char *>(::attnc::sim::detail::dynamicSmem());
+#else
+  extern __shared__ __align__(16) unsigned char smem[];
+  return smem;
+#endif
+}
+
 /// The 32-bit shared-window address PTX's shared-memory instructions take.
 ATTNC_DEVICE unsigned smemAddress(const void *p) {
 #ifdef ATTNC_SIM

@@ -14,14 +14,14 @@ attn.kernel @k dtype(f32) head_dim(64) heads(8, 8) kv_cache(dense) scale(0.125) 
 
 // -----
 
-// expected-error @below {{head_dim must be a multiple of 8 in 8..256, got 76}}
+// expected-error @below {{head_dim must be a multiple of 8 in 8..576, got 76}}
 attn.kernel @k dtype(f16) head_dim(76) heads(8, 8) kv_cache(dense) scale(0.125) {
 }
 
 // -----
 
-// expected-error @below {{head_dim must be a multiple of 8 in 8..256, got 272}}
-attn.kernel @k dtype(f16) head_dim(272) heads(8, 8) kv_cache(dense) scale(0.125) {
+// expected-error @below {{head_dim must be a multiple of 8 in 8..576, got 584}}
+attn.kernel @k dtype(f16) head_dim(584) heads(8, 8) kv_cache(dense) scale(0.125) {
 }
 
 // -----
@@ -252,7 +252,7 @@ attn.kernel @k dtype(f16) head_dim(64) heads(8, 8) kv_cache(dense) scale(0.125) 
 
 // -----
 
-// expected-error @below {{v_head_dim must be a multiple of 16 in 16..256, got 72}}
+// expected-error @below {{v_head_dim must be a multiple of 16 in 16..512, got 72}}
 attn.kernel @bad_v_head_dim dtype(f16) head_dim(64) v_head_dim(72) heads(1, 1) kv_cache(dense) scale(0.125) {
   attn.sdpa score {
   ^bb0(%score: f32, %b: i32, %h: i32, %q: i32, %kv: i32):
@@ -261,5 +261,23 @@ attn.kernel @bad_v_head_dim dtype(f16) head_dim(64) v_head_dim(72) heads(1, 1) k
   ^bb0(%score: f32, %b: i32, %h: i32, %q: i32, %kv: i32):
     %t = arith.constant true
     attn.yield %t : i1
+  }
+}
+
+// -----
+
+attn.kernel @k dtype(bf16) head_dim(576) v_head_dim(512) heads(16, 1) kv_cache(dense) scale(0.125) {
+  // expected-error @below {{column_warps: warps = 8 must split block_kv = 32 into whole 8-key n-tiles}}
+  attn.program attributes {block_kv = 32 : i64, block_q = 16 : i64, column_warps, warps = 8 : i64} {
+  ^bb0(%b: i32, %h: i32, %qt: i32):
+  }
+}
+
+// -----
+
+attn.kernel @k dtype(bf16) head_dim(576) v_head_dim(512) heads(16, 1) kv_cache(dense) scale(0.125) {
+  // expected-error @below {{column_warps needs warps}}
+  attn.program attributes {block_kv = 32 : i64, block_q = 16 : i64, column_warps} {
+  ^bb0(%b: i32, %h: i32, %qt: i32):
   }
 }
