@@ -312,6 +312,7 @@ LogicalResult KernelEmitter::emit() {
   info.name = "attnc_" + info.specName;
   info.headDim = kernel.getHeadDim();
   info.vHeadDim = kernel.getValueHeadDim();
+  info.latentKV = kernel.getLatentKv();
   info.qHeads = kernel.getQHeads();
   info.kvHeads = kernel.getKvHeads();
   info.bf16 = kernel.getDtype().isBF16();
@@ -1279,9 +1280,13 @@ LogicalResult KernelEmitter::emitKVLoad(Operation *op, Value tile, Value batch,
     else if (info.pageSize % info.blockKV == 0)
       segment = info.blockKV;
   }
+  // A latent cache has no V tensor: V is the first v_head_dim columns of
+  // the K rows, head_dim apart.
+  bool fromK = isValue && info.latentKV;
+  int64_t rowWidth = fromK ? info.headDim : d;
   std::string templateArgs =
       std::to_string(info.threads) + ", " +
-      std::to_string(static_cast<long long>(info.kvHeads) * d) + "LL, " +
+      std::to_string(static_cast<long long>(info.kvHeads) * rowWidth) + "LL, " +
       (contiguous ? "true" : "false");
   if (padded || segment > 0)
     templateArgs += ", " + std::to_string(padded ? d : 0);
@@ -1296,8 +1301,9 @@ LogicalResult KernelEmitter::emitKVLoad(Operation *op, Value tile, Value batch,
   else
     os << "attnc::dev::loadKVAsync<" << templateArgs << ">(" << name(tile)
        << ", static_cast<const " << T << " *>(args.";
-  os << (info.paged ? (isValue ? "v_cache" : "k_cache") : (isValue ? "v" : "k"))
-     << "), " << name(head) << " * " << d << ", " << name(row0) << ", "
+  bool readsV = isValue && !fromK;
+  os << (info.paged ? (readsV ? "v_cache" : "k_cache") : (readsV ? "v" : "k"))
+     << "), " << name(head) << " * " << rowWidth << ", " << name(row0) << ", "
      << (batch == batchArg() ? std::string("kv_len_b") : kvLenOf(b)) << " - "
      << name(row0) << ", [&](int " << rowArg << ") -> long long {\n";
   os.indent();

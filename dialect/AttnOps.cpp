@@ -104,6 +104,9 @@ LogicalResult KernelOp::verify() {
       dv && (*dv < 16 || *dv > 512 || *dv % 16 != 0))
     return emitOpError("v_head_dim must be a multiple of 16 in 16..512, got ")
            << *dv;
+  if (getLatentKv() && getValueHeadDim() > headDim)
+    return emitOpError("latent_kv reads V from the first v_head_dim (")
+           << getValueHeadDim() << ") columns of K; head_dim is " << headDim;
   if (getQHeads() < 1 || getKvHeads() < 1)
     return emitOpError("q_heads and kv_heads must be positive");
   if (getQHeads() % getKvHeads() != 0)

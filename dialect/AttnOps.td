@@ -33,7 +33,11 @@ def Attn_KernelOp : Attn_Op<"kernel", [
     q·k before the score modifier runs.
 
     `v_head_dim(Dv)`: V and O have Dv columns (a multiple of 16 in
-    16..256), Q and K head_dim; absent, Dv = head_dim.
+    16..512), Q and K head_dim (8..576); absent, Dv = head_dim.
+
+    `latent_kv`: there is no V tensor; V is the first Dv columns of each K
+    row (DeepSeek's MLA caches one latent vector per token), so Dv must
+    not exceed head_dim.
 
     `kv_dtype(f8E4M3FN)` or `kv_dtype(f8E5M2)`: K and V are stored in that
     float8 format and widened to `dtype` as they are loaded (exactly: both
@@ -50,7 +54,8 @@ def Attn_KernelOp : Attn_Op<"kernel", [
     OptionalAttr<I64Attr>:$page_size,
     F64Attr:$scale,
     OptionalAttr<TypeAttr>:$kv_dtype,
-    OptionalAttr<I64Attr>:$v_head_dim
+    OptionalAttr<I64Attr>:$v_head_dim,
+    UnitAttr:$latent_kv
   );
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{
@@ -59,6 +64,7 @@ def Attn_KernelOp : Attn_Op<"kernel", [
     `heads` `(` $q_heads `,` $kv_heads `)`
     `kv_cache` `(` $kv_cache (`,` `page_size` `=` $page_size^)? `)`
     (`kv_dtype` `(` $kv_dtype^ `)`)?
+    (`latent_kv` $latent_kv^)?
     `scale` `(` $scale `)` attr-dict-with-keyword $body
   }];
   let hasVerifier = 1;

@@ -91,7 +91,8 @@ private:
         builder.getF64FloatAttr(spec.scale), kvDtypeAttr(spec),
         spec.valueHeadDim() != spec.headDim
             ? builder.getI64IntegerAttr(spec.valueHeadDim())
-            : IntegerAttr());
+            : IntegerAttr(),
+        spec.latentKV ? builder.getUnitAttr() : UnitAttr());
     currentSpec = &spec;
 
     OpBuilder::InsertionGuard guard(builder);

@@ -136,6 +136,9 @@ struct AttentionSpec {
   int64_t kvHeads = 0;
   KVCacheKind kvCache = KVCacheKind::Dense;
   int64_t pageSize = 0; ///< only for Paged
+  /// `kv_layout = latent`: one cache, K; V is its first v_head_dim columns
+  /// (DeepSeek's MLA keeps one latent vector per token).
+  bool latentKV = false;
 
   ExprPtr scaleExpr; ///< null when defaulted to 1/sqrt(head_dim)
   double scale = 0;  ///< folded by Sema

@@ -163,8 +163,8 @@ static std::string unknownKeyMessage(std::string_view word) {
     message += std::string(" (did you mean '") + best + "'?)";
   message += "; allowed keys are dtype, head_dim, v_head_dim, q_heads, "
              "kv_heads, "
-             "kv_cache, kv_dtype, k_scale, v_scale, scale, score, mask, sink, "
-             "let and param";
+             "kv_cache, kv_dtype, kv_layout, k_scale, v_scale, scale, score, "
+             "mask, sink, let and param";
   return message;
 }
 
@@ -248,6 +248,14 @@ bool Parser::parseKeyValue(EntrySyntax &entry) {
     return parseIntValue(entry.intValue, entry.valueLoc, after);
   case EntryKey::KVCache:
     return parseKVCache(entry);
+  case EntryKey::KVLayout:
+    if (!tok.isIdent("separate") && !tok.isIdent("latent")) {
+      errorExpected("expected 'separate' or 'latent' " + after);
+      return false;
+    }
+    entry.latentKV = tok.isIdent("latent");
+    advance();
+    return true;
   case EntryKey::Scale:
   case EntryKey::Score:
   case EntryKey::Mask:

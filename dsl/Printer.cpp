@@ -64,6 +64,8 @@ void Printer::printSpec(const AttentionSpec &spec) {
     out += "  kv_cache = dense\n";
   if (spec.kvDtype != spec.dtype)
     out += std::string("  kv_dtype = ") + spelling(spec.kvDtype) + "\n";
+  if (spec.latentKV)
+    out += "  kv_layout = latent\n";
   for (const ParamDecl &param : spec.params)
     printParam(param);
   auto printEntry = [&](const char *key, const ExprPtr &expr) {

@@ -130,6 +130,13 @@ std::optional<AttentionSpec> Sema::checkBlock(BlockSyntax &block) {
     checkRequiresGrad(spec);
   if (!entryFor(EntryKey::VHeadDim))
     spec.vHeadDim = spec.headDim;
+  // A latent cache holds K only: V is a prefix of each K row.
+  if (spec.latentKV && spec.vHeadDim > spec.headDim)
+    diags.error(entryFor(EntryKey::KVLayout)->valueLoc,
+                "kv_layout = latent reads V from the first v_head_dim (" +
+                    std::to_string(spec.vHeadDim) +
+                    ") columns of K, which has only head_dim = " +
+                    std::to_string(spec.headDim));
   // The same value `scale = 1 / sqrt(head_dim)` folds to (ConstantFold.cpp
   // explains the long double).
   if (!entryFor(EntryKey::Scale) && spec.headDim > 0)
@@ -183,6 +190,9 @@ void Sema::checkEntryValue(EntrySyntax &entry, AttentionSpec &spec) {
     }
     (entry.key == EntryKey::QHeads ? spec.qHeads : spec.kvHeads) =
         entry.intValue;
+    return;
+  case EntryKey::KVLayout:
+    spec.latentKV = entry.latentKV;
     return;
   case EntryKey::KVCache:
     spec.kvCache = entry.kvCache;

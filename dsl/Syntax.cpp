@@ -32,6 +32,8 @@ const char *attnc::dsl::spelling(EntryKey key) {
     return "k_scale";
   case EntryKey::VScale:
     return "v_scale";
+  case EntryKey::KVLayout:
+    return "kv_layout";
   case EntryKey::Let:
     return "let";
   case EntryKey::Param:

@@ -34,6 +34,7 @@ enum class EntryKey {
   KVDType,
   KScale,
   VScale,
+  KVLayout,
   Let,
   Param,
 };
@@ -61,6 +62,7 @@ struct EntrySyntax {
   DType dtype = DType::F16;                 ///< dtype
   int64_t intValue = 0;                     ///< head_dim, q_heads, kv_heads
   KVCacheKind kvCache = KVCacheKind::Dense; ///< kv_cache
+  bool latentKV = false;                    ///< kv_layout = latent
   int64_t pageSize = 0;                     ///< kv_cache = paged(...)
   SourceLoc pageSizeLoc;                    ///< kv_cache = paged(...)
   ExprPtr expr;        ///< scale, score, mask, sink, k_scale, v_scale

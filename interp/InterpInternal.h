@@ -40,6 +40,8 @@ public:
   int64_t batch = 0, qHeads = 0, kvHeads = 0, headDim = 0, groupSize = 1;
   /// Columns of V and O (v_head_dim, else headDim).
   int64_t vHeadDim = 0;
+  /// latent_kv: V is the first vHeadDim columns of K's rows.
+  bool latentKV = false;
   int64_t totalQ = 0;
   bool paged = false;
   int64_t pageSize = 0, numPages = 0;

@@ -156,6 +156,7 @@ FailureOr<Problem> Problem::create(attn::KernelOp kernel,
   p.vHeadDim = kernel.getValueHeadDim();
   p.groupSize = kernel.getGroupSize();
   p.paged = kernel.getKvCache() == attn::KVCacheKind::paged;
+  p.latentKV = kernel.getLatentKv();
 
   if (in.qoIndptr.empty()) {
     error = "qo_indptr is empty; it needs batch + 1 entries";
@@ -175,8 +176,9 @@ FailureOr<Problem> Problem::create(attn::KernelOp kernel,
     p.kvRows = in.kvIndptr.back();
     if (failed(checkFloatTensor(in.k, "k", {p.kvRows, p.kvHeads, p.headDim},
                                 error)) ||
-        failed(checkFloatTensor(in.v, "v", {p.kvRows, p.kvHeads, p.vHeadDim},
-                                error)))
+        (!p.latentKV && failed(checkFloatTensor(
+                            in.v, "v", {p.kvRows, p.kvHeads, p.vHeadDim},
+                            error))))
       return failure();
   } else {
     p.pageSize = *kernel.getPageSize();
@@ -184,9 +186,10 @@ FailureOr<Problem> Problem::create(attn::KernelOp kernel,
     if (failed(checkFloatTensor(in.kCache, "k_cache",
                                 {p.numPages, p.pageSize, p.kvHeads, p.headDim},
                                 error)) ||
-        failed(checkFloatTensor(in.vCache, "v_cache",
-                                {p.numPages, p.pageSize, p.kvHeads, p.vHeadDim},
-                                error)))
+        (!p.latentKV &&
+         failed(checkFloatTensor(
+             in.vCache, "v_cache",
+             {p.numPages, p.pageSize, p.kvHeads, p.vHeadDim}, error))))
       return failure();
     p.kvRows = p.numPages * p.pageSize;
     if (in.maxPages < 0 ||
@@ -229,9 +232,11 @@ FailureOr<Problem> Problem::create(attn::KernelOp kernel,
 }
 
 const double *Problem::kvRow(bool isV, int64_t row, int64_t kvHead) const {
+  // A latent cache's V row is the start of its K row.
+  bool fromV = isV && !latentKV;
   const HostTensor &t =
-      paged ? (isV ? in->vCache : in->kCache) : (isV ? in->v : in->k);
-  return &t.f[(row * kvHeads + kvHead) * (isV ? vHeadDim : headDim)];
+      paged ? (fromV ? in->vCache : in->kCache) : (fromV ? in->v : in->k);
+  return &t.f[(row * kvHeads + kvHead) * (fromV ? vHeadDim : headDim)];
 }
 
 const char *Problem::kvName(bool isV) const {

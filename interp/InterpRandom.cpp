@@ -157,6 +157,8 @@ FailureOr<AttentionInputs> attnc::makeRandomInputs(attn::KernelOp kernel,
   int64_t qHeads = kernel.getQHeads(), kvHeads = kernel.getKvHeads();
   int64_t headDim = kernel.getHeadDim(), vHeadDim = kernel.getValueHeadDim();
   double nan = std::numeric_limits<double>::quiet_NaN();
+  // A latent cache (latent_kv) is K alone: V is read from K's rows.
+  bool latent = kernel.getLatentKv();
 
   AttentionInputs in;
   in.qoIndptr.assign(1, 0);
@@ -173,6 +175,8 @@ FailureOr<AttentionInputs> attnc::makeRandomInputs(attn::KernelOp kernel,
       in.kvIndptr.push_back(in.kvIndptr.back() + len);
     int64_t totalKv = in.kvIndptr.back();
     for (HostTensor *t : {&in.k, &in.v}) {
+      if (latent && t == &in.v)
+        continue;
       int64_t width = t == &in.v ? vHeadDim : headDim;
       t->shape = {totalKv, kvHeads, width};
       t->f.resize(totalKv * kvHeads * width);
@@ -199,6 +203,8 @@ FailureOr<AttentionInputs> attnc::makeRandomInputs(attn::KernelOp kernel,
       std::swap(order[p], order[rng.below(p + 1)]);
 
     for (HostTensor *t : {&in.kCache, &in.vCache}) {
+      if (latent && t == &in.vCache)
+        continue;
       int64_t width = t == &in.vCache ? vHeadDim : headDim;
       t->shape = {numPages, pageSize, kvHeads, width};
       t->f.assign(numPages * pageSize * kvHeads * width, nan);
@@ -221,6 +227,8 @@ FailureOr<AttentionInputs> attnc::makeRandomInputs(attn::KernelOp kernel,
         int64_t page = in.blockTable[b * in.maxPages + row / pageSize];
         int64_t phys = page * pageSize + row % pageSize;
         for (HostTensor *t : {&in.kCache, &in.vCache}) {
+          if (latent && t == &in.vCache)
+            continue;
           int64_t width = kvHeads * (t == &in.vCache ? vHeadDim : headDim);
           for (int64_t e = 0; e < width; ++e)
             t->f[phys * width + e] = randomKV(rng, kvType);

@@ -766,7 +766,8 @@ std::optional<Checked> checkInputs(const AttentionSpec &spec,
       return std::nullopt;
     int64_t totalKv = inputs.kvIndptr.back();
     if (!checkFloatTensor(kT, "k", {totalKv, kvHeads, d}, error) ||
-        !checkFloatTensor(vT, "v", {totalKv, kvHeads, dv}, error))
+        (!spec.latentKV &&
+         !checkFloatTensor(vT, "v", {totalKv, kvHeads, dv}, error)))
       return std::nullopt;
     for (int64_t b = 0; b < batch; ++b)
       kvLen[b] = inputs.kvIndptr[b + 1] - inputs.kvIndptr[b];
@@ -775,7 +776,8 @@ std::optional<Checked> checkInputs(const AttentionSpec &spec,
     std::vector<int64_t> poolShape = {numPages, spec.pageSize, kvHeads, d};
     std::vector<int64_t> vPoolShape = {numPages, spec.pageSize, kvHeads, dv};
     if (!checkFloatTensor(kT, "k_cache", poolShape, error) ||
-        !checkFloatTensor(vT, "v_cache", vPoolShape, error))
+        (!spec.latentKV &&
+         !checkFloatTensor(vT, "v_cache", vPoolShape, error)))
       return std::nullopt;
     // maxPages is bounded by the table's size first, so that the product
     // below cannot overflow.
@@ -923,7 +925,10 @@ public:
   const double *kRow(int64_t kv, int64_t h) const {
     return &(paged ? inputs.kCache : inputs.k).f[kOffset(kv, h)];
   }
+  /// A latent cache's V row is the start of the key's K row.
   const double *vRow(int64_t kv, int64_t h) const {
+    if (spec.latentKV)
+      return kRow(kv, h);
     return &(paged ? inputs.vCache : inputs.v).f[vOffset(kv, h)];
   }
 
@@ -1067,6 +1072,11 @@ attnc::astBackwardReference(const AttentionSpec &spec,
   }
   if (spec.valueHeadDim() != spec.headDim) {
     error = "the backward reference takes v_head_dim = head_dim";
+    return std::nullopt;
+  }
+  if (spec.latentKV) {
+    error = "the backward reference takes separate K and V (no kv_layout = "
+            "latent)";
     return std::nullopt;
   }
   const int64_t d = spec.headDim, qHeads = spec.qHeads;

@@ -51,7 +51,7 @@ Status StagedTensors::stage(const AttentionInputs &in, AttentionTensors &out) {
              {static_cast<int64_t>(in.qoIndptr.size())}, out.qoIndptr);
   if (s.ok() && info.paged) {
     s = kv("k_cache", in.kCache, out.kCache);
-    if (s.ok())
+    if (s.ok() && !info.latentKV) // a latent cache has no V tensor
       s = kv("v_cache", in.vCache, out.vCache);
     if (s.ok())
       s = ints("block_table", in.blockTable, {batch, in.maxPages},
@@ -61,7 +61,7 @@ Status StagedTensors::stage(const AttentionInputs &in, AttentionTensors &out) {
                out.kvLens);
   } else if (s.ok()) {
     s = kv("k", in.k, out.k);
-    if (s.ok())
+    if (s.ok() && !info.latentKV)
       s = kv("v", in.v, out.v);
     if (s.ok())
       s = ints("kv_indptr", in.kvIndptr,

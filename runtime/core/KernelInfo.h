@@ -39,6 +39,9 @@ struct KernelInfo {
   /// Columns of V and O (v_head_dim); 0 means headDim.
   int vHeadDim = 0;
   int valueHeadDim() const { return vHeadDim ? vHeadDim : headDim; }
+  /// kv_layout = latent: no V tensor (v / v_cache absent); the kernel reads
+  /// V as the first valueHeadDim() columns of K's rows.
+  bool latentKV = false;
   bool bf16 = false; ///< element type: bf16, else fp16
   /// How K and V (dense or paged) are stored: in the element type above,
   /// or as fp8 bytes the kernel widens to it on load.

@@ -121,8 +121,16 @@ Status checkKVPresence(const KernelInfo &kernel, const AttentionTensors &t) {
                                     {"block_table", &t.blockTable},
                                     {"kv_lens", &t.kvLens}};
   const std::string &why = kernel.paged ? pagedWhy : denseWhy;
+  // A latent cache is K alone: V is read from K's rows.
+  const TensorRef &vTensor = kernel.paged ? t.vCache : t.v;
+  if (kernel.latentKV && !vTensor.absent())
+    return invalid(std::string("tensor '") + (kernel.paged ? "v_cache" : "v") +
+                   "' given, but " + kernelName(kernel) +
+                   " has kv_layout = latent: V is the first " +
+                   std::to_string(kernel.valueHeadDim()) + " columns of " +
+                   (kernel.paged ? "k_cache" : "k") + "; pass no V tensor");
   for (const Named &n : kernel.paged ? paged : dense)
-    if (n.tensor->absent())
+    if (n.tensor->absent() && !(kernel.latentKV && n.tensor == &vTensor))
       return invalid("missing tensor '" + n.name + "': " + why);
   for (const Named &n : kernel.paged ? dense : paged)
     if (!n.tensor->absent())
@@ -360,6 +368,8 @@ Status checkDenseShapes(const KernelInfo &kernel, const AttentionTensors &t,
       !s.ok())
     return s;
   int64_t totalKV = t.k.shape[0];
+  if (kernel.latentKV)
+    return checkIndptrShape("kv_indptr", t.kvIndptr, batch);
   if (Status s = checkShape("v", t.v,
                             {{"total_kv", totalKV},
                              {"kv_heads", kernel.kvHeads},
@@ -379,13 +389,14 @@ Status checkPagedShapes(const KernelInfo &kernel, const AttentionTensors &t,
       !s.ok())
     return s;
   int64_t numPages = t.kCache.shape[0];
-  if (Status s = checkShape("v_cache", t.vCache,
-                            {{"num_pages", numPages},
-                             {"page_size", kernel.pageSize},
-                             {"kv_heads", kernel.kvHeads},
-                             valueDim(kernel)});
-      !s.ok())
-    return s;
+  if (!kernel.latentKV)
+    if (Status s = checkShape("v_cache", t.vCache,
+                              {{"num_pages", numPages},
+                               {"page_size", kernel.pageSize},
+                               {"kv_heads", kernel.kvHeads},
+                               valueDim(kernel)});
+        !s.ok())
+      return s;
   if (Status s = checkShape("block_table", t.blockTable,
                             {{"batch", batch}, {"max_pages"}});
       !s.ok())
@@ -490,6 +501,8 @@ Status checkLayouts(const KernelInfo &kernel, const AttentionTensors &t) {
   int64_t numPages = t.kCache.shape[0];
   int64_t pageStride = t.kCache.stride(0);
   for (const Named &n : {Named{"k_cache", &t.kCache}, {"v_cache", &t.vCache}}) {
+    if (n.tensor->absent())
+      continue; // a latent cache's V
     TensorRef page = *n.tensor;
     page.shape[0] = 1; // what the stride of the pages must leave dense
     if (!page.rowMajor())
@@ -501,15 +514,15 @@ Status checkLayouts(const KernelInfo &kernel, const AttentionTensors &t) {
     int64_t ownPage =
         int64_t(kernel.pageSize) * kernel.kvHeads *
         (n.tensor == &t.kCache ? kernel.headDim : kernel.valueHeadDim());
-    if (kernel.valueHeadDim() != kernel.headDim && numPages > 1 &&
-        n.tensor->stride(0) != ownPage)
+    if (kernel.valueHeadDim() != kernel.headDim && !kernel.latentKV &&
+        numPages > 1 && n.tensor->stride(0) != ownPage)
       return invalid(n.name + ": with v_head_dim " +
                      std::to_string(kernel.valueHeadDim()) + " and head_dim " +
                      std::to_string(kernel.headDim) +
                      " each cache must be dense (pages " +
                      std::to_string(ownPage) + " elements apart), not " +
                      std::to_string(n.tensor->stride(0)));
-    if (kernel.valueHeadDim() != kernel.headDim)
+    if (kernel.valueHeadDim() != kernel.headDim && !kernel.latentKV)
       continue;
     if (numPages > 1 && n.tensor->stride(0) != pageStride)
       return invalid("k_cache's pages are " + std::to_string(pageStride) +

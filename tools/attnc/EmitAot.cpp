@@ -97,6 +97,7 @@ bool attnc::emitAotRegistry(const std::string &specFile,
         << ";\n  i.kvHeads = " << info.kvHeads
         << ";\n  i.headDim = " << info.headDim
         << ";\n  i.vHeadDim = " << info.vHeadDim
+        << ";\n  i.latentKV = " << (info.latentKV ? "true" : "false")
         << ";\n  i.bf16 = " << (info.bf16 ? "true" : "false")
         << ";\n  i.kvFormat = attnc::KernelInfo::KVFormat::"
         << (info.kvFormat == KernelInfo::KVFormat::E4M3   ? "E4M3"

@@ -158,11 +158,13 @@ readInputs(const std::string &dir, const KernelInfo &info, std::string &error) {
   }
   int64_t batch = qo->shape[0] - 1;
   if (info.paged) {
-    if (!load("k_cache", true, kCache) || !load("v_cache", true, vCache) ||
+    // A latent cache (kv_layout = latent) is k_cache alone.
+    if (!load("k_cache", true, kCache) ||
+        (!info.latentKV && !load("v_cache", true, vCache)) ||
         !load("block_table", true, table) || !load("kv_lens", true, lens) ||
         !kvFloats(*kCache, inputs.kCache) ||
-        !kvFloats(*vCache, inputs.vCache) || !ints(*table, inputs.blockTable) ||
-        !ints(*lens, inputs.kvLens))
+        (vCache && !kvFloats(*vCache, inputs.vCache)) ||
+        !ints(*table, inputs.blockTable) || !ints(*lens, inputs.kvLens))
       return mlir::failure();
     if (table->shape.size() != 2 || table->shape[0] != batch) {
       error = "block_table must be [batch, max_pages] with batch = " +
@@ -174,9 +176,9 @@ readInputs(const std::string &dir, const KernelInfo &info, std::string &error) {
       return mlir::failure();
     inputs.maxPages = table->shape[1];
   } else {
-    if (!load("k", true, k) || !load("v", true, v) ||
+    if (!load("k", true, k) || (!info.latentKV && !load("v", true, v)) ||
         !load("kv_indptr", true, kvIndptr) || !kvFloats(*k, inputs.k) ||
-        !kvFloats(*v, inputs.v) || !ints(*kvIndptr, inputs.kvIndptr) ||
+        (v && !kvFloats(*v, inputs.v)) || !ints(*kvIndptr, inputs.kvIndptr) ||
         !oneDim(*kvIndptr, "kv_indptr", batch + 1, "[batch + 1]"))
       return mlir::failure();
   }
@@ -221,13 +223,15 @@ Status saveInputs(const std::string &dir, const AttentionInputs &in,
                               {static_cast<int64_t>(in.qoIndptr.size())})};
   if (info.paged) {
     written.push_back(floats("k_cache", in.kCache));
-    written.push_back(floats("v_cache", in.vCache));
+    if (!info.latentKV)
+      written.push_back(floats("v_cache", in.vCache));
     written.push_back(ints("block_table", in.blockTable, {batch, in.maxPages}));
     written.push_back(
         ints("kv_lens", in.kvLens, {static_cast<int64_t>(in.kvLens.size())}));
   } else {
     written.push_back(floats("k", in.k));
-    written.push_back(floats("v", in.v));
+    if (!info.latentKV)
+      written.push_back(floats("v", in.v));
     written.push_back(ints("kv_indptr", in.kvIndptr,
                            {static_cast<int64_t>(in.kvIndptr.size())}));
   }
