@@ -402,10 +402,9 @@ LogicalResult KernelEmitter::emit() {
        << ", head h * " << info.gqaPack << " + r % " << info.gqaPack << ".\n";
   os << "// grid (ceil(max_q_len / " << info.queryRowsPerBlock() << "), "
      << info.gridHeads() << ", batch), " << info.threads << " threads ("
-     << info.threads / 32
-     << (columnWarps ? " warps sharing " : " warps of ")
-     << 16 * rowBlocksPerWarp << " rows), "
-     << info.sharedBytes << " bytes of dynamic shared memory.\n";
+     << info.threads / 32 << (columnWarps ? " warps sharing " : " warps of ")
+     << 16 * rowBlocksPerWarp << " rows), " << info.sharedBytes
+     << " bytes of dynamic shared memory.\n";
   // ptxas' CTAs-per-SM target: 0 leaves it to ptxas' heuristic, which can
   // trade a few spilled bytes for an occupancy step; the NVRTC driver then
   // recompiles with that occupancy asked for (runtime/jit/Nvrtc.cpp).

@@ -27,8 +27,9 @@ LogicalResult ProgramOp::verifyRegions() {
     if (getColumnWarps()) {
       if (*warps < 1 || !getBlockKv() || *getBlockKv() % (8 * *warps) != 0)
         return emitOpError("column_warps: warps = ")
-               << *warps << " must split block_kv = "
-               << getBlockKv().value_or(0) << " into whole 8-key n-tiles";
+               << *warps
+               << " must split block_kv = " << getBlockKv().value_or(0)
+               << " into whole 8-key n-tiles";
     } else if (*warps < 1 || *getBlockQ() % (16 * *warps) != 0)
       return emitOpError("warps = ")
              << *warps << " must divide block_q = " << *getBlockQ()

@@ -176,9 +176,9 @@ FailureOr<Problem> Problem::create(attn::KernelOp kernel,
     p.kvRows = in.kvIndptr.back();
     if (failed(checkFloatTensor(in.k, "k", {p.kvRows, p.kvHeads, p.headDim},
                                 error)) ||
-        (!p.latentKV && failed(checkFloatTensor(
-                            in.v, "v", {p.kvRows, p.kvHeads, p.vHeadDim},
-                            error))))
+        (!p.latentKV &&
+         failed(checkFloatTensor(in.v, "v", {p.kvRows, p.kvHeads, p.vHeadDim},
+                                 error))))
       return failure();
   } else {
     p.pageSize = *kernel.getPageSize();

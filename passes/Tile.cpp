@@ -160,9 +160,9 @@ LogicalResult attnc::tileProgram(RewriterBase &rewriter, ProgramOp program,
     if (warps < 1 || blockKV % (8 * warps) != 0)
       return program.emitOpError("warps = ")
              << warps << " must split block-kv = " << blockKV
-             << " into whole 8-key n-tiles (head_dim "
-             << kernel.getHeadDim() << " / v_head_dim "
-             << kernel.getValueHeadDim() << " > " << kRowWarpMaxHeadDim
+             << " into whole 8-key n-tiles (head_dim " << kernel.getHeadDim()
+             << " / v_head_dim " << kernel.getValueHeadDim() << " > "
+             << kRowWarpMaxHeadDim
              << ": the warps share the rows and split the columns)";
   } else if (warps < 0 || (warps > 0 && blockQ % (16 * warps) != 0)) {
     return program.emitOpError("warps = ")

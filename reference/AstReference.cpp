@@ -776,8 +776,7 @@ std::optional<Checked> checkInputs(const AttentionSpec &spec,
     std::vector<int64_t> poolShape = {numPages, spec.pageSize, kvHeads, d};
     std::vector<int64_t> vPoolShape = {numPages, spec.pageSize, kvHeads, dv};
     if (!checkFloatTensor(kT, "k_cache", poolShape, error) ||
-        (!spec.latentKV &&
-         !checkFloatTensor(vT, "v_cache", vPoolShape, error)))
+        (!spec.latentKV && !checkFloatTensor(vT, "v_cache", vPoolShape, error)))
       return std::nullopt;
     // maxPages is bounded by the table's size first, so that the product
     // below cannot overflow.

@@ -110,7 +110,9 @@ class Attention:
         tensors' element type: "e4m3" | "e5m2" for an fp8 KV cache, else
         the same as dtype), head_dim, v_head_dim (the columns of V and O:
         head_dim unless the spec sets v_head_dim), q_heads,
-        kv_heads, kv_cache ("dense" | "paged"), page_size (None when dense),
+        kv_heads, kv_cache ("dense" | "paged"), kv_layout ("separate" |
+        "latent": V is the first v_head_dim columns of K; pass
+        k_cache[..., :v_head_dim] as v_cache), page_size (None when dense),
         params {name: (dtype "f32" | "i32", shape)} with shape entries an
         extent or "batch", "q_heads", "kv_heads", "?" as declared, and the
         folded softmax scale."""

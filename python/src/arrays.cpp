@@ -154,7 +154,8 @@ static std::string spell(nb::dlpack::dtype t) {
 }
 
 TensorRef tensorRef(const TensorArg &array, const char *name,
-                    bool ownPageStride, std::optional<DType> bytesAs) {
+                    bool ownPageStride, std::optional<DType> bytesAs,
+                    bool anyStrides) {
   const nb::dlpack::dltensor &t = array.view();
   TensorRef ref;
   std::optional<DType> dtype =
@@ -175,7 +176,7 @@ TensorRef tensorRef(const TensorArg &array, const char *name,
   // lie further apart (k_cache = kv[:, 0] of a [pages, 2, ...] tensor);
   // the runtime checks that stride against its page size.
   int64_t expected = 1;
-  for (int32_t d = t.ndim; t.strides && d-- > 0;) {
+  for (int32_t d = t.ndim; t.strides && !anyStrides && d-- > 0;) {
     bool free = ownPageStride && d == 0;
     if (!free && t.shape[d] != 1 && t.strides[d] != expected)
       throw nb::value_error(
@@ -186,7 +187,7 @@ TensorRef tensorRef(const TensorArg &array, const char *name,
               .c_str());
     expected *= t.shape[d];
   }
-  if (ownPageStride && t.strides && t.ndim > 0)
+  if ((ownPageStride || anyStrides) && t.strides && t.ndim > 0)
     ref.strides.assign(t.strides, t.strides + t.ndim);
   ref.data = static_cast<char *>(t.data) + t.byte_offset;
   return ref;

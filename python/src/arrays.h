@@ -60,9 +60,12 @@ struct Placement {
 /// may have any stride, which the result carries for the runtime to check.
 /// With `bytesAs` (an fp8 dtype: the K/V tensors of an fp8 kernel) a uint8
 /// tensor is taken as that dtype's raw bytes; uint8 is refused otherwise.
+/// With `anyStrides` (the V view of a latent K cache) every stride is
+/// carried as it is, for the runtime to check against K's.
 TensorRef tensorRef(const TensorArg &array, const char *name,
                     bool ownPageStride = false,
-                    std::optional<DType> bytesAs = std::nullopt);
+                    std::optional<DType> bytesAs = std::nullopt,
+                    bool anyStrides = false);
 /// `array`'s placement (ValueError as tensorRef).
 Placement placementOf(const TensorArg &array, const char *name);
 

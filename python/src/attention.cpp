@@ -59,6 +59,8 @@ nb::dict describeSpec(const dsl::AttentionSpec &spec) {
   info["kv_heads"] = spec.kvHeads;
   bool paged = spec.kvCache == dsl::KVCacheKind::Paged;
   info["kv_cache"] = paged ? "paged" : "dense";
+  // "latent": V is the first v_head_dim columns of K (no V tensor).
+  info["kv_layout"] = spec.latentKV ? "latent" : "separate";
   info["page_size"] = paged ? nb::object(nb::int_(spec.pageSize)) : nb::none();
   nb::dict params;
   for (const dsl::ParamDecl &p : spec.params) {
@@ -245,6 +247,7 @@ CompiledAttention::compile(const CompileRequest &r) {
   compiled->request.kernel = spec.name;
   compiled->infoDict = describeSpec(spec);
   compiled->paged = spec.kvCache == dsl::KVCacheKind::Paged;
+  compiled->latentKV = spec.latentKV;
   compiled->kvBytes = fp8DType(spec.kvDtype);
   std::shared_ptr<Runtime> runtime =
       valueOr(sharedRuntime(r.backend, 0, r.cacheDir));
@@ -337,8 +340,9 @@ CompiledAttention::gather(CallArgs &a, Placement &where, AttentionTensors &t,
   where = placementOf(a.q, "q");
   auto take = [&](const TensorArg &array, const char *name, TensorRef &ref,
                   bool ownPageStride = false,
-                  std::optional<DType> bytesAs = std::nullopt) {
-    ref = tensorRef(array, name, ownPageStride, bytesAs);
+                  std::optional<DType> bytesAs = std::nullopt,
+                  bool anyStrides = false) {
+    ref = tensorRef(array, name, ownPageStride, bytesAs, anyStrides);
     Placement p = placementOf(array, name);
     if (p != where)
       throw nb::value_error((std::string(name) + " is on " + p.describe() +
@@ -352,7 +356,8 @@ CompiledAttention::gather(CallArgs &a, Placement &where, AttentionTensors &t,
   take(a.qoIndptr, "qo_indptr", t.qoIndptr);
   if (pagedCall) {
     take(*a.kCache, "k_cache", t.kCache, /*ownPageStride=*/true, kvBytes);
-    take(*a.vCache, "v_cache", t.vCache, /*ownPageStride=*/true, kvBytes);
+    take(*a.vCache, "v_cache", t.vCache, /*ownPageStride=*/true, kvBytes,
+         /*anyStrides=*/latentKV);
     take(*a.blockTable, "block_table", t.blockTable);
     take(*a.kvLens, "kv_lens", t.kvLens);
     if (cascade) {
@@ -363,7 +368,8 @@ CompiledAttention::gather(CallArgs &a, Placement &where, AttentionTensors &t,
     }
   } else {
     take(*a.k, "k", t.k, /*ownPageStride=*/false, kvBytes);
-    take(*a.v, "v", t.v, /*ownPageStride=*/false, kvBytes);
+    take(*a.v, "v", t.v, /*ownPageStride=*/false, kvBytes,
+         /*anyStrides=*/latentKV);
     take(*a.kvIndptr, "kv_indptr", t.kvIndptr);
   }
   Engine &engine = engineFor(where);

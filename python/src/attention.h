@@ -121,6 +121,8 @@ private:
   std::string primary, selectionNote;
   nanobind::dict infoDict;
   bool paged = false;
+  /// kv_layout = latent: V, if given, is a strided view of K's columns.
+  bool latentKV = false;
   /// The fp8 dtype of the K/V tensors of a spec with an fp8 kv_dtype (a
   /// uint8 K/V tensor is taken as its bytes); nullopt for 16-bit K/V.
   std::optional<DType> kvBytes;

@@ -80,7 +80,7 @@ def test_one_sequence_by_default(causal):
 def test_info(causal):
     info = causal.info
     assert info == {"name": "causal", "dtype": "fp16", "kv_dtype": "fp16", "head_dim": 64,
-                    "v_head_dim": 64, "q_heads": 4, "kv_heads": 2, "kv_cache": "dense", "page_size": None,
-                    "params": {}, "scale": 0.125}
+                    "v_head_dim": 64, "q_heads": 4, "kv_heads": 2, "kv_cache": "dense",
+                    "kv_layout": "separate", "page_size": None, "params": {}, "scale": 0.125}
     info["name"] = "changed"  # a copy: the Attention is unaffected
     assert causal.info["name"] == "causal"

@@ -108,6 +108,19 @@ Status checkKernelInfo(const KernelInfo &kernel) {
   return Status::success();
 }
 
+/// Whether `v` is the view of `k`'s first `dv` columns: the same storage,
+/// shape and strides but for the last extent.
+bool isLatentView(const TensorRef &v, const TensorRef &k, int64_t dv) {
+  if (v.data != k.data || v.shape.size() != k.shape.size() || v.shape.empty() ||
+      v.shape.back() != dv)
+    return false;
+  for (size_t d = 0; d < v.shape.size(); ++d)
+    if ((d + 1 < v.shape.size() && v.shape[d] != k.shape[d]) ||
+        v.stride(d) != k.stride(d))
+      return false;
+  return true;
+}
+
 Status checkKVPresence(const KernelInfo &kernel, const AttentionTensors &t) {
   const std::string denseWhy =
       kernelName(kernel) + " uses a dense KV cache (k, v, kv_indptr)";
@@ -121,14 +134,21 @@ Status checkKVPresence(const KernelInfo &kernel, const AttentionTensors &t) {
                                     {"block_table", &t.blockTable},
                                     {"kv_lens", &t.kvLens}};
   const std::string &why = kernel.paged ? pagedWhy : denseWhy;
-  // A latent cache is K alone: V is read from K's rows.
+  // A latent cache is K alone: V is read from K's rows. A V tensor may be
+  // given only as the view of them the kernel reads (k[..., :v_head_dim]).
   const TensorRef &vTensor = kernel.paged ? t.vCache : t.v;
-  if (kernel.latentKV && !vTensor.absent())
-    return invalid(std::string("tensor '") + (kernel.paged ? "v_cache" : "v") +
-                   "' given, but " + kernelName(kernel) +
-                   " has kv_layout = latent: V is the first " +
-                   std::to_string(kernel.valueHeadDim()) + " columns of " +
-                   (kernel.paged ? "k_cache" : "k") + "; pass no V tensor");
+  const TensorRef &kTensor = kernel.paged ? t.kCache : t.k;
+  if (kernel.latentKV && !vTensor.absent() &&
+      !isLatentView(vTensor, kTensor, kernel.valueHeadDim())) {
+    const char *v = kernel.paged ? "v_cache" : "v";
+    const char *k = kernel.paged ? "k_cache" : "k";
+    std::string dv = std::to_string(kernel.valueHeadDim());
+    return invalid(std::string("tensor '") + v + "' given, but " +
+                   kernelName(kernel) +
+                   " has kv_layout = latent: V is the first " + dv +
+                   " columns of " + k + "; pass no V tensor, or " + k +
+                   "[..., :" + dv + "] (the same storage)");
+  }
   for (const Named &n : kernel.paged ? paged : dense)
     if (n.tensor->absent() && !(kernel.latentKV && n.tensor == &vTensor))
       return invalid("missing tensor '" + n.name + "': " + why);
@@ -491,7 +511,9 @@ Status checkLayouts(const KernelInfo &kernel, const AttentionTensors &t) {
               " strides for " + std::to_string(tensor.shape.size()) +
               " dimensions");
     bool cache = &tensor == &t.kCache || &tensor == &t.vCache;
-    if (!cache && !tensor.rowMajor())
+    bool latentView =
+        kernel.latentKV && (&tensor == &t.v || &tensor == &t.vCache);
+    if (!cache && !latentView && !tensor.rowMajor())
       return invalid(n.name + " is not row-major and dense; only k_cache and "
                               "v_cache may have a page stride of their own");
   }
@@ -501,8 +523,8 @@ Status checkLayouts(const KernelInfo &kernel, const AttentionTensors &t) {
   int64_t numPages = t.kCache.shape[0];
   int64_t pageStride = t.kCache.stride(0);
   for (const Named &n : {Named{"k_cache", &t.kCache}, {"v_cache", &t.vCache}}) {
-    if (n.tensor->absent())
-      continue; // a latent cache's V
+    if (n.tensor->absent() || (kernel.latentKV && n.tensor == &t.vCache))
+      continue; // a latent cache's V: none, or a view of K (checked above)
     TensorRef page = *n.tensor;
     page.shape[0] = 1; // what the stride of the pages must leave dense
     if (!page.rowMajor())

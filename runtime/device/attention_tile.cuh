@@ -262,6 +262,17 @@ inline constexpr int kCopyLanes = (D / 8) % 8 == 0 ? 8 : D / 8;
 template <int D>
 inline constexpr int kChunksPerCopyRow = D / 8 / kCopyLanes<D>;
 
+/// Chunks C..N-1 of one row of a tile copy, 128 bytes apart from the
+/// first's shared (Dst) and global (Src) offsets.
+template <int Dst, long long Src, int C, int N, typename T>
+ATTNC_DEVICE void copyChunksAt(T *d0, unsigned s0, const T *g0,
+                               unsigned bytes) {
+  if constexpr (C < N) {
+    cpAsync16ZeroFillAt<Dst + 128 * C, Src + 128 * C>(d0, s0, g0, bytes);
+    copyChunksAt<Dst, Src, C + 1, N>(d0, s0, g0, bytes);
+  }
+}
+
 /// Pass P..Passes-1 of a contiguous-row tile copy: row r0 + P * RowsPerPass
 /// lies P * RowsPerPass rows past d0 / g0 in shared and global memory
 /// (compile-time offsets); it is valid while P * RowsPerPass < rowsLeft.
@@ -275,13 +286,7 @@ ATTNC_DEVICE void copyRowsAt(T *d0, unsigned s0, const T *g0, int rowsLeft) {
     constexpr long long kSrc =
         P * RowsPerPass * RowStride * static_cast<long long>(sizeof(T));
     const unsigned bytes = P * RowsPerPass < rowsLeft ? 16u : 0u;
-    cpAsync16ZeroFillAt<kDst, kSrc>(d0, s0, g0, bytes);
-    if constexpr (kChunksPerCopyRow<D> > 1)
-      cpAsync16ZeroFillAt<kDst + 128, kSrc + 128>(d0, s0, g0, bytes);
-    if constexpr (kChunksPerCopyRow<D> > 2)
-      cpAsync16ZeroFillAt<kDst + 256, kSrc + 256>(d0, s0, g0, bytes);
-    if constexpr (kChunksPerCopyRow<D> > 3)
-      cpAsync16ZeroFillAt<kDst + 384, kSrc + 384>(d0, s0, g0, bytes);
+    copyChunksAt<kDst, kSrc, 0, kChunksPerCopyRow<D>>(d0, s0, g0, bytes);
     copyRowsAt<RowsPerPass, Passes, RowStride, T, Rows, D, P + 1>(d0, s0, g0,
                                                                   rowsLeft);
   }
@@ -310,7 +315,7 @@ ATTNC_DEVICE void loadKVAsync(SmemTile<T, Rows, D> dst, const T *base,
   constexpr int kValidChunks = (Cols == 0 ? D : Cols) / 8;
   constexpr int kLanes = kCopyLanes<D>;
   const int tid = static_cast<int>(threadIdx.x);
-  if constexpr (kValidChunks == kChunks && kChunks <= 4 * kLanes &&
+  if constexpr (kValidChunks == kChunks && kChunks % kLanes == 0 &&
                 Threads % kLanes == 0 && Rows % (Threads / kLanes) == 0) {
     // Each thread keeps one chunk column (kChunksPerCopyRow chunks, 128
     // bytes apart) and copies every kRowsPerPass-th row, unrolled: the

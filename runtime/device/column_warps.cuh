@@ -211,8 +211,8 @@ ATTNC_DEVICE void pv(ColAcc<D, W, MB> &dst, const ColAcc<Bc, W, MB> &p,
   constexpr int kKeys = Bc / W, kCols = D / W;
   constexpr int kVStride = SmemTile<T, Bc, D>::kStride;
   const int lane = laneId(), warp = warpId();
-  T *pTile = reinterpret_cast<T *>(dynamicSmemBase() +
-                                   columnWarpRedBytes(W, kBr));
+  T *pTile =
+      reinterpret_cast<T *>(dynamicSmemBase() + columnWarpRedBytes(W, kBr));
   ATTNC_UNROLL
   for (int mb = 0; mb < MB; ++mb)
     ATTNC_UNROLL
@@ -272,9 +272,8 @@ ATTNC_DEVICE void pv(ColAcc<D, W, MB> &dst, const ColAcc<Bc, W, MB> &p,
 /// first.
 template <int D, int W, int MB>
 ATTNC_DEVICE void finalize(ColAcc<D, W, MB> &o, ColRows<W, MB> &lse,
-                           const ColAcc<D, W, MB> &acc,
-                           const ColRows<W, MB> &m, const ColRows<W, MB> &l,
-                           float scale = 1.0f) {
+                           const ColAcc<D, W, MB> &acc, const ColRows<W, MB> &m,
+                           const ColRows<W, MB> &l, float scale = 1.0f) {
   const ColRows<W, MB> total = totalRows(l);
   finalize(static_cast<AccTile<D / W, MB> &>(o), static_cast<Rows<MB> &>(lse),
            static_cast<const AccTile<D / W, MB> &>(acc),

@@ -39,6 +39,8 @@ std::string KernelVariant::specText() const {
     os << "  k_scale = " << kScale << "\n";
   if (!vScale.empty())
     os << "  v_scale = " << vScale << "\n";
+  if (latentKV)
+    os << "  kv_layout = latent\n";
   os << "}\n";
   return os.str();
 }
@@ -1126,6 +1128,107 @@ const std::vector<KernelVariant> &attnc::test::kernelVariants() {
                       {120, 99, 140}},
                      32),
             96, 0);
+    // Head dims past 256: column warps (4 warps sharing 16 rows, each with
+    // a quarter of the keys of S and of the columns of O). MLA's 576 / 512
+    // over a latent cache (V = K's first 512 columns): a packed split-KV
+    // decode over 64-token pages, a dense prefill with an empty and a
+    // one-row sequence, fp8 e4m3 with per-tensor scales, and a cascade.
+    // A padded head dim (264, V padded to whole n8 tiles per warp) with
+    // sinks, a window and split-KV; 320 columns with two row blocks.
+    auto latent = [](KernelVariant k, int vHeadDim) {
+      k.vHeadDim = vHeadDim;
+      k.latentKV = true;
+      return k;
+    };
+    split(latent({"mla_latent_split3_packed_paged64",
+                  "bf16",
+                  576,
+                  16,
+                  1,
+                  64,
+                  "",
+                  "",
+                  causal,
+                  16,
+                  32,
+                  {1, 2, 1},
+                  {300, 65, 1}},
+                 512),
+          3, true);
+    add(latent({"mla_latent_prefill_dense",
+                "fp16",
+                576,
+                4,
+                1,
+                0,
+                "",
+                "",
+                causal,
+                16,
+                32,
+                {37, 1, 0},
+                {37, 80, 5}},
+               512));
+    {
+      KernelVariant k = fp8(latent({"mla_latent_fp8_e4m3_packed_paged16",
+                                    "bf16",
+                                    576,
+                                    8,
+                                    1,
+                                    16,
+                                    "  param ks : f32\n",
+                                    "",
+                                    causal,
+                                    16,
+                                    32,
+                                    {2, 1},
+                                    {90, 33}},
+                                   512),
+                            "e4m3", "ks * 4.0", "0.5");
+      packed(std::move(k));
+    }
+    cascade(latent({"mla_latent_cascade_paged16",
+                    "bf16",
+                    576,
+                    16,
+                    1,
+                    16,
+                    "",
+                    "",
+                    causal,
+                    16,
+                    32,
+                    {1, 2, 1},
+                    {70, 50, 90}},
+                   512),
+            48, 0);
+    split(withSink({"column_warps_264_sink_window_gqa2_paged16",
+                    "bf16",
+                    264,
+                    4,
+                    2,
+                    16,
+                    sinks,
+                    "",
+                    "kv <= q && q - kv < 100",
+                    16,
+                    32,
+                    {1, 3},
+                    {200, 40}}),
+          3, true);
+    add({"column_warps_320_mb2_softcap",
+         "fp16",
+         320,
+         4,
+         4,
+         0,
+         "",
+         "30.0 * tanh(score / 30.0)",
+         causal,
+         32,
+         64,
+         {40, 3},
+         {70, 30}});
     return v;
   }();
   return variants;

@@ -56,6 +56,8 @@ struct KernelVariant {
   int sharedPrefix = 0, groupSize = 0;
   /// Columns of V and O (`v_head_dim`); 0: head_dim.
   int vHeadDim = 0;
+  /// kv_layout = latent: no V tensor, V is K's first v_head_dim columns.
+  bool latentKV = false;
 
   std::string specText() const;
 };

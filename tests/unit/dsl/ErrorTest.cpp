@@ -69,8 +69,8 @@ static const std::vector<BadInput> &syntaxErrors() {
       {"unknown key", line2("  window = 4096"),
        "unknown key 'window'; allowed keys are dtype, head_dim, v_head_dim, "
        "q_heads, "
-       "kv_heads, kv_cache, kv_dtype, k_scale, v_scale, scale, score, mask, "
-       "sink, let and param",
+       "kv_heads, kv_cache, kv_dtype, kv_layout, k_scale, v_scale, scale, "
+       "score, mask, sink, let and param",
        2, 3},
       {"number as key", line2("  42 = 1"),
        "expected a key such as 'dtype', or '}', found '42'", 2, 3},
@@ -207,6 +207,17 @@ static const std::vector<BadInput> &semanticErrors() {
       {"head_dim not a multiple of 8",
        line2(" dtype = fp16; head_dim = 100; q_heads = 1; kv_heads = 1"),
        "head_dim must be a multiple of 8 between 8 and 576, found 100", 2, 27},
+      {"kv_layout unknown",
+       line2(" dtype = fp16; head_dim = 64; q_heads = 1; kv_heads = 1; "
+             "kv_layout = shared"),
+       "expected 'separate' or 'latent' after 'kv_layout =', found 'shared'", 2,
+       70},
+      {"latent V wider than K",
+       line2(" dtype = fp16; head_dim = 64; v_head_dim = 128; q_heads = 1; "
+             "kv_heads = 1; kv_layout = latent"),
+       "kv_layout = latent reads V from the first v_head_dim (128) columns of "
+       "K, which has only head_dim = 64",
+       2, 88},
       {"head_dim too large",
        line2(" dtype = fp16; head_dim = 584; q_heads = 1; kv_heads = 1"),
        "head_dim must be a multiple of 8 between 8 and 576, found 584", 2, 27},
