@@ -814,13 +814,17 @@ def parse_cuda(text):
 
 
 def widen_trips(shape):
-    """Trips of each loadKVWiden loop per K or V tile (fp8 caches): two rows
-    a step of Threads / (head_dim / 8) rows each, when the shape takes that
-    path; one 8-element chunk a trip otherwise."""
+    """Trips of each loadKVWiden loop per K or V tile (fp8 caches): past 32
+    chunks a row (head_dim > 256), one row a trip of Threads / 8 rows each;
+    else two rows a step of Threads / (head_dim / 8) rows each, when the
+    shape takes that path; one 8-element chunk a trip otherwise."""
     if not shape.get("widen"):
         return None
     try:
         chunks = shape["head_dim"] // 8
+        if (chunks > 32 and chunks % 8 == 0 and shape["threads"] % 8 == 0
+                and shape["block_kv"] % (shape["threads"] // 8) == 0):
+            return shape["block_kv"] // (shape["threads"] // 8)
         rows_per_pass = shape["threads"] // chunks
         if (shape["head_dim"] % 16 == 0 and shape["threads"] % chunks == 0
                 and shape["block_kv"] % (2 * rows_per_pass) == 0):

@@ -441,8 +441,36 @@ ATTNC_DEVICE void loadKVWiden(SmemTile<T, Rows, D> dst,
   constexpr int kChunks = D / 8;
   constexpr int kValidChunks = (Cols == 0 ? D : Cols) / 8;
   const int tid = static_cast<int>(threadIdx.x);
-  if constexpr (kValidChunks == kChunks && Threads % kChunks == 0 &&
-                Rows % (2 * (Threads / kChunks)) == 0) {
+  if constexpr (kValidChunks == kChunks && kChunks > 32 && kChunks % 8 == 0 &&
+                Threads % 8 == 0 && Rows % (Threads / 8) == 0) {
+    // Rows of more than 32 chunks (head dims past 256, MLA's 576: 72
+    // chunks, more than a column per thread of 128 threads would cover):
+    // eight lanes share a row, each widening every eighth chunk (64
+    // contiguous bytes of the row per step of the eight, 128 of the shared
+    // tile), so a row is looked up once, not once a chunk. All of a row's
+    // loads are in flight before its stores.
+    constexpr int kRowsPerPass = Threads / 8, kPerLane = kChunks / 8;
+    const int r0 = tid / 8, lane = tid % 8;
+    ATTNC_NO_UNROLL
+    for (int r = r0; r < Rows; r += kRowsPerPass) {
+      uint2 bits[kPerLane];
+      const unsigned char *row =
+          r < rowsValid
+              ? base +
+                    static_cast<long long>(physicalRow(row0 + r)) * RowStride +
+                    headOffset + lane * 8
+              : nullptr;
+      ATTNC_UNROLL
+      for (int i = 0; i < kPerLane; ++i)
+        bits[i] =
+            row ? loadGlobal(reinterpret_cast<const uint2 *>(row + 64 * i))
+                : make_uint2(0u, 0u);
+      ATTNC_UNROLL
+      for (int i = 0; i < kPerLane; ++i)
+        storeWidened<K>(dst.row(r) + (lane + 8 * i) * 8, bits[i]);
+    }
+  } else if constexpr (kValidChunks == kChunks && Threads % kChunks == 0 &&
+                       Rows % (2 * (Threads / kChunks)) == 0) {
     constexpr int kRowsPerPass = Threads / kChunks;
     constexpr bool kPairAdjacent =
         ContiguousRows ||
