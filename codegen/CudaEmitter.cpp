@@ -125,8 +125,12 @@ private:
                ? columnWarpScratchBytes(columnWarps, info.blockQ, info.blockKV)
                : 0;
   }
-  /// The V tile's bytes (after the K tile): v_head_dim columns.
+  /// The V tile's bytes (after the K tile): v_head_dim columns. Where V
+  /// is a view of the K tile (attn.k_prefix), the second K buffer of a
+  /// double-buffered loop, or nothing.
   int vTileBytes() const {
+    if (vViewsK)
+      return doubleBufferedK ? kvTileBytes() : 0;
     return info.blockKV * static_cast<int>(tileCols(info.vHeadDim) + 8) * 2;
   }
   /// The row-block template argument, omitted at its default of 1.
@@ -275,6 +279,8 @@ private:
   LogicalResult emitRowFactor(RowFactorOp op);
   /// Waits for the cp.async group that loads `tile` before its first use.
   void waitFor(Value tile);
+  /// The loop-carried K tile a double_buffer load replaces.
+  FailureOr<Value> replacedTile(LoadKOp load);
 
   /// A scalar statement `const T name = expr;`.
   LogicalResult defineScalar(Operation &op, const std::string &expr) {
@@ -296,6 +302,9 @@ private:
   /// With column_warps, how many warps split the columns (0: they split
   /// the rows).
   int columnWarps = 0;
+  /// V tiles are views of K tiles (attn.k_prefix); K tiles alternate
+  /// between two buffers (attn.load_k double_buffer).
+  bool vViewsK = false, doubleBufferedK = false;
   llvm::DenseMap<Value, std::string> names;
   unsigned nextId = 0;
   /// K/V loads issued and not yet waited for, in issue order.
@@ -359,6 +368,12 @@ LogicalResult KernelEmitter::emit() {
     rowBlocksPerWarp =
         info.blockQ / 16 / static_cast<int>(program.getWarpCount());
   }
+  program.walk([&](Operation *op) {
+    if (isa<KPrefixOp>(op))
+      vViewsK = true;
+    if (auto load = dyn_cast<LoadKOp>(op); load && load.getDoubleBuffer())
+      doubleBufferedK = true;
+  });
   // The column warps' scratch, one K and one V tile, rows padded by 8
   // elements (SmemTile::kStride), then the Q tile where it lives in shared
   // memory.
@@ -582,7 +597,21 @@ LogicalResult KernelEmitter::emitBlock(Block &block) {
   return success();
 }
 
+FailureOr<Value> KernelEmitter::replacedTile(LoadKOp load) {
+  auto loop = load->getParentOfType<scf::ForOp>();
+  if (loop && load->getBlock() == loop.getBody())
+    for (OpOperand &use : load->getUses())
+      if (isa<scf::YieldOp>(use.getOwner()) &&
+          use.getOwner()->getBlock() == loop.getBody())
+        return Value(loop.getRegionIterArgs()[use.getOperandNumber()]);
+  return load.emitOpError("is double_buffer but not yielded by its loop to "
+                          "replace the tile it carries");
+}
+
 void KernelEmitter::waitFor(Value tile) {
+  // A view (attn.k_prefix) is ready when the tile it views is.
+  if (auto view = tile.getDefiningOp<KPrefixOp>())
+    tile = view.getK();
   auto it = llvm::find(pendingLoads, tile);
   if (it == pendingLoads.end())
     return;
@@ -735,6 +764,14 @@ LogicalResult KernelEmitter::emitOp(Operation &op) {
       .Case([&](LoadVOp o) {
         return emitKVLoad(&op, o, o.getBatch(), o.getKvHead(), o.getRow0(),
                           o.getAddr(), /*isValue=*/true);
+      })
+      .Case([&](KPrefixOp o) -> LogicalResult {
+        // The V tile of a latent cache: the K tile's first columns, with
+        // the K tile's row stride.
+        os << "const attnc::dev::SmemTile<" << T << ", " << info.blockKV << ", "
+           << tileCols(dv) << ", " << tileCols(d) + 8 << "> " << name(o.getV())
+           << "{" << name(o.getK()) << ".p};\n";
+        return success();
       })
       .Case([&](FillOp o) -> LogicalResult {
         if (o.getRows())
@@ -1242,8 +1279,24 @@ LogicalResult KernelEmitter::emitKVLoad(Operation *op, Value tile, Value batch,
   os << "// " << (isValue ? "V" : "K") << " rows [" << name(row0) << ", "
      << name(row0) << " + " << info.blockKV << ") -> shared memory\n";
   os << "const attnc::dev::SmemTile<" << T << ", " << info.blockKV << ", "
-     << tileCols(d) << "> " << name(tile) << "{reinterpret_cast<" << T
-     << " *>(smem + " << offset << ")};\n";
+     << tileCols(d) << "> " << name(tile) << "{";
+  auto buffer = [&](int at) {
+    return "reinterpret_cast<" + T + " *>(smem + " + std::to_string(at) + ")";
+  };
+  auto load = dyn_cast<LoadKOp>(op);
+  if (load && load.getDoubleBuffer()) {
+    // The buffer the tile this one replaces (the loop-carried value it is
+    // yielded as) does not hold: the loop body still reads that one.
+    FailureOr<Value> current = replacedTile(load);
+    if (failed(current))
+      return failure();
+    std::string other = name(*current) + ".p == " + buffer(offset);
+    os << other << " ? " << buffer(offset + kvTileBytes()) << " : "
+       << buffer(offset);
+  } else {
+    os << buffer(offset);
+  }
+  os << "};\n";
   // Every warp must be done with the tile this buffer held before; the
   // kernel's first shared-memory write, outside any loop, follows no use.
   bool bufferFree = isa<LoadKOp>(op) ? cast<LoadKOp>(op).getBufferFree()

@@ -41,6 +41,26 @@ LogicalResult ProgramOp::verifyRegions() {
 }
 
 //===----------------------------------------------------------------------===//
+// attn.k_prefix
+//===----------------------------------------------------------------------===//
+
+LogicalResult KPrefixOp::verify() {
+  auto k = cast<RankedTensorType>(getK().getType());
+  auto v = cast<RankedTensorType>(getV().getType());
+  if (k.getElementType() != v.getElementType())
+    return emitOpError("keeps the K tile's element type");
+  if (k.getDimSize(0) != v.getDimSize(0))
+    return emitOpError("keeps the K tile's rows (")
+           << k.getDimSize(0) << "), not " << v.getDimSize(0);
+  if (!ShapedType::isDynamic(k.getDimSize(1)) &&
+      !ShapedType::isDynamic(v.getDimSize(1)) &&
+      v.getDimSize(1) > k.getDimSize(1))
+    return emitOpError("takes at most the K tile's ")
+           << k.getDimSize(1) << " columns, not " << v.getDimSize(1);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // attn.load_k / attn.load_v
 //===----------------------------------------------------------------------===//
 

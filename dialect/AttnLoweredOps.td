@@ -335,9 +335,14 @@ class Attn_LoadKVOp<string mnemonic, string which>
     reading; the generated code puts a barrier before it, unless
     `buffer_free` says the schedule already did (an `attn.wait` after every
     read of that buffer, on every path to the load).
+
+    `double_buffer` (attn-prefetch-kv, a loop whose K tile is also its V
+    tile): the loop carries the tile this load fills, and the load writes
+    the other of two K buffers than the tile it replaces, which the loop
+    body still reads.
   }];
   let arguments = (ins I32:$batch, I32:$kv_head, I32:$row0,
-                       UnitAttr:$buffer_free);
+                       UnitAttr:$buffer_free, UnitAttr:$double_buffer);
   let results = (outs Attn_InTile:$tile);
   let regions = (region AnyRegion:$addr);
   let assemblyFormat = [{
@@ -347,6 +352,20 @@ class Attn_LoadKVOp<string mnemonic, string which>
 }
 def Attn_LoadKOp : Attn_LoadKVOp<"load_k", "K">;
 def Attn_LoadVOp : Attn_LoadKVOp<"load_v", "V">;
+
+def Attn_KPrefixOp : Attn_Op<"k_prefix", [Pure]> {
+  let summary = "A latent cache's V tile: the first columns of its K tile";
+  let description = [{
+    With `latent_kv` V is the first v_head_dim columns of each K row, so
+    attn-latent-kv replaces the V load of a K tile's rows by this view of
+    the K tile (no copy): the result has the K tile's rows and the
+    result type's columns.
+  }];
+  let arguments = (ins Attn_InTile:$k);
+  let results = (outs Attn_InTile:$v);
+  let assemblyFormat = "$k attr-dict `:` type($k) `->` type($v)";
+  let hasVerifier = 1;
+}
 
 def Attn_WaitOp : Attn_Op<"wait", []> {
   let summary = "Makes a loaded K/V tile visible to the whole CTA";

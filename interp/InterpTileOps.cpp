@@ -749,6 +749,23 @@ LogicalResult Evaluator::runTileOp(Operation &op, bool &handled) {
             return runLoadKV(o, /*isV=*/true, o.getAddr(), o.getBatch(),
                              o.getKvHead(), o.getRow0(), o.getType());
           })
+          .Case([&](attn::KPrefixOp o) -> LogicalResult {
+            // The first v_head_dim columns of each K row.
+            const Tile *k = tileOf(o, o.getK(), 2);
+            if (!k)
+              return failure();
+            int64_t cols = problem.vHeadDim;
+            if (cols > k->cols())
+              return fail(o, "takes " + std::to_string(cols) +
+                                 " columns of a K tile of " +
+                                 std::to_string(k->cols()));
+            auto v = makeTile({k->rows(), cols}, k->elementType);
+            for (int64_t r = 0; r < k->rows(); ++r)
+              for (int64_t c = 0; c < cols; ++c)
+                v->data[r * cols + c] = k->data[r * k->cols() + c];
+            bind(o.getV(), RtValue::ofTile(v));
+            return success();
+          })
           .Case([&](attn::StoreOp o) { return runStore(o); })
           .Case([&](attn::SplitIndexOp o) -> LogicalResult {
             if (!sink || sink->split < 0)

@@ -199,6 +199,19 @@ def AttnSplitKV : Pass<"attn-split-kv", "::attnc::attn::KernelOp"> {
   }];
 }
 
+def AttnLatentKV : Pass<"attn-latent-kv", "::attnc::attn::KernelOp"> {
+  let summary = "Read a latent cache's V tile out of its K tile";
+  let description = [{
+    With `latent_kv` (kv_layout = latent) V is the first v_head_dim columns
+    of each K row. Each attn.load_v of the rows an attn.load_k of the same
+    block loads (same sequence, KV head and first row) becomes an
+    attn.k_prefix of that K tile: the V tile is a view of the K tile in
+    shared memory, copied once. A kernel without latent_kv is left alone.
+    Runs before attn-prefetch-kv, which then double-buffers the K tile
+    (the tile is read until P·V, after the next one must start loading).
+  }];
+}
+
 def AttnPrefetchKV : Pass<"attn-prefetch-kv", "::attnc::attn::KernelOp"> {
   let summary = "Load the next K tile while the current one is used";
   let description = [{
@@ -209,6 +222,10 @@ def AttnPrefetchKV : Pass<"attn-prefetch-kv", "::attnc::attn::KernelOp"> {
     so the kernel's K and V buffers are double-buffered across the two
     halves of an iteration. The last iteration's prefetch reads rows at or
     past the loop's end; rows past kv_len are zero-filled, never addressed.
+    A K tile that is also the V tile (attn.k_prefix, attn-latent-kv) is
+    read until P·V: the next one's load then opens the iteration, right
+    after the wait for the current one, into a second buffer
+    (`double_buffer`).
   }];
 }
 

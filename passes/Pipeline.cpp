@@ -14,8 +14,9 @@ ArrayRef<StringRef> attnc::attnPipelineStages() {
   static const StringRef stages[] = {"attn-cascade",     "attn-online-softmax",
                                      "attn-pack-gqa",    "attn-tile",
                                      "attn-block-table", "attn-mask-analysis",
-                                     "attn-split-kv",    "attn-prefetch-kv",
-                                     "attn-fold-scale",  "cleanup"};
+                                     "attn-split-kv",    "attn-latent-kv",
+                                     "attn-prefetch-kv", "attn-fold-scale",
+                                     "cleanup"};
   return stages;
 }
 
@@ -65,12 +66,14 @@ LogicalResult attnc::buildAttnPipeline(OpPassManager &pm,
           kernel.addPass(createAttnSplitKV());
       }))
     return success();
-  if (addStage(stages[7], [&] {
+  if (addStage(stages[7], [&] { kernel.addPass(createAttnLatentKV()); }))
+    return success();
+  if (addStage(stages[8], [&] {
         if (options.prefetchKV)
           kernel.addPass(createAttnPrefetchKV());
       }))
     return success();
-  if (addStage(stages[8], [&] {
+  if (addStage(stages[9], [&] {
         if (options.foldScale)
           kernel.addPass(createAttnFoldScale());
       }))
@@ -128,6 +131,7 @@ void attnc::registerAttnPipelines() {
   registerAttnTile();
   registerAttnBlockTable();
   registerAttnMaskAnalysis();
+  registerAttnLatentKV();
   registerAttnPrefetchKV();
   registerAttnFoldScale();
   registerAttnSplitKV();

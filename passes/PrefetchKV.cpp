@@ -102,6 +102,10 @@ LogicalResult attnc::prefetchKTiles(RewriterBase &rewriter, scf::ForOp loop) {
   for (Value operand : {load.getBatch(), load.getKvHead()})
     if (!loop.isDefinedOutsideOfLoop(operand))
       return load.emitOpError("depends on values computed in the loop");
+  // A latent cache's K tile is its V tile too (attn.k_prefix), read until
+  // P·V: the next tile goes to a second buffer (double_buffer).
+  bool viewed = llvm::any_of(
+      load->getUsers(), [](Operation *user) { return isa<KPrefixOp>(user); });
   Operation *lastUse = nullptr;
   for (Operation *user : load->getUsers()) {
     if (user->getBlock() != loop.getBody())
@@ -147,7 +151,14 @@ LogicalResult attnc::prefetchKTiles(RewriterBase &rewriter, scf::ForOp loop) {
                      llvm::all_of(carried.getUsers(), [&](Operation *user) {
                        return vLoads.front()->isBeforeInBlock(user);
                      });
-  if (twoBarriers) {
+  if (viewed) {
+    // Two buffers: the wait for K(j) at the top of the iteration also
+    // finds every warp past P V(j-1), the last read of the buffer K(j+1)
+    // goes to, so its copy starts right after it and overlaps the whole
+    // iteration.
+    rewriter.setInsertionPointToStart(body);
+    rewriter.create<WaitOp>(loc, carried);
+  } else if (twoBarriers) {
     LoadVOp vLoad = vLoads.front();
     rewriter.setInsertionPoint(vLoad);
     rewriter.create<WaitOp>(loc, carried);
@@ -182,8 +193,10 @@ LogicalResult attnc::prefetchKTiles(RewriterBase &rewriter, scf::ForOp loop) {
     rewriter.modifyOpInPlace(prefetch,
                              [&] { prefetch.getRow0Mutable().assign(row0); });
   }
-  if (twoBarriers)
+  if (twoBarriers || viewed)
     rewriter.modifyOpInPlace(prefetch, [&] { prefetch.setBufferFree(true); });
+  if (viewed)
+    rewriter.modifyOpInPlace(prefetch, [&] { prefetch.setDoubleBuffer(true); });
   auto yield = cast<scf::YieldOp>(body->getTerminator());
   rewriter.modifyOpInPlace(yield, [&] {
     yield->setOperand(yield->getNumOperands() - 1, prefetch.getResult());

@@ -85,8 +85,11 @@ template <typename T, int D, int MB = 1> struct QTile {
   FragA<T> f[MB][D / 16];
 };
 
-template <typename T, int Rows, int D> struct SmemTile {
-  static constexpr int kStride = D + 8; // elements between rows
+/// Stride: elements between rows, D + 8 for a tile of its own; a view of
+/// another tile's first D columns (a latent cache's V in its K tile,
+/// attn.k_prefix) keeps that tile's.
+template <typename T, int Rows, int D, int Stride = D + 8> struct SmemTile {
+  static constexpr int kStride = Stride;
   static constexpr int kBytes = Rows * kStride * static_cast<int>(sizeof(T));
   T *p;
   ATTNC_DEVICE T *row(int r) const { return p + r * kStride; }
@@ -788,9 +791,9 @@ ATTNC_DEVICE void rescale(AccTile<N, MB> &dst, const AccTile<N, MB> &acc,
 /// acc + P V: P is repacked from its accumulators into A fragments in
 /// registers (rounded to T), V is read with ldmatrix.trans, each fragment
 /// once for all MB row blocks.
-template <typename T, int Bc, int D, int MB>
+template <typename T, int Bc, int D, int MB, int S>
 ATTNC_DEVICE void pv(AccTile<D, MB> &dst, const AccTile<Bc, MB> &p,
-                     SmemTile<T, Bc, D> v, const AccTile<D, MB> &acc) {
+                     SmemTile<T, Bc, D, S> v, const AccTile<D, MB> &acc) {
   static_assert(Bc % 16 == 0, "P V needs whole k16 steps");
   const int lane = laneId();
   // This lane's row and column of the .x4.trans loads, at ks = nt = 0.
@@ -813,7 +816,7 @@ ATTNC_DEVICE void pv(AccTile<D, MB> &dst, const AccTile<Bc, MB> &p,
       ATTNC_UNROLL
       for (int nt = 0; nt < D / 8; nt += 2) {
         unsigned r[4];
-        const int offset = ks * 16 * SmemTile<T, Bc, D>::kStride + nt * 8;
+        const int offset = ks * 16 * S + nt * 8;
         ldmatrixX4Trans(r, vBase + offset,
                         vAddr + offset * static_cast<unsigned>(sizeof(T)));
         const FragB<T> b[2] = {{{r[0], r[1]}}, {{r[2], r[3]}}};
@@ -828,7 +831,7 @@ ATTNC_DEVICE void pv(AccTile<D, MB> &dst, const AccTile<Bc, MB> &p,
       for (int nt = 0; nt < D / 8; ++nt) {
         FragB<T> b;
         // Lanes 16-31 repeat 0-15's rows (the .x2 form reads 0-15's).
-        const int offset = ks * 16 * SmemTile<T, Bc, D>::kStride + nt * 8;
+        const int offset = ks * 16 * S + nt * 8;
         ldmatrixX2Trans(b.x, vRow + offset,
                         vRowAddr + offset * static_cast<unsigned>(sizeof(T)));
         ATTNC_UNROLL

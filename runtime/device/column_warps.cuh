@@ -203,13 +203,13 @@ ATTNC_DEVICE void rowMax(ColRows<W, MB> &dst, const ColAcc<N, W, MB> &s,
 /// acc + P V for this warp's columns of O: each warp writes its keys of P
 /// (rounded to T) to shared memory, and after a barrier reads all Bc of
 /// them as A fragments, against its columns of the V tile (ldmatrix.trans).
-template <typename T, int Bc, int D, int W, int MB>
+template <typename T, int Bc, int D, int W, int MB, int S>
 ATTNC_DEVICE void pv(ColAcc<D, W, MB> &dst, const ColAcc<Bc, W, MB> &p,
-                     SmemTile<T, Bc, D> v, const ColAcc<D, W, MB> &acc) {
+                     SmemTile<T, Bc, D, S> v, const ColAcc<D, W, MB> &acc) {
   static_assert(Bc % 16 == 0, "P V needs whole k16 steps");
   constexpr int kBr = 16 * MB, kPStride = Bc + 8;
   constexpr int kKeys = Bc / W, kCols = D / W;
-  constexpr int kVStride = SmemTile<T, Bc, D>::kStride;
+  constexpr int kVStride = S;
   const int lane = laneId(), warp = warpId();
   T *pTile =
       reinterpret_cast<T *>(dynamicSmemBase() + columnWarpRedBytes(W, kBr));

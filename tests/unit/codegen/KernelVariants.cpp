@@ -1216,6 +1216,41 @@ const std::vector<KernelVariant> &attnc::test::kernelVariants() {
                     {1, 3},
                     {200, 40}}),
           3, true);
+    // A latent cache at row-warp head dims (128 / 64): V a view of the K
+    // tile, double-buffered, and with one K tile in flight (no prefetch:
+    // the view's buffer is refilled after a barrier).
+    add(latent({"latent_128_64_window_gqa4_paged8",
+                "fp16",
+                128,
+                8,
+                2,
+                8,
+                "",
+                "",
+                "kv <= q && q - kv < 90",
+                64,
+                64,
+                {70, 1, 0},
+                {150, 77, 9}},
+               64));
+    {
+      KernelVariant k = latent({"latent_128_64_no_prefetch_dense",
+                                "bf16",
+                                128,
+                                4,
+                                4,
+                                0,
+                                "",
+                                "",
+                                causal,
+                                64,
+                                64,
+                                {65, 3},
+                                {200, 64}},
+                               64);
+      k.prefetchKV = false;
+      add(std::move(k));
+    }
     add({"column_warps_320_mb2_softcap",
          "fp16",
          320,
