@@ -103,6 +103,12 @@ class KVCache:
         head_dim and K/V dtype: the spec's kv_dtype, so fp8 pages for an
         fp8 spec; page_size 16 for a dense spec)."""
         info = attn.info
+        if info.get("kv_layout") == "latent":
+            raise ValueError(
+                f"attention '{info['name']}' has kv_layout = latent (one cache whose first "
+                f"{info['v_head_dim']} columns are V); KVCache holds separate K and V pages "
+                f"(pass a k_cache tensor of your own to attn.paged, and "
+                f"k_cache[..., :{info['v_head_dim']}] as v_cache)")
         if info["v_head_dim"] != info["head_dim"]:
             raise ValueError(
                 f"attention '{info['name']}' has v_head_dim {info['v_head_dim']} and "

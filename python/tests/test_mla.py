@@ -50,6 +50,11 @@ def test_a_v_cache_that_is_not_the_view_of_k_is_refused():
         attn.paged(q, cache, cache[..., :512].contiguous(), table, lens)
 
 
+def test_kvcache_says_how_to_pass_a_latent_cache():
+    with pytest.raises(ValueError, match=r"kv_layout = latent .* k_cache\[\.\.\., :512\] as v_cache"):
+        attnc.KVCache.for_attention(attnc.compile(SPEC), num_pages=4)
+
+
 def test_v_wider_than_k_is_a_spec_error():
     with pytest.raises(attnc.SpecError, match="kv_layout = latent reads V"):
         attnc.compile(SPEC.replace("head_dim = 576", "head_dim = 320"))
