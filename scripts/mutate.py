@@ -48,6 +48,10 @@ def read_mutants(path):
         if len(fields) != 6:
             sys.exit(f"{path}:{number}: expected 6 fields, got {len(fields)}")
         ident, file, original, mutated, tests, what = fields
+        # <NL> stands for a line break: a pattern unique only with its
+        # neighbouring line.
+        original = original.replace("<NL>", "\n")
+        mutated = mutated.replace("<NL>", "\n")
         lit = None
         if " lit:" in tests:
             tests, lit = tests.split(" lit:", 1)
