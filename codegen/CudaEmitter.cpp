@@ -1267,6 +1267,10 @@ LogicalResult KernelEmitter::emitKVLoad(Operation *op, Value tile, Value batch,
                                         bool isValue) {
   if (addr.empty())
     return op->emitOpError("has no address region; run attn-block-table first");
+  // A latent cache has no V tensor to load from.
+  if (isValue && info.latentKV)
+    return op->emitOpError("loads V of a latent cache (latent_kv), which is "
+                           "a view of the K tile; run attn-latent-kv first");
   auto type = cast<RankedTensorType>(tile.getType());
   if (!type.hasStaticShape() || type.getDimSize(0) != info.blockKV)
     return op->emitOpError("must load a static tile of ")
@@ -1332,13 +1336,9 @@ LogicalResult KernelEmitter::emitKVLoad(Operation *op, Value tile, Value batch,
     else if (info.pageSize % info.blockKV == 0)
       segment = info.blockKV;
   }
-  // A latent cache has no V tensor: V is the first v_head_dim columns of
-  // the K rows, head_dim apart.
-  bool fromK = isValue && info.latentKV;
-  int64_t rowWidth = fromK ? info.headDim : d;
   std::string templateArgs =
       std::to_string(info.threads) + ", " +
-      std::to_string(static_cast<long long>(info.kvHeads) * rowWidth) + "LL, " +
+      std::to_string(static_cast<long long>(info.kvHeads) * d) + "LL, " +
       (contiguous ? "true" : "false");
   if (padded || segment > 0)
     templateArgs += ", " + std::to_string(padded ? d : 0);
@@ -1353,9 +1353,8 @@ LogicalResult KernelEmitter::emitKVLoad(Operation *op, Value tile, Value batch,
   else
     os << "attnc::dev::loadKVAsync<" << templateArgs << ">(" << name(tile)
        << ", static_cast<const " << T << " *>(args.";
-  bool readsV = isValue && !fromK;
-  os << (info.paged ? (readsV ? "v_cache" : "k_cache") : (readsV ? "v" : "k"))
-     << "), " << name(head) << " * " << rowWidth << ", " << name(row0) << ", "
+  os << (info.paged ? (isValue ? "v_cache" : "k_cache") : (isValue ? "v" : "k"))
+     << "), " << name(head) << " * " << d << ", " << name(row0) << ", "
      << (batch == batchArg() ? std::string("kv_len_b") : kvLenOf(b)) << " - "
      << name(row0) << ", [&](int " << rowArg << ") -> long long {\n";
   os.indent();
