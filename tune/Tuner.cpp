@@ -11,7 +11,9 @@
 #include <atomic>
 #include <cstdio>
 #include <mutex>
+#include <set>
 #include <thread>
+#include <tuple>
 
 using namespace attnc;
 
@@ -59,6 +61,7 @@ Status Tuner::prepare(const StepFn &step) {
   // Lowering shares the MLIR context, so it runs here, one candidate after
   // the other; the compilers (NVRTC, and the host compiler for sim) run in
   // parallel workers.
+  std::set<std::tuple<std::string, int, int, int, int>> seen;
   for (TuneCandidate &c : candidates) {
     Expected<CompiledVariant> compiled = jit.variant(c.config);
     if (!compiled) {
@@ -70,6 +73,13 @@ Status Tuner::prepare(const StepFn &step) {
     c.config.blockQ = c.variant.info.blockQ;
     c.config.blockKV = c.variant.info.blockKV;
     c.config.warps = c.variant.info.threads / 32;
+    // Two asks can resolve to one kernel (a column-warp kernel's warps do
+    // not follow the rows per warp): compile and time it once.
+    auto resolved =
+        std::make_tuple(c.config.path, c.config.blockQ, c.config.blockKV,
+                        c.config.stages, c.config.warps);
+    if (!seen.insert(resolved).second)
+      c.pruned = "the same kernel as an earlier candidate";
   }
   int sharedLimit = jit::maxSharedBytesOptin(arch);
   std::mutex stepMutex;
