@@ -778,3 +778,50 @@ TEST_CASE("v_head_dim: V and O have their own width", "[validate]") {
                      "must be dense (pages 128 elements apart), not 256");
   }
 }
+
+TEST_CASE("a latent cache: V absent, or the view of K's first columns",
+          "[validate]") {
+  SECTION("paged: no v_cache") {
+    Problem p;
+    makePaged(p);
+    p.kernel.latentKV = true;
+    p.kernel.vHeadDim = 8;
+    p.tensors.o.shape = {4, 6, 8};
+    p.tensors.vCache = TensorRef();
+    expectValid(p);
+    // The view k_cache[..., :8]: K's storage and strides.
+    p.tensors.vCache = p.tensors.kCache;
+    p.tensors.vCache.shape = {10, 4, 2, 8};
+    p.tensors.vCache.strides = {4 * 2 * 16, 2 * 16, 16, 1};
+    expectValid(p);
+    // A tensor of its own is not what the kernel reads.
+    p.tensors.vCache.strides = {};
+    expectInvalid(p, "tensor 'v_cache' given, but kernel 'attnc_paged_test' "
+                     "has kv_layout = latent: V is the first 8 columns of "
+                     "k_cache; pass no V tensor, or k_cache[..., :8] (the "
+                     "same storage)");
+  }
+  SECTION("dense: v must start where k does") {
+    Problem p;
+    makeDense(p);
+    p.kernel.latentKV = true;
+    p.kernel.vHeadDim = 8;
+    p.tensors.v = TensorRef();
+    expectValid(p);
+    p.tensors.v = p.tensors.k;
+    expectValid(p); // v_head_dim = head_dim: the view is all of K
+    p.tensors.v.data = static_cast<char *>(p.tensors.k.data) + 16;
+    expectInvalid(
+        p, "tensor 'v' given, but kernel 'attnc_dense_test' has "
+           "kv_layout = latent: V is the first 8 columns of k; pass no V "
+           "tensor, or k[..., :8] (the same storage)");
+  }
+  SECTION("a separate kernel still needs its V") {
+    Problem p;
+    makePaged(p);
+    p.tensors.vCache = TensorRef();
+    expectInvalid(p, "missing tensor 'v_cache': kernel 'attnc_paged_test' "
+                     "uses a paged KV cache (k_cache, v_cache, block_table, "
+                     "kv_lens)");
+  }
+}
