@@ -629,27 +629,28 @@ ATTNC_DEVICE void qk(AccTile<Bc, MB> &s, const QTile<T, D, MB> &q,
     qkSingle(s, q, k, scale);
 }
 
-/// S = scale * Q K^T with the warp's Q rows in shared memory (loadQShared):
-/// per 16-column k-step, one ldmatrix.x4 per row block brings its A
-/// fragment and one per pair of 8-key n-tiles the B fragments, each used
-/// for every row block, accumulating into S directly. The Q fragments live
-/// for one k-step instead of the whole loop (FlashAttention-2's order).
-template <typename T, int Bc, int D, int MB, int Br>
-ATTNC_DEVICE void qk(AccTile<Bc, MB> &s, SmemTile<T, Br, D> q,
-                     SmemTile<T, Bc, D> k, float scale) {
-  static_assert(Bc % 16 == 0, "n-tiles come in pairs");
+/// S = Q K^T for Q rows [qRow0, qRow0 + 16 MB) of a tile in shared memory
+/// and K rows [kRow0, kRow0 + Keys): per 16-column k-step, one ldmatrix.x4
+/// per row block brings its A fragment and one per pair of 8-key n-tiles
+/// the B fragments (an .x2 for an odd last n-tile), each used for every
+/// row block, accumulating into S directly. The Q fragments live for one
+/// k-step instead of the whole loop (FlashAttention-2's order).
+template <int Keys, typename T, int Br, int Bc, int D, int MB>
+ATTNC_DEVICE void qkFromShared(FragC (&s)[MB][Keys / 8], SmemTile<T, Br, D> q,
+                               int qRow0, SmemTile<T, Bc, D> k, int kRow0) {
+  constexpr int kStride = SmemTile<T, Bc, D>::kStride;
   const int lane = laneId();
   // A: lanes 0-15 address rows 0-15 of the block at column 0, lanes 16-31
   // the same rows at column 8.
-  const T *qBase = q.row(warpId() * MB * 16 + (lane & 15)) + (lane >> 4) * 8;
+  const T *qBase = q.row(qRow0 + (lane & 15)) + (lane >> 4) * 8;
   const unsigned qAddr = smemAddress(qBase);
-  const T *kBase = keyPairRow(k, lane);
-  const unsigned kAddr = smemAddress(kBase);
+  const T *kPair = keyPairRow(k, lane) + kRow0 * kStride;
+  const unsigned kPairAddr = smemAddress(kPair);
   ATTNC_UNROLL
   for (int mb = 0; mb < MB; ++mb)
     ATTNC_UNROLL
-  for (int nt = 0; nt < Bc / 8; ++nt)
-    zero(s.f[mb][nt]);
+  for (int nt = 0; nt < Keys / 8; ++nt)
+    zero(s[mb][nt]);
   ATTNC_UNROLL
   for (int ks = 0; ks < D / 16; ++ks) {
     FragA<T> a[MB];
@@ -660,16 +661,37 @@ ATTNC_DEVICE void qk(AccTile<Bc, MB> &s, SmemTile<T, Br, D> q,
                  qAddr + offset * static_cast<unsigned>(sizeof(T)));
     }
     ATTNC_UNROLL
-    for (int np = 0; np < Bc / 16; ++np) {
+    for (int np = 0; np < Keys / 16; ++np) {
       FragB<T> b[2];
-      keyPairFragments<T, Bc, D>(b, kBase, kAddr, np, ks);
+      keyPairFragments<T, Bc, D>(b, kPair, kPairAddr, np, ks);
       ATTNC_UNROLL
       for (int h = 0; h < 2; ++h)
         ATTNC_UNROLL
       for (int mb = 0; mb < MB; ++mb)
-        mmaM16N8K16(s.f[mb][2 * np + h], a[mb], b[h], s.f[mb][2 * np + h]);
+        mmaM16N8K16(s[mb][2 * np + h], a[mb], b[h], s[mb][2 * np + h]);
+    }
+    if constexpr (Keys % 16 != 0) {
+      constexpr int nt = Keys / 8 - 1;
+      const T *kSingle = k.row(kRow0 + (lane & 7)) + ((lane >> 3) & 1) * 8;
+      FragB<T> b;
+      const int offset = nt * 8 * kStride + ks * 16;
+      ldmatrixX2(b.x, kSingle + offset,
+                 smemAddress(kSingle) +
+                     offset * static_cast<unsigned>(sizeof(T)));
+      ATTNC_UNROLL
+      for (int mb = 0; mb < MB; ++mb)
+        mmaM16N8K16(s[mb][nt], a[mb], b, s[mb][nt]);
     }
   }
+}
+
+/// S = scale * Q K^T with the warp's Q rows in shared memory (loadQShared),
+/// by qkFromShared.
+template <typename T, int Bc, int D, int MB, int Br>
+ATTNC_DEVICE void qk(AccTile<Bc, MB> &s, SmemTile<T, Br, D> q,
+                     SmemTile<T, Bc, D> k, float scale) {
+  static_assert(Bc % 16 == 0, "n-tiles come in pairs");
+  qkFromShared<Bc>(s.f, q, warpId() * MB * 16, k, 0);
   // A scale of 1 (attn-fold-scale's usual result) folds away.
   ATTNC_UNROLL
   for (int i = 0; i < AccTile<Bc, MB>::kElems; ++i)

@@ -124,59 +124,14 @@ ATTNC_DEVICE void loadQSharedAll(SmemTile<T, Br, D> dst, const T *q,
   __syncthreads();
 }
 
-/// S = scale * Q K^T for all Br rows and this warp's Bc / W keys of `k`:
-/// per 16-column k-step, one ldmatrix.x4 per row block of Q and one per
-/// pair of 8-key n-tiles of K (an .x2 per n-tile where the warp has an odd
+/// S = scale * Q K^T for all Br rows and this warp's Bc / W keys of `k`
+/// (qkFromShared: an .x2 for the last n-tile where the warp has an odd
 /// number of them).
 template <typename T, int Bc, int D, int W, int MB, int Br>
 ATTNC_DEVICE void qk(ColAcc<Bc, W, MB> &s, SmemTile<T, Br, D> q,
                      SmemTile<T, Bc, D> k, float scale) {
   static_assert(Br == 16 * MB, "every warp holds every row");
-  constexpr int kKeys = Bc / W;
-  constexpr int kStride = SmemTile<T, Bc, D>::kStride;
-  const int lane = laneId();
-  const T *qBase = q.row(lane & 15) + (lane >> 4) * 8;
-  const unsigned qAddr = smemAddress(qBase);
-  const T *kPair = keyPairRow(k, lane) + warpId() * kKeys * kStride;
-  const unsigned kPairAddr = smemAddress(kPair);
-  const T *kSingle =
-      k.row(warpId() * kKeys + (lane & 7)) + ((lane >> 3) & 1) * 8;
-  const unsigned kSingleAddr = smemAddress(kSingle);
-  ATTNC_UNROLL
-  for (int mb = 0; mb < MB; ++mb)
-    ATTNC_UNROLL
-  for (int nt = 0; nt < kKeys / 8; ++nt)
-    zero(s.f[mb][nt]);
-  ATTNC_UNROLL
-  for (int ks = 0; ks < D / 16; ++ks) {
-    FragA<T> a[MB];
-    ATTNC_UNROLL
-    for (int mb = 0; mb < MB; ++mb) {
-      const int offset = mb * 16 * SmemTile<T, Br, D>::kStride + ks * 16;
-      ldmatrixX4(a[mb].x, qBase + offset,
-                 qAddr + offset * static_cast<unsigned>(sizeof(T)));
-    }
-    ATTNC_UNROLL
-    for (int np = 0; np < kKeys / 16; ++np) {
-      FragB<T> b[2];
-      keyPairFragments<T, Bc, D>(b, kPair, kPairAddr, np, ks);
-      ATTNC_UNROLL
-      for (int h = 0; h < 2; ++h)
-        ATTNC_UNROLL
-      for (int mb = 0; mb < MB; ++mb)
-        mmaM16N8K16(s.f[mb][2 * np + h], a[mb], b[h], s.f[mb][2 * np + h]);
-    }
-    if constexpr (kKeys % 16 != 0) {
-      constexpr int nt = kKeys / 8 - 1;
-      FragB<T> b;
-      const int offset = nt * 8 * kStride + ks * 16;
-      ldmatrixX2(b.x, kSingle + offset,
-                 kSingleAddr + offset * static_cast<unsigned>(sizeof(T)));
-      ATTNC_UNROLL
-      for (int mb = 0; mb < MB; ++mb)
-        mmaM16N8K16(s.f[mb][nt], a[mb], b, s.f[mb][nt]);
-    }
-  }
+  qkFromShared<Bc / W>(s.f, q, 0, k, warpId() * (Bc / W));
   ATTNC_UNROLL
   for (int i = 0; i < ColAcc<Bc, W, MB>::kElems; ++i)
     s.at(i) *= scale;
